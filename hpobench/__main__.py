@@ -1,0 +1,5 @@
+"""``python -m hpobench`` runs the ``hpobench`` command."""
+
+from hpobench.cli import main
+
+raise SystemExit(main())

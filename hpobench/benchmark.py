@@ -1,0 +1,178 @@
+"""The Benchmark contract and the families that provide benchmarks by name.
+
+Lifecycle: the runner (or a user) resolves a :class:`BenchmarkSpec` (cheap, picklable) through
+the registry to a :class:`BenchmarkFamily`, which loads the :class:`Benchmark` inside the worker
+process that uses it. Tables and models are never pickled to workers.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from hpobench.errors import InvalidFidelityError
+from hpobench.space import SpaceCodec
+from hpobench.types import Config, Evaluation, Reference, Task, Trial
+
+__all__ = ["Benchmark", "BenchmarkFamily", "BenchmarkSpec", "TaskInfo"]
+
+
+class Benchmark(ABC):
+    """An objective function over a task's search space, answered from data, a model or a formula.
+
+    Contract (checked by :func:`hpobench.testing.check_benchmark`):
+
+    * :attr:`task` is constant for the lifetime of the instance.
+    * :meth:`evaluate` is vectorised: one call answers a batch of trials, and the answer for a
+      trial does not depend on the other trials of the batch (a batch equals the concatenation
+      of single-trial batches under the same ``seed``). It is deterministic given ``seed``.
+    * :meth:`optimum` gives reference values that do not depend on any run.
+    * :meth:`reference_values` gives the noise-free value at the maximal fidelity that regret is
+      measured with; its minimum over the space (maximum when maximising) is ``optimum().best``.
+    """
+
+    @property
+    @abstractmethod
+    def task(self) -> Task:
+        """The task this benchmark answers."""
+
+    @abstractmethod
+    def evaluate(self, trials: Sequence[Trial], *, seed: int) -> list[Evaluation]:
+        """Evaluate a batch of trials.
+
+        Args:
+            trials: The trials; ``fidelity=None`` means the maximal fidelity.
+            seed: Selects the noise realisation (e.g. which repeated training run of a table).
+
+        Returns:
+            One :class:`Evaluation` per trial, in order, each holding the trial object it answers.
+
+        Raises:
+            InvalidConfigError: A configuration is not in the space.
+            InvalidFidelityError: A fidelity is outside the task's range.
+        """
+
+    @abstractmethod
+    def optimum(self) -> Reference:
+        """Reference best and worst values at the maximal fidelity, for normalised regret."""
+
+    @abstractmethod
+    def reference_values(self, configs: Sequence[Config]) -> np.ndarray:
+        """Noise-free values at the maximal fidelity, shape ``(len(configs), n_objectives)``.
+
+        This is the quantity regret is measured on (a test-time re-evaluation that costs the
+        method nothing). Configurations are validated as in :meth:`evaluate`.
+        """
+
+    def data_files(self) -> Mapping[str, str]:
+        """Data files this benchmark read, as path -> sha256, for provenance (none by default)."""
+        return {}
+
+    @cached_property
+    def codec(self) -> SpaceCodec:
+        """Validation and sampling helper for :attr:`task`'s space (built once)."""
+        return SpaceCodec(self.task.space)
+
+    def check_trials(self, trials: Sequence[Trial]) -> np.ndarray:
+        """Validate trials and return their fidelities as a float array (maximal for ``None``).
+
+        Raises:
+            InvalidConfigError: A configuration is not in the space.
+            InvalidFidelityError: A fidelity is outside the range, or given to a task without one.
+        """
+        fid = self.task.fidelity
+        out = np.empty(len(trials), dtype=float)
+        for i, trial in enumerate(trials):
+            self.codec.validate(trial.config)
+            if trial.fidelity is None:
+                out[i] = fid.high if fid is not None else 1.0
+            elif fid is None:
+                raise InvalidFidelityError(
+                    f"task {self.task.name!r} has no fidelity, "
+                    f"but a trial asked for fidelity {trial.fidelity!r}"
+                )
+            elif not fid.contains(trial.fidelity):
+                kind = "an integer " if fid.integer else ""
+                raise InvalidFidelityError(
+                    f"fidelity {trial.fidelity!r} is outside the range of {self.task.name!r}: "
+                    f"{fid.name} must be {kind}in [{fid.low:g}, {fid.high:g}]"
+                )
+            else:
+                out[i] = trial.fidelity
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskInfo:
+    """What can be said about a task without loading its data (for listings and planning).
+
+    Attributes:
+        name: Full task name, ``"family/task"``.
+        multi_fidelity: Whether the task has a fidelity dimension.
+        needs_data: Whether loading it needs the data directory.
+        tags: Labels such as ``"synthetic"`` or ``"tabular"``.
+    """
+
+    name: str
+    multi_fidelity: bool
+    needs_data: bool
+    tags: frozenset[str] = frozenset()
+
+
+class BenchmarkFamily(ABC):
+    """A named group of tasks registered under the ``hpobench.benchmarks`` entry-point group.
+
+    Implementations are cheap to import and to construct; all data loading happens in
+    :meth:`load`.
+    """
+
+    name: str
+    """The family name (the entry-point name)."""
+
+    @abstractmethod
+    def tasks(self) -> tuple[TaskInfo, ...]:
+        """Describe every task of the family without loading any data."""
+
+    @abstractmethod
+    def load(self, task: str, *, data_dir: Path | None) -> Benchmark:
+        """Load one task.
+
+        Args:
+            task: The task name without the family prefix.
+            data_dir: The project data directory (``None`` when none was configured).
+
+        Raises:
+            UnknownNameError: The family has no such task.
+            DataError: The data the task needs is missing or corrupt.
+        """
+
+
+@dataclass(frozen=True, kw_only=True, order=True)
+class BenchmarkSpec:
+    """A cheap, picklable name of one task, resolved to a benchmark inside the worker.
+
+    Attributes:
+        family: Registered family name.
+        task: Task name within the family.
+    """
+
+    family: str
+    task: str
+
+    @property
+    def name(self) -> str:
+        """``"family/task"``."""
+        return f"{self.family}/{self.task}"
+
+    @classmethod
+    def parse(cls, name: str) -> BenchmarkSpec:
+        """Parse ``"family/task"``."""
+        family, sep, task = name.partition("/")
+        if not sep or not family or not task:
+            raise ValueError(f"a benchmark name has the form 'family/task', got {name!r}")
+        return cls(family=family, task=task)

@@ -1,0 +1,46 @@
+"""Exceptions that name the problem: every bad input the suite can meet has one here.
+
+All of them derive from :class:`HpobenchError` so that the CLI can print a one-line message
+instead of a traceback, and from the matching builtin (``ValueError``, ``LookupError``,
+``FileNotFoundError``) so that generic handlers keep working.
+"""
+
+from __future__ import annotations
+
+
+class HpobenchError(Exception):
+    """Base class of every error the suite raises on purpose."""
+
+
+class UnknownNameError(HpobenchError, LookupError):
+    """A benchmark, task or method name that no registered plugin provides."""
+
+    def __init__(self, kind: str, name: str, known: list[str]) -> None:
+        self.kind = kind
+        self.name = name
+        self.known = known
+        shown = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")
+        super().__init__(f"unknown {kind} {name!r}; known {kind}s: {shown or '(none registered)'}")
+
+    def __str__(self) -> str:  # LookupError would otherwise quote the message
+        return str(self.args[0])
+
+
+class InvalidConfigError(HpobenchError, ValueError):
+    """A configuration that is not a member of the task's search space."""
+
+
+class InvalidFidelityError(HpobenchError, ValueError):
+    """A fidelity outside the task's fidelity range (or given to a task without one)."""
+
+
+class DataError(HpobenchError, FileNotFoundError):
+    """A missing, unreadable or corrupt data file or data directory."""
+
+
+class IncompatibleError(HpobenchError, ValueError):
+    """A method that cannot run on a task (for example Hyperband on a task without fidelity)."""
+
+
+class MethodError(HpobenchError, RuntimeError):
+    """A method that raised, stalled, hung or proposed an invalid trial during a run."""

@@ -1,0 +1,101 @@
+"""The Method contract: an HPO method as an ask/tell object with declared capabilities.
+
+Lifecycle: the runner constructs one instance per run with ``Method(task, seed=..., **kwargs)``,
+then alternates :meth:`Method.ask` and :meth:`Method.tell` until the run's budget is spent. The
+same instance is never shared between runs or threads.
+"""
+
+from __future__ import annotations
+
+import inspect
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from hpobench.types import Evaluation, Task, Trial
+
+__all__ = ["Capabilities", "Method"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Capabilities:
+    """What a method can handle; the runner refuses pairings a method cannot handle.
+
+    Attributes:
+        multi_fidelity: Uses the task's fidelity (asks for trials below the maximal fidelity).
+        requires_fidelity: Cannot run on a task without a fidelity (e.g. Hyperband).
+        multi_objective: Optimises several objectives at once.
+        candidate_set: Handles finite candidate-set tasks by proposing listed configurations.
+        asynchronous: Can have several trials in flight and asks without waiting for results.
+    """
+
+    multi_fidelity: bool = False
+    requires_fidelity: bool = False
+    multi_objective: bool = False
+    candidate_set: bool = True
+    asynchronous: bool = False
+
+    def incompatibility(self, task: Task) -> str | None:
+        """Return why this method cannot run on ``task``, or ``None`` if it can."""
+        if self.requires_fidelity and task.fidelity is None:
+            return f"it needs a multi-fidelity task and {task.name!r} has no fidelity"
+        if task.multi_objective and not self.multi_objective:
+            return f"{task.name!r} is multi-objective and the method is not"
+        if task.candidates is not None and not self.candidate_set:
+            return f"{task.name!r} is a finite candidate set and the method cannot propose candidates"
+        return None
+
+
+class Method(ABC):
+    """Base class of HPO methods.
+
+    Subclasses follow scikit-learn's estimator rule: ``__init__(self, task, *, seed, **kw)`` takes
+    explicit keyword hyperparameters and only stores them, each under an attribute of the same
+    name, so :meth:`params` can record them. All randomness comes from a private
+    ``numpy.random.Generator`` created from ``seed`` (never the global state).
+
+    Args:
+        task: The task to optimise; read-only.
+        seed: Seed of the method's private generator.
+    """
+
+    capabilities: ClassVar[Capabilities] = Capabilities()
+    """Declared capabilities of the method."""
+
+    def __init__(self, task: Task, *, seed: int) -> None:
+        self.task = task
+        self.seed = seed
+
+    @abstractmethod
+    def ask(self) -> Trial | None:
+        """Propose the next trial.
+
+        Called by the runner whenever a worker is free. Returns ``None`` when the method must
+        wait for results of trials in flight (synchronous methods); returning ``None`` with no
+        trial in flight is a stall and fails the run.
+        """
+
+    @abstractmethod
+    def tell(self, evaluation: Evaluation) -> None:
+        """Receive the result of a trial this method asked for.
+
+        ``evaluation.trial`` is the very object returned by :meth:`ask`. The evaluation may have
+        status FAILED with NaN values; methods must treat it as a bad result, not raise.
+        """
+
+    @classmethod
+    def param_names(cls) -> tuple[str, ...]:
+        """Names of the explicit keyword hyperparameters of ``__init__`` (``seed`` excluded)."""
+        signature = inspect.signature(cls.__init__)
+        names = []
+        for name, p in signature.parameters.items():
+            if name in ("self", "task", "seed"):
+                continue
+            if p.kind is not inspect.Parameter.KEYWORD_ONLY:
+                raise TypeError(f"{cls.__name__}.__init__ parameter {name!r} must be keyword-only")
+            names.append(name)
+        return tuple(names)
+
+    def params(self) -> dict[str, Any]:
+        """The method's hyperparameters as passed to ``__init__`` (for provenance)."""
+        return {name: getattr(self, name) for name in self.param_names()}

@@ -1,0 +1,367 @@
+"""One run: a method against a benchmark with a seed and a budget, evaluated in simulated time.
+
+A run is the unit of work that studies fan out. It is deterministic: the method's generator and
+the benchmark's noise stream are derived from the run's seed and stable labels, and nothing
+measured on the wall clock enters the result table.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import platform
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from types import FrameType, MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hpobench.benchmark import Benchmark, BenchmarkSpec
+from hpobench.budget import Budget
+from hpobench.errors import (
+    HpobenchError,
+    IncompatibleError,
+    InvalidConfigError,
+    InvalidFidelityError,
+    MethodError,
+)
+from hpobench.method import Method
+from hpobench.registry import load_benchmark, load_method
+from hpobench.seeding import derive_seed
+from hpobench.types import Evaluation, Trial
+
+__all__ = ["RunOutcome", "RunSpec", "execute_run", "method_label"]
+
+MAX_EVALUATIONS = 1_000_000
+"""Hard cap on evaluations per run, whatever the budget (guards against zero-cost loops)."""
+
+_VERSIONED = ("hpobench", "numpy", "pandas", "scipy", "ConfigSpace", "joblib", "pyarrow")
+
+
+def method_label(name: str, kwargs: Mapping[str, Any]) -> str:
+    """Label of a method with its keyword arguments, e.g. ``"hyperband(eta=2)"``."""
+    if not kwargs:
+        return name
+    inner = ",".join(f"{k}={json.dumps(kwargs[k], sort_keys=True)}" for k in sorted(kwargs))
+    return f"{name}({inner})"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunSpec:
+    """Everything that determines a run.
+
+    Attributes:
+        benchmark: The task.
+        method: Registered method name.
+        method_kwargs: Keyword hyperparameters passed to the method's constructor.
+        seed: The run's seed; method and benchmark streams are derived from it.
+        budget: How much the run may spend.
+    """
+
+    benchmark: BenchmarkSpec
+    method: str
+    seed: int
+    budget: Budget
+    method_kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "method_kwargs", MappingProxyType(dict(self.method_kwargs)))
+        if self.seed < 0:
+            raise ValueError(f"seeds must be non-negative, got {self.seed}")
+
+    __hash__ = None  # type: ignore[assignment]  # holds a mapping
+
+    @property
+    def label(self) -> str:
+        """The method label (name plus keyword arguments)."""
+        return method_label(self.method, self.method_kwargs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready description of the spec."""
+        return {
+            "benchmark": self.benchmark.name,
+            "method": self.method,
+            "method_kwargs": dict(self.method_kwargs),
+            "seed": self.seed,
+            "budget": str(self.budget),
+        }
+
+    @property
+    def run_id(self) -> str:
+        """A readable, unique, stable identifier (also the result file name)."""
+        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:10]
+        return f"{self.benchmark.family}.{self.benchmark.task}.{self.method}.s{self.seed}.{digest}"
+
+    @property
+    def method_seed(self) -> int:
+        """Seed of the method's generator (same across methods for a task and seed)."""
+        return derive_seed(self.seed, "method", self.benchmark.name)
+
+    @property
+    def noise_seed(self) -> int:
+        """Seed of the benchmark-noise stream (same across methods: common random numbers)."""
+        return derive_seed(self.seed, "benchmark", self.benchmark.name)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunOutcome:
+    """What a run produced: its result table (also for failed runs) and provenance.
+
+    Attributes:
+        frame: One row per evaluation, columns :data:`hpobench.store.COLUMNS`.
+        provenance: JSON-ready record (spec, seeds, versions, data checksums, timings, status).
+    """
+
+    frame: pd.DataFrame
+    provenance: Mapping[str, Any]
+
+    @property
+    def failed(self) -> bool:
+        """Whether the run stopped with an error."""
+        return bool(self.provenance["status"] != "ok")
+
+
+@lru_cache(maxsize=16)
+def _cached_benchmark(spec: BenchmarkSpec, data_dir: str | None) -> Benchmark:
+    return load_benchmark(spec, data_dir=None if data_dir is None else Path(data_dir))
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": sys.version.split()[0], "platform": platform.platform()}
+    for name in _VERSIONED:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            out[name] = metadata.version(name)
+    return out
+
+
+class _Timeout(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float | None) -> Iterator[None]:
+    """Raise :class:`_Timeout` in this thread after ``seconds`` of wall time (main thread only)."""
+    usable = seconds is not None and hasattr(signal, "setitimer")
+    if not usable or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_alarm(signum: int, frame: FrameType | None) -> None:
+        raise _Timeout
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, float(seconds))  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0.0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _config_json(config: Mapping[str, Any]) -> str:
+    return json.dumps(dict(config), sort_keys=True, separators=(",", ":"), default=float)
+
+
+class _Loop:
+    """Mutable state of one run's ask/evaluate/tell loop."""
+
+    def __init__(self, spec: RunSpec, benchmark: Benchmark, method: Method) -> None:
+        self.spec = spec
+        self.benchmark = benchmark
+        self.method = method
+        task = benchmark.task
+        self.high = task.fidelity.high if task.fidelity is not None else 1.0
+        self.trials: list[Trial] = []
+        self.evaluations: list[Evaluation] = []
+        self.fidelity_spent = 0.0
+        self.time = 0.0
+        self.method_seconds = 0.0
+        self.benchmark_seconds = 0.0
+        self.noise = np.random.default_rng(spec.noise_seed)
+
+    def step(self) -> None:
+        t0 = time.perf_counter()
+        trial = self.method.ask()
+        t1 = time.perf_counter()
+        self.method_seconds += t1 - t0
+        if trial is None:
+            raise MethodError("ask() returned None with no trial in flight (the method stalled)")
+        if not isinstance(trial, Trial):
+            raise MethodError(f"ask() must return a Trial, got {type(trial).__name__}")
+        seed = int(self.noise.integers(2**63 - 1))
+        try:
+            evaluation = self.benchmark.evaluate([trial], seed=seed)[0]
+        except (InvalidConfigError, InvalidFidelityError) as exc:
+            raise MethodError(f"the method proposed an invalid trial: {exc}") from exc
+        t2 = time.perf_counter()
+        self.benchmark_seconds += t2 - t1
+        self.trials.append(trial)
+        self.evaluations.append(evaluation)
+        fidelity = trial.fidelity if trial.fidelity is not None else self.high
+        self.fidelity_spent += fidelity / self.high
+        self.time += evaluation.cost
+        self.method.tell(evaluation)
+        self.method_seconds += time.perf_counter() - t2
+
+    def exhausted(self) -> bool:
+        return self.spec.budget.exhausted(
+            evaluations=len(self.evaluations), fidelity=self.fidelity_spent, seconds=self.time
+        )
+
+    def frame(self) -> pd.DataFrame:
+        n = len(self.evaluations)
+        value_max = np.full(n, np.nan)
+        if n:
+            value_max = np.asarray(self.benchmark.reference_values([t.config for t in self.trials]))[:, 0]
+        objective = self.benchmark.task.objective.name
+        return result_frame(
+            self.spec,
+            trials=self.trials,
+            fidelities=[t.fidelity if t.fidelity is not None else self.high for t in self.trials],
+            statuses=[e.status.value for e in self.evaluations],
+            values=[e.values.get(objective, math.nan) for e in self.evaluations],
+            value_max=value_max,
+            costs=[e.cost for e in self.evaluations],
+            high=self.high,
+        )
+
+
+def result_frame(
+    spec: RunSpec,
+    *,
+    trials: Sequence[Trial],
+    fidelities: Sequence[float],
+    statuses: Sequence[str],
+    values: Sequence[float],
+    value_max: np.ndarray,
+    costs: Sequence[float],
+    high: float,
+) -> pd.DataFrame:
+    """Build a run's long-format table (columns :data:`hpobench.store.COLUMNS`)."""
+    n = len(trials)
+    cost = np.asarray(costs, dtype=float)
+    fids = np.asarray(fidelities, dtype=float)
+    return pd.DataFrame(
+        {
+            "run_id": pd.Series([spec.run_id] * n, dtype="string"),
+            "benchmark": pd.Series([spec.benchmark.name] * n, dtype="string"),
+            "method": pd.Series([spec.label] * n, dtype="string"),
+            "seed": np.full(n, spec.seed, dtype=np.int64),
+            "eval": np.arange(n, dtype=np.int64),
+            "config": pd.Series([_config_json(t.config) for t in trials], dtype="string"),
+            "fidelity": fids,
+            "tag": pd.Series([t.tag for t in trials], dtype="string"),
+            "status": pd.Series(list(statuses), dtype="string"),
+            "value": np.asarray(values, dtype=float),
+            "value_max": np.asarray(value_max, dtype=float),
+            "cost": cost,
+            "time": np.cumsum(cost),
+            "fidelity_spent": np.cumsum(fids / high),
+        }
+    )
+
+
+def _make_method(spec: RunSpec, benchmark: Benchmark) -> Method:
+    cls = load_method(spec.method)
+    reason = cls.capabilities.incompatibility(benchmark.task)
+    if reason is not None:
+        raise IncompatibleError(f"method {spec.method!r} cannot run on {spec.benchmark.name!r}: {reason}")
+    try:
+        return cls(benchmark.task, seed=spec.method_seed, **spec.method_kwargs)
+    except TypeError as exc:
+        raise MethodError(f"method {spec.method!r} rejected its keyword arguments: {exc}") from exc
+
+
+def execute_run(spec: RunSpec, *, data_dir: Path | None = None, timeout: float | None = None) -> RunOutcome:
+    """Execute one run and return its table and provenance; never raises for method failures.
+
+    A method that raises, stalls, proposes an invalid trial or exceeds ``timeout`` wall-clock
+    seconds ends the run with status ``failed``; evaluations made before the failure are kept.
+    Errors that concern the study rather than the method (an unknown name, missing data) are
+    recorded the same way, so one bad run never stops a study.
+
+    Args:
+        spec: The run.
+        data_dir: The benchmark data directory.
+        timeout: Wall-clock limit for the whole run in seconds (``None``: no limit).
+    """
+    started = time.time()
+    provenance: dict[str, Any] = {
+        "run_id": spec.run_id,
+        "spec": spec.to_dict(),
+        "seeds": {"run": spec.seed, "method": spec.method_seed, "benchmark_noise": spec.noise_seed},
+        "versions": _versions(),
+        "status": "ok",
+    }
+    loop: _Loop | None = None
+    try:
+        benchmark = _cached_benchmark(spec.benchmark, None if data_dir is None else str(data_dir))
+        task = benchmark.task
+        reference = benchmark.optimum()
+        objective = task.objective
+        provenance["task"] = {
+            "objective": objective.name,
+            "direction": objective.direction.value,
+            "fidelity": None
+            if task.fidelity is None
+            else {"name": task.fidelity.name, "low": task.fidelity.low, "high": task.fidelity.high},
+            "candidates": task.candidates,
+            "tags": sorted(task.tags),
+        }
+        provenance["reference"] = {
+            "best": reference.best[objective.name],
+            "worst": reference.worst[objective.name],
+            "source": reference.source,
+        }
+        provenance["data_files"] = dict(benchmark.data_files())
+        with _deadline(timeout):
+            method = _make_method(spec, benchmark)
+            provenance["method_params"] = json.loads(json.dumps(method.params(), default=repr))
+            loop = _Loop(spec, benchmark, method)
+            while not loop.exhausted():
+                if len(loop.evaluations) >= MAX_EVALUATIONS:
+                    raise MethodError(f"the run reached the cap of {MAX_EVALUATIONS} evaluations")
+                loop.step()
+    except _Timeout:
+        provenance["status"] = "failed"
+        provenance["error"] = f"MethodError: the run exceeded its timeout of {timeout:g} s"
+    except Exception as exc:
+        provenance["status"] = "failed"
+        kind = type(exc).__name__
+        if not isinstance(exc, HpobenchError):
+            kind += " (raised in plugin code)"
+        provenance["error"] = f"{kind}: {exc}"
+        provenance["traceback"] = traceback.format_exc()
+    if loop is not None:
+        frame = loop.frame()
+    else:
+        frame = result_frame(
+            spec, trials=[], fidelities=[], statuses=[], values=[], value_max=np.empty(0), costs=[], high=1.0
+        )
+    provenance["evaluations"] = len(frame)
+    if loop is not None:
+        provenance["spent"] = {
+            "evaluations": len(loop.evaluations),
+            "fidelity": loop.fidelity_spent,
+            "seconds": loop.time,
+        }
+        provenance["timing"] = {
+            "method_seconds": loop.method_seconds,
+            "benchmark_seconds": loop.benchmark_seconds,
+            "method_us_per_trial": 1e6 * loop.method_seconds / max(1, len(loop.evaluations)),
+        }
+    provenance["wall_seconds"] = time.time() - started
+    return RunOutcome(frame=frame, provenance=provenance)

@@ -1,0 +1,1 @@
+"""Compliance checks shipped with the package."""

@@ -1,0 +1,204 @@
+"""Frozen values that cross layers: tasks, trials, evaluations and reference optima.
+
+Every value is an immutable keyword-only dataclass. Benchmarks create :class:`Task` and
+:class:`Evaluation`; methods create :class:`Trial`; the runner moves them between the two and
+into the result store. None of them is mutated after construction.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ConfigSpace import ConfigurationSpace
+
+Config = Mapping[str, Any]
+"""A configuration: hyperparameter name -> value (inactive hyperparameters are absent)."""
+
+
+def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping))
+
+
+class Direction(Enum):
+    """Whether an objective is to be minimised or maximised."""
+
+    MINIMIZE = "minimize"
+    MAXIMIZE = "maximize"
+
+    @property
+    def sign(self) -> float:
+        """+1 for minimisation, -1 for maximisation: ``sign * value`` is always a loss."""
+        return 1.0 if self is Direction.MINIMIZE else -1.0
+
+
+class Status(Enum):
+    """Outcome of one evaluation."""
+
+    OK = "ok"
+    """The objective values are finite and usable."""
+    FAILED = "failed"
+    """The training run failed or produced a non-finite value; values are NaN."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Objective:
+    """One objective of a task.
+
+    Attributes:
+        name: Column name of the metric, e.g. ``"valid_mse"``.
+        direction: Whether lower or higher is better.
+    """
+
+    name: str
+    direction: Direction
+
+
+@dataclass(frozen=True, kw_only=True)
+class Fidelity:
+    """The fidelity (budget) dimension of a multi-fidelity task.
+
+    Attributes:
+        name: What the fidelity counts, e.g. ``"epoch"``.
+        low: Smallest valid fidelity.
+        high: Largest valid fidelity; the target fidelity at which regret is measured.
+        integer: Whether only integer fidelities are valid.
+    """
+
+    name: str
+    low: float
+    high: float
+    integer: bool = False
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.low) and math.isfinite(self.high) and 0 < self.low <= self.high):
+            raise ValueError(f"fidelity {self.name!r} needs 0 < low <= high, got [{self.low}, {self.high}]")
+
+    def contains(self, value: float) -> bool:
+        """Return whether ``value`` is a valid fidelity."""
+        if not (self.low <= value <= self.high):
+            return False
+        return not self.integer or float(value).is_integer()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Task:
+    """What a method optimises: search space, objectives and fidelity.
+
+    Attributes:
+        name: Full task name, ``"family/task"``.
+        space: The search space (a ConfigSpace ``ConfigurationSpace``); treat as read-only.
+        objectives: The objectives; the first one is primary (used for regret and rankings).
+        fidelity: The fidelity dimension, or ``None`` for a single-fidelity task.
+        candidates: Number of configurations when the space is a finite candidate set
+            (a tabular grid), ``None`` for continuous or unbounded spaces.
+        tags: Free-form labels (``"synthetic"``, ``"tabular"``, the family name, ...).
+    """
+
+    name: str
+    space: ConfigurationSpace
+    objectives: tuple[Objective, ...]
+    fidelity: Fidelity | None = None
+    candidates: int | None = None
+    tags: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if not self.objectives:
+            raise ValueError(f"task {self.name!r} needs at least one objective")
+
+    @property
+    def family(self) -> str:
+        """The family part of :attr:`name`."""
+        return self.name.split("/", 1)[0]
+
+    @property
+    def multi_fidelity(self) -> bool:
+        """Whether the task has a fidelity dimension."""
+        return self.fidelity is not None
+
+    @property
+    def multi_objective(self) -> bool:
+        """Whether the task has more than one objective."""
+        return len(self.objectives) > 1
+
+    @property
+    def objective(self) -> Objective:
+        """The primary objective."""
+        return self.objectives[0]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Trial:
+    """A request to evaluate one configuration at one fidelity, made by a method's ``ask``.
+
+    Attributes:
+        config: The configuration (copied into a read-only mapping).
+        fidelity: The fidelity, or ``None`` for the task's maximal fidelity.
+        tag: A label the method chooses for its own book-keeping (e.g. ``"bracket=1,rung=0"``);
+            recorded in the results.
+    """
+
+    config: Config
+    fidelity: float | None = None
+    tag: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "config", _frozen(self.config))
+
+    __hash__ = None  # type: ignore[assignment]  # configs are mappings; trials are compared, not hashed
+
+
+@dataclass(frozen=True, kw_only=True)
+class Evaluation:
+    """The answer of a benchmark to one trial.
+
+    Attributes:
+        trial: The trial that was evaluated (the very object the method asked for).
+        values: Objective name -> observed value (NaN when ``status`` is FAILED).
+        cost: Simulated cost of the evaluation in seconds.
+        status: Whether the evaluation succeeded.
+        extras: Further metrics that are recorded but not optimised (e.g. a test metric).
+    """
+
+    trial: Trial
+    values: Mapping[str, float]
+    cost: float
+    status: Status = Status.OK
+    extras: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "values", _frozen(self.values))
+        object.__setattr__(self, "extras", _frozen(self.extras))
+
+    __hash__ = None  # type: ignore[assignment]  # holds mappings
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reference:
+    """Reference values of a task's objectives at the maximal fidelity, for normalised regret.
+
+    Regret of a value ``y`` is ``sign * (y - best)``, normalised by ``sign * (worst - best)``,
+    so that scores do not depend on which methods were run.
+
+    Attributes:
+        best: Objective name -> reference optimum (best noise-free value over the space).
+        worst: Objective name -> reference worst value (the normalisation range).
+        source: How the values were obtained (e.g. ``"analytic"``, ``"table: mean over 4 seeds"``).
+    """
+
+    best: Mapping[str, float]
+    worst: Mapping[str, float]
+    source: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "best", _frozen(self.best))
+        object.__setattr__(self, "worst", _frozen(self.worst))
+        if set(self.best) != set(self.worst):
+            raise ValueError("reference best and worst must name the same objectives")
+
+    __hash__ = None  # type: ignore[assignment]  # holds mappings
