@@ -16,7 +16,7 @@ from typing import Any
 
 from hpobench.budget import Budget
 from hpobench.datadir import ENV_VAR, resolve_data_dir
-from hpobench.errors import HpobenchError
+from hpobench.errors import DataError, HpobenchError
 
 DEFAULT_BENCHMARKS = ("synthetic",)
 DEFAULT_METHODS = ("random_search", "successive_halving", "hyperband")
@@ -68,7 +68,12 @@ def _cmd_list(args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(args.data_dir)
     print("benchmarks (family/task):")
     for family_name in registry.family_names():
-        for info in registry.load_family(family_name).tasks():
+        try:
+            infos = registry.load_family(family_name).tasks()
+        except HpobenchError as exc:
+            print(f"  {family_name}/* BROKEN: {exc}")
+            continue
+        for info in infos:
             fidelity = "multi-fidelity" if info.multi_fidelity else "single-fidelity"
             data = "needs data" if info.needs_data else "embedded"
             if info.needs_data and data_dir is None:
@@ -77,7 +82,11 @@ def _cmd_list(args: argparse.Namespace) -> int:
             print(f"  {info.name:<44} {fidelity:<16} {data:<12} [{tags}]")
     print("methods:")
     for name in registry.method_names():
-        cls = registry.load_method(name)
+        try:
+            cls = registry.load_method(name)
+        except HpobenchError as exc:
+            print(f"  {name:<22} BROKEN: {exc}")
+            continue
         caps = [k for k, v in vars(cls.capabilities).items() if v]
         params = ", ".join(cls.param_names()) or "-"
         print(f"  {name:<22} capabilities: {', '.join(caps) or '-'}; hyperparameters: {params}")
@@ -90,6 +99,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     data_dir = resolve_data_dir(args.data_dir)
     benchmarks = registry.expand_benchmarks(args.benchmarks)
+    needing = [b.name for b in benchmarks if registry.task_info(b).needs_data]
+    if needing and data_dir is None:
+        raise DataError(
+            f"{', '.join(needing)} need(s) the benchmark data directory: "
+            f"pass --data-dir DIR or set ${ENV_VAR}"
+        )
     for name in args.methods:
         registry.load_method(name)
     kwargs = _parse_set(args.set)

@@ -44,3 +44,7 @@ class IncompatibleError(HpobenchError, ValueError):
 
 class MethodError(HpobenchError, RuntimeError):
     """A method that raised, stalled, hung or proposed an invalid trial during a run."""
+
+
+class PluginImportError(HpobenchError, ImportError):
+    """A registered plugin whose module could not be imported or does not define the named object."""

@@ -14,7 +14,7 @@ from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
 from hpobench.benchmark import Benchmark, BenchmarkFamily, BenchmarkSpec, TaskInfo
-from hpobench.errors import HpobenchError, UnknownNameError
+from hpobench.errors import HpobenchError, PluginImportError, UnknownNameError
 from hpobench.method import Method
 
 METHODS_GROUP = "hpobench.methods"
@@ -27,6 +27,8 @@ __all__ = [
     "load_family",
     "load_method",
     "method_names",
+    "refresh",
+    "task_info",
 ]
 
 
@@ -42,6 +44,13 @@ def _entry_points(group: str) -> dict[str, EntryPoint]:
     return found
 
 
+def refresh() -> None:
+    """Forget cached entry points and plugins (after installing a plugin at run time)."""
+    _entry_points.cache_clear()
+    load_method.cache_clear()
+    load_family.cache_clear()
+
+
 def method_names() -> list[str]:
     """Sorted names of registered methods (no plugin is imported)."""
     return sorted(_entry_points(METHODS_GROUP))
@@ -52,18 +61,28 @@ def family_names() -> list[str]:
     return sorted(_entry_points(BENCHMARKS_GROUP))
 
 
+def _load(ep: EntryPoint, group: str) -> object:
+    try:
+        return ep.load()
+    except Exception as exc:  # any failure inside a third-party module's import
+        raise PluginImportError(
+            f"plugin {ep.name!r} of {group} ({ep.value}) could not be loaded: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
 @cache
 def load_method(name: str) -> type[Method]:
     """Import and return the method class registered as ``name``.
 
     Raises:
         UnknownNameError: No method of that name is registered.
+        PluginImportError: The plugin's module fails to import.
         HpobenchError: The entry point does not name a :class:`Method` subclass.
     """
     eps = _entry_points(METHODS_GROUP)
     if name not in eps:
         raise UnknownNameError("method", name, sorted(eps))
-    obj = eps[name].load()
+    obj = _load(eps[name], METHODS_GROUP)
     if not (isinstance(obj, type) and issubclass(obj, Method)):
         raise HpobenchError(f"method plugin {name!r} ({eps[name].value}) is not a hpobench Method subclass")
     return obj
@@ -75,12 +94,13 @@ def load_family(name: str) -> BenchmarkFamily:
 
     Raises:
         UnknownNameError: No family of that name is registered.
+        PluginImportError: The plugin's module fails to import.
         HpobenchError: The entry point does not name a :class:`BenchmarkFamily` instance.
     """
     eps = _entry_points(BENCHMARKS_GROUP)
     if name not in eps:
         raise UnknownNameError("benchmark family", name, sorted(eps))
-    obj = eps[name].load()
+    obj = _load(eps[name], BENCHMARKS_GROUP)
     if not isinstance(obj, BenchmarkFamily):
         raise HpobenchError(
             f"benchmark plugin {name!r} ({eps[name].value}) is not a hpobench BenchmarkFamily instance"

@@ -293,7 +293,8 @@ class SyntheticFamily(BenchmarkFamily):
     def tasks(self) -> tuple[TaskInfo, ...]:
         """Describe the three tasks (no data needed)."""
         return tuple(
-            TaskInfo(name=f"synthetic/{n}", multi_fidelity=True, needs_data=False, tags=TAGS) for n in _FUNCTIONS
+            TaskInfo(name=f"synthetic/{n}", multi_fidelity=True, needs_data=False, tags=TAGS)
+            for n in _FUNCTIONS
         )
 
     def load(self, task: str, *, data_dir: Path | None) -> SyntheticBenchmark:

@@ -1,0 +1,88 @@
+"""Random search: the reference every other method is compared with."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, ClassVar
+
+import numpy as np
+
+from hpobench.method import Capabilities, Method
+from hpobench.space import SpaceCodec
+from hpobench.types import Evaluation, Task, Trial
+
+__all__ = ["RandomSearch"]
+
+
+class RandomSearch(Method):
+    """Sample configurations independently from the space's prior, always at the maximal fidelity.
+
+    Configurations are drawn ``chunk_size`` at a time from a private
+    ``np.random.default_rng(seed)`` through :class:`~hpobench.space.SpaceCodec`, so one ask costs
+    a few microseconds. On finite candidate sets (grids of ordinals and categoricals) the grid
+    values are sampled directly. Asynchronous: :meth:`ask` never waits, and results may arrive in
+    any order; they do not influence later proposals. The objectives are ignored, so the method
+    runs on multi-objective tasks too.
+
+    Args:
+        task: The task; read-only.
+        seed: Seed of the private generator.
+        chunk_size: Configurations sampled per draw from the generator. The trajectory depends
+            on it (it fixes the order of random draws), so it is recorded as a hyperparameter.
+
+    Raises:
+        ValueError: ``chunk_size`` is not a positive integer.
+    """
+
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        multi_objective=True, candidate_set=True, asynchronous=True
+    )
+
+    def __init__(self, task: Task, *, seed: int, chunk_size: int = 256) -> None:
+        super().__init__(task, seed=seed)
+        self.chunk_size = chunk_size
+        if not isinstance(chunk_size, numbers.Integral) or isinstance(chunk_size, bool) or chunk_size < 1:
+            raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+        self._rng = np.random.default_rng(seed)
+        self._codec: SpaceCodec | None = None  # built lazily; not picklable, dropped by __getstate__
+        self._buffer: list[dict[str, Any]] = []  # sampled configurations, next one last
+        self._pending: dict[int, Trial] = {}  # id(trial) -> trial, for trials in flight
+
+    def ask(self) -> Trial:
+        """Return a fresh random configuration at the maximal fidelity (never ``None``)."""
+        if not self._buffer:
+            if self._codec is None:
+                self._codec = SpaceCodec(self.task.space)
+            self._buffer = self._codec.sample(self._rng, int(self.chunk_size))
+            self._buffer.reverse()
+        trial = Trial(config=self._buffer.pop())
+        self._pending[id(trial)] = trial
+        return trial
+
+    def tell(self, evaluation: Evaluation) -> None:
+        """Accept a result; random search does not learn from it.
+
+        Raises:
+            ValueError: The trial was not asked by this method or was already told.
+        """
+        if self._pending.pop(id(evaluation.trial), None) is not None:
+            return
+        # The evaluation may carry a copy of the trial (e.g. after crossing a process boundary).
+        for key, trial in self._pending.items():
+            if trial == evaluation.trial:
+                del self._pending[key]
+                return
+        raise ValueError(f"RandomSearch was told about a trial it did not ask for (or told twice): {evaluation.trial}")
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_codec"] = None
+        # Trials hold read-only mappings that do not pickle; keep them as plain data. After
+        # unpickling, tells match in-flight trials by equality.
+        state["_pending"] = [(dict(t.config), t.fidelity, t.tag) for t in self._pending.values()]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        trials = [Trial(config=c, fidelity=f, tag=tag) for c, f, tag in state["_pending"]]
+        state["_pending"] = {id(t): t for t in trials}
+        self.__dict__.update(state)

@@ -1,0 +1,23 @@
+"""Shared fixtures: the real benchmark data directory (skips when absent)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from hpobench.datadir import ENV_VAR
+
+_FALLBACK = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The benchmark data directory: ``$HPOBENCH_DATA_DIR``, else ``../shared/data``; skips if absent."""
+    raw = os.environ.get(ENV_VAR)
+    path = Path(raw).expanduser() if raw else _FALLBACK
+    if not path.is_dir():
+        source = f"${ENV_VAR}" if raw else "the fallback ../shared/data"
+        pytest.skip(f"benchmark data directory {str(path)!r} (from {source}) does not exist")
+    return path.resolve()

@@ -1,0 +1,155 @@
+"""The ``hpobench`` command end to end, in subprocesses, on the embedded default benchmarks."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+SMALL = ["--seeds", "0-1", "--budget", "10x", "--quiet"]
+
+
+def hpobench(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "MPLBACKEND": "Agg", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "hpobench", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def tables(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((out / "runs").glob("*.parquet"))}
+
+
+def test_list_shows_benchmarks_and_methods_with_capabilities(tmp_path: Path) -> None:
+    result = hpobench("list", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for name in ("synthetic/branin", "synthetic/hartmann3", "synthetic/hartmann6", "fcnet/protein_structure"):
+        assert name in result.stdout
+    assert "hyperband" in result.stdout
+    assert "requires_fidelity" in result.stdout
+
+
+def test_default_run_then_report(tmp_path: Path) -> None:
+    run = hpobench("run", "--out", "study", "--jobs", "2", "--quiet", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "45 runs" in run.stderr  # 3 synthetic tasks x 3 methods x 5 seeds
+    assert len(tables(tmp_path / "study")) == 45
+    report = hpobench("report", "study", cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    md = (tmp_path / "study" / "report" / "report.md").read_text()
+    for text in ("synthetic/branin", "synthetic/hartmann6", "random_search", "hyperband", "average rank"):
+        assert text in md
+    png = (tmp_path / "study" / "report" / "regret.png").read_bytes()
+    assert png.startswith(b"\x89PNG")
+    assert len(png) > 10_000
+
+
+def test_same_command_twice_gives_byte_identical_tables(tmp_path: Path) -> None:
+    for out in ("a", "b"):
+        result = hpobench("run", "--out", out, *SMALL, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+    a, b = tables(tmp_path / "a"), tables(tmp_path / "b")
+    assert len(a) == 18
+    assert a == b
+    again = hpobench("run", "--out", "a", *SMALL, cwd=tmp_path)
+    assert "0 run(s) executed, 18 already finished" in again.stdout
+
+
+def test_sigkill_midway_then_rerun_equals_uninterrupted(tmp_path: Path) -> None:
+    args = ["--benchmarks", "synthetic", "--methods", "random_search", "hyperband", "--seeds", "0-11"]
+    args += ["--budget", "400x", "--jobs", "2", "--quiet"]
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hpobench", "run", "--out", "killed", *args],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    runs = tmp_path / "killed" / "runs"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(runs.glob("*.json"))) < 4:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    time.sleep(0.5)  # let orphaned workers notice
+    finished = len(list(runs.glob("*.json")))
+    assert 4 <= finished < 72, "the study must be interrupted midway"
+    resumed = hpobench("run", "--out", "killed", *args, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "already finished (resumed)" in resumed.stdout
+    clean = hpobench("run", "--out", "clean", *args, cwd=tmp_path)
+    assert clean.returncode == 0, clean.stderr
+    assert tables(tmp_path / "killed") == tables(tmp_path / "clean")
+    assert len(tables(tmp_path / "clean")) == 72
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--methods", "nope"], "unknown method 'nope'"),
+        (["run", "--benchmarks", "nope"], "unknown benchmark family 'nope'"),
+        (["run", "--benchmarks", "synthetic/nope"], "unknown benchmark 'synthetic/nope'"),
+        (["run", "--budget", "lots"], "cannot read budget 'lots'"),
+        (
+            ["run", "--data-dir", "/no/such/dir"],
+            "data directory '/no/such/dir' (from --data-dir) does not exist",
+        ),
+        (["run", "--set", "hyperband=2"], "use METHOD.KEY=VALUE"),
+        (["report", "missing"], "results directory 'missing' does not exist"),
+    ],
+)
+def test_bad_input_gives_a_one_line_error(tmp_path: Path, args: list[str], message: str) -> None:
+    result = hpobench(*args, "--quiet" if args[0] == "run" else "--x=evals", cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_data_benchmark_without_data_dir_says_how_to_fix(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "HPOBENCH_DATA_DIR"}
+    result = subprocess.run(
+        [sys.executable, "-m", "hpobench", "run", "--benchmarks", "fcnet", "--quiet"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "fcnet/protein_structure" in result.stderr
+    assert "--data-dir DIR or set $HPOBENCH_DATA_DIR" in result.stderr
+
+
+def test_report_of_empty_directory_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = hpobench("report", "empty", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no finished run found" in result.stderr
+
+
+def test_running_random_search_does_not_import_torch(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from hpobench.cli import main\n"
+        f"assert main(['run', '--methods', 'random_search', '--seeds', '0', '--budget', '20', '--quiet', "
+        f"'--out', {str(tmp_path / 'o')!r}]) == 0\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("ok")
