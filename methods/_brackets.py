@@ -13,7 +13,6 @@ hyperparameters so that schedules can be tested (and printed) without running an
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -29,6 +28,7 @@ __all__ = [
     "BracketMethod",
     "Rung",
     "hyperband_brackets",
+    "is_positive_int",
     "max_bracket_index",
     "resolve_fidelity_range",
     "successive_halving_bracket",
@@ -73,14 +73,21 @@ class Bracket:
 
 
 def _is_real(value: object) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def is_positive_int(value: object) -> bool:
+    """Return whether ``value`` is an integer ``>= 1`` (``bool`` excluded)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and int(value) >= 1
 
 
 def validate_eta(eta: object) -> float:
     """Return ``eta`` as a float, or raise ``ValueError`` unless it is a finite real ``>= 2``."""
-    if not _is_real(eta) or not math.isfinite(float(eta)) or float(eta) < 2:  # type: ignore[arg-type]
-        raise ValueError(f"eta must be a finite number >= 2 (the halving rate), got {eta!r}")
-    return float(eta)  # type: ignore[arg-type]
+    if isinstance(eta, (int, float, np.integer, np.floating)) and not isinstance(eta, bool):
+        value = float(eta)
+        if math.isfinite(value) and value >= 2:
+            return value
+    raise ValueError(f"eta must be a finite number >= 2 (the halving rate), got {eta!r}")
 
 
 def resolve_fidelity_range(
@@ -102,9 +109,14 @@ def resolve_fidelity_range(
     """
     fid = task.fidelity
     if fid is None:
-        raise IncompatibleError(f"bracket methods need a multi-fidelity task and {task.name!r} has no fidelity")
+        raise IncompatibleError(
+            f"bracket methods need a multi-fidelity task and {task.name!r} has no fidelity"
+        )
     bounds = []
-    for name, value, default in (("min_fidelity", min_fidelity, fid.low), ("max_fidelity", max_fidelity, fid.high)):
+    for name, value, default in (
+        ("min_fidelity", min_fidelity, fid.low),
+        ("max_fidelity", max_fidelity, fid.high),
+    ):
         value = default if value is None else value
         if not _is_real(value) or not fid.contains(float(value)):
             kind = "an integer " if fid.integer else "a number "
@@ -127,7 +139,9 @@ def max_bracket_index(eta: float, r_min: float, r_max: float) -> int:
     return s
 
 
-def rung_fidelities(n_rungs: int, *, eta: float, r_min: float, r_max: float, integer: bool) -> tuple[float, ...]:
+def rung_fidelities(
+    n_rungs: int, *, eta: float, r_min: float, r_max: float, integer: bool
+) -> tuple[float, ...]:
     """Geometric fidelities ``r_max * eta**-(n_rungs - 1 - i)`` of rungs ``i = 0..n_rungs-1``.
 
     Values are rounded to the nearest integer when ``integer``, clipped to ``[r_min, r_max]``,
@@ -229,6 +243,7 @@ class BracketMethod(Method):
         self._pending: dict[int, tuple[Trial, int]] = {}  # id(trial) -> (trial, index in rung)
         self._objective = self.task.objective.name
         self._sign = self.task.objective.direction.sign
+        self._tag = ""  # tag of the rung in progress
 
     @property
     def brackets(self) -> tuple[Bracket, ...]:
@@ -268,7 +283,9 @@ class BracketMethod(Method):
             if entry[0] == trial:
                 del self._pending[key]
                 return entry
-        raise ValueError(f"{type(self).__name__} was told about a trial it did not ask for (or told twice): {trial}")
+        raise ValueError(
+            f"{type(self).__name__} was told about a trial it did not ask for (or told twice): {trial}"
+        )
 
     def _loss(self, evaluation: Evaluation) -> float:
         if evaluation.status is not Status.OK:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 from typing import Any, ClassVar
 
 import numpy as np
@@ -12,6 +11,10 @@ from hpobench.space import SpaceCodec
 from hpobench.types import Evaluation, Task, Trial
 
 __all__ = ["RandomSearch"]
+
+
+def _is_positive_int(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and int(value) >= 1
 
 
 class RandomSearch(Method):
@@ -41,7 +44,7 @@ class RandomSearch(Method):
     def __init__(self, task: Task, *, seed: int, chunk_size: int = 256) -> None:
         super().__init__(task, seed=seed)
         self.chunk_size = chunk_size
-        if not isinstance(chunk_size, numbers.Integral) or isinstance(chunk_size, bool) or chunk_size < 1:
+        if not _is_positive_int(chunk_size):
             raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
         self._rng = np.random.default_rng(seed)
         self._codec: SpaceCodec | None = None  # built lazily; not picklable, dropped by __getstate__
@@ -72,7 +75,9 @@ class RandomSearch(Method):
             if trial == evaluation.trial:
                 del self._pending[key]
                 return
-        raise ValueError(f"RandomSearch was told about a trial it did not ask for (or told twice): {evaluation.trial}")
+        raise ValueError(
+            f"RandomSearch was told about a trial it did not ask for (or told twice): {evaluation.trial}"
+        )
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import numbers
-
 from hpobench.methods._brackets import (
     BracketMethod,
+    is_positive_int,
     resolve_fidelity_range,
     successive_halving_bracket,
     validate_eta,
@@ -54,9 +53,7 @@ class SuccessiveHalving(BracketMethod):
         self.n_configs = n_configs
         eta_f = validate_eta(eta)
         fid, r_min, r_max = resolve_fidelity_range(task, min_fidelity, max_fidelity)
-        if n_configs is not None and (
-            not isinstance(n_configs, numbers.Integral) or isinstance(n_configs, bool) or n_configs < 1
-        ):
+        if n_configs is not None and not is_positive_int(n_configs):
             raise ValueError(f"n_configs must be a positive integer or None, got {n_configs!r}")
         bracket = successive_halving_bracket(
             eta=eta_f,

@@ -141,8 +141,10 @@ class TabularBenchmark(Benchmark):
             if len(lut) != len(self._grid[hp]):
                 raise ValueError(f"grid of {hp!r} has duplicate values: {self._grid[hp]!r}")
         self._getters = tuple((itemgetter(hp), lut.__getitem__) for hp, lut in self._luts)
-        self._fid_lut: dict[float | None, int] = {float(f): i for i, f in enumerate(self._fidelity_values)}
-        self._fid_lut[None] = self.n_fidelities - 1
+        # fidelity -> slice; None is the maximal fidelity (and the only key without a fidelity).
+        self._fid_lut: dict[float | None, int] = {None: self.n_fidelities - 1}
+        if fidelity is not None:
+            self._fid_lut.update({f: i for i, f in enumerate(self._fidelity_values)})
 
         self._objective_names = tuple(o.name for o in objectives)
         self._objective_cols = [self._metrics.index(o) for o in self._objective_names]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import ConfigSpace as CS
@@ -196,11 +197,9 @@ def _check_invalid_configs(benchmark: Benchmark, config: Mapping[str, Any], seed
         bad.append((f"a missing hyperparameter {name!r}", {k: v for k, v in config.items() if k != name}))
     for what, cfg in bad:
         trial = Trial(config=cfg)
+        _expect(InvalidConfigError, partial(benchmark.evaluate, [trial], seed=seed), f"evaluate with {what}")
         _expect(
-            InvalidConfigError, lambda t=trial: benchmark.evaluate([t], seed=seed), f"evaluate with {what}"
-        )
-        _expect(
-            InvalidConfigError, lambda c=cfg: benchmark.reference_values([c]), f"reference_values with {what}"
+            InvalidConfigError, partial(benchmark.reference_values, [cfg]), f"reference_values with {what}"
         )
 
 
@@ -218,7 +217,7 @@ def _check_invalid_fidelities(benchmark: Benchmark, config: Mapping[str, Any], s
         trial = Trial(config=config, fidelity=value)
         _expect(
             InvalidFidelityError,
-            lambda t=trial: benchmark.evaluate([t], seed=seed),
+            partial(benchmark.evaluate, [trial], seed=seed),
             f"evaluate with {label} ({value})",
         )
 
