@@ -60,7 +60,7 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict over the installed package (plugin folders are mapped into hpobench.*)."""
     session.install(".", "mypy>=1.11", "pandas-stubs")
     with session.chdir(session.create_tmp()):
-        session.run("mypy", "-p", "hpobench")
+        session.run("mypy", "--config-file", str(ROOT / "pyproject.toml"), "-p", "hpobench")
 
 
 @nox.session

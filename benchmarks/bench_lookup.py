@@ -131,7 +131,8 @@ def main() -> None:
         f"FCNet {args.task}: {bench.n_configs} configs x {bench.n_seeds} seeds; hpobench load {load_s:.2f} s"
     )
     print(
-        f"python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}, {platform.machine()}"
+        f"python {platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}, "
+        f"{platform.machine()}"
     )
     print(f"single: {ns} queries ({nsp} for pandas), best of {args.repeats}; batch: {nb} queries, one seed")
     header = f"{'method':<30} {'single us/query':>16} {'x pandas':>9} {'batch evals/s':>15} {'x pandas':>9}"
@@ -144,8 +145,8 @@ def main() -> None:
             f"{batched[name]:>15,.0f} {batched[name] / base_batch:>8.1f}x"
         )
     print(
-        "evaluate validates the configs and returns Evaluation objects (values, cost, status); the other rows "
-        "return bare floats."
+        "evaluate validates the configs and returns Evaluation objects (values, cost, status); "
+        "the other rows return bare floats."
     )
 
 

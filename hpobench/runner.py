@@ -40,7 +40,7 @@ from hpobench.errors import (
 from hpobench.method import Method
 from hpobench.registry import load_benchmark, load_method
 from hpobench.seeding import derive_seed
-from hpobench.types import Evaluation, Trial
+from hpobench.types import Evaluation, FrozenValue, Trial
 
 __all__ = ["RunOutcome", "RunSpec", "execute_run", "method_label"]
 
@@ -59,7 +59,7 @@ def method_label(name: str, kwargs: Mapping[str, Any]) -> str:
 
 
 @dataclass(frozen=True, kw_only=True)
-class RunSpec:
+class RunSpec(FrozenValue):
     """Everything that determines a run.
 
     Attributes:

@@ -67,7 +67,7 @@ def _member_check(values: Sequence[Any]) -> Check:
 def _float_sampler(low: float, high: float, log: bool) -> Sampler:
     def sample(rng: np.random.Generator, n: int) -> list[Any]:
         out = np.exp(rng.uniform(math.log(low), math.log(high), n)) if log else rng.uniform(low, high, n)
-        return np.clip(out, low, high).tolist()
+        return list(np.clip(out, low, high).tolist())
 
     return sample
 
@@ -76,8 +76,8 @@ def _int_sampler(low: int, high: int, log: bool) -> Sampler:
     def sample(rng: np.random.Generator, n: int) -> list[Any]:
         if log:
             raw = np.floor(np.exp(rng.uniform(math.log(low), math.log(high + 1), n)))
-            return np.clip(raw, low, high).astype(np.int64).tolist()
-        return rng.integers(low, high + 1, n).tolist()
+            return list(np.clip(raw, low, high).astype(np.int64).tolist())
+        return list(rng.integers(low, high + 1, n).tolist())
 
     return sample
 
@@ -132,6 +132,10 @@ class SpaceCodec:
         self._checks = {name: d[0] for name, d in described.items()}
         self._samplers = {name: d[1] for name, d in described.items()}
         self._own_space: CS.ConfigurationSpace | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # the per-hyperparameter closures do not pickle; rebuild them from the space
+        return (SpaceCodec, (self.space,))
 
     def validate(self, config: Mapping[str, Any]) -> None:
         """Raise :class:`InvalidConfigError` naming the offending hyperparameter, if any.
@@ -204,6 +208,7 @@ class SpaceCodec:
         self._own_space.seed(int(rng.integers(2**31 - 1)))
         if n == 0:
             return []
-        sampled = self._own_space.sample_configuration(n)
-        configs = [sampled] if n == 1 else sampled
+        # size=None for one configuration: ConfigSpace deprecates size=1 (its return type will change)
+        sampled: Any = self._own_space.sample_configuration(None if n == 1 else n)
+        configs = [sampled] if n == 1 else list(sampled)
         return [{k: to_python(v) for k, v in dict(c).items()} for c in configs]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import Enum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -23,6 +23,25 @@ Config = Mapping[str, Any]
 
 def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(mapping))
+
+
+def _construct(cls: type[Any], kwargs: dict[str, Any]) -> Any:
+    return cls(**kwargs)
+
+
+class FrozenValue:
+    """Base of frozen values: pickles through the constructor (read-only mappings travel as dicts).
+
+    ``MappingProxyType`` fields keep values immutable but do not pickle; this keeps values
+    picklable for joblib workers, checkpoints and the compliance checks.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        kwargs = {
+            f.name: dict(v) if isinstance(v := getattr(self, f.name), MappingProxyType) else v
+            for f in fields(self)  # type: ignore[arg-type]
+        }
+        return (_construct, (type(self), kwargs))
 
 
 class Direction(Enum):
@@ -133,7 +152,7 @@ class Task:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Trial:
+class Trial(FrozenValue):
     """A request to evaluate one configuration at one fidelity, made by a method's ``ask``.
 
     Attributes:
@@ -154,7 +173,7 @@ class Trial:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Evaluation:
+class Evaluation(FrozenValue):
     """The answer of a benchmark to one trial.
 
     Attributes:
@@ -179,7 +198,7 @@ class Evaluation:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Reference:
+class Reference(FrozenValue):
     """Reference values of a task's objectives at the maximal fidelity, for normalised regret.
 
     Regret of a value ``y`` is ``sign * (y - best)``, normalised by ``sign * (worst - best)``,

@@ -34,7 +34,7 @@ from hpobench.errors import DataError, InvalidConfigError, InvalidFidelityError
 from hpobench.space import to_python
 from hpobench.types import Config, Evaluation, Fidelity, Objective, Reference, Status, Task, Trial
 
-__all__ = ["CostModel", "TabularBenchmark", "dense_from_arrow"]
+__all__ = ["CostModel", "Index", "TabularBenchmark", "dense_from_arrow"]
 
 CostModel = Callable[[Mapping[str, np.ndarray], np.ndarray], np.ndarray]
 """Simulated cost in seconds of evaluating grid configurations.
@@ -45,6 +45,9 @@ maps each hyperparameter to the array of its values for every configuration (len
 for a single-fidelity table, meaning "the full run"). It returns an array that broadcasts to
 ``(n_configs, n_fidelities)``: the cost of one evaluation from scratch at that fidelity.
 """
+
+Index = np.ndarray | int
+"""An integer index array (or a single index) for the raw lookup API; broadcast like numpy."""
 
 _NAN = float("nan")
 
@@ -268,9 +271,7 @@ class TabularBenchmark(Benchmark):
                 self.codec.validate(config)
             raise InvalidConfigError("a configuration is not a point of the grid") from None
 
-    def lookup(
-        self, config_indices: np.ndarray, seed_indices: np.ndarray, fidelity_indices: np.ndarray
-    ) -> np.ndarray:
+    def lookup(self, config_indices: Index, seed_indices: Index, fidelity_indices: Index) -> np.ndarray:
         """Raw table lookup: metric values at broadcast index arrays, shape ``(*broadcast, n_metrics)``.
 
         No validation beyond numpy's: indices must lie in the table (negative ones count from the
@@ -278,14 +279,23 @@ class TabularBenchmark(Benchmark):
         """
         return np.asarray(self._table[config_indices, seed_indices, fidelity_indices])
 
-    def lookup_cost(
-        self, config_indices: np.ndarray, seed_indices: np.ndarray, fidelity_indices: np.ndarray
-    ) -> np.ndarray:
+    def lookup_cost(self, config_indices: Index, seed_indices: Index, fidelity_indices: Index) -> np.ndarray:
         """Raw cost lookup in seconds, as :meth:`lookup` (shape ``broadcast``)."""
         return np.asarray(self._cost[config_indices, seed_indices, fidelity_indices])
 
+    def _index_one(self, config: Config) -> int:
+        """Grid index of one configuration; KeyError/TypeError when it is not a grid point."""
+        if len(config) != len(self._names):
+            raise KeyError("unknown or missing hyperparameter")
+        c = 0
+        for hp, lut in self._luts:
+            c += lut[config[hp]]
+        return c
+
     def _indices(self, configs: Sequence[Config]) -> np.ndarray:
         n = len(configs)
+        if n <= 16:  # per-column numpy passes only pay off for larger batches
+            return np.array([self._index_one(c) for c in configs], dtype=np.intp)
         k = len(self._names)
         if any(len(c) != k for c in configs):
             raise KeyError("unknown or missing hyperparameter")
@@ -319,8 +329,17 @@ class TabularBenchmark(Benchmark):
             fidx = np.fromiter((self._fid_lut[t.fidelity] for t in trials), dtype=np.intp, count=len(trials))
         except (KeyError, TypeError):
             self._raise_invalid(trials)
-        rows = self._table[cidx, s, fidx].tolist()
         costs = self._cost[cidx, s, fidx].tolist()
+        if self._single_metric:  # the common case, without a per-trial method call
+            name = self._objective_names[0]
+            values = self._table[cidx, s, fidx, 0].tolist()
+            return [
+                Evaluation(trial=t, values={name: v}, cost=c)
+                if math.isfinite(v)
+                else self._evaluation(t, [v], c)
+                for t, v, c in zip(trials, values, costs, strict=True)
+            ]
+        rows = self._table[cidx, s, fidx].tolist()
         return [self._evaluation(t, r, c) for t, r, c in zip(trials, rows, costs, strict=True)]
 
     def _evaluation(self, trial: Trial, row: list[float], cost: float) -> Evaluation:

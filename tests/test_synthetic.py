@@ -13,7 +13,7 @@ from hpobench.surrogates.synthetic import FAMILY, FIDELITY, SyntheticBenchmark
 from hpobench.testing.benchmarks import check_benchmark
 from hpobench.types import Evaluation, Reference, Status, Trial
 
-MINIMISERS = {
+MINIMISERS: dict[str, list[tuple[float, ...]]] = {
     "branin": [(-math.pi, 12.275), (math.pi, 2.275), (9.42478, 2.475)],
     "hartmann3": [(0.114614, 0.555649, 0.852547)],
     "hartmann6": [(0.20169, 0.150011, 0.476874, 0.275332, 0.311652, 0.6573)],

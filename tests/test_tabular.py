@@ -127,7 +127,7 @@ def test_costs_from_array_and_model() -> None:
     assert [bench.evaluate([Trial(config=cfg, fidelity=f)], seed=0)[0].cost for f in FIDS] == [1.0, 2.0, 3.0]
 
     def model(columns: Mapping[str, np.ndarray], fidelities: np.ndarray) -> np.ndarray:
-        return columns["batch"][:, None] * fidelities[None, :]
+        return np.asarray(columns["batch"][:, None] * fidelities[None, :])
 
     modelled = _bench(cost=None, cost_model=model)
     assert modelled.evaluate([Trial(config=_cfg(batch=32), fidelity=3)], seed=2)[0].cost == 96.0

@@ -1,0 +1,53 @@
+"""Contract tests for every registered plugin, parametrised over the registry itself.
+
+A newly registered benchmark family or method is picked up here without editing this file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hpobench import registry
+from hpobench.benchmark import BenchmarkSpec
+from hpobench.testing import check_benchmark, check_method
+
+TASKS = [info for family in registry.family_names() for info in registry.load_family(family).tasks()]
+METHODS = registry.method_names()
+
+
+@pytest.mark.parametrize("info", TASKS, ids=[i.name for i in TASKS])
+def test_every_registered_task_passes_the_benchmark_checks(
+    info: object, request: pytest.FixtureRequest
+) -> None:
+    from hpobench.benchmark import TaskInfo
+
+    assert isinstance(info, TaskInfo)
+    data_dir: Path | None = request.getfixturevalue("data_dir") if info.needs_data else None
+    benchmark = registry.load_benchmark(BenchmarkSpec.parse(info.name), data_dir=data_dir)
+    assert benchmark.task.name == info.name
+    assert benchmark.task.multi_fidelity == info.multi_fidelity
+    check_benchmark(benchmark)
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_every_registered_method_passes_the_method_checks_on_a_multifidelity_task(name: str) -> None:
+    benchmark = registry.load_benchmark("synthetic/hartmann3")
+    check_method(registry.load_method(name), benchmark.task, benchmark=benchmark)
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_every_method_handles_a_real_grid_task_or_declares_it_cannot(name: str, data_dir: Path) -> None:
+    benchmark = registry.load_benchmark("fcnet/protein_structure", data_dir=data_dir)
+    cls = registry.load_method(name)
+    if cls.capabilities.incompatibility(benchmark.task) is not None:
+        with pytest.raises(ValueError, match=r"fidelity|candidate|objective"):
+            cls(benchmark.task, seed=0)
+        return
+    check_method(cls, benchmark.task, benchmark=benchmark, n_steps=30)
+
+
+def test_registry_lists_builtins_without_importing_them() -> None:
+    assert {"random_search", "successive_halving", "hyperband"} <= set(METHODS)
+    assert {"synthetic", "fcnet"} <= set(registry.family_names())
