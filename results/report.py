@@ -17,6 +17,9 @@ from hpobench.results.regret import XAxis, add_regret, anytime_curves, final_reg
 
 __all__ = ["Report", "final_table", "write_report"]
 
+_FLOOR = 1e-9
+"""Smallest regret drawn on the log axis."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class Report:
@@ -101,14 +104,17 @@ def _plot(curves: pd.DataFrame, path: Path, axis: XAxis) -> None:
     colors = {m: f"C{i}" for i, m in enumerate(methods)}
     for ax, bench in zip(axes.flat, benches, strict=False):
         for method, c in curves[curves["benchmark"] == bench].groupby("method", sort=True):
-            mean, se = c["mean"].to_numpy(), c["se"].to_numpy()
+            # regret is never negative; exact zeros are drawn at the floor of the log axis
+            mean = np.maximum(c["mean"].to_numpy(), _FLOOR)
+            se = c["se"].to_numpy()
+            lower = np.maximum(mean - se, np.maximum(mean / 10, _FLOOR))
             ax.plot(c["x"], mean, label=method, color=colors[method], drawstyle="steps-post")
             ax.fill_between(
-                c["x"], mean - se, mean + se, color=colors[method], alpha=0.2, step="post", linewidth=0
+                c["x"], lower, mean + se, color=colors[method], alpha=0.2, step="post", linewidth=0
             )
         ax.set_title(bench, fontsize=10)
         ax.set_xscale("log")
-        ax.set_yscale("symlog", linthresh=1e-4)
+        ax.set_yscale("log")
         ax.set_xlabel(axis.label, fontsize=8)
         ax.set_ylabel("normalised regret", fontsize=8)
         ax.grid(alpha=0.3)
