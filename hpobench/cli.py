@@ -114,6 +114,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         seeds=args.seeds,
         budget=args.budget,
         method_kwargs=kwargs,
+        workers=args.workers,
     )
     for skip in plan.skipped:
         print(f"skipped {skip.benchmark} x {skip.method}: {skip.reason}", file=sys.stderr)
@@ -142,14 +143,74 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from hpobench.results.regret import XAxis
-    from hpobench.results.report import write_report
+    from hpobench.results.report import FORMATS, write_report
 
     out = Path(args.out)
     if not out.is_dir():
         raise HpobenchError(f"results directory {str(out)!r} does not exist")
-    report = write_report(out, axis=XAxis(args.x))
-    print(report.markdown)
-    print(f"wrote {report.markdown_path} and {report.plot_path}")
+    formats = list(dict.fromkeys(args.format)) if args.format else list(FORMATS)
+    report = write_report(out, axis=XAxis(args.x), formats=formats)
+    if "md" in report.documents:
+        print(report.markdown)
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
+    written = [*report.documents.values(), *report.figures]
+    print(f"wrote {', '.join(str(p) for p in written)}")
+    return 0
+
+
+def _data_root(raw: str | None, *, create: bool) -> Path:
+    """The data directory of the ``data`` commands (created for ``fetch``)."""
+    import os
+
+    chosen = raw if raw is not None else os.environ.get(ENV_VAR) or None
+    if chosen is None:
+        raise DataError(f"no data directory: pass --data-dir DIR or set ${ENV_VAR}")
+    if create:
+        Path(chosen).expanduser().mkdir(parents=True, exist_ok=True)
+    found = resolve_data_dir(chosen)
+    assert found is not None
+    return found
+
+
+def _cmd_data_list(args: argparse.Namespace) -> int:
+    from hpobench import datasets
+
+    root = resolve_data_dir(args.data_dir)
+    print(f"datasets (data directory: {root if root is not None else f'none; --data-dir or ${ENV_VAR}'}):")
+    for dataset in datasets.known_datasets():
+        if root is None:
+            present = "-"
+        else:
+            states = datasets.status(dataset, root, verify=False)
+            n = sum(state is not datasets.FileState.MISSING for _, state in states)
+            present = f"{n}/{len(states)} present"
+        upstream = "mirror only" if all(s.url is None for s in dataset.sources) else "upstream URL"
+        print(f"  {dataset.name:<12} {present:<14} {upstream:<12} {dataset.description}")
+    return 0
+
+
+def _cmd_data_verify(args: argparse.Namespace) -> int:
+    from hpobench import datasets
+
+    root = _data_root(args.data_dir, create=False)
+    chosen = [datasets.find_dataset(n) for n in args.names] if args.names else datasets.known_datasets()
+    failed = False
+    for dataset in chosen:
+        for file, state in datasets.status(dataset, root):
+            print(f"{state.value.upper():<9} {dataset.name:<12} {file.path}")
+            failed |= state is datasets.FileState.MISMATCH
+            failed |= bool(args.names) and state is datasets.FileState.MISSING
+    return 1 if failed else 0
+
+
+def _cmd_data_fetch(args: argparse.Namespace) -> int:
+    from hpobench import datasets
+
+    root = _data_root(args.data_dir, create=True)
+    for name in args.names:
+        dataset = datasets.find_dataset(name)
+        datasets.fetch(dataset, root, url_base=args.url_base, force=args.force, log=print)
     return 0
 
 
@@ -184,6 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="per run: N evaluations, Nx (multiples of the maximal fidelity) or Ns/Nm/Nh simulated time",
     )
     p_run.add_argument("--jobs", type=int, default=1, help="worker processes (-1: all cores)")
+    p_run.add_argument(
+        "--workers", type=int, default=1, help="simulated parallel workers inside each run (simulated time)"
+    )
     p_run.add_argument("--out", default=DEFAULT_OUT, help="study directory; re-running resumes it")
     p_run.add_argument("--data-dir", default=None, help=f"benchmark data directory (default: ${ENV_VAR})")
     p_run.add_argument(
@@ -194,13 +258,38 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.set_defaults(func=_cmd_run)
 
     p_report = sub.add_parser(
-        "report", help="write a regret table (Markdown) and an anytime-regret plot (PNG)"
+        "report",
+        help="rankings, anytime regret, statistical tests: Markdown/LaTeX tables, PNG/SVG plots, HTML",
     )
     p_report.add_argument("out", help="study directory")
     p_report.add_argument(
-        "--x", choices=[a.value for a in _axes()], default="budget", help="x-axis of the plot"
+        "--format",
+        action="append",
+        choices=["html", "md", "latex"],
+        help="document(s) to write, repeatable (default: all three); plots and CSV are always written",
+    )
+    p_report.add_argument(
+        "--x",
+        choices=[a.value for a in _axes()],
+        default="budget",
+        help="x-axis of anytime curves, ranks over time, ECDF and speed-ups",
     )
     p_report.set_defaults(func=_cmd_report)
+
+    p_data = sub.add_parser("data", help="list, verify and fetch benchmark data")
+    data_sub = p_data.add_subparsers(dest="data_command", required=True)
+    p_dlist = data_sub.add_parser("list", help="known datasets and what the data directory holds")
+    p_dverify = data_sub.add_parser("verify", help="check files against the manifest's sha256")
+    p_dverify.add_argument("names", nargs="*", help="datasets to verify (default: all; missing is ok)")
+    p_dfetch = data_sub.add_parser("fetch", help="download, verify and unpack datasets")
+    p_dfetch.add_argument("names", nargs="+", help="datasets to fetch (see: hpobench data list)")
+    p_dfetch.add_argument(
+        "--url-base", default=None, help="mirror replacing upstream URLs (default: $HPOBENCH_DATA_URL)"
+    )
+    p_dfetch.add_argument("--force", action="store_true", help="download even if present and verified")
+    for p_d, func in ((p_dlist, _cmd_data_list), (p_dverify, _cmd_data_verify), (p_dfetch, _cmd_data_fetch)):
+        p_d.add_argument("--data-dir", default=None, help=f"benchmark data directory (default: ${ENV_VAR})")
+        p_d.set_defaults(func=func)
     return parser
 
 
@@ -216,6 +305,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "jobs", 1) == 0:
         parser.error("--jobs must be a positive number or -1")
+    if getattr(args, "workers", 1) < 1:
+        parser.error("--workers must be at least 1")
     try:
         return int(args.func(args))
     except (HpobenchError, ValueError) as exc:

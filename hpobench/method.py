@@ -62,6 +62,12 @@ class Method(ABC):
     capabilities: ClassVar[Capabilities] = Capabilities()
     """Declared capabilities of the method."""
 
+    requires: ClassVar[tuple[str, ...]] = ()
+    """Top-level modules of optional dependencies the method imports (lazily, at construction).
+
+    Test suites skip a method whose requirements are not importable; the registry lists it anyway.
+    """
+
     def __init__(self, task: Task, *, seed: int) -> None:
         self.task = task
         self.seed = seed

@@ -33,14 +33,13 @@ from hpobench.budget import Budget
 from hpobench.errors import (
     HpobenchError,
     IncompatibleError,
-    InvalidConfigError,
-    InvalidFidelityError,
     MethodError,
 )
 from hpobench.method import Method
 from hpobench.registry import load_benchmark, load_method
 from hpobench.seeding import derive_seed
-from hpobench.types import Evaluation, FrozenValue, Trial
+from hpobench.simulator import Simulation
+from hpobench.types import FrozenValue, Trial
 
 __all__ = ["RunOutcome", "RunSpec", "execute_run", "method_label"]
 
@@ -68,6 +67,7 @@ class RunSpec(FrozenValue):
         method_kwargs: Keyword hyperparameters passed to the method's constructor.
         seed: The run's seed; method and benchmark streams are derived from it.
         budget: How much the run may spend.
+        workers: Number of simulated parallel workers (see :mod:`hpobench.simulator`).
     """
 
     benchmark: BenchmarkSpec
@@ -75,11 +75,14 @@ class RunSpec(FrozenValue):
     seed: int
     budget: Budget
     method_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    workers: int = 1
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "method_kwargs", MappingProxyType(dict(self.method_kwargs)))
         if self.seed < 0:
             raise ValueError(f"seeds must be non-negative, got {self.seed}")
+        if self.workers < 1:
+            raise ValueError(f"workers must be at least 1, got {self.workers}")
 
     __hash__ = None  # type: ignore[assignment]  # holds a mapping
 
@@ -96,6 +99,7 @@ class RunSpec(FrozenValue):
             "method_kwargs": dict(self.method_kwargs),
             "seed": self.seed,
             "budget": str(self.budget),
+            "workers": self.workers,
         }
 
     @property
@@ -175,68 +179,25 @@ def _config_json(config: Mapping[str, Any]) -> str:
     return json.dumps(dict(config), sort_keys=True, separators=(",", ":"), default=float)
 
 
-class _Loop:
-    """Mutable state of one run's ask/evaluate/tell loop."""
-
-    def __init__(self, spec: RunSpec, benchmark: Benchmark, method: Method) -> None:
-        self.spec = spec
-        self.benchmark = benchmark
-        self.method = method
-        task = benchmark.task
-        self.high = task.fidelity.high if task.fidelity is not None else 1.0
-        self.trials: list[Trial] = []
-        self.evaluations: list[Evaluation] = []
-        self.fidelity_spent = 0.0
-        self.time = 0.0
-        self.method_seconds = 0.0
-        self.benchmark_seconds = 0.0
-        self.noise = np.random.default_rng(spec.noise_seed)
-
-    def step(self) -> None:
-        t0 = time.perf_counter()
-        trial = self.method.ask()
-        t1 = time.perf_counter()
-        self.method_seconds += t1 - t0
-        if trial is None:
-            raise MethodError("ask() returned None with no trial in flight (the method stalled)")
-        if not isinstance(trial, Trial):
-            raise MethodError(f"ask() must return a Trial, got {type(trial).__name__}")
-        seed = int(self.noise.integers(2**63 - 1))
-        try:
-            evaluation = self.benchmark.evaluate([trial], seed=seed)[0]
-        except (InvalidConfigError, InvalidFidelityError) as exc:
-            raise MethodError(f"the method proposed an invalid trial: {exc}") from exc
-        t2 = time.perf_counter()
-        self.benchmark_seconds += t2 - t1
-        self.trials.append(trial)
-        self.evaluations.append(evaluation)
-        fidelity = trial.fidelity if trial.fidelity is not None else self.high
-        self.fidelity_spent += fidelity / self.high
-        self.time += evaluation.cost
-        self.method.tell(evaluation)
-        self.method_seconds += time.perf_counter() - t2
-
-    def exhausted(self) -> bool:
-        return self.spec.budget.exhausted(
-            evaluations=len(self.evaluations), fidelity=self.fidelity_spent, seconds=self.time
-        )
-
-    def frame(self) -> pd.DataFrame:
-        n = len(self.evaluations)
-        value_max = np.full(n, np.nan)
-        if n:
-            value_max = np.asarray(self.benchmark.reference_values([t.config for t in self.trials]))[:, 0]
-        objective = self.benchmark.task.objective.name
-        return result_frame(
-            self.spec,
-            trials=self.trials,
-            fidelities=[t.fidelity if t.fidelity is not None else self.high for t in self.trials],
-            statuses=[e.status.value for e in self.evaluations],
-            values=[e.values.get(objective, math.nan) for e in self.evaluations],
-            value_max=value_max,
-            costs=[e.cost for e in self.evaluations],
-            high=self.high,
-        )
+def _frame(spec: RunSpec, sim: Simulation) -> pd.DataFrame:
+    done = sim.completed
+    value_max = np.full(len(done), np.nan)
+    if done:
+        value_max = np.asarray(sim.benchmark.reference_values([c.trial.config for c in done]))[:, 0]
+    objective = sim.benchmark.task.objective.name
+    return result_frame(
+        spec,
+        trials=[c.trial for c in done],
+        fidelities=[c.fidelity for c in done],
+        statuses=[c.evaluation.status.value for c in done],
+        values=[c.evaluation.values.get(objective, math.nan) for c in done],
+        value_max=value_max,
+        costs=[c.evaluation.cost for c in done],
+        starts=[c.start for c in done],
+        ends=[c.end for c in done],
+        workers=[c.worker for c in done],
+        high=sim.high,
+    )
 
 
 def result_frame(
@@ -248,9 +209,12 @@ def result_frame(
     values: Sequence[float],
     value_max: np.ndarray,
     costs: Sequence[float],
+    starts: Sequence[float],
+    ends: Sequence[float],
+    workers: Sequence[int],
     high: float,
 ) -> pd.DataFrame:
-    """Build a run's long-format table (columns :data:`hpobench.store.COLUMNS`)."""
+    """Build a run's long-format table (columns :data:`hpobench.store.COLUMNS`), in completion order."""
     n = len(trials)
     cost = np.asarray(costs, dtype=float)
     fids = np.asarray(fidelities, dtype=float)
@@ -268,7 +232,9 @@ def result_frame(
             "value": np.asarray(values, dtype=float),
             "value_max": np.asarray(value_max, dtype=float),
             "cost": cost,
-            "time": np.cumsum(cost),
+            "start": np.asarray(starts, dtype=float),
+            "time": np.asarray(ends, dtype=float),
+            "worker": np.asarray(workers, dtype=np.int64),
             "fidelity_spent": np.cumsum(fids / high),
         }
     )
@@ -306,7 +272,7 @@ def execute_run(spec: RunSpec, *, data_dir: Path | None = None, timeout: float |
         "versions": _versions(),
         "status": "ok",
     }
-    loop: _Loop | None = None
+    sim: Simulation | None = None
     try:
         benchmark = _cached_benchmark(spec.benchmark, None if data_dir is None else str(data_dir))
         task = benchmark.task
@@ -330,11 +296,15 @@ def execute_run(spec: RunSpec, *, data_dir: Path | None = None, timeout: float |
         with _deadline(timeout):
             method = _make_method(spec, benchmark)
             provenance["method_params"] = json.loads(json.dumps(method.params(), default=repr))
-            loop = _Loop(spec, benchmark, method)
-            while not loop.exhausted():
-                if len(loop.evaluations) >= MAX_EVALUATIONS:
-                    raise MethodError(f"the run reached the cap of {MAX_EVALUATIONS} evaluations")
-                loop.step()
+            sim = Simulation(
+                benchmark=benchmark,
+                method=method,
+                budget=spec.budget,
+                workers=spec.workers,
+                noise_seed=spec.noise_seed,
+                max_evaluations=MAX_EVALUATIONS,
+            )
+            sim.run()
     except _Timeout:
         provenance["status"] = "failed"
         provenance["error"] = f"MethodError: the run exceeded its timeout of {timeout:g} s"
@@ -345,23 +315,33 @@ def execute_run(spec: RunSpec, *, data_dir: Path | None = None, timeout: float |
             kind += " (raised in plugin code)"
         provenance["error"] = f"{kind}: {exc}"
         provenance["traceback"] = traceback.format_exc()
-    if loop is not None:
-        frame = loop.frame()
+    if sim is not None:
+        frame = _frame(spec, sim)
     else:
         frame = result_frame(
-            spec, trials=[], fidelities=[], statuses=[], values=[], value_max=np.empty(0), costs=[], high=1.0
+            spec,
+            trials=[],
+            fidelities=[],
+            statuses=[],
+            values=[],
+            value_max=np.empty(0),
+            costs=[],
+            starts=[],
+            ends=[],
+            workers=[],
+            high=1.0,
         )
     provenance["evaluations"] = len(frame)
-    if loop is not None:
+    if sim is not None:
         provenance["spent"] = {
-            "evaluations": len(loop.evaluations),
-            "fidelity": loop.fidelity_spent,
-            "seconds": loop.time,
+            "evaluations": sim.started,
+            "fidelity": sim.fidelity_started,
+            "seconds": sim.now,
         }
         provenance["timing"] = {
-            "method_seconds": loop.method_seconds,
-            "benchmark_seconds": loop.benchmark_seconds,
-            "method_us_per_trial": 1e6 * loop.method_seconds / max(1, len(loop.evaluations)),
+            "method_seconds": sim.method_seconds,
+            "benchmark_seconds": sim.benchmark_seconds,
+            "method_us_per_trial": 1e6 * sim.method_seconds / max(1, sim.started),
         }
     provenance["wall_seconds"] = time.time() - started
     return RunOutcome(frame=frame, provenance=provenance)

@@ -52,7 +52,9 @@ COLUMNS: dict[str, str] = {
     "value": "Observed value of the primary objective (NaN if failed).",
     "value_max": "Noise-free value of the configuration at the maximal fidelity (what regret uses).",
     "cost": "Simulated cost of the evaluation in seconds.",
-    "time": "Simulated time at the end of the evaluation (cumulative cost, one worker).",
+    "start": "Simulated time at which the evaluation started.",
+    "time": "Simulated time at which it ended (start + cost); rows are in order of this time.",
+    "worker": "Index of the simulated worker that ran it.",
     "fidelity_spent": "Cumulative fidelity spent, in multiples of the maximal fidelity.",
 }
 

@@ -59,6 +59,7 @@ def plan_study(
     seeds: Sequence[int],
     budget: Budget,
     method_kwargs: Mapping[str, Mapping[str, Any]] | None = None,
+    workers: int = 1,
 ) -> StudyPlan:
     """Build the runs of a study and leave out pairings a method declares it cannot handle.
 
@@ -71,6 +72,7 @@ def plan_study(
         seeds: Seeds; every pairing runs once per seed.
         budget: Budget of every run.
         method_kwargs: Method name -> keyword arguments of its constructor.
+        workers: Simulated parallel workers inside every run.
 
     Raises:
         UnknownNameError: A method or task is not registered.
@@ -91,7 +93,12 @@ def plan_study(
                 continue
             runs.extend(
                 RunSpec(
-                    benchmark=spec, method=name, seed=s, budget=budget, method_kwargs=kwargs.get(name, {})
+                    benchmark=spec,
+                    method=name,
+                    seed=s,
+                    budget=budget,
+                    method_kwargs=kwargs.get(name, {}),
+                    workers=workers,
                 )
                 for s in seeds
             )

@@ -272,7 +272,9 @@ class BracketMethod(Method):
             entry = self._pop_equal(evaluation.trial)
         state = self._state
         assert state is not None  # a pending trial implies a rung in progress
-        state.losses[entry[1]] = self._loss(evaluation)
+        loss = self._loss(evaluation)
+        state.losses[entry[1]] = loss
+        self._observe(entry[0], loss)
         state.told += 1
         if state.told == len(state.configs):
             self._finish_rung(state)
@@ -299,13 +301,11 @@ class BracketMethod(Method):
     def _start_bracket(self) -> _RungState:
         bracket = self._brackets[self._n_started % len(self._brackets)]
         n = bracket.rungs[0].n_configs
-        if self._codec is None:
-            self._codec = SpaceCodec(self.task.space)
         state = _RungState(
             bracket=bracket,
             number=self._n_started,
             rung=0,
-            configs=self._codec.sample(self._rng, n),
+            configs=self._sample_configs(n),
             order=list(range(n)),
             losses=[math.inf] * n,
         )
@@ -313,6 +313,22 @@ class BracketMethod(Method):
         self._state = state
         self._set_tag(state)
         return state
+
+    def _sample_configs(self, n: int) -> list[dict[str, Any]]:
+        """Hook: the ``n`` configurations of a new bracket's first rung.
+
+        Called when a bracket starts. The default samples the space's prior with the private
+        generator; model-based subclasses (BOHB) override it.
+        """
+        if self._codec is None:
+            self._codec = SpaceCodec(self.task.space)
+        return self._codec.sample(self._rng, n)
+
+    def _observe(self, trial: Trial, loss: float) -> None:
+        """Hook: called by :meth:`tell` with each result (``loss = sign * value``, ``+inf`` if failed).
+
+        The default does nothing; model-based subclasses record the observation.
+        """
 
     def _finish_rung(self, state: _RungState) -> None:
         nxt = state.rung + 1

@@ -1,6 +1,14 @@
-"""Reporting: metrics as pure functions over long-format result tables, tables and plots.
+"""Reporting: metrics as pure functions over long-format result tables, tables, plots and HTML.
 
-* :mod:`hpobench.results.load` — read a study directory into frames
-* :mod:`hpobench.results.regret` — incumbent trajectories, normalised regret, anytime curves
-* :mod:`hpobench.results.report` — Markdown table and anytime-regret plot
+* :mod:`hpobench.results.load` — read a study directory into frames (partial directories too)
+* :mod:`hpobench.results.regret` — incumbent trajectories, regret normalised by reference optima
+* :mod:`hpobench.results.curves` — anytime curves on a grid with bootstrap / order-statistic intervals
+* :mod:`hpobench.results.ranks` — ranks per (task, seed), over time and at the final budget
+* :mod:`hpobench.results.stats` — Friedman + Nemenyi critical difference, Wilcoxon + Holm
+* :mod:`hpobench.results.profiles` — ECDF over regret targets (COCO style)
+* :mod:`hpobench.results.speedup` — expected running time relative to random search
+* :mod:`hpobench.results.tables` — Markdown, LaTeX and HTML tables
+* :mod:`hpobench.results.plots` — matplotlib figures (PNG and SVG)
+* :mod:`hpobench.results.html` — the self-contained HTML page
+* :mod:`hpobench.results.report` — :func:`~hpobench.results.report.write_report`, all of the above
 """

@@ -13,13 +13,12 @@ Definitions (for the primary objective, with ``sign`` = +1 when minimising, -1 w
 
 from __future__ import annotations
 
-import warnings
 from enum import Enum
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["XAxis", "add_regret", "anytime_curves", "final_regret"]
+__all__ = ["XAxis", "add_regret", "final_regret", "resolve_references"]
 
 
 class XAxis(Enum):
@@ -44,30 +43,86 @@ class XAxis(Enum):
         }[self.value]
 
 
+def resolve_references(runs: pd.DataFrame, evaluations: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Fill missing reference values from the values observed, and say so.
+
+    A run whose provenance record has no usable ``reference.best`` (missing key, null, NaN) takes
+    the best ``value_max`` observed over all runs of its task (any method, ok evaluations), and a
+    missing ``reference.worst`` the worst one. Such scores are relative to the runs at hand and
+    move when methods are added: ``ref_fallback`` is True for them and a note names the task.
+
+    Args:
+        runs: One row per run (:attr:`hpobench.results.load.StudyResults.runs`).
+        evaluations: The runs' evaluations.
+
+    Returns:
+        A copy of ``runs`` with ``ref_best``/``ref_worst`` filled and a ``ref_fallback`` column,
+        and one note per task that needed the fallback.
+    """
+    runs = runs.reset_index(drop=True)
+    best = np.array(runs["ref_best"], dtype=float)
+    worst = np.array(runs["ref_worst"], dtype=float)
+    missing = ~np.isfinite(best) | ~np.isfinite(worst)
+    runs["ref_fallback"] = missing
+    if not missing.any():
+        return runs, []
+    sign = np.where(runs["direction"].to_numpy() == "maximize", -1.0, 1.0)
+    task_sign = pd.Series(sign, index=runs["run_id"].to_numpy())
+    ok = evaluations[(evaluations["status"] == "ok") & np.isfinite(evaluations["value_max"])]
+    loss = ok["value_max"].to_numpy(dtype=float) * task_sign.reindex(ok["run_id"].to_numpy()).to_numpy()
+    by_task = pd.Series(loss).groupby(ok["benchmark"].to_numpy())
+    lo, hi = by_task.min(), by_task.max()
+    notes = []
+    for i in np.flatnonzero(missing):
+        bench = runs.at[i, "benchmark"]
+        if not np.isfinite(best[i]):
+            best[i] = sign[i] * lo.get(bench, np.nan)
+        if not np.isfinite(worst[i]):
+            worst[i] = sign[i] * hi.get(bench, np.nan)
+    for bench in sorted(runs.loc[missing, "benchmark"].unique()):
+        notes.append(
+            f"{bench}: no reference optimum in (some of) its provenance records; regret is measured "
+            "against the best (and worst) value observed over all runs of the task, so its scores "
+            "move when methods are added"
+        )
+    runs["ref_best"] = best
+    runs["ref_worst"] = worst
+    src = runs["ref_source"].astype(object)
+    runs["ref_source"] = np.where(missing, "observed over all runs (no reference in provenance)", src)
+    return runs, notes
+
+
 def add_regret(evaluations: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     """Return ``evaluations`` sorted by run and evaluation, with incumbent and regret columns.
 
     Adds ``n_evals`` (1-based count), ``incumbent_value_max``, ``regret`` and
-    ``normalized_regret``; rows before the first ok evaluation of a run get NaN.
+    ``normalized_regret``; rows before the first ok evaluation of a run get NaN. Vectorised over
+    all runs at once (no per-run Python loop).
 
     Args:
         evaluations: Long-format evaluations (columns of :data:`hpobench.store.COLUMNS`).
         runs: One row per run with ``run_id``, ``direction``, ``ref_best``, ``ref_worst``.
     """
     meta = runs.set_index("run_id")[["direction", "ref_best", "ref_worst"]]
-    df = evaluations.sort_values(["run_id", "eval"], kind="stable").reset_index(drop=True)
-    joined = meta.reindex(df["run_id"].to_numpy())
-    sign = np.where(joined["direction"].to_numpy() == "maximize", -1.0, 1.0)
-    best = joined["ref_best"].to_numpy(dtype=float)
-    worst = joined["ref_worst"].to_numpy(dtype=float)
-    ok = (df["status"] == "ok").to_numpy() & np.isfinite(df["value"].to_numpy(dtype=float))
-    loss = np.where(ok, sign * df["value"].to_numpy(dtype=float), np.inf)
-    run = df["run_id"]
-    running = pd.Series(loss).groupby(run.to_numpy()).cummin().to_numpy()
-    previous = pd.Series(running).groupby(run.to_numpy()).shift(1, fill_value=np.inf).to_numpy()
+    codes, uniques = pd.factorize(evaluations["run_id"], sort=True)
+    order = np.lexsort((evaluations["eval"].to_numpy(), codes))
+    if np.any(order != np.arange(len(order))):
+        evaluations = evaluations.iloc[order]
+        codes = codes[order]
+    df = evaluations.reset_index(drop=True)
+    joined = meta.reindex(uniques)
+    sign = np.where(joined["direction"].to_numpy() == "maximize", -1.0, 1.0)[codes]
+    best = joined["ref_best"].to_numpy(dtype=float)[codes]
+    worst = joined["ref_worst"].to_numpy(dtype=float)[codes]
+    values = df["value"].to_numpy(dtype=float)
+    ok = (df["status"] == "ok").to_numpy() & np.isfinite(values)
+    loss = np.where(ok, sign * values, np.inf)
+    running = pd.Series(loss).groupby(codes).cummin().to_numpy()
+    first = np.r_[True, codes[1:] != codes[:-1]] if len(codes) else np.zeros(0, dtype=bool)
+    previous = np.where(first, np.inf, np.r_[np.inf, running[:-1]])
     improved = ok & (loss < previous)
     position = np.where(improved, np.arange(len(df)), -1)
-    incumbent = pd.Series(position).groupby(run.to_numpy()).cummax().to_numpy()
+    incumbent = pd.Series(position).groupby(codes).cummax().to_numpy()
     has = incumbent >= 0
     value_max = df["value_max"].to_numpy(dtype=float)
     inc_value = np.where(has, value_max[np.where(has, incumbent, 0)], np.nan)
@@ -85,65 +140,3 @@ def final_regret(with_regret: pd.DataFrame, *, column: str = "normalized_regret"
     """Final regret per run: one row per (benchmark, method, seed) with the last ``column`` value."""
     last = with_regret.groupby("run_id", sort=True).tail(1)
     return last[["benchmark", "method", "seed", column]].reset_index(drop=True)
-
-
-def _grid(xs: np.ndarray, axis: XAxis, points: int) -> np.ndarray:
-    hi = float(np.nanmax(xs))
-    if axis is XAxis.EVALS:
-        return np.unique(np.round(np.geomspace(1, max(hi, 1), points))).astype(float)
-    lo = float(np.nanmin(xs[xs > 0])) if np.any(xs > 0) else hi
-    return np.geomspace(lo, hi, points) if hi > lo > 0 else np.array([hi])
-
-
-def anytime_curves(
-    with_regret: pd.DataFrame,
-    *,
-    axis: XAxis = XAxis.EVALS,
-    column: str = "normalized_regret",
-    points: int = 100,
-) -> pd.DataFrame:
-    """Anytime regret on a common grid per benchmark: mean, standard error and median over seeds.
-
-    Each run's incumbent regret is a step function of ``axis``; it is read at each grid point
-    (NaN before the run's first evaluation and beyond its own last ``x``: runs are never
-    extrapolated). Grid points are shared by all methods of a benchmark; ``n`` says how many runs
-    contribute to each.
-
-    Returns:
-        Columns benchmark, method, x, mean, se, median, n (number of runs contributing).
-    """
-    out = []
-    xcol = axis.column
-    for bench, frame in with_regret.groupby("benchmark", sort=True):
-        grid = _grid(frame[xcol].to_numpy(dtype=float), axis, points)
-        for method, mframe in frame.groupby("method", sort=True):
-            values = []
-            for _, run in mframe.groupby("run_id", sort=True):
-                x = run[xcol].to_numpy(dtype=float)
-                y = run[column].to_numpy(dtype=float)
-                idx = np.searchsorted(x, grid, side="right") - 1
-                v = np.where(idx >= 0, y[np.clip(idx, 0, None)], np.nan)
-                values.append(np.where(grid <= x[-1] * (1 + 1e-9), v, np.nan))
-            mat = np.vstack(values)
-            n = np.sum(np.isfinite(mat), axis=0)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN grid points are dropped below
-                mean = np.nanmean(mat, axis=0)
-                median = np.nanmedian(mat, axis=0)
-                sd = np.nanstd(mat, axis=0, ddof=1)
-            se = np.where(n > 1, sd / np.sqrt(np.maximum(n, 1)), 0.0)
-            keep = n > 0
-            out.append(
-                pd.DataFrame(
-                    {
-                        "benchmark": bench,
-                        "method": method,
-                        "x": grid[keep],
-                        "mean": mean[keep],
-                        "se": se[keep],
-                        "median": median[keep],
-                        "n": n[keep],
-                    }
-                )
-            )
-    return pd.concat(out, ignore_index=True) if out else pd.DataFrame()

@@ -1,155 +1,467 @@
-"""A short study report: final-regret table (Markdown) and anytime-regret plot (PNG).
+"""The study report: tables, plots and one self-contained HTML page from a results directory.
 
-``hpobench report OUT`` calls :func:`write_report`; everything is computed from the files of the
-study directory, with reference optima taken from the runs' provenance records.
+``hpobench report OUT`` calls :func:`write_report`. Everything is computed from the files of the
+study directory, with reference optima taken from the runs' provenance records (the best value
+observed stands in, flagged, where a task has none). Outputs, in ``OUT/report/``:
+
+* ``report.md``, ``report.tex``, ``report.html`` (as asked by ``formats``);
+* ``regret``, ``summary``, ``cd``, ``ecdf`` figures as PNG and SVG;
+* ``final.csv`` (one row per run), ``curves.csv``, ``ranks.csv``, ``wilcoxon.csv``,
+  ``speedup.csv``: the numbers behind the figures and tables.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import multiprocessing
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from hpobench.results import plots
+from hpobench.results.curves import anytime_curves, bootstrap_mean_ci, step_matrix
+from hpobench.results.html import Section, render_html
 from hpobench.results.load import StudyResults, load_results
-from hpobench.results.regret import XAxis, add_regret, anytime_curves, final_regret
+from hpobench.results.profiles import DEFAULT_TARGETS, ecdf_profiles
+from hpobench.results.ranks import final_ranks, ranks_over_time
+from hpobench.results.regret import XAxis, add_regret, final_regret, resolve_references
+from hpobench.results.speedup import BASELINE, speedups
+from hpobench.results.stats import FriedmanResult, block_table, friedman, wilcoxon_holm
+from hpobench.results.tables import (
+    Table,
+    final_stats,
+    final_table,
+    frame_table,
+    to_html,
+    to_latex,
+    to_markdown,
+)
 
-__all__ = ["Report", "final_table", "write_report"]
+__all__ = ["FORMATS", "Report", "write_report"]
 
-_FLOOR = 1e-9
-"""Smallest regret drawn on the log axis."""
+FORMATS = ("md", "latex", "html")
+"""Documents :func:`write_report` can write."""
+
+TASK_BLOCKS_FROM = 5
+"""Statistical tests use tasks as blocks (seeds averaged) from this many tasks on; below it,
+(task, seed) pairs, stated in the report."""
+
+PARALLEL_GRID_FROM = 10
+"""Draw the per-task grid in a forked process (in parallel with the other figures) from this many
+tasks on; below it, the fork costs more than it saves."""
+
+_SUFFIX = {"md": "md", "latex": "tex", "html": "html"}
 
 
 @dataclass(frozen=True, kw_only=True)
 class Report:
-    """Paths and the rendered Markdown of a written report."""
+    """What :func:`write_report` wrote.
+
+    Attributes:
+        markdown: The Markdown document (also returned when not written to disk).
+        markdown_path: ``report.md``.
+        plot_path: The per-task anytime regret grid (PNG).
+        documents: Paths of the documents written, by format.
+        figures: PNG and SVG paths of every figure.
+        notes: Warnings about the input (unreadable files, fallbacks, failed runs, skipped tests).
+    """
 
     markdown: str
     markdown_path: Path
     plot_path: Path
+    documents: dict[str, Path] = field(default_factory=dict)
+    figures: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
-def final_table(with_regret: pd.DataFrame) -> pd.DataFrame:
-    """Mean and standard error of the final normalised regret per benchmark x method.
+@dataclass(frozen=True, kw_only=True)
+class _Analysis:
+    """Every number of the report (pure results, no files)."""
 
-    Returns:
-        A frame indexed by benchmark with columns ``(method, "mean" | "se" | "n")``, plus a final
-        ``"average rank"`` row (ranks of the mean within each benchmark, 1 = best, ties averaged).
-    """
+    with_regret: pd.DataFrame
+    curves: pd.DataFrame
+    aggregate: pd.DataFrame
+    ranks: pd.DataFrame
+    final: pd.DataFrame
+    table: Table
+    friedman: FriedmanResult | None
+    blocks: str
+    wilcoxon: pd.DataFrame
+    profiles: pd.DataFrame
+    speedup: pd.DataFrame
+    notes: list[str]
+
+
+def _aggregate(sm_values: np.ndarray, runs: pd.DataFrame, grid: np.ndarray) -> pd.DataFrame:
+    """Per method: mean over tasks of the per-task mean curve, bootstrap interval over tasks."""
+    out = []
+    for method, rows in runs.groupby("method", sort=True).indices.items():
+        per_task = []
+        for _, task_rows in runs.iloc[rows].groupby("benchmark").indices.items():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                per_task.append(np.nanmean(sm_values[np.asarray(rows)[task_rows]], axis=0))
+        mat = np.vstack(per_task)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(mat, axis=0)
+        lo, hi = bootstrap_mean_ci(mat)
+        keep = np.isfinite(mean) & np.r_[True, grid[1:] != grid[:-1]]
+        out.append(
+            pd.DataFrame(
+                {"method": method, "x": grid[keep], "mean": mean[keep], "lo": lo[keep], "hi": hi[keep]}
+            )
+        )
+    return pd.concat(out, ignore_index=True)
+
+
+def _analyse(results: StudyResults, axis: XAxis, points: int) -> _Analysis | None:
+    runs = results.runs
+    notes = list(results.problems)
+    failed = runs[runs["status"] != "ok"]
+    if len(failed):
+        notes.append(f"{len(failed)} failed run(s) left out (listed at the end)")
+    ok_runs = runs[runs["status"] == "ok"]
+    evals = results.evaluations[results.evaluations["run_id"].isin(ok_runs["run_id"])]
+    empty = ok_runs[ok_runs["evaluations"] == 0]
+    if len(empty):
+        notes.append(f"{len(empty)} run(s) without any evaluation left out: {', '.join(empty['run_id'])}")
+    ok_runs, ref_notes = resolve_references(ok_runs, evals)
+    notes += ref_notes
+    if evals.empty:
+        notes.append("no evaluation of a successful run: nothing to score")
+        return None
+    with_regret = add_regret(evals, ok_runs)
+    relative = axis is XAxis.TIME
+    sm = step_matrix(with_regret, axis=axis, points=points)
+    curves = anytime_curves(with_regret, matrix=sm)
+    grid = sm.grid[0] / sm.grid[0].max() if relative else sm.grid[0]
+    aggregate = _aggregate(sm.values, sm.runs, grid)
+    ranks = ranks_over_time(sm)
+    if relative:
+        ranks["x"] = np.tile(grid, ranks["method"].nunique())
     final = final_regret(with_regret)
-    grouped = final.groupby(["benchmark", "method"])["normalized_regret"]
-    stats = grouped.agg(mean="mean", sd="std", n="count").reset_index()
-    stats["se"] = (stats["sd"] / np.sqrt(stats["n"])).fillna(0.0)
-    return stats[["benchmark", "method", "mean", "se", "n"]]
+    stats_frame = final_stats(with_regret)
+    table = final_table(stats_frame, final_ranks(final))
+    n_tasks = final["benchmark"].nunique()
+    blocks = "task" if n_tasks >= TASK_BLOCKS_FROM else "task-seed"
+    btable = block_table(final, blocks=blocks)
+    fr: FriedmanResult | None = None
+    wil = pd.DataFrame()
+    if btable.shape[1] >= 2 and len(btable) >= 2:
+        wil = wilcoxon_holm(btable)
+    if btable.shape[1] >= 3 and len(btable) >= 2:
+        fr = friedman(btable)
+    else:
+        notes.append(
+            f"Friedman test and CD diagram skipped: they need >= 3 methods and >= 2 complete blocks "
+            f"({blocks}), found {btable.shape[1]} and {len(btable)}"
+        )
+    profiles = ecdf_profiles(with_regret, axis=axis)
+    speed = speedups(with_regret, axis=axis)
+    if speed.empty:
+        notes.append(f"speed-up table skipped: no run of the baseline {BASELINE!r}")
+    return _Analysis(
+        with_regret=with_regret,
+        curves=curves,
+        aggregate=aggregate,
+        ranks=ranks,
+        final=final,
+        table=table,
+        friedman=fr,
+        blocks=blocks,
+        wilcoxon=wil,
+        profiles=profiles,
+        speedup=speed,
+        notes=notes,
+    )
 
 
-def _markdown(stats: pd.DataFrame, results: StudyResults, axis_note: str) -> str:
-    methods = sorted(stats["method"].unique())
-    benches = sorted(stats["benchmark"].unique())
-    cell = {(r.benchmark, r.method): r for r in stats.itertuples()}
-    means = stats.pivot(index="benchmark", columns="method", values="mean")
-    ranks = means.rank(axis=1, method="average").mean(axis=0)
+def _speedup_summary(speed: pd.DataFrame) -> pd.DataFrame:
+    """Per method: tasks where the baseline's target was reached, geometric mean and median speed-up."""
+    rows = []
+    for method, s in speed.groupby("method", sort=True):
+        v = s["speedup"].to_numpy(dtype=float)
+        ok = np.isfinite(v) & (v > 0)
+        rows.append(
+            {
+                "method": method,
+                "tasks reached": f"{int(ok.sum())}/{len(v)}",
+                "geometric mean speed-up": float(np.exp(np.mean(np.log(v[ok])))) if ok.any() else np.nan,
+                "median speed-up": float(np.median(np.where(ok, v, 0.0))),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _wilcoxon_frame(wil: pd.DataFrame) -> pd.DataFrame:
+    out = wil.rename(columns={"p_holm": "p (Holm)", "pvalue": "p"}).copy()
+    out["better"] = out["better"].replace("", "—")
+    return out[["a", "b", "n", "statistic", "p", "p (Holm)", "significant", "better"]]
+
+
+def _reference_frame(runs: pd.DataFrame) -> pd.DataFrame:
+    ref = runs.drop_duplicates("benchmark").sort_values("benchmark")
+    return pd.DataFrame(
+        {
+            "benchmark": ref["benchmark"],
+            "best": ref["ref_best"].astype(float),
+            "worst": ref["ref_worst"].astype(float),
+            "source": ref["ref_source"].astype(str),
+        }
+    )
+
+
+def _markdown(
+    results: StudyResults, a: _Analysis | None, axis: XAxis, figures: dict[str, Path], runs: pd.DataFrame
+) -> str:
     lines = [
         "# hpobench report",
         "",
-        "Final normalised regret (mean ± standard error over seeds; 0 = reference optimum, "
-        "1 = reference worst). Regret is measured on the incumbent's noise-free value at the "
-        "maximal fidelity against the task's reference optimum, so scores do not move when "
-        "methods are added.",
+        "Regret is measured on the incumbent's noise-free value at the maximal fidelity against the "
+        "task's reference optimum and normalised by the task's reference range (0 = optimum, "
+        "1 = reference worst), so scores do not move when methods are added.",
         "",
-        "| benchmark | " + " | ".join(methods) + " |",
-        "|---|" + "---|" * len(methods),
     ]
-    for bench in benches:
-        row = []
-        best = means.loc[bench].min()
-        for m in methods:
-            r = cell.get((bench, m))
-            if r is None:
-                row.append("—")
-                continue
-            text = f"{r.mean:.3g} ± {r.se:.2g} (n={r.n})"
-            row.append(f"**{text}**" if r.mean == best else text)
-        lines.append(f"| {bench} | " + " | ".join(row) + " |")
-    lines.append("| average rank | " + " | ".join(f"{ranks.get(m, np.nan):.2f}" for m in methods) + " |")
-    runs = results.runs
-    failed = runs[runs["status"] != "ok"]
-    lines += ["", f"Runs: {len(runs)} finished, {len(failed)} failed. {axis_note}"]
-    sources = runs.drop_duplicates("benchmark")[["benchmark", "ref_best", "ref_worst", "ref_source"]]
-    lines += ["", "## Reference values", "", "| benchmark | best | worst | source |", "|---|---|---|---|"]
+    total = results.runs
+    n_failed = int((total["status"] != "ok").sum())
     lines += [
-        f"| {s.benchmark} | {s.ref_best:.6g} | {s.ref_worst:.6g} | {s.ref_source} |"
-        for s in sources.itertuples()
+        f"Runs: {len(total)} finished, {n_failed} failed; {total['benchmark'].nunique()} task(s), "
+        f"{total['method'].nunique()} method(s). X-axis of anytime plots: {axis.label}.",
+        "",
     ]
+    notes = a.notes if a is not None else list(results.problems)
+    if notes:
+        lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
+    if a is not None:
+        lines += ["## Final normalised regret", "", a.table.caption, "", to_markdown(a.table)]
+        if a.friedman is not None:
+            f = a.friedman
+            lines += [
+                "## Friedman test and Nemenyi critical difference",
+                "",
+                f"Blocks: {a.blocks} ({f.n_blocks}). Friedman χ² = {f.statistic:.4g}, "
+                f"p = {f.pvalue:.3g}; critical difference (α = {f.alpha}) = {f.critical_difference:.3f}.",
+                "",
+                to_markdown(frame_table(f.average_ranks.rename("average rank").reset_index())),
+            ]
+        if len(a.wilcoxon):
+            lines += [
+                "## Paired Wilcoxon signed-rank tests (Holm-corrected)",
+                "",
+                to_markdown(frame_table(_wilcoxon_frame(a.wilcoxon))),
+            ]
+        if len(a.speedup):
+            lines += [
+                f"## Speed-up over {BASELINE}",
+                "",
+                f"Expected {axis.value} to reach {BASELINE}'s final mean regret on each task, relative to "
+                f"{BASELINE}'s (ERT ratio; > 1 is faster).",
+                "",
+                to_markdown(frame_table(_speedup_summary(a.speedup))),
+            ]
+        lines += ["## Figures", ""] + [f"- {name}: `{p.name}` (and `.svg`)" for name, p in figures.items()]
+        lines.append("")
+    lines += ["## Reference values", "", to_markdown(frame_table(_reference_frame(runs), floatfmt=".6g"))]
+    failed = total[total["status"] != "ok"]
     if len(failed):
-        lines += ["", "## Failed runs (excluded from the table)", ""]
-        lines += [f"- `{f.run_id}`: {f.error}" for f in failed.itertuples()]
+        lines += ["## Failed runs (excluded from the tables)", ""]
+        lines += [f"- `{f.run_id}`: {f.error}" for f in failed.itertuples()] + [""]
     if results.problems:
-        lines += ["", "## Files that could not be read", ""] + [f"- {p}" for p in results.problems]
-    return "\n".join(lines) + "\n"
+        lines += ["## Files that could not be read", ""] + [f"- {p}" for p in results.problems] + [""]
+    return "\n".join(lines).rstrip() + "\n"
 
 
-def _plot(curves: pd.DataFrame, path: Path, axis: XAxis) -> None:
-    import matplotlib
+def _latex(a: _Analysis | None) -> str:
+    if a is None:
+        return "% hpobench report: no scored run\n"
+    parts = [to_latex(a.table, label="tab:final-regret")]
+    if len(a.wilcoxon):
+        t = frame_table(
+            _wilcoxon_frame(a.wilcoxon), caption="Paired Wilcoxon signed-rank tests, Holm-corrected."
+        )
+        parts.append(to_latex(t, label="tab:wilcoxon"))
+    if len(a.speedup):
+        t = frame_table(_speedup_summary(a.speedup), caption=f"Speed-up over {BASELINE} (ERT ratio).")
+        parts.append(to_latex(t, label="tab:speedup"))
+    return "\n".join(parts)
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    benches = sorted(curves["benchmark"].unique())
-    cols = min(3, len(benches))
-    rows = int(np.ceil(len(benches) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
-    methods = sorted(curves["method"].unique())
-    colors = {m: f"C{i}" for i, m in enumerate(methods)}
-    for ax, bench in zip(axes.flat, benches, strict=False):
-        for method, c in curves[curves["benchmark"] == bench].groupby("method", sort=True):
-            # regret is never negative; exact zeros are drawn at the floor of the log axis
-            mean = np.maximum(c["mean"].to_numpy(), _FLOOR)
-            se = c["se"].to_numpy()
-            lower = np.maximum(mean - se, np.maximum(mean / 10, _FLOOR))
-            ax.plot(c["x"], mean, label=method, color=colors[method], drawstyle="steps-post")
-            ax.fill_between(
-                c["x"], lower, mean + se, color=colors[method], alpha=0.2, step="post", linewidth=0
+def _html(
+    results: StudyResults, a: _Analysis | None, axis: XAxis, figures: dict[str, Path], runs: pd.DataFrame
+) -> str:
+    total = results.runs
+    intro = (
+        f"{len(total)} finished run(s), {int((total['status'] != 'ok').sum())} failed; "
+        f"{total['benchmark'].nunique()} task(s), {total['method'].nunique()} method(s). Regret is "
+        "normalised by each task's reference optimum and worst value (0 = optimum), so scores do not "
+        f"move when methods are added. Anytime x-axis: {axis.label}."
+    )
+    notes = a.notes if a is not None else list(results.problems)
+    sections = [Section(title="Notes", notes=notes)] if notes else []
+    if a is not None:
+        sections.append(
+            Section(
+                title="Overview",
+                figures=[
+                    (
+                        figures["summary"],
+                        "Left: normalised regret averaged over tasks (mean of per-task means, 95 % "
+                        "bootstrap interval over tasks). Right: average rank over tasks and seeds.",
+                    )
+                ],
             )
-        ax.set_title(bench, fontsize=10)
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel(axis.label, fontsize=8)
-        ax.set_ylabel("normalised regret", fontsize=8)
-        ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(benches) :]:
-        ax.axis("off")
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(methods), 5), frameon=False)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
-    fig.savefig(path, dpi=110, metadata={"Software": None})
-    plt.close(fig)
+        )
+        sections.append(Section(title="Final normalised regret", fragments=[to_html(a.table)]))
+        if a.friedman is not None:
+            f = a.friedman
+            sections.append(
+                Section(
+                    title="Critical-difference diagram",
+                    text=f"Friedman test over {f.n_blocks} blocks ({a.blocks}): χ² = {f.statistic:.4g}, "
+                    f"p = {f.pvalue:.3g}. Methods joined by a bar are not significantly different "
+                    f"(Nemenyi, α = {f.alpha}, CD = {f.critical_difference:.3f}).",
+                    figures=[(figures["cd"], "Critical-difference diagram of final normalised regret.")],
+                )
+            )
+        if len(a.wilcoxon):
+            sections.append(
+                Section(
+                    title="Paired Wilcoxon signed-rank tests (Holm-corrected)",
+                    fragments=[to_html(frame_table(_wilcoxon_frame(a.wilcoxon)))],
+                )
+            )
+        sections.append(
+            Section(
+                title="Anytime regret per task",
+                figures=[
+                    (figures["regret"], "Mean normalised regret with 95 % bootstrap interval over seeds.")
+                ],
+            )
+        )
+        sections.append(
+            Section(
+                title="ECDF over targets",
+                figures=[(figures["ecdf"], "Fraction of (run, target) pairs reached, COCO style.")],
+            )
+        )
+        if len(a.speedup):
+            sections.append(
+                Section(
+                    title=f"Speed-up over {BASELINE}",
+                    text=f"Ratio of expected {axis.value} to reach {BASELINE}'s final mean regret.",
+                    fragments=[to_html(frame_table(_speedup_summary(a.speedup)))],
+                )
+            )
+    sections.append(
+        Section(
+            title="Reference values",
+            fragments=[to_html(frame_table(_reference_frame(runs), floatfmt=".6g"))],
+        )
+    )
+    failed = total[total["status"] != "ok"]
+    if len(failed):
+        sections.append(
+            Section(title="Failed runs", notes=[f"{f.run_id}: {f.error}" for f in failed.itertuples()])
+        )
+    return render_html("hpobench report", intro, sections)
 
 
-def write_report(out: Path, *, axis: XAxis = XAxis.BUDGET, dest: Path | None = None) -> Report:
-    """Write ``report.md`` and ``regret.png`` for the study in ``out``.
+def _grid_figure(a: _Analysis, axis: XAxis, dest: Path) -> list[Path]:
+    return plots.save(plots.plot_curves(a.curves, axis, shared_x=axis is not XAxis.TIME), dest / "regret.png")
+
+
+def _figures(a: _Analysis, axis: XAxis, dest: Path) -> tuple[dict[str, Path], list[Path]]:
+    """Draw every figure; the per-task grid (the costly one) in a forked process when it pays."""
+    relative = axis is XAxis.TIME
+    child: multiprocessing.process.BaseProcess | None = None
+    if (
+        a.curves["benchmark"].nunique() >= PARALLEL_GRID_FROM
+        and "fork" in multiprocessing.get_all_start_methods()
+    ):
+        child = multiprocessing.get_context("fork").Process(target=_grid_figure, args=(a, axis, dest))
+        child.start()
+    made = {
+        "summary": plots.plot_summary(a.aggregate, a.ranks, axis, relative=relative),
+        "ecdf": plots.plot_ecdf(a.profiles, axis, relative=relative, targets=len(DEFAULT_TARGETS)),
+    }
+    if a.friedman is not None:
+        made["cd"] = plots.plot_cd(a.friedman, title=f"Final normalised regret, blocks: {a.blocks}")
+    pngs: dict[str, Path] = {}
+    written: list[Path] = []
+    for name, fig in made.items():
+        files = plots.save(fig, dest / f"{name}.png")
+        pngs[name] = files[0]
+        written += files
+    if child is not None:
+        child.join()
+    if child is None or child.exitcode != 0:  # no fork, or the child failed: draw it here
+        grid = _grid_figure(a, axis, dest)
+    else:
+        grid = [dest / "regret.png", dest / "regret.svg"]
+    pngs["regret"] = grid[0]
+    return pngs, grid + written
+
+
+def write_report(
+    out: Path,
+    *,
+    axis: XAxis = XAxis.BUDGET,
+    dest: Path | None = None,
+    formats: Sequence[str] = FORMATS,
+    points: int = 60,
+) -> Report:
+    """Analyse the study in ``out`` and write the report files.
 
     Args:
         out: The study directory.
-        axis: The x-axis of the anytime plot.
+        axis: The x-axis of the anytime plots, ranks over time, ECDF and speed-ups.
         dest: Where to write (default ``out/report``).
+        formats: Documents to write, among :data:`FORMATS`; figures and CSV files are always written.
+        points: Grid points of anytime curves.
 
     Raises:
         DataError: ``out`` holds no finished run.
+        ValueError: An unknown format.
     """
-    results = load_results(out)
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown:
+        raise ValueError(f"unknown report format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
     dest = dest or out / "report"
     dest.mkdir(parents=True, exist_ok=True)
-    ok_runs = results.runs[results.runs["status"] == "ok"]
-    evals = results.evaluations[results.evaluations["run_id"].isin(ok_runs["run_id"])]
-    with_regret = add_regret(evals, ok_runs)
-    stats = final_table(with_regret)
-    plot_path = dest / "regret.png"
-    note = f"Anytime plot: mean ± s.e. of normalised regret over {axis.label}: `{plot_path.name}`."
-    markdown = _markdown(stats, results, note)
-    md_path = dest / "report.md"
-    md_path.write_text(markdown, encoding="utf-8")
-    if len(with_regret):
-        _plot(anytime_curves(with_regret, axis=axis), plot_path, axis)
-    return Report(markdown=markdown, markdown_path=md_path, plot_path=plot_path)
+    results = load_results(out, cache=dest / ".cache")
+    analysis = _analyse(results, axis, points)
+    runs, _ = resolve_references(results.runs, results.evaluations)
+    figures: dict[str, Path] = {}
+    written: list[Path] = []
+    if analysis is not None:
+        figures, written = _figures(analysis, axis, dest)
+        analysis.final.to_csv(dest / "final.csv", index=False)
+        analysis.curves.to_csv(dest / "curves.csv", index=False)
+        analysis.ranks.to_csv(dest / "ranks.csv", index=False)
+        analysis.wilcoxon.to_csv(dest / "wilcoxon.csv", index=False)
+        analysis.speedup.to_csv(dest / "speedup.csv", index=False)
+    markdown = _markdown(results, analysis, axis, figures, runs)
+    documents: dict[str, Path] = {}
+    for fmt in formats:
+        path = dest / f"report.{_SUFFIX[fmt]}"
+        if fmt == "md":
+            text = markdown
+        elif fmt == "latex":
+            text = _latex(analysis)
+        else:
+            text = _html(results, analysis, axis, figures, runs)
+        path.write_text(text, encoding="utf-8")
+        documents[fmt] = path
+    notes = analysis.notes if analysis is not None else list(results.problems)
+    return Report(
+        markdown=markdown,
+        markdown_path=dest / "report.md",
+        plot_path=dest / "regret.png",
+        documents=documents,
+        figures=written,
+        notes=notes,
+    )

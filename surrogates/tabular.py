@@ -34,7 +34,7 @@ from hpobench.errors import DataError, InvalidConfigError, InvalidFidelityError
 from hpobench.space import to_python
 from hpobench.types import Config, Evaluation, Fidelity, Objective, Reference, Status, Task, Trial
 
-__all__ = ["CostModel", "Index", "TabularBenchmark", "dense_from_arrow"]
+__all__ = ["CostModel", "Index", "TabularBenchmark", "dense_from_arrow", "dense_from_arrow_ragged"]
 
 CostModel = Callable[[Mapping[str, np.ndarray], np.ndarray], np.ndarray]
 """Simulated cost in seconds of evaluating grid configurations.
@@ -96,6 +96,11 @@ class TabularBenchmark(Benchmark):
         cost_model: Used when no ``cost`` array is given; see :data:`CostModel`.
         tags: Task tags.
         data_files: Files the table was read from, as path -> sha256.
+        runs: Number of recorded runs of each configuration, shape ``(n_configs,)``, for tables
+            where some configurations were run fewer than ``n_seeds`` times (NAS-Bench-201). The
+            cells of seeds ``>= runs[c]`` must hold copies of run ``seed % runs[c]`` (see
+            :func:`dense_from_arrow` with ``ragged_seeds=True``); they answer :meth:`evaluate` but
+            are left out of reference means and per-seed optima. ``None``: every run is recorded.
 
     Raises:
         ValueError: The arguments are inconsistent (shapes, names, fidelities, costs).
@@ -115,6 +120,7 @@ class TabularBenchmark(Benchmark):
         cost_model: CostModel | None = None,
         tags: frozenset[str] = frozenset(),
         data_files: Mapping[str, str] | None = None,
+        runs: np.ndarray | None = None,
     ) -> None:
         self._grid = {hp: tuple(to_python(v) for v in values) for hp, values in grid.items()}
         sizes = [len(v) for v in self._grid.values()]
@@ -155,7 +161,9 @@ class TabularBenchmark(Benchmark):
         self._extra_names = tuple(self._metrics[i] for i in self._extra_cols)
         self._single_metric = len(self._metrics) == 1
         self._cost = self._build_cost(name, cost, cost_model)
-        self._reference = self._mean_at_max(table[:, :, -1][:, :, self._objective_cols])
+        self._recorded = self._check_runs(name, runs)
+        at_max = table[:, :, -1][:, :, self._objective_cols]
+        self._reference = self._mean_at_max(np.where(self._recorded[:, :, None], at_max, np.nan))
         self._signs = np.array([o.direction.sign for o in objectives])
         self._data_files = dict(data_files or {})
 
@@ -204,6 +212,17 @@ class TabularBenchmark(Benchmark):
         if not np.all(np.isfinite(full) & (full >= 0)):
             raise ValueError(f"{name!r}: costs must be finite and non-negative")
         return full
+
+    def _check_runs(self, name: str, runs: np.ndarray | None) -> np.ndarray:
+        """Boolean ``(n_configs, n_seeds)`` mask of recorded (not replicated) runs."""
+        if runs is None:
+            return np.ones((self.n_configs, self.n_seeds), dtype=bool)
+        runs = np.asarray(runs)
+        if runs.shape != (self.n_configs,) or np.any(runs < 1) or np.any(runs > self.n_seeds):
+            raise ValueError(
+                f"{name!r}: runs must have shape ({self.n_configs},) with values in [1, n_seeds]"
+            )
+        return np.arange(self.n_seeds)[None, :] < runs[:, None]
 
     @staticmethod
     def _mean_at_max(values: np.ndarray) -> np.ndarray:
@@ -282,6 +301,42 @@ class TabularBenchmark(Benchmark):
     def lookup_cost(self, config_indices: Index, seed_indices: Index, fidelity_indices: Index) -> np.ndarray:
         """Raw cost lookup in seconds, as :meth:`lookup` (shape ``broadcast``)."""
         return np.asarray(self._cost[config_indices, seed_indices, fidelity_indices])
+
+    def evaluate_arrays(
+        self, configs: Sequence[Config], *, seed: int, fidelities: Sequence[float | None] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Array form of :meth:`evaluate` for large batches: no :class:`Evaluation` objects.
+
+        Same validation, seed and fidelity rules as :meth:`evaluate` (``fidelities=None``: all at
+        the maximal fidelity).
+
+        Returns:
+            ``(values, cost)``: objective values ``(n, n_objectives)`` with NaN rows where the
+            evaluation FAILED (a non-finite objective), and costs in seconds ``(n,)``.
+
+        Raises:
+            InvalidConfigError: A configuration is not valid.
+            InvalidFidelityError: A fidelity is not recorded.
+        """
+        n = len(configs)
+        if fidelities is None:
+            fidx: np.ndarray | int = self.n_fidelities - 1
+        else:
+            try:
+                fidx = np.fromiter((self._fid_lut[f] for f in fidelities), dtype=np.intp, count=n)
+            except (KeyError, TypeError):
+                self._raise_fidelity_values(fidelities)
+        cidx = self.config_index(configs)
+        s = seed % self.n_seeds
+        values = self._table[cidx, s, fidx][:, self._objective_cols]
+        values = np.where(np.all(np.isfinite(values), axis=1, keepdims=True), values, np.nan)
+        return values, np.broadcast_to(self._cost[cidx, s, fidx], (n,)).copy()
+
+    def _raise_fidelity_values(self, fidelities: Sequence[float | None]) -> NoReturn:
+        bad = [f for f in fidelities if f not in self._fid_lut]
+        raise InvalidFidelityError(
+            f"fidelities {bad[:5]} are not recorded for {self.task.name!r}: {list(self._fidelity_values)}"
+        )
 
     def _index_one(self, config: Config) -> int:
         """Grid index of one configuration; KeyError/TypeError when it is not a grid point."""
@@ -387,8 +442,78 @@ class TabularBenchmark(Benchmark):
             ),
         )
 
+    def optimum_per_seed(self) -> tuple[Reference, ...]:
+        """Best and worst value of each recorded run (seed) at the maximal fidelity.
+
+        Entry ``s`` is the reference of seed ``s`` alone: the best and worst over the
+        configurations that have a recorded run ``s`` (replicated cells are left out). Useful to
+        measure regret against one noise realisation instead of the mean over seeds.
+
+        Raises:
+            DataError: An objective has no finite value for some seed.
+        """
+        at_max = self._table[:, :, -1][:, :, self._objective_cols] * self._signs
+        out = []
+        for s in range(self.n_seeds):
+            loss = at_max[self._recorded[:, s], s]
+            loss = np.where(np.isfinite(loss), loss, np.nan)
+            if loss.size == 0 or not np.all(np.any(np.isfinite(loss), axis=0)):
+                raise DataError(f"{self.task.name!r}: an objective has no finite value for seed {s}")
+            best = np.nanmin(loss, axis=0) * self._signs
+            worst = np.nanmax(loss, axis=0) * self._signs
+            out.append(
+                Reference(
+                    best=dict(zip(self._objective_names, best.tolist(), strict=True)),
+                    worst=dict(zip(self._objective_names, worst.tolist(), strict=True)),
+                    source=f"table: best and worst of seed {s} at the maximal fidelity",
+                )
+            )
+        return tuple(out)
+
+    def snap(self, configs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Map configurations of a continuous relaxation of the grid onto grid points.
+
+        Rule (for methods that propose continuous values on a grid task): each numeric
+        hyperparameter takes the grid value nearest to the proposed value, measured in log space
+        when every grid value is positive and the grid spans at least a factor of 10, else
+        linearly; ties go to the smaller grid value. Categorical values must already be grid
+        values. :meth:`evaluate` itself never snaps: it raises for off-grid values.
+
+        Raises:
+            InvalidConfigError: A hyperparameter is missing or unknown, a categorical value is
+                not a choice, or a numeric value is not a finite number.
+        """
+        out = []
+        for config in configs:
+            unknown = set(config) - set(self._grid)
+            if unknown:
+                raise InvalidConfigError(f"unknown hyperparameter(s) {sorted(unknown)}")
+            snapped: dict[str, Any] = {}
+            for hp, values in self._grid.items():
+                if hp not in config:
+                    raise InvalidConfigError(f"hyperparameter {hp!r} is missing from the configuration")
+                value = config[hp]
+                if not all(_is_numeric(v) for v in values):
+                    if value not in values:
+                        raise InvalidConfigError(f"value {value!r} is not a choice of {hp!r}: {values}")
+                    snapped[hp] = value
+                    continue
+                if not _is_numeric(value) or not math.isfinite(value):
+                    raise InvalidConfigError(f"value {value!r} of {hp!r} is not a finite number")
+                grid = np.asarray(values, dtype=float)
+                log = bool(np.all(grid > 0) and grid.max() >= 10 * grid.min())
+                if log:
+                    x, g = math.log(max(float(value), 1e-300)), np.log(grid)
+                else:
+                    x, g = float(value), grid
+                distance = np.abs(g - x)
+                candidates = np.flatnonzero(distance == distance.min())
+                snapped[hp] = values[int(candidates[np.argmin(grid[candidates])])]
+            out.append(snapped)
+        return out
+
     def reference_values(self, configs: Sequence[Config]) -> np.ndarray:
-        """Mean over seeds (of the finite runs) at the maximal fidelity, ``(n, n_objectives)``."""
+        """Mean over recorded seeds (of the finite runs) at the maximal fidelity, ``(n, n_objectives)``."""
         return np.array(self._reference[self.config_index(configs)], dtype=float).reshape(
             len(configs), len(self._objective_names)
         )
@@ -425,6 +550,67 @@ def dense_from_arrow(
         DataError: A column is missing or has the wrong type, a value is off the grid, or the
             table is not complete (some cell is missing or appears twice).
     """
+    dense, _ = _scatter(
+        table,
+        grid=grid,
+        metrics=metrics,
+        seed_column=seed_column,
+        n_seeds=n_seeds,
+        fidelity_column=fidelity_column,
+        fidelity_values=fidelity_values,
+        what=what,
+        ragged=False,
+    )
+    return dense
+
+
+def dense_from_arrow_ragged(
+    table: pa.Table,
+    *,
+    grid: Mapping[str, Sequence[Any]],
+    metrics: Sequence[str],
+    seed_column: str,
+    n_seeds: int,
+    what: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """As :func:`dense_from_arrow` (single fidelity) for tables where runs per configuration vary.
+
+    Each configuration must have runs ``0 .. k-1`` for some ``1 <= k <= n_seeds``. Missing cells
+    of seed ``s >= k`` are filled with a copy of run ``s % k``, so that every seed answers with a
+    recorded run; pass the returned ``runs`` to :class:`TabularBenchmark` so that the copies are
+    left out of reference values.
+
+    Returns:
+        ``(dense, runs)``: the filled array and the number of recorded runs per configuration.
+
+    Raises:
+        DataError: As :func:`dense_from_arrow`, or a configuration's runs are not ``0 .. k-1``.
+    """
+    return _scatter(
+        table,
+        grid=grid,
+        metrics=metrics,
+        seed_column=seed_column,
+        n_seeds=n_seeds,
+        fidelity_column=None,
+        fidelity_values=(1.0,),
+        what=what,
+        ragged=True,
+    )
+
+
+def _scatter(
+    table: pa.Table,
+    *,
+    grid: Mapping[str, Sequence[Any]],
+    metrics: Sequence[str],
+    seed_column: str,
+    n_seeds: int,
+    fidelity_column: str | None,
+    fidelity_values: Sequence[float],
+    what: str,
+    ragged: bool,
+) -> tuple[np.ndarray, np.ndarray]:
     keys: dict[str, Sequence[Any]] = {**grid, seed_column: range(n_seeds)}
     if fidelity_column is not None:
         keys[fidelity_column] = list(fidelity_values)
@@ -448,18 +634,33 @@ def dense_from_arrow(
     n_configs = math.prod(len(v) for v in grid.values())
     n_cells = n_configs * n_seeds * n_fid
     counts = np.bincount(flat, minlength=n_cells)
-    if table.num_rows != n_cells or np.any(counts != 1):
+    runs = np.full(n_configs, n_seeds, dtype=np.int64)
+    if ragged:
+        present = counts.reshape(n_configs, n_seeds) == 1
+        runs = present.sum(axis=1)
+        prefix = np.arange(n_seeds)[None, :] < runs[:, None]
+        if np.any(counts > 1) or np.any(runs == 0) or np.any(present != prefix):
+            raise DataError(
+                f"{what}: every configuration needs runs 0..k-1 (1 <= k <= {n_seeds}) exactly once; "
+                f"{int(np.sum(runs == 0))} configurations have none, {int(np.sum(counts > 1))} cells "
+                f"repeat and {int(np.sum(np.any(present != prefix, axis=1)))} have gaps"
+            )
+    elif table.num_rows != n_cells or np.any(counts != 1):
         raise DataError(
             f"{what}: not a complete grid: expected each of {n_configs} configurations x {n_seeds} seeds"
             + (f" x {n_fid} fidelities" if fidelity_column is not None else "")
             + f" exactly once ({n_cells} rows), found {table.num_rows} rows, "
             f"{int(np.sum(counts == 0))} cells missing and {int(np.sum(counts > 1))} repeated"
         )
-    out = np.empty((n_cells, len(metrics)), dtype=float)
+    out = np.full((n_cells, len(metrics)), np.nan, dtype=float)
     for j, metric in enumerate(metrics):
         try:
             out[flat, j] = table[metric].to_numpy().astype(float)
         except (pa.ArrowException, TypeError, ValueError) as exc:
             raise DataError(f"{what}: metric column {metric!r} is not numeric: {exc}") from exc
     # flat is row-major over (grid..., seed[, fidelity]); without a fidelity column it has size 1.
-    return out.reshape(n_configs, n_seeds, n_fid, len(metrics))
+    dense = out.reshape(n_configs, n_seeds, n_fid, len(metrics))
+    if ragged:
+        source = np.arange(n_seeds)[None, :] % runs[:, None]  # (n_configs, n_seeds)
+        dense = dense[np.arange(n_configs)[:, None], source]
+    return dense, runs

@@ -5,16 +5,27 @@ A newly registered benchmark family or method is picked up here without editing 
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
 
 from hpobench import registry
 from hpobench.benchmark import BenchmarkSpec
+from hpobench.method import Method
 from hpobench.testing import check_benchmark, check_method
 
 TASKS = [info for family in registry.family_names() for info in registry.load_family(family).tasks()]
 METHODS = registry.method_names()
+
+
+def _load_method_or_skip(name: str) -> type[Method]:
+    """Load a registered method; skip when an optional dependency it declares is missing."""
+    cls = registry.load_method(name)
+    missing = [m for m in cls.requires if importlib.util.find_spec(m) is None]
+    if missing:
+        pytest.skip(f"method {name!r} needs the optional package(s) {missing}, which are not installed")
+    return cls
 
 
 @pytest.mark.parametrize("info", TASKS, ids=[i.name for i in TASKS])
@@ -34,13 +45,13 @@ def test_every_registered_task_passes_the_benchmark_checks(
 @pytest.mark.parametrize("name", METHODS)
 def test_every_registered_method_passes_the_method_checks_on_a_multifidelity_task(name: str) -> None:
     benchmark = registry.load_benchmark("synthetic/hartmann3")
-    check_method(registry.load_method(name), benchmark.task, benchmark=benchmark)
+    check_method(_load_method_or_skip(name), benchmark.task, benchmark=benchmark)
 
 
 @pytest.mark.parametrize("name", METHODS)
 def test_every_method_handles_a_real_grid_task_or_declares_it_cannot(name: str, data_dir: Path) -> None:
     benchmark = registry.load_benchmark("fcnet/protein_structure", data_dir=data_dir)
-    cls = registry.load_method(name)
+    cls = _load_method_or_skip(name)
     if cls.capabilities.incompatibility(benchmark.task) is not None:
         with pytest.raises(ValueError, match=r"fidelity|candidate|objective"):
             cls(benchmark.task, seed=0)

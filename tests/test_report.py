@@ -5,13 +5,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from report_data import synthesise
 
 from hpobench.benchmark import BenchmarkSpec
 from hpobench.budget import Budget
 from hpobench.errors import DataError
+from hpobench.results.curves import anytime_curves, step_matrix
 from hpobench.results.load import load_results
-from hpobench.results.regret import XAxis, add_regret, anytime_curves, final_regret
+from hpobench.results.profiles import ecdf_profiles
+from hpobench.results.ranks import final_ranks, ranks_over_time
+from hpobench.results.regret import XAxis, add_regret, final_regret, resolve_references
 from hpobench.results.report import write_report
+from hpobench.results.speedup import speedups
+from hpobench.store import write_run
 from hpobench.study import plan_study, run_study
 
 
@@ -110,3 +116,190 @@ def test_report_on_a_real_study(tmp_path: Path) -> None:
 def test_report_of_empty_directory_raises(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="no finished run found"):
         load_results(tmp_path)
+
+
+def random_study(n_runs: int = 24, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Runs of uneven length on 2 benchmarks x 3 methods x 4 seeds, with failures."""
+    rng = np.random.default_rng(seed)
+    frames, metas = [], []
+    i = 0
+    for b in ("b0", "b1"):
+        for m in ("m0", "m1", "random_search"):
+            for s in range(4):
+                n = int(rng.integers(3, 40))
+                values = rng.uniform(0, 10, n)
+                f = frame(list(values), list(values + rng.uniform(0, 1, n)), run=f"r{i:02d}")
+                f["benchmark"], f["method"], f["seed"] = b, m, s
+                f["fidelity_spent"] = np.cumsum(rng.uniform(0.1, 2, n))
+                f["time"] = np.cumsum(rng.uniform(1, 5, n))
+                f.loc[rng.random(n) < 0.1, "status"] = "failed"
+                frames.append(f)
+                metas.append(runs(worst=11.0, run=f"r{i:02d}"))
+                i += 1
+    return add_regret(pd.concat(frames, ignore_index=True), pd.concat(metas)), pd.concat(metas)
+
+
+@pytest.mark.parametrize("axis", list(XAxis))
+def test_step_matrix_equals_a_per_run_loop(axis: XAxis) -> None:
+    df, _ = random_study()
+    sm = step_matrix(df, axis=axis, points=50)
+    for i, run in enumerate(sm.runs["run_id"]):
+        r = df[df["run_id"] == run]
+        x, y = r[axis.column].to_numpy(), r["normalized_regret"].to_numpy()
+        idx = np.searchsorted(x, sm.grid[i], side="right") - 1
+        expected = np.where(idx >= 0, y[np.clip(idx, 0, None)], np.nan)
+        np.testing.assert_array_equal(sm.values[i], expected)
+
+
+def test_regret_is_zero_exactly_at_the_optimum_for_maximisation_too() -> None:
+    df = add_regret(frame([0.2, 0.95, 0.5], [0.2, 0.95, 0.5]), runs("maximize", best=0.95, worst=0.0))
+    assert df["regret"].tolist()[1:] == [0.0, 0.0]
+    assert df["normalized_regret"].tolist()[1:] == [0.0, 0.0]
+
+
+def test_missing_reference_falls_back_to_the_best_observed_and_says_so() -> None:
+    both = pd.concat([frame([4.0, 2.0], [4.0, 2.0], run="a"), frame([3.0, 1.5], [3.0, 1.5], run="b")])
+    meta = pd.concat([runs(run="a"), runs(run="b")])
+    meta["benchmark"], meta["ref_source"] = "b", "x"
+    meta.loc[meta["run_id"] == "b", "ref_best"] = np.nan
+    resolved, notes = resolve_references(meta, both)
+    assert resolved["ref_fallback"].tolist() == [False, True]
+    assert resolved["ref_best"].tolist() == [0.0, 1.5]
+    assert notes
+    assert "best (and worst) value observed" in notes[0]
+    df = add_regret(both, resolved)
+    assert df.loc[df["run_id"] == "b", "regret"].tolist() == [1.5, 0.0]
+
+
+def test_ranks_over_time_equal_a_direct_pandas_computation() -> None:
+    df, _ = random_study()
+    sm = step_matrix(df, axis=XAxis.EVALS, points=20)
+    ours = ranks_over_time(sm).set_index(["method", "position"])["rank"]
+    long = sm.runs.loc[np.repeat(np.arange(len(sm.runs)), 20)].reset_index(drop=True)
+    long["position"] = np.tile(np.arange(20), len(sm.runs))
+    long["value"] = sm.values.ravel()
+    long["rank"] = long.groupby(["benchmark", "seed", "position"])["value"].rank(method="average")
+    expected = long.groupby(["method", "position"])["rank"].mean()
+    pd.testing.assert_series_equal(ours.sort_index(), expected.sort_index(), check_names=False)
+    final = final_regret(df)
+    direct = final.pivot_table(index=["benchmark", "seed"], columns="method", values="normalized_regret")
+    pd.testing.assert_series_equal(final_ranks(final), direct.rank(axis=1).mean(axis=0), check_names=False)
+
+
+def test_anytime_curves_have_intervals_around_mean_and_median() -> None:
+    df, _ = random_study()
+    c = anytime_curves(df, axis=XAxis.BUDGET, points=30)
+    assert set(c["method"]) == {"m0", "m1", "random_search"}
+    ok = c[c["n"] > 1]
+    assert (ok["lo"] <= ok["mean"] + 1e-12).all()
+    assert (ok["mean"] <= ok["hi"] + 1e-12).all()
+    assert (ok["median_lo"] <= ok["median"]).all()
+    assert (ok["median"] <= ok["median_hi"]).all()
+
+
+def test_ecdf_profiles_are_monotone_fractions() -> None:
+    df, _ = random_study()
+    p = ecdf_profiles(df, axis=XAxis.EVALS)
+    for _, g in p.groupby("method"):
+        f = g["fraction"].to_numpy()
+        assert (np.diff(f) >= 0).all()
+        assert f.min() >= 0
+        assert f.max() <= 1
+
+
+def test_speedup_of_random_search_is_one_and_a_faster_method_is_faster() -> None:
+    # "fast" reaches each value in half the evaluations random search needs
+    rs = frame([8.0, 6.0, 4.0, 2.0], [8.0, 6.0, 4.0, 2.0], run="rs")
+    fast = frame([6.0, 2.0, 1.0, 1.0], [6.0, 2.0, 1.0, 1.0], run="fast")
+    rs["method"], fast["method"] = "random_search", "fast"
+    df = add_regret(pd.concat([rs, fast]), pd.concat([runs(run="rs"), runs(run="fast")]))
+    s = speedups(df, axis=XAxis.EVALS).set_index("method")
+    assert s.loc["random_search", "speedup"] == 1.0
+    assert s.loc["fast", "speedup"] == 2.0  # target 0.2 reached after 2 instead of 4 evaluations
+
+
+def test_full_report_writes_every_output(tmp_path: Path) -> None:
+    synthesise(tmp_path, methods=4, tasks=5, seeds=3, evals=30)
+    report = write_report(tmp_path, axis=XAxis.EVALS)
+    dest = tmp_path / "report"
+    assert set(report.documents) == {"md", "latex", "html"}
+    for name in ("regret", "summary", "cd", "ecdf"):
+        assert (dest / f"{name}.png").read_bytes().startswith(b"\x89PNG")
+        assert b"<svg" in (dest / f"{name}.svg").read_bytes()[:2000]
+    tex = (dest / "report.tex").read_text()
+    assert r"\begin{tabular}" in tex
+    assert r"\textbf{" in tex
+    assert "random\\_search" in tex
+    page = (dest / "report.html").read_text()
+    assert page.count('src="data:image/png;base64,') == 4
+    assert "http://" not in page
+    assert "https://" not in page
+    md = report.markdown
+    for text in ("Friedman", "Wilcoxon", "Speed-up over random_search", "| average rank |", "(n=3)"):
+        assert text in md
+    assert not report.notes
+    # the second report reads the consolidated cache and says the same
+    assert write_report(tmp_path, axis=XAxis.EVALS).markdown == md
+
+
+def test_task_without_reference_is_reported_with_a_fallback_note(tmp_path: Path) -> None:
+    synthesise(tmp_path, methods=3, tasks=2, seeds=2, evals=10, reference={"best": None, "source": "none"})
+    report = write_report(tmp_path, formats=["md"])
+    assert any("synthetic/t0: no reference optimum" in n for n in report.notes)
+    assert "observed over all runs" in report.markdown
+    assert "synthetic/t1: no reference" not in report.markdown
+
+
+def test_mixed_objectives_and_partial_directories_report_what_is_there(tmp_path: Path) -> None:
+    synthesise(tmp_path, methods=3, tasks=2, seeds=2, evals=10)
+    record = tmp_path / "runs" / "t1.m1.s0.json"
+    text = record.read_text().replace('"direction": "minimize"', '"direction": "maximize"')
+    record.write_text(text)
+    (tmp_path / "runs" / "t1.m2.s1.parquet").unlink()  # partial: record without its table
+    report = write_report(tmp_path, formats=["md", "html"])
+    notes = " ".join(report.notes)
+    assert "mixed objectives on synthetic/t1" in notes
+    assert "t1.m1.s0" in notes
+    assert "t1.m2.s1.parquet is missing" in notes
+    assert "## Notes" in report.markdown
+    assert "| synthetic/t1 |" in report.markdown
+
+
+def test_report_with_two_methods_skips_friedman_with_a_note(tmp_path: Path) -> None:
+    synthesise(tmp_path, methods=2, tasks=2, seeds=2, evals=10)
+    report = write_report(tmp_path, formats=["md"])
+    assert any("Friedman test and CD diagram skipped" in n for n in report.notes)
+    assert "Wilcoxon" in report.markdown
+    assert not (tmp_path / "report" / "cd.png").exists()
+
+
+def test_run_without_evaluations_and_failed_runs(tmp_path: Path) -> None:
+    synthesise(tmp_path, methods=3, tasks=1, seeds=2, evals=10)
+    empty = pd.read_parquet(tmp_path / "runs" / "t0.m1.s0.parquet").iloc[:0]
+    prov = {
+        "run_id": "t0.m1.s9",
+        "spec": {"benchmark": "synthetic/t0", "method": "m1", "seed": 9},
+        "status": "failed",
+        "error": "boom",
+        "task": {"objective": "value", "direction": "minimize"},
+    }
+    write_run(tmp_path, "t0.m1.s9", empty, prov)
+    report = write_report(tmp_path, formats=["md"])
+    assert "`t0.m1.s9`: boom" in report.markdown
+    assert any("1 failed run(s)" in n for n in report.notes)
+
+
+def test_cli_report_writes_the_chosen_format_on_the_time_axis(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hpobench.cli import main
+
+    synthesise(tmp_path, methods=3, tasks=2, seeds=2, evals=10)
+    assert main(["report", str(tmp_path), "--format", "latex", "--x", "time"]) == 0
+    dest = tmp_path / "report"
+    assert (dest / "report.tex").is_file()
+    assert not (dest / "report.html").exists()
+    assert not (dest / "report.md").exists()
+    assert "report.tex" in capsys.readouterr().out
+    assert (dest / "summary.svg").is_file()
+    assert b"simulated time" in (dest / "summary.svg").read_bytes()

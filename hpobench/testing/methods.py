@@ -32,6 +32,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import ConfigSpace as CS
 import numpy as np
 
 from hpobench.benchmark import Benchmark
@@ -345,6 +346,47 @@ def _check_pickle_mid_run(setup: _Setup) -> None:
         )
 
 
+def _is_grid(space: Any) -> bool:
+    kinds = (CS.CategoricalHyperparameter, CS.OrdinalHyperparameter, CS.Constant)
+    return all(isinstance(space[name], kinds) for name in space)
+
+
+def _check_candidates(setup: _Setup) -> None:
+    """On a finite candidate-set task (``task.candidates`` set), every proposal is a candidate.
+
+    A candidate is a configuration the benchmark maps to one of its ``task.candidates`` listed
+    configurations: through ``benchmark.config_index`` when the benchmark has one (it may snap to
+    the nearest listed configuration, see :mod:`hpobench.surrogates.candidates`), else, on a
+    grid space (categoricals, ordinals and constants only), any configuration of the grid.
+    Tasks without candidates, or whose candidates cannot be told apart, pass trivially.
+    """
+    task = setup.task
+    if task.candidates is None:
+        return
+    index = getattr(setup.benchmark, "config_index", None)
+    if not callable(index) and not _is_grid(task.space):
+        return
+    name = setup.method_cls.__name__
+    distinct = set()
+    for step in _drive(setup.make(), setup.objective(), setup.n_steps):
+        config = dict(step[0])
+        if callable(index):
+            try:
+                found = int(np.asarray(index([config]))[0])
+            except InvalidConfigError as exc:
+                raise AssertionError(
+                    f"{name} proposed a configuration that is not a candidate: {exc}"
+                ) from None
+            if not 0 <= found < task.candidates:
+                raise AssertionError(f"{name} proposed {config}, which maps to no listed candidate")
+        distinct.add(step[0])
+    if len(distinct) > task.candidates:
+        raise AssertionError(
+            f"{name} proposed {len(distinct)} distinct configurations on a task of "
+            f"{task.candidates} candidates"
+        )
+
+
 _CHECKS: tuple[Callable[[_Setup], None], ...] = (
     _check_init_params,
     _check_proposals_valid,
@@ -355,6 +397,7 @@ _CHECKS: tuple[Callable[[_Setup], None], ...] = (
     _check_no_global_rng,
     _check_failed_evaluations,
     _check_pickle_mid_run,
+    _check_candidates,
 )
 
 
