@@ -84,7 +84,10 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict over the installed package (plugin folders are mapped into hpobench.*)."""
     session.install(".", "mypy>=1.11", "pandas-stubs")
     with session.chdir(session.create_tmp()):
-        session.run("mypy", "--config-file", str(ROOT / "pyproject.toml"), "-p", "hpobench")
+        # the mapped plugin packages are named explicitly: `-p hpobench` alone does not descend into them
+        packages = ["hpobench", "hpobench.methods", "hpobench.surrogates", "hpobench.results"]
+        args = [arg for name in packages for arg in ("-p", name)]
+        session.run("mypy", "--config-file", str(ROOT / "pyproject.toml"), *args)
 
 
 @nox.session
