@@ -31,8 +31,8 @@ from typing import NoReturn
 import ConfigSpace as CS
 import numpy as np
 
-from hpobench.benchmark import Benchmark
-from hpobench.errors import DataError, InvalidFidelityError
+from hpobench.errors import InvalidFidelityError
+from hpobench.surrogates._dense import DenseLookup, best_and_worst
 from hpobench.types import Config, Evaluation, Fidelity, Objective, Reference, Status, Task, Trial
 
 __all__ = ["CandidateBenchmark"]
@@ -42,7 +42,7 @@ _INF = float("inf")
 _CHUNK = 2048  # rows of the (queries x candidates) distance matrix computed at once
 
 
-class CandidateBenchmark(Benchmark):
+class CandidateBenchmark(DenseLookup):
     """A benchmark answered from a dense array over a finite list of continuous configurations.
 
     Seeds, fidelities and failures behave as in
@@ -256,42 +256,6 @@ class CandidateBenchmark(Benchmark):
         """Raw table lookup at broadcast index arrays, shape ``(*broadcast, n_metrics)`` (no validation)."""
         return np.asarray(self._table[candidate, seed, fidelity])
 
-    def evaluate_arrays(
-        self, configs: Sequence[Config], *, seed: int, fidelities: Sequence[float | None] | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Array form of :meth:`evaluate` for large batches: no :class:`Evaluation` objects.
-
-        Same validation, seed and fidelity rules as :meth:`evaluate` (``fidelities=None``: all at
-        the maximal fidelity).
-
-        Returns:
-            ``(values, cost)``: objective values ``(n, n_objectives)`` with NaN rows where the
-            evaluation FAILED (a non-finite objective), and costs in seconds ``(n,)``.
-
-        Raises:
-            InvalidConfigError: A configuration is not valid.
-            InvalidFidelityError: A fidelity is not recorded.
-        """
-        n = len(configs)
-        if fidelities is None:
-            fidx: np.ndarray | int = self.n_fidelities - 1
-        else:
-            try:
-                fidx = np.fromiter((self._fid_lut[f] for f in fidelities), dtype=np.intp, count=n)
-            except (KeyError, TypeError):
-                self._raise_fidelity_values(fidelities)
-        cidx = self.config_index(configs)
-        s = seed % self.n_seeds
-        values = self._table[cidx, s, fidx][:, self._objective_cols]
-        values = np.where(np.all(np.isfinite(values), axis=1, keepdims=True), values, np.nan)
-        return values, np.broadcast_to(self._cost[cidx, s, fidx], (n,)).copy()
-
-    def _raise_fidelity_values(self, fidelities: Sequence[float | None]) -> NoReturn:
-        bad = [f for f in fidelities if f not in self._fid_lut]
-        raise InvalidFidelityError(
-            f"fidelities {bad[:5]} are not recorded for {self.task.name!r}: {list(self._fidelity_values)}"
-        )
-
     # ----------------------------------------------------------------------------------------
     # the Benchmark contract
 
@@ -355,22 +319,13 @@ class CandidateBenchmark(Benchmark):
         return tuple(self._reference_of(at_max[:, s], f"seed {s}") for s in range(self.n_seeds))
 
     def _reference_of(self, values: np.ndarray, what: str) -> Reference:
-        loss = np.where(np.isfinite(values), values, np.nan) * self._signs
-        if not np.all(np.any(np.isfinite(loss), axis=0)):
-            raise DataError(f"{self.task.name!r}: an objective has no finite value ({what})")
-        best = np.nanmin(loss, axis=0) * self._signs
-        worst = np.nanmax(loss, axis=0) * self._signs
-        return Reference(
-            best=dict(zip(self._objective_names, best.tolist(), strict=True)),
-            worst=dict(zip(self._objective_names, worst.tolist(), strict=True)),
+        return best_and_worst(
+            values,
+            names=self._objective_names,
+            signs=self._signs,
             source=(
                 f"table: best and worst over all {self.n_candidates} listed candidates of the {what} "
                 "at the maximal fidelity"
             ),
-        )
-
-    def reference_values(self, configs: Sequence[Config]) -> np.ndarray:
-        """Mean over seeds (finite runs) at the maximal fidelity of the snapped candidates."""
-        return np.array(self._reference[self.config_index(configs)], dtype=float).reshape(
-            len(configs), len(self._objective_names)
+            missing=f"{self.task.name!r}: an objective has no finite value ({what})",
         )

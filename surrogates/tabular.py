@@ -29,9 +29,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from ConfigSpace.hyperparameters import Hyperparameter
 
-from hpobench.benchmark import Benchmark
 from hpobench.errors import DataError, InvalidConfigError, InvalidFidelityError
 from hpobench.space import to_python
+from hpobench.surrogates._dense import DenseLookup, best_and_worst
 from hpobench.types import Config, Evaluation, Fidelity, Objective, Reference, Status, Task, Trial
 
 __all__ = ["CostModel", "Index", "TabularBenchmark", "dense_from_arrow", "dense_from_arrow_ragged"]
@@ -66,7 +66,7 @@ def _hyperparameter(name: str, values: Sequence[Any]) -> Hyperparameter[Any, Any
     raise ValueError(f"grid of {name!r} must hold only numbers or only strings, got {list(values)!r}")
 
 
-class TabularBenchmark(Benchmark):
+class TabularBenchmark(DenseLookup):
     """A benchmark answered from a dense ``(config, seed, fidelity, metric)`` array.
 
     Seeds: ``evaluate(trials, seed=s)`` answers every trial of the batch from the repeated run
@@ -302,42 +302,6 @@ class TabularBenchmark(Benchmark):
         """Raw cost lookup in seconds, as :meth:`lookup` (shape ``broadcast``)."""
         return np.asarray(self._cost[config_indices, seed_indices, fidelity_indices])
 
-    def evaluate_arrays(
-        self, configs: Sequence[Config], *, seed: int, fidelities: Sequence[float | None] | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Array form of :meth:`evaluate` for large batches: no :class:`Evaluation` objects.
-
-        Same validation, seed and fidelity rules as :meth:`evaluate` (``fidelities=None``: all at
-        the maximal fidelity).
-
-        Returns:
-            ``(values, cost)``: objective values ``(n, n_objectives)`` with NaN rows where the
-            evaluation FAILED (a non-finite objective), and costs in seconds ``(n,)``.
-
-        Raises:
-            InvalidConfigError: A configuration is not valid.
-            InvalidFidelityError: A fidelity is not recorded.
-        """
-        n = len(configs)
-        if fidelities is None:
-            fidx: np.ndarray | int = self.n_fidelities - 1
-        else:
-            try:
-                fidx = np.fromiter((self._fid_lut[f] for f in fidelities), dtype=np.intp, count=n)
-            except (KeyError, TypeError):
-                self._raise_fidelity_values(fidelities)
-        cidx = self.config_index(configs)
-        s = seed % self.n_seeds
-        values = self._table[cidx, s, fidx][:, self._objective_cols]
-        values = np.where(np.all(np.isfinite(values), axis=1, keepdims=True), values, np.nan)
-        return values, np.broadcast_to(self._cost[cidx, s, fidx], (n,)).copy()
-
-    def _raise_fidelity_values(self, fidelities: Sequence[float | None]) -> NoReturn:
-        bad = [f for f in fidelities if f not in self._fid_lut]
-        raise InvalidFidelityError(
-            f"fidelities {bad[:5]} are not recorded for {self.task.name!r}: {list(self._fidelity_values)}"
-        )
-
     def _index_one(self, config: Config) -> int:
         """Grid index of one configuration; KeyError/TypeError when it is not a grid point."""
         if len(config) != len(self._names):
@@ -428,18 +392,15 @@ class TabularBenchmark(Benchmark):
 
     def optimum(self) -> Reference:
         """Best and worst mean over seeds at the maximal fidelity, over all grid configurations."""
-        loss = self._reference * self._signs
-        if not np.all(np.any(np.isfinite(loss), axis=0)):
-            raise DataError(f"{self.task.name!r}: an objective has no finite value in the table")
-        best = np.nanmin(loss, axis=0) * self._signs
-        worst = np.nanmax(loss, axis=0) * self._signs
-        return Reference(
-            best=dict(zip(self._objective_names, best.tolist(), strict=True)),
-            worst=dict(zip(self._objective_names, worst.tolist(), strict=True)),
+        return best_and_worst(
+            self._reference,
+            names=self._objective_names,
+            signs=self._signs,
             source=(
                 f"table: best and worst over all {self.n_configs} grid configurations of the mean "
                 f"over {self.n_seeds} seeds at the maximal fidelity"
             ),
+            missing=f"{self.task.name!r}: an objective has no finite value in the table",
         )
 
     def optimum_per_seed(self) -> tuple[Reference, ...]:
@@ -452,20 +413,16 @@ class TabularBenchmark(Benchmark):
         Raises:
             DataError: An objective has no finite value for some seed.
         """
-        at_max = self._table[:, :, -1][:, :, self._objective_cols] * self._signs
+        at_max = self._table[:, :, -1][:, :, self._objective_cols]
         out = []
         for s in range(self.n_seeds):
-            loss = at_max[self._recorded[:, s], s]
-            loss = np.where(np.isfinite(loss), loss, np.nan)
-            if loss.size == 0 or not np.all(np.any(np.isfinite(loss), axis=0)):
-                raise DataError(f"{self.task.name!r}: an objective has no finite value for seed {s}")
-            best = np.nanmin(loss, axis=0) * self._signs
-            worst = np.nanmax(loss, axis=0) * self._signs
             out.append(
-                Reference(
-                    best=dict(zip(self._objective_names, best.tolist(), strict=True)),
-                    worst=dict(zip(self._objective_names, worst.tolist(), strict=True)),
+                best_and_worst(
+                    at_max[self._recorded[:, s], s],
+                    names=self._objective_names,
+                    signs=self._signs,
                     source=f"table: best and worst of seed {s} at the maximal fidelity",
+                    missing=f"{self.task.name!r}: an objective has no finite value for seed {s}",
                 )
             )
         return tuple(out)
@@ -511,12 +468,6 @@ class TabularBenchmark(Benchmark):
                 snapped[hp] = values[int(candidates[np.argmin(grid[candidates])])]
             out.append(snapped)
         return out
-
-    def reference_values(self, configs: Sequence[Config]) -> np.ndarray:
-        """Mean over recorded seeds (of the finite runs) at the maximal fidelity, ``(n, n_objectives)``."""
-        return np.array(self._reference[self.config_index(configs)], dtype=float).reshape(
-            len(configs), len(self._objective_names)
-        )
 
 
 def dense_from_arrow(
