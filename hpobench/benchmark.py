@@ -116,12 +116,22 @@ class TaskInfo:
         multi_fidelity: Whether the task has a fidelity dimension.
         needs_data: Whether loading it needs the data directory.
         tags: Labels such as ``"synthetic"`` or ``"tabular"``.
+        continuation: Whether the loaded task will support continuation (``Task.continuation``,
+            freeze-thaw evaluation at a higher fidelity): ``True`` or ``False`` when the family
+            declares it, ``None`` when it is only known after loading. Studies leave out
+            pairings with methods that need continuation only where this is ``False`` (or the
+            task has no fidelity); the runner checks the loaded task in any case.
     """
 
     name: str
     multi_fidelity: bool
     needs_data: bool
     tags: frozenset[str] = frozenset()
+    continuation: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.continuation and not self.multi_fidelity:
+            raise ValueError(f"task {self.name!r} cannot support continuation without a fidelity")
 
 
 class BenchmarkFamily(ABC):

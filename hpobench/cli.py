@@ -1,4 +1,4 @@
-"""The ``hpobench`` command: ``list``, ``run`` and ``report``.
+"""The ``hpobench`` command: ``list``, ``run``, ``report``, ``regress`` and ``data``.
 
 Every expected failure (unknown name, bad budget, missing data, ...) ends with a one-line
 ``hpobench: error: ...`` message and exit status 2; a study whose runs partly failed completes,
@@ -133,6 +133,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         data_dir=data_dir,
         timeout=args.timeout or None,
         progress=not args.quiet,
+        backend=args.backend,
+        scheduler=args.scheduler,
     )
     print(f"done: {summary.executed} run(s) executed, {summary.resumed} already finished (resumed)")
     for run_id, error in summary.failed:
@@ -157,6 +159,37 @@ def _cmd_report(args: argparse.Namespace) -> int:
     written = [*report.documents.values(), *report.figures]
     print(f"wrote {', '.join(str(p) for p in written)}")
     return 0
+
+
+def _cmd_regress(args: argparse.Namespace) -> int:
+    from hpobench import regress
+
+    data_dir = resolve_data_dir(args.data_dir)
+    store = regress.ReferenceStore(Path(args.reference_dir)) if args.reference_dir else None
+    out = Path(args.out) if args.out else None
+    if args.update_reference:
+        regress.update_reference(
+            methods=args.method, suite=args.suite, store=store, data_dir=data_dir, jobs=args.jobs, out=out
+        )
+        return 0
+    if len(args.method) != 1:
+        raise HpobenchError("name exactly one METHOD to regress (or use --update-reference [METHOD ...])")
+    kwargs = _parse_set([f"{args.method[0]}.{item}" for item in args.set])
+    result = regress.regress(
+        args.method[0],
+        against=args.against,
+        suite=args.suite,
+        seeds=args.seeds,
+        alpha=args.alpha,
+        margin=args.margin,
+        method_kwargs=kwargs.get(args.method[0]),
+        store=store,
+        data_dir=data_dir,
+        jobs=args.jobs,
+        out=out,
+    )
+    print(regress.format_result(result))
+    return 1 if result.regression else 0
 
 
 def _data_root(raw: str | None, *, create: bool) -> Path:
@@ -248,6 +281,15 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument(
         "--workers", type=int, default=1, help="simulated parallel workers inside each run (simulated time)"
     )
+    p_run.add_argument(
+        "--backend",
+        choices=["loky", "dask", "ray"],
+        default="loky",
+        help="where runs execute: local processes, or a dask.distributed / Ray cluster (same results)",
+    )
+    p_run.add_argument(
+        "--scheduler", default=None, metavar="ADDRESS", help="cluster address, e.g. tcp://host:8786"
+    )
     p_run.add_argument("--out", default=DEFAULT_OUT, help="study directory; re-running resumes it")
     p_run.add_argument("--data-dir", default=None, help=f"benchmark data directory (default: ${ENV_VAR})")
     p_run.add_argument(
@@ -275,6 +317,42 @@ def build_parser() -> argparse.ArgumentParser:
         help="x-axis of anytime curves, ranks over time, ECDF and speed-ups",
     )
     p_report.set_defaults(func=_cmd_report)
+
+    p_regress = sub.add_parser(
+        "regress", help="test a method against the stored reference runs; exit 1 on a significant regression"
+    )
+    p_regress.add_argument("method", nargs="*", help="registered method name (shipped or a plugin)")
+    p_regress.add_argument("--against", default=None, help="stored reference method (default: METHOD)")
+    p_regress.add_argument("--suite", default="default", help="default (needs data) or smoke (synthetic)")
+    p_regress.add_argument("--seeds", type=_parse_seeds, default=None, help="subset of the stored seeds 0-9")
+    p_regress.add_argument("--alpha", type=float, default=0.05, help="level of the one-sided Wilcoxon test")
+    p_regress.add_argument(
+        "--margin", type=float, default=0.0, help="tolerated worsening of normalised regret"
+    )
+    p_regress.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="method argument")
+    p_regress.add_argument("--jobs", type=int, default=1, help="worker processes (-1: all cores)")
+    p_regress.add_argument("--data-dir", default=None, help=f"benchmark data directory (default: ${ENV_VAR})")
+    p_regress.add_argument("--out", default=None, help="keep (and resume) the runs in this study directory")
+    p_regress.add_argument(
+        "--reference-dir", default=None, help="reference store (default: the packaged one)"
+    )
+    p_regress.add_argument(
+        "--update-reference",
+        action="store_true",
+        help="re-run METHOD(s) (default: all shipped) and store them",
+    )
+    p_regress.set_defaults(func=_cmd_regress)
+
+    p_sur = sub.add_parser("surrogate", help="fit our own surrogates of tabular benchmarks (needs torch)")
+    sur_sub = p_sur.add_subparsers(dest="surrogate_command", required=True)
+    from hpobench.surrogates import fitting, quality  # torch is imported only when fitting runs
+
+    p_fit = sur_sub.add_parser("fit", help="fit MLP-ensemble surrogates of a tabular family")
+    fitting.add_arguments(p_fit)
+    p_fit.set_defaults(func=fitting.run)
+    p_quality = sur_sub.add_parser("quality", help="held-out quality report of fitted surrogates")
+    quality.add_arguments(p_quality)
+    p_quality.set_defaults(func=quality.run)
 
     p_data = sub.add_parser("data", help="list, verify and fetch benchmark data")
     data_sub = p_data.add_subparsers(dest="data_command", required=True)

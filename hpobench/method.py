@@ -27,6 +27,10 @@ class Capabilities:
         multi_objective: Optimises several objectives at once.
         candidate_set: Handles finite candidate-set tasks by proposing listed configurations.
         asynchronous: Can have several trials in flight and asks without waiting for results.
+        continuation: Asks trials that continue a checkpoint (``Trial.resume_from``) when the
+            task supports it (``Task.continuation``); it must not do so on other tasks.
+        requires_continuation: Cannot run without continuation (e.g. population-based
+            training); implies ``requires_fidelity``.
     """
 
     multi_fidelity: bool = False
@@ -34,11 +38,18 @@ class Capabilities:
     multi_objective: bool = False
     candidate_set: bool = True
     asynchronous: bool = False
+    continuation: bool = False
+    requires_continuation: bool = False
 
     def incompatibility(self, task: Task) -> str | None:
         """Return why this method cannot run on ``task``, or ``None`` if it can."""
-        if self.requires_fidelity and task.fidelity is None:
+        if (self.requires_fidelity or self.requires_continuation) and task.fidelity is None:
             return f"it needs a multi-fidelity task and {task.name!r} has no fidelity"
+        if self.requires_continuation and not task.continuation:
+            return (
+                f"it needs a task that supports continuation (freeze-thaw) and {task.name!r} "
+                "does not (Task.continuation is False)"
+            )
         if task.multi_objective and not self.multi_objective:
             return f"{task.name!r} is multi-objective and the method is not"
         if task.candidates is not None and not self.candidate_set:

@@ -197,6 +197,7 @@ def _frame(spec: RunSpec, sim: Simulation) -> pd.DataFrame:
         ends=[c.end for c in done],
         workers=[c.worker for c in done],
         high=sim.high,
+        resumed=[math.nan if c.resumed_fidelity is None else c.resumed_fidelity for c in done],
     )
 
 
@@ -213,11 +214,19 @@ def result_frame(
     ends: Sequence[float],
     workers: Sequence[int],
     high: float,
+    resumed: Sequence[float] | None = None,
 ) -> pd.DataFrame:
-    """Build a run's long-format table (columns :data:`hpobench.store.COLUMNS`), in completion order."""
+    """Build a run's long-format table (columns :data:`hpobench.store.COLUMNS`), in completion order.
+
+    ``costs`` are the charged costs; ``resumed`` holds, per evaluation, the fidelity of the
+    checkpoint it continued (NaN when it trained from scratch; ``None``: none continued), so
+    ``fidelity_spent`` counts only the fidelity added by continuations.
+    """
     n = len(trials)
     cost = np.asarray(costs, dtype=float)
     fids = np.asarray(fidelities, dtype=float)
+    from_fid = np.full(n, np.nan) if resumed is None else np.asarray(resumed, dtype=float)
+    continued = ~np.isnan(from_fid)
     return pd.DataFrame(
         {
             "run_id": pd.Series([spec.run_id] * n, dtype="string"),
@@ -235,7 +244,9 @@ def result_frame(
             "start": np.asarray(starts, dtype=float),
             "time": np.asarray(ends, dtype=float),
             "worker": np.asarray(workers, dtype=np.int64),
-            "fidelity_spent": np.cumsum(fids / high),
+            "fidelity_spent": np.cumsum((fids - np.where(continued, from_fid, 0.0)) / high),
+            "continued": continued,
+            "resumed_fidelity": from_fid,
         }
     )
 

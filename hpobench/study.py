@@ -8,9 +8,11 @@ same bytes they would have produced in an uninterrupted study.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +20,29 @@ from joblib import Parallel, delayed
 
 from hpobench.benchmark import BenchmarkSpec
 from hpobench.budget import Budget
+from hpobench.errors import HpobenchError
 from hpobench.registry import load_method, task_info
 from hpobench.runner import RunSpec, execute_run
-from hpobench.store import atomic_write_bytes, finished_run_ids, remove_stale_temporaries, write_run
+from hpobench.store import (
+    atomic_write_bytes,
+    finished_run_ids,
+    remove_stale_temporaries,
+    write_combined,
+    write_run,
+)
 
-__all__ = ["Skipped", "StudyPlan", "StudySummary", "plan_study", "run_study"]
+__all__ = ["Backend", "Skipped", "StudyPlan", "StudySummary", "plan_study", "run_study"]
+
+
+class Backend(Enum):
+    """Where the runs of a study execute (joblib backends; results do not depend on it)."""
+
+    LOKY = "loky"
+    """Local worker processes (the default)."""
+    DASK = "dask"
+    """A dask.distributed cluster (extra ``hpobench[dask]``)."""
+    RAY = "ray"
+    """A Ray cluster (extra ``hpobench[ray]``)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,6 +111,10 @@ def plan_study(
                 reason = f"{name} needs a multi-fidelity task and {spec.name} has no fidelity"
                 skipped.append(Skipped(benchmark=spec.name, method=name, reason=reason))
                 continue
+            if caps.requires_continuation and (info.continuation is False or not info.multi_fidelity):
+                reason = f"{name} needs a task that supports continuation and {spec.name} does not"
+                skipped.append(Skipped(benchmark=spec.name, method=name, reason=reason))
+                continue
             runs.extend(
                 RunSpec(
                     benchmark=spec,
@@ -132,6 +156,8 @@ def run_study(
     data_dir: Path | None = None,
     timeout: float | None = None,
     progress: bool = True,
+    backend: Backend | str = Backend.LOKY,
+    scheduler: str | None = None,
 ) -> StudySummary:
     """Execute the runs of ``plan`` that are not finished in ``out``, ``jobs`` at a time.
 
@@ -146,6 +172,21 @@ def run_study(
         data_dir: Benchmark data directory.
         timeout: Wall-clock limit per run in seconds, or ``None``.
         progress: Whether to show a progress bar (on stderr).
+        backend: Where runs execute (:class:`Backend` or its value): local processes, or a
+            dask.distributed / Ray cluster through joblib's ``parallel_config``. Every run is
+            deterministic and writes its own files, so the results are byte-identical across
+            backends; with a cluster, ``out`` (and ``data_dir``) must be paths the workers
+            share, and ``jobs=1`` means as many runs at once as the cluster takes (``-1``).
+        scheduler: Address of the cluster to connect to (dask: a scheduler address such as
+            ``tcp://host:8786``; ray: ``ray.init`` address). ``None``: dask uses the running
+            default ``Client``, ray starts or joins a local instance.
+
+    Raises:
+        ValueError: An unknown backend, or a scheduler without a cluster backend.
+        HpobenchError: The backend's package is missing, or dask has no client to use.
+
+    At the end, the study's combined table is brought up to date
+    (:func:`hpobench.store.write_combined`), so that reports read one file.
     """
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out)
@@ -156,10 +197,20 @@ def run_study(
     data = None if data_dir is None else str(data_dir)
     calls = (delayed(_execute_and_store)(r, str(out), data, timeout) for r in todo)
     results: Iterable[tuple[str, str]]
-    if jobs == 1 or len(todo) <= 1:
+    backend = Backend(backend)
+    if scheduler is not None and backend is Backend.LOKY:
+        raise ValueError("a scheduler address needs a cluster backend (dask or ray)")
+    cluster = contextlib.ExitStack()
+    if backend is Backend.LOKY and (jobs == 1 or len(todo) <= 1):
         results = (_execute_and_store(r, str(out), data, timeout) for r in todo)
-    else:
+    elif backend is Backend.LOKY:
         results = Parallel(n_jobs=jobs, return_as="generator_unordered")(calls)
+    else:
+        _enter_cluster(cluster, backend, scheduler)
+        n_jobs = -1 if jobs == 1 else jobs
+        # Ray's joblib backend returns no generators: the results (not the runs) arrive at the end
+        order = "list" if backend is Backend.RAY else "generator_unordered"
+        results = Parallel(n_jobs=n_jobs, return_as=order)(calls)
     failed: list[tuple[str, str]] = []
     bar = _progress_bar(total=len(plan.runs), initial=resumed, enabled=progress)
     try:
@@ -169,7 +220,42 @@ def run_study(
             bar.update(1)
     finally:
         bar.close()
+        cluster.close()
+    write_combined(out)  # one table of all runs, for fast reports (kept in step with the run files)
     return StudySummary(executed=len(todo), resumed=resumed, failed=tuple(sorted(failed)))
+
+
+def _enter_cluster(stack: contextlib.ExitStack, backend: Backend, scheduler: str | None) -> None:
+    """Connect to the cluster of ``backend`` and make it joblib's backend until ``stack`` closes."""
+    from joblib import parallel_config
+
+    if backend is Backend.DASK:
+        try:
+            import distributed
+        except ImportError:
+            raise HpobenchError(
+                "backend 'dask' needs dask.distributed: pip install 'hpobench[dask]'"
+            ) from None
+        if scheduler is not None:
+            stack.enter_context(distributed.Client(scheduler))  # type: ignore[no-untyped-call]  # untyped package
+        else:
+            try:
+                distributed.default_client()  # type: ignore[no-untyped-call]  # untyped package
+            except ValueError:
+                raise HpobenchError(
+                    "backend 'dask' needs a scheduler address or a running dask.distributed Client"
+                ) from None
+    else:
+        try:
+            import ray
+            from ray.util.joblib import register_ray
+        except ImportError:
+            raise HpobenchError("backend 'ray' needs Ray: pip install 'hpobench[ray]'") from None
+        register_ray()  # type: ignore[no-untyped-call]  # untyped package
+        if not ray.is_initialized():
+            ray.init(address=scheduler)
+            stack.callback(ray.shutdown)
+    stack.enter_context(parallel_config(backend=backend.value))
 
 
 def _progress_bar(*, total: int, initial: int, enabled: bool) -> Any:

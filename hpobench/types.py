@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import FrozenInstanceError, dataclass, field, fields
 from enum import Enum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -35,6 +35,8 @@ class FrozenValue:
     ``MappingProxyType`` fields keep values immutable but do not pickle; this keeps values
     picklable for joblib workers, checkpoints and the compliance checks.
     """
+
+    __slots__ = ()  # lets slotted subclasses (Evaluation) do without an instance ``__dict__``
 
     def __reduce__(self) -> tuple[Any, ...]:
         kwargs = {
@@ -117,6 +119,10 @@ class Task:
         candidates: Number of configurations when the space is a finite candidate set
             (a tabular grid), ``None`` for continuous or unbounded spaces.
         tags: Free-form labels (``"synthetic"``, ``"tabular"``, the family name, ...).
+        continuation: Whether an evaluation at a higher fidelity can continue the training state
+            of an earlier one (freeze-thaw, see :attr:`Trial.resume_from`): the task's answers at
+            increasing fidelities under one seed are points of one training run, so the runner
+            charges only the extra cost. Requires a fidelity.
     """
 
     name: str
@@ -125,10 +131,13 @@ class Task:
     fidelity: Fidelity | None = None
     candidates: int | None = None
     tags: frozenset[str] = frozenset()
+    continuation: bool = False
 
     def __post_init__(self) -> None:
         if not self.objectives:
             raise ValueError(f"task {self.name!r} needs at least one objective")
+        if self.continuation and self.fidelity is None:
+            raise ValueError(f"task {self.name!r} cannot support continuation without a fidelity")
 
     @property
     def family(self) -> str:
@@ -160,11 +169,23 @@ class Trial(FrozenValue):
         fidelity: The fidelity, or ``None`` for the task's maximal fidelity.
         tag: A label the method chooses for its own book-keeping (e.g. ``"bracket=1,rung=0"``);
             recorded in the results.
+        checkpoint: Name under which the runner keeps the training state reached by this trial
+            (once it completed with status OK), so that a later trial can continue it; ``None``
+            keeps nothing. A later trial saving under the same name replaces the state.
+        resume_from: Name of a checkpoint to continue from instead of training from scratch
+            (freeze-thaw), only on tasks with :attr:`Task.continuation`. The trial's fidelity
+            must exceed the checkpoint's; the runner evaluates it under the checkpoint's seed
+            and charges only ``cost(fidelity) - cost(checkpoint fidelity)``. The configuration
+            may differ from the checkpoint's (population-based training changes
+            hyperparameters of a copied state); the answer is then the task's value of the new
+            configuration, an approximation that tabular benchmarks cannot avoid.
     """
 
     config: Config
     fidelity: float | None = None
     tag: str = ""
+    checkpoint: str | None = None
+    resume_from: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "config", _frozen(self.config))
@@ -172,9 +193,12 @@ class Trial(FrozenValue):
     __hash__ = None  # type: ignore[assignment]  # configs are mappings; trials are compared, not hashed
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Evaluation(FrozenValue):
     """The answer of a benchmark to one trial.
+
+    Slotted (no instance ``__dict__``): benchmarks create one per evaluation, millions per study,
+    so each instance is one GC-tracked object plus its read-only mappings.
 
     Attributes:
         trial: The trial that was evaluated (the very object the method asked for).
@@ -195,6 +219,57 @@ class Evaluation(FrozenValue):
         object.__setattr__(self, "extras", _frozen(self.extras))
 
     __hash__ = None  # type: ignore[assignment]  # holds mappings
+
+    @staticmethod
+    def _owned(
+        trial: Trial,
+        values: dict[str, float],
+        cost: float,
+        status: Status = Status.OK,
+        extras: dict[str, float] | None = None,
+    ) -> Evaluation:
+        """Fast constructor for benchmarks that answer large batches (private to hpobench).
+
+        Equal to ``Evaluation(trial=..., values=..., cost=..., status=..., extras=...)`` but it
+        takes ownership of ``values`` and ``extras`` instead of copying them: the caller passes
+        dicts it built for this evaluation alone and never touches again (they are wrapped
+        read-only, so the evaluation stays immutable). ``extras=None`` means no extras. Skips
+        the dataclass ``__init__`` (several times faster); the arguments must already have the field
+        types (``cost`` a float, ``status`` a :class:`Status`).
+        """
+        evaluation = _NEW(Evaluation)
+        _SET_TRIAL(evaluation, trial)
+        _SET_VALUES(evaluation, _PROXY(values))
+        _SET_COST(evaluation, cost)
+        _SET_STATUS(evaluation, status)
+        _SET_EXTRAS(evaluation, _NO_EXTRAS if extras is None else _PROXY(extras))
+        return evaluation
+
+
+def _refuse_set(self: Any, name: str, value: Any) -> None:
+    raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+
+def _refuse_delete(self: Any, name: str) -> None:
+    raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+
+# dataclass(slots=True) re-creates the class, and the generated frozen __setattr__ of 3.10/3.11
+# then raises TypeError (from super()) for names that are not fields; refuse every name alike.
+Evaluation.__setattr__ = _refuse_set  # type: ignore[method-assign]
+Evaluation.__delattr__ = _refuse_delete  # type: ignore[method-assign]
+
+# Slot setters of the fast constructor (bound once; the frozen __setattr__ is bypassed as the
+# dataclass __init__ itself does).
+_NEW = object.__new__
+_PROXY = MappingProxyType
+_NO_EXTRAS: Mapping[str, float] = MappingProxyType({})
+_SLOTS = vars(Evaluation)  # the slot descriptors (member descriptors of the slotted class)
+_SET_TRIAL = _SLOTS["trial"].__set__
+_SET_VALUES = _SLOTS["values"].__set__
+_SET_COST = _SLOTS["cost"].__set__
+_SET_STATUS = _SLOTS["status"].__set__
+_SET_EXTRAS = _SLOTS["extras"].__set__
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,32 +1,26 @@
-"""Book-keeping shared by the model-based methods: losses, observations, trials in flight.
+"""Book-keeping shared by the model-based methods: observations, number checks, the base class.
 
 :class:`ModelMethod` is the base of single-fidelity, asynchronous model-based methods (TPE,
 GP-BO, CQR-BO, regularized evolution). It owns the private generator, the
 :class:`~hpobench.methods._encoding.Encoding` of the space, the history of encoded observations
-with their losses, and the trials in flight. Subclasses implement :meth:`ModelMethod._propose`.
+with their losses, and the trials in flight (:class:`~hpobench.methods._pending.PendingTrials`,
+the one tracker all methods share). Subclasses implement :meth:`ModelMethod._propose`.
 """
 
 from __future__ import annotations
 
 import math
 from abc import abstractmethod
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
 from hpobench.method import Capabilities, Method
 from hpobench.methods._encoding import Encoding, FloatArray, IntArray
-from hpobench.types import Evaluation, Status, Trial
+from hpobench.methods._pending import PendingTrials, loss_of
+from hpobench.types import Evaluation, Trial
 
-__all__ = [
-    "ModelMethod",
-    "Observations",
-    "PendingTrials",
-    "check_number",
-    "finite_losses",
-    "loss_of",
-    "to_ranks",
-]
+__all__ = ["ModelMethod", "Observations", "check_number", "finite_losses", "to_ranks"]
 
 
 def check_number(
@@ -39,17 +33,6 @@ def check_number(
     if not ok or not (low <= float(value) <= high):  # type: ignore[arg-type]
         kind = "an integer" if integer else "a number"
         raise ValueError(f"{name} must be {kind} in [{low}, {high}], got {value!r}")
-
-
-def loss_of(evaluation: Evaluation, objective: str, sign: float) -> float:
-    """``sign * value`` of the objective (always a loss); ``+inf`` for FAILED or non-finite values."""
-    if evaluation.status is not Status.OK:
-        return math.inf
-    value = evaluation.values.get(objective)
-    if value is None:
-        return math.inf
-    loss = sign * float(value)
-    return loss if math.isfinite(loss) else math.inf
 
 
 def finite_losses(losses: FloatArray) -> FloatArray:
@@ -114,51 +97,6 @@ class Observations:
         return self._y[: self.n]
 
 
-class PendingTrials:
-    """Trials in flight with a payload each, matched on tell by identity, else by equality.
-
-    Pickles as plain data (trials hold read-only mappings that do not pickle); after unpickling,
-    tells match by equality.
-    """
-
-    def __init__(self) -> None:
-        self._items: dict[int, tuple[Trial, Any]] = {}
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def add(self, trial: Trial, payload: Any) -> None:
-        """Remember ``trial`` (just returned by ``ask``) with ``payload``."""
-        self._items[id(trial)] = (trial, payload)
-
-    def pop(self, trial: Trial, owner: str) -> Any:
-        """Forget ``trial`` and return its payload.
-
-        Raises:
-            ValueError: The trial is not in flight (not asked, or already told).
-        """
-        entry = self._items.pop(id(trial), None)
-        if entry is not None:
-            return entry[1]
-        for key, (known, payload) in self._items.items():
-            if known == trial:
-                del self._items[key]
-                return payload
-        raise ValueError(f"{owner} was told about a trial it did not ask for (or told twice): {trial}")
-
-    def payloads(self) -> list[Any]:
-        """Payloads of the trials in flight, in the order they were asked."""
-        return [p for _, p in self._items.values()]
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"items": [(dict(t.config), t.fidelity, t.tag, p) for t, p in self._items.values()]}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self._items = {}
-        for config, fidelity, tag, payload in state["items"]:
-            self.add(Trial(config=config, fidelity=fidelity, tag=tag), payload)
-
-
 class ModelMethod(Method):
     """Base of single-fidelity asynchronous model-based methods.
 
@@ -177,10 +115,8 @@ class ModelMethod(Method):
         self._rng = np.random.default_rng(self.seed)
         self._enc = Encoding(self.task.space)
         self._obs = Observations(self._enc.n_numeric, self._enc.n_categorical)
-        self._pending = PendingTrials()
+        self._pending: PendingTrials[tuple[FloatArray, IntArray]] = PendingTrials(type(self).__name__)
         self._n_asked = 0
-        self._objective = self.task.objective.name
-        self._sign = self.task.objective.direction.sign
 
     def ask(self) -> Trial:
         """Propose the next configuration at the maximal fidelity (never ``None``)."""
@@ -203,8 +139,8 @@ class ModelMethod(Method):
         Raises:
             ValueError: The trial was not asked by this method or was already told.
         """
-        xn, xc = self._pending.pop(evaluation.trial, type(self).__name__)
-        self._obs.append(xn, xc, loss_of(evaluation, self._objective, self._sign))
+        xn, xc = self._pending.pop(evaluation.trial)
+        self._obs.append(xn, xc, loss_of(evaluation, self.task))
 
     @abstractmethod
     def _propose(self) -> tuple[FloatArray, IntArray]:

@@ -15,7 +15,8 @@ from hpobench.methods._brackets import (
     validate_eta,
 )
 from hpobench.methods._encoding import Encoding
-from hpobench.methods._model import Observations, PendingTrials, check_number, loss_of
+from hpobench.methods._model import Observations, check_number
+from hpobench.methods._pending import PendingTrials, loss_of
 from hpobench.methods.cqr_bo import check_cqr_params, propose_cqr
 from hpobench.types import Evaluation, Task, Trial
 
@@ -100,9 +101,7 @@ class CQRBOMF(Method):
         self._rungs: list[dict[int, float]] = [{} for _ in self._fidelities]  # config id -> loss
         self._promoted: list[set[int]] = [set() for _ in self._fidelities]
         self._obs = [Observations(self._enc.n_numeric, self._enc.n_categorical) for _ in self._fidelities]
-        self._pending = PendingTrials()
-        self._objective = task.objective.name
-        self._sign = task.objective.direction.sign
+        self._pending: PendingTrials[tuple[int, int]] = PendingTrials(type(self).__name__)
         self.n_model_configs = 0
 
     @property
@@ -133,8 +132,8 @@ class CQRBOMF(Method):
         Raises:
             ValueError: The trial was not asked by this method or was already told.
         """
-        cid, k = self._pending.pop(evaluation.trial, type(self).__name__)
-        loss = loss_of(evaluation, self._objective, self._sign)
+        cid, k = self._pending.pop(evaluation.trial)
+        loss = loss_of(evaluation, self.task)
         self._rungs[k][cid] = loss
         xn, xc = self._enc.encode([self._configs[cid]])
         self._obs[k].append(xn[0], xc[0], loss)

@@ -10,7 +10,8 @@ import numpy as np
 
 from hpobench.method import Capabilities, Method
 from hpobench.methods._encoding import Encoding, FloatArray, IntArray
-from hpobench.methods._model import PendingTrials, check_number, loss_of
+from hpobench.methods._model import check_number
+from hpobench.methods._pending import PendingTrials, loss_of
 from hpobench.types import Evaluation, Task, Trial
 
 __all__ = ["RegularizedEvolution"]
@@ -56,10 +57,8 @@ class RegularizedEvolution(Method):
         self._rng = np.random.default_rng(seed)
         self._enc = Encoding(task.space)
         self._population: deque[Member] = deque()
-        self._pending = PendingTrials()
+        self._pending: PendingTrials[tuple[FloatArray, IntArray]] = PendingTrials(type(self).__name__)
         self._n_asked = 0
-        self._objective = task.objective.name
-        self._sign = task.objective.direction.sign
         # hyperparameters that can change: numeric ones with more than one value, and categoricals
         levels = self._enc.n_levels
         self._mutable = np.concatenate(
@@ -95,8 +94,8 @@ class RegularizedEvolution(Method):
         Raises:
             ValueError: The trial was not asked by this method or was already told.
         """
-        xn, xc = self._pending.pop(evaluation.trial, type(self).__name__)
-        self._population.append((xn, xc, loss_of(evaluation, self._objective, self._sign)))
+        xn, xc = self._pending.pop(evaluation.trial)
+        self._population.append((xn, xc, loss_of(evaluation, self.task)))
         while len(self._population) > int(self.population_size):
             self._population.popleft()
 

@@ -1,13 +1,12 @@
 """Read a study directory (see :mod:`hpobench.store`) into pandas frames.
 
-Only the columns that reporting needs are read (the ``config`` JSON is skipped), all tables in one
-pyarrow dataset scan; an optional cache folder keeps a consolidated copy for the next report.
+Only the columns that reporting needs are read (the ``config`` JSON is skipped): from the study's
+combined table for the runs it holds unchanged, and from the per-run files (all in one pyarrow
+dataset scan) for the others.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,14 @@ import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
 from hpobench.errors import DataError
-from hpobench.store import RUNS_DIR, TMP_PREFIX, atomic_write_bytes, read_provenance
+from hpobench.store import (
+    RUNS_DIR,
+    Combined,
+    read_combined,
+    read_provenance,
+    run_fingerprints,
+    write_combined,
+)
 
 __all__ = ["REPORT_COLUMNS", "StudyResults", "check_objectives", "load_results"]
 
@@ -68,8 +74,6 @@ def _number(value: Any) -> float:
 _STORED = tuple(c for c in REPORT_COLUMNS if c not in ("run_id", "benchmark"))
 """Columns read from the tables; a run's identity (run_id, benchmark) comes from its record."""
 
-_CACHE_VERSION = 1
-
 
 def _read_one(path: Path) -> pa.Table:
     schema = pq.read_schema(path)
@@ -101,108 +105,133 @@ def _read_tables(paths: list[Path]) -> tuple[list[pa.Table | None], list[str]]:
         return tables, problems
 
 
-def _listing_key(paths: list[Path]) -> str:
-    h = hashlib.sha256()
-    for p in paths:
-        for q in (p, p.with_suffix(".parquet")):
-            try:
-                st = q.stat()
-            except OSError:
-                h.update(f"{q.name}:missing;".encode())
-                continue
-            h.update(f"{q.name}:{st.st_size}:{st.st_mtime_ns};".encode())
-    return h.hexdigest()
+def _run_row(run_id: str, prov: dict[str, Any], table: pa.Table) -> dict[str, Any]:
+    spec, task = prov.get("spec") or {}, prov.get("task") or {}
+    ref = prov.get("reference") or {}
+    first = table.column("method")[0].as_py() if table.num_rows else None
+    return {
+        "run_id": str(prov.get("run_id", run_id)),
+        "benchmark": spec.get("benchmark"),
+        "method": first if first is not None else spec.get("method"),
+        "seed": spec.get("seed"),
+        "budget": spec.get("budget"),
+        "status": prov.get("status"),
+        "error": prov.get("error", ""),
+        "objective": task.get("objective"),
+        "direction": task.get("direction", "minimize"),
+        "ref_best": _number(ref.get("best")),
+        "ref_worst": _number(ref.get("worst")),
+        "ref_source": ref.get("source"),
+        "evaluations": table.num_rows,
+    }
 
 
-def _read_cache(cache: Path, key: str) -> StudyResults | None:
-    try:
-        meta = json.loads((cache / "key.json").read_text(encoding="utf-8"))
-        if meta.get("key") != key or meta.get("version") != _CACHE_VERSION:
-            return None
-        evaluations = pd.read_parquet(cache / "evaluations.parquet")
-        runs = pd.read_parquet(cache / "runs.parquet")
-    except Exception:  # any damage: rebuild
-        return None
-    return StudyResults(evaluations=evaluations, runs=runs, problems=tuple(meta.get("problems", [])))
+def _concat(parts: list[pa.Table | tuple[int, int]], whole: pa.Table | None) -> pa.Table:
+    """Concatenate per-run tables and ``(offset, rows)`` ranges of the combined table ``whole``.
+
+    Adjacent ranges become one slice, so a study read wholly from its combined table is one
+    zero-copy slice and not thousands of chunks.
+    """
+    merged: list[pa.Table | list[int]] = []
+    for part in parts:
+        last = merged[-1] if merged else None
+        if isinstance(part, tuple) and isinstance(last, list) and last[1] == part[0]:
+            last[1] += part[1]
+        else:
+            merged.append([part[0], part[0] + part[1]] if isinstance(part, tuple) else part)
+    clean: list[pa.Table] = []
+    for m in merged:
+        if isinstance(m, list):
+            if whole is None:
+                raise ValueError("a range of the combined table without the combined table")
+            m = whole.slice(m[0], m[1] - m[0])
+        clean.append(m.replace_schema_metadata(None))
+    if len(clean) == 1:
+        return clean[0]
+    return pa.concat_tables(clean, promote_options="permissive")
 
 
-def _write_cache(cache: Path, key: str, results: StudyResults) -> None:
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-        results.evaluations.to_parquet(cache / "evaluations.parquet", index=False)
-        results.runs.to_parquet(cache / "runs.parquet", index=False)
-        meta = {"key": key, "version": _CACHE_VERSION, "problems": list(results.problems)}
-        atomic_write_bytes(cache / "key.json", json.dumps(meta).encode("utf-8"))
-    except Exception:  # a cache that cannot be written only costs time
-        return
-
-
-def load_results(out: Path, *, cache: Path | None = None) -> StudyResults:
+def load_results(out: Path, *, combined: bool = True, consolidate: bool = False) -> StudyResults:
     """Load every finished run of a study directory.
 
-    Unreadable files are skipped and reported in :attr:`StudyResults.problems`, so a partial or
-    damaged directory still yields a report of what is there. Runs of a task whose objective or
-    direction disagrees with the task's other runs are left out the same way
-    (:func:`check_objectives`).
+    Runs are read from the study's combined table (:func:`hpobench.store.read_combined`) while
+    their files are unchanged since it was written, and from their own files otherwise, with
+    the same result either way. Unreadable files are skipped and reported in
+    :attr:`StudyResults.problems`, so a partial or damaged directory still yields a report of
+    what is there. Runs of a task whose objective or direction disagrees with the task's other
+    runs are left out the same way (:func:`check_objectives`).
 
     Args:
         out: The study directory.
-        cache: Optional folder for a consolidated copy of the tables, reused while the run files
-            (names, sizes, modification times) are unchanged.
+        combined: Use the combined table where it is current (``False``: per-run files only).
+        consolidate: First bring the combined table up to date when some finished run is missing
+            from it or changed (:func:`hpobench.store.write_combined`); skipped silently where the
+            directory is not writable.
 
     Raises:
         DataError: ``out`` holds no finished run at all.
     """
     runs_dir = out / RUNS_DIR
-    records = sorted(p for p in runs_dir.glob("*.json") if not p.name.startswith(TMP_PREFIX))
-    key = _listing_key(records) if cache is not None else ""
-    if cache is not None and records:
-        cached = _read_cache(cache, key)
-        if cached is not None:
-            return cached
-    rows: list[dict[str, Any]] = []
+    prints = run_fingerprints(out)
+    whole: Combined | None = None
+    if combined:
+        whole = read_combined(out, columns=list(_STORED))
+        stale = any(
+            fp is not None and (whole is None or whole.current(run_id, fp) is None)
+            for run_id, fp in prints.items()
+        )
+        if consolidate and stale:
+            try:
+                write_combined(out)
+            except OSError:  # read-only study: reading the run files only costs time
+                pass
+            else:
+                prints = run_fingerprints(out)
+                whole = read_combined(out, columns=list(_STORED))
     problems: list[str] = []
-    provenance: list[tuple[Path, dict[str, Any]]] = []
-    for path in records:
-        if not path.with_suffix(".parquet").is_file():
-            problems.append(f"skipped {path.stem}: its table {path.stem}.parquet is missing")
+    provenance: list[tuple[str, dict[str, Any]]] = []
+    pieces: list[tuple[int, int] | None] = []
+    to_read: list[str] = []
+    for run_id, fp in prints.items():
+        if fp is None:
+            problems.append(f"skipped {run_id}: its table {run_id}.parquet is missing")
+            continue
+        entry = whole.current(run_id, fp) if whole is not None else None
+        if entry is not None:
+            provenance.append((run_id, entry.provenance))
+            pieces.append((entry.offset, entry.rows))
             continue
         try:
-            provenance.append((path, read_provenance(path)))
+            provenance.append((run_id, read_provenance(runs_dir / f"{run_id}.json")))
         except Exception as exc:  # a damaged file must not hide the others
-            problems.append(f"skipped {path.stem}: {type(exc).__name__}: {exc}")
-    tables, bad = _read_tables([p.with_suffix(".parquet") for p, _ in provenance])
-    problems += bad
-    kept: list[pa.Table] = []
-    for (path, prov), table in zip(provenance, tables, strict=True):
-        if table is None:
+            problems.append(f"skipped {run_id}: {type(exc).__name__}: {exc}")
             continue
-        spec, task = prov.get("spec") or {}, prov.get("task") or {}
-        ref = prov.get("reference") or {}
-        first = table.column("method")[0].as_py() if table.num_rows else None
-        rows.append(
-            {
-                "run_id": str(prov.get("run_id", path.stem)),
-                "benchmark": spec.get("benchmark"),
-                "method": first if first is not None else spec.get("method"),
-                "seed": spec.get("seed"),
-                "budget": spec.get("budget"),
-                "status": prov.get("status"),
-                "error": prov.get("error", ""),
-                "objective": task.get("objective"),
-                "direction": task.get("direction", "minimize"),
-                "ref_best": _number(ref.get("best")),
-                "ref_worst": _number(ref.get("worst")),
-                "ref_source": ref.get("source"),
-                "evaluations": table.num_rows,
-            }
-        )
-        kept.append(table)
+        pieces.append(None)
+        to_read.append(run_id)
+    read, bad = _read_tables([runs_dir / f"{r}.parquet" for r in to_read])
+    problems += bad
+    by_id = dict(zip(to_read, read, strict=True))
+    rows: list[dict[str, Any]] = []
+    parts: list[pa.Table | tuple[int, int]] = []
+    for (run_id, prov), piece in zip(provenance, pieces, strict=True):
+        if piece is not None and whole is not None:
+            table = whole.table.slice(piece[0], piece[1])
+            parts.append(piece)
+        else:
+            got = by_id[run_id]
+            if got is None:
+                continue
+            table = got
+            parts.append(table)
+        rows.append(_run_row(run_id, prov, table))
     if not rows:
         where = f"{runs_dir}" if runs_dir.is_dir() else f"{out} (no {RUNS_DIR}/ folder)"
-        raise DataError(f"no finished run found in {where}; run `hpobench run --out {out}` first")
+        shown = "; ".join(problems[:5]) + ("; ..." if len(problems) > 5 else "")
+        found = f" ({len(problems)} unreadable: {shown})" if problems else ""
+        raise DataError(f"no finished run found in {where}{found}; run `hpobench run --out {out}` first")
     runs = pd.DataFrame(rows)
-    evaluations = pa.concat_tables(kept, promote_options="permissive").to_pandas()
+    table = _concat(parts, whole.table if whole is not None else None)
+    evaluations = table.select(list(_STORED)).to_pandas()
     counts = runs["evaluations"].to_numpy()
     # the run's identity comes from its record, whatever the table says
     for name in ("run_id", "benchmark", "method"):
@@ -211,10 +240,7 @@ def load_results(out: Path, *, cache: Path | None = None) -> StudyResults:
     runs, notes = check_objectives(runs)
     if notes:
         evaluations = evaluations[evaluations["run_id"].isin(runs["run_id"])].reset_index(drop=True)
-    results = StudyResults(evaluations=evaluations, runs=runs, problems=tuple(problems + notes))
-    if cache is not None:
-        _write_cache(cache, key, results)
-    return results
+    return StudyResults(evaluations=evaluations, runs=runs, problems=tuple(problems + notes))
 
 
 def check_objectives(runs: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

@@ -49,7 +49,9 @@ def resolve_references(runs: pd.DataFrame, evaluations: pd.DataFrame) -> tuple[p
     A run whose provenance record has no usable ``reference.best`` (missing key, null, NaN) takes
     the best ``value_max`` observed over all runs of its task (any method, ok evaluations), and a
     missing ``reference.worst`` the worst one. Such scores are relative to the runs at hand and
-    move when methods are added: ``ref_fallback`` is True for them and a note names the task.
+    move when methods are added: ``ref_fallback`` is True for them and a note names the task. A
+    task whose reference range is empty or reversed (worst not worse than best) has no normalised
+    regret (NaN); a note names it too.
 
     Args:
         runs: One row per run (:attr:`hpobench.results.load.StudyResults.runs`).
@@ -57,38 +59,46 @@ def resolve_references(runs: pd.DataFrame, evaluations: pd.DataFrame) -> tuple[p
 
     Returns:
         A copy of ``runs`` with ``ref_best``/``ref_worst`` filled and a ``ref_fallback`` column,
-        and one note per task that needed the fallback.
+        and one note per task that needed the fallback or has no usable range.
     """
     runs = runs.reset_index(drop=True)
     best = np.array(runs["ref_best"], dtype=float)
     worst = np.array(runs["ref_worst"], dtype=float)
     missing = ~np.isfinite(best) | ~np.isfinite(worst)
     runs["ref_fallback"] = missing
-    if not missing.any():
-        return runs, []
     sign = np.where(runs["direction"].to_numpy() == "maximize", -1.0, 1.0)
-    task_sign = pd.Series(sign, index=runs["run_id"].to_numpy())
-    ok = evaluations[(evaluations["status"] == "ok") & np.isfinite(evaluations["value_max"])]
-    loss = ok["value_max"].to_numpy(dtype=float) * task_sign.reindex(ok["run_id"].to_numpy()).to_numpy()
-    by_task = pd.Series(loss).groupby(ok["benchmark"].to_numpy())
-    lo, hi = by_task.min(), by_task.max()
     notes = []
-    for i in np.flatnonzero(missing):
-        bench = runs.at[i, "benchmark"]
-        if not np.isfinite(best[i]):
-            best[i] = sign[i] * lo.get(bench, np.nan)
-        if not np.isfinite(worst[i]):
-            worst[i] = sign[i] * hi.get(bench, np.nan)
-    for bench in sorted(runs.loc[missing, "benchmark"].unique()):
+    if missing.any():
+        task_sign = pd.Series(sign, index=runs["run_id"].to_numpy())
+        ok = evaluations[(evaluations["status"] == "ok") & np.isfinite(evaluations["value_max"])]
+        loss = ok["value_max"].to_numpy(dtype=float) * task_sign.reindex(ok["run_id"].to_numpy()).to_numpy()
+        by_task = pd.Series(loss).groupby(ok["benchmark"].to_numpy())
+        lo, hi = by_task.min(), by_task.max()
+        for i in np.flatnonzero(missing):
+            bench = runs.at[i, "benchmark"]
+            if not np.isfinite(best[i]):
+                best[i] = sign[i] * lo.get(bench, np.nan)
+            if not np.isfinite(worst[i]):
+                worst[i] = sign[i] * hi.get(bench, np.nan)
+        for bench in sorted(runs.loc[missing, "benchmark"].unique()):
+            notes.append(
+                f"{bench}: no reference optimum in (some of) its provenance records; regret is measured "
+                "against the best (and worst) value observed over all runs of the task, so its scores "
+                "move when methods are added"
+            )
+        runs["ref_best"] = best
+        runs["ref_worst"] = worst
+        src = runs["ref_source"].astype(object)
+        runs["ref_source"] = np.where(missing, "observed over all runs (no reference in provenance)", src)
+    with np.errstate(invalid="ignore"):
+        empty = ~(sign * (worst - best) > 0)
+    for bench in sorted(runs.loc[empty, "benchmark"].unique()):
+        first = int(np.flatnonzero(empty & (runs["benchmark"] == bench).to_numpy())[0])
         notes.append(
-            f"{bench}: no reference optimum in (some of) its provenance records; regret is measured "
-            "against the best (and worst) value observed over all runs of the task, so its scores "
-            "move when methods are added"
+            f"{bench}: its reference range is empty or reversed (best {best[first]:.6g}, worst "
+            f"{worst[first]:.6g}), so it has no normalised regret and is left out of the normalised "
+            "scores"
         )
-    runs["ref_best"] = best
-    runs["ref_worst"] = worst
-    src = runs["ref_source"].astype(object)
-    runs["ref_source"] = np.where(missing, "observed over all runs (no reference in provenance)", src)
     return runs, notes
 
 

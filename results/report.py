@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,9 +118,12 @@ def _aggregate(sm_values: np.ndarray, runs: pd.DataFrame, grid: np.ndarray) -> p
     return pd.concat(out, ignore_index=True)
 
 
-def _analyse(results: StudyResults, axis: XAxis, points: int) -> _Analysis | None:
+def _analyse(results: StudyResults, axis: XAxis, points: int, notes: list[str]) -> _Analysis | None:
+    """Compute every number of the report; append what the reader must know to ``notes``.
+
+    Returns ``None`` when no successful run has an evaluation (the notes then say why).
+    """
     runs = results.runs
-    notes = list(results.problems)
     failed = runs[runs["status"] != "ok"]
     if len(failed):
         notes.append(f"{len(failed)} failed run(s) left out (listed at the end)")
@@ -135,6 +138,10 @@ def _analyse(results: StudyResults, axis: XAxis, points: int) -> _Analysis | Non
         notes.append("no evaluation of a successful run: nothing to score")
         return None
     with_regret = add_regret(evals, ok_runs)
+    if not np.isfinite(with_regret["normalized_regret"]).any():
+        notes.append("no task has a usable reference range: no normalised regret to score")
+        return None
+    notes += _below_reference_notes(with_regret)
     relative = axis is XAxis.TIME
     sm = step_matrix(with_regret, axis=axis, points=points)
     curves = anytime_curves(with_regret, matrix=sm)
@@ -180,6 +187,20 @@ def _analyse(results: StudyResults, axis: XAxis, points: int) -> _Analysis | Non
     )
 
 
+def _below_reference_notes(with_regret: pd.DataFrame) -> list[str]:
+    """Name the tasks where some incumbent beats the reference optimum (negative regret)."""
+    below = with_regret[with_regret["normalized_regret"] < 0]
+    notes = []
+    for bench, rows in below.groupby("benchmark", sort=True):
+        notes.append(
+            f"{bench}: {rows['run_id'].nunique()} run(s) found a value better than the reference "
+            f"optimum (normalised regret down to {rows['normalized_regret'].min():.3g}), so the "
+            "reference is not the optimum; negative regret is kept in the tables and drawn at the "
+            "plots' floor"
+        )
+    return notes
+
+
 def _speedup_summary(speed: pd.DataFrame) -> pd.DataFrame:
     """Per method: tasks where the baseline's target was reached, geometric mean and median speed-up."""
     rows = []
@@ -216,7 +237,12 @@ def _reference_frame(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _markdown(
-    results: StudyResults, a: _Analysis | None, axis: XAxis, figures: dict[str, Path], runs: pd.DataFrame
+    results: StudyResults,
+    a: _Analysis | None,
+    axis: XAxis,
+    figures: dict[str, Path],
+    runs: pd.DataFrame,
+    notes: list[str],
 ) -> str:
     lines = [
         "# hpobench report",
@@ -233,7 +259,6 @@ def _markdown(
         f"{total['method'].nunique()} method(s). X-axis of anytime plots: {axis.label}.",
         "",
     ]
-    notes = a.notes if a is not None else list(results.problems)
     if notes:
         lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
     if a is not None:
@@ -271,7 +296,8 @@ def _markdown(
         lines += ["## Failed runs (excluded from the tables)", ""]
         lines += [f"- `{f.run_id}`: {f.error}" for f in failed.itertuples()] + [""]
     if results.problems:
-        lines += ["## Files that could not be read", ""] + [f"- {p}" for p in results.problems] + [""]
+        lines += ["## Files that could not be read, and runs left out", ""]
+        lines += [f"- {p}" for p in results.problems] + [""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -291,7 +317,12 @@ def _latex(a: _Analysis | None) -> str:
 
 
 def _html(
-    results: StudyResults, a: _Analysis | None, axis: XAxis, figures: dict[str, Path], runs: pd.DataFrame
+    results: StudyResults,
+    a: _Analysis | None,
+    axis: XAxis,
+    figures: dict[str, Path],
+    runs: pd.DataFrame,
+    notes: list[str],
 ) -> str:
     total = results.runs
     intro = (
@@ -300,7 +331,6 @@ def _html(
         "normalised by each task's reference optimum and worst value (0 = optimum), so scores do not "
         f"move when methods are added. Anytime x-axis: {axis.label}."
     )
-    notes = a.notes if a is not None else list(results.problems)
     sections = [Section(title="Notes", notes=notes)] if notes else []
     if a is not None:
         sections.append(
@@ -374,8 +404,13 @@ def _grid_figure(a: _Analysis, axis: XAxis, dest: Path) -> list[Path]:
     return plots.save(plots.plot_curves(a.curves, axis, shared_x=axis is not XAxis.TIME), dest / "regret.png")
 
 
-def _figures(a: _Analysis, axis: XAxis, dest: Path) -> tuple[dict[str, Path], list[Path]]:
-    """Draw every figure; the per-task grid (the costly one) in a forked process when it pays."""
+def _figures(a: _Analysis, axis: XAxis, dest: Path) -> tuple[dict[str, Path], list[Path], Callable[[], None]]:
+    """Draw every figure; the per-task grid (the costly one) in a forked process when it pays.
+
+    Returns the PNG of each figure by name, every file written, and ``finish``: call it (before
+    reading the grid's files) to wait for the forked process, or to draw the grid here when there
+    was none or it failed. Work done before ``finish`` overlaps with the grid's drawing.
+    """
     relative = axis is XAxis.TIME
     child: multiprocessing.process.BaseProcess | None = None
     if (
@@ -391,19 +426,20 @@ def _figures(a: _Analysis, axis: XAxis, dest: Path) -> tuple[dict[str, Path], li
     if a.friedman is not None:
         made["cd"] = plots.plot_cd(a.friedman, title=f"Final normalised regret, blocks: {a.blocks}")
     pngs: dict[str, Path] = {}
-    written: list[Path] = []
+    written: list[Path] = [dest / "regret.png", dest / "regret.svg"]
     for name, fig in made.items():
         files = plots.save(fig, dest / f"{name}.png")
         pngs[name] = files[0]
         written += files
-    if child is not None:
-        child.join()
-    if child is None or child.exitcode != 0:  # no fork, or the child failed: draw it here
-        grid = _grid_figure(a, axis, dest)
-    else:
-        grid = [dest / "regret.png", dest / "regret.svg"]
-    pngs["regret"] = grid[0]
-    return pngs, grid + written
+    pngs["regret"] = written[0]
+
+    def finish() -> None:
+        if child is not None:
+            child.join()
+        if child is None or child.exitcode != 0:  # no fork, or the child failed: draw it here
+            _grid_figure(a, axis, dest)
+
+    return pngs, written, finish
 
 
 def write_report(
@@ -432,31 +468,37 @@ def write_report(
         raise ValueError(f"unknown report format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
     dest = dest or out / "report"
     dest.mkdir(parents=True, exist_ok=True)
-    results = load_results(out, cache=dest / ".cache")
-    analysis = _analyse(results, axis, points)
+    results = load_results(out, consolidate=True)
+    notes = list(results.problems)
+    analysis = _analyse(results, axis, points, notes)
     runs, _ = resolve_references(results.runs, results.evaluations)
     figures: dict[str, Path] = {}
     written: list[Path] = []
+    finish: Callable[[], None] | None = None  # waits for the figures (see _figures)
     if analysis is not None:
-        figures, written = _figures(analysis, axis, dest)
+        figures, written, finish = _figures(analysis, axis, dest)
         analysis.final.to_csv(dest / "final.csv", index=False)
         analysis.curves.to_csv(dest / "curves.csv", index=False)
         analysis.ranks.to_csv(dest / "ranks.csv", index=False)
         analysis.wilcoxon.to_csv(dest / "wilcoxon.csv", index=False)
         analysis.speedup.to_csv(dest / "speedup.csv", index=False)
-    markdown = _markdown(results, analysis, axis, figures, runs)
+    markdown = _markdown(results, analysis, axis, figures, runs, notes)
     documents: dict[str, Path] = {}
-    for fmt in formats:
+    for fmt in sorted(formats, key=lambda f: f == "html"):  # the HTML inlines the figures: last
         path = dest / f"report.{_SUFFIX[fmt]}"
         if fmt == "md":
             text = markdown
         elif fmt == "latex":
             text = _latex(analysis)
         else:
-            text = _html(results, analysis, axis, figures, runs)
+            if finish is not None:
+                finish()
+                finish = None
+            text = _html(results, analysis, axis, figures, runs, notes)
         path.write_text(text, encoding="utf-8")
         documents[fmt] = path
-    notes = analysis.notes if analysis is not None else list(results.problems)
+    if finish is not None:
+        finish()
     return Report(
         markdown=markdown,
         markdown_path=dest / "report.md",

@@ -1,71 +1,339 @@
 """Lookups shared by the dense-array benchmarks (grid tables and candidate sets).
 
-:class:`DenseLookup` holds the parts of :class:`~hpobench.surrogates.tabular.TabularBenchmark`
-and :class:`~hpobench.surrogates.candidates.CandidateBenchmark` that only read the dense array
-``(configuration x seed x fidelity x metric)``; the subclasses differ in how a configuration
-becomes a row index (:meth:`config_index`).
+:class:`DenseLookup` holds everything of :class:`~hpobench.surrogates.tabular.TabularBenchmark`
+and :class:`~hpobench.surrogates.candidates.CandidateBenchmark` that only reads the dense array
+``(configuration x seed x fidelity x metric)``: metric and fidelity bookkeeping, costs,
+:meth:`~DenseLookup.evaluate` (one code path that builds :class:`Evaluation` objects for both),
+the array API and the reference values. The subclasses differ only in how a configuration
+becomes a row index (:meth:`DenseLookup.config_index` and its fast internal forms).
+
+Reference range (the rule every tabular family uses, see :func:`reference_of`): ``best`` is the
+best value over all configurations; ``worst`` is the value of the *median configuration*, with
+configurations whose value is not finite (diverged runs) counted as worse than any finite one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Callable, Iterable, Sequence
+from itertools import pairwise, repeat
+from operator import attrgetter, itemgetter
+from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
 
 from hpobench.benchmark import Benchmark
-from hpobench.errors import DataError, InvalidFidelityError
-from hpobench.types import Config, Reference
+from hpobench.errors import DataError, InvalidConfigError, InvalidFidelityError
+from hpobench.types import Config, Evaluation, Fidelity, Objective, Reference, Status, Task, Trial
 
-__all__ = ["DenseLookup", "best_and_worst"]
+if TYPE_CHECKING:
+    from hpobench.surrogates.optima import StoredOptimum
+
+__all__ = ["WORST_RULE", "DenseLookup", "reference_of"]
+
+WORST_RULE = "median configuration (non-finite values counted as worst)"
+"""How ``Reference.worst`` of every tabular task is defined (see :func:`reference_of`)."""
+
+_NAN = float("nan")
+_INF = float("inf")
+_MAKE = Evaluation._owned
+_FROMKEYS = dict.fromkeys
+_STATUS_OF_OK = (Status.FAILED, Status.OK)  # indexed by a bool: finite -> OK
+_CONFIG = attrgetter("config")
+_FIDELITY = attrgetter("fidelity")
 
 
-def best_and_worst(
+def reference_of(
     values: np.ndarray, *, names: Sequence[str], signs: np.ndarray, source: str, missing: str
 ) -> Reference:
-    """Reference of the best and worst finite value per objective column of ``values``.
+    """Reference range per objective column of ``values`` (one row per configuration).
+
+    ``best`` is the best finite value of the column. ``worst`` is the median over *all* rows,
+    where non-finite values (diverged or failed runs) count as worse than every finite value:
+    the value that one uniformly drawn configuration reaches or beats with probability 1/2.
+
+    Why not the worst value of the table: tables of real training runs hold divergent runs
+    (TaskSet losses up to 6e18, FCNet validation MSEs in the thousands against an optimum near
+    1e-4), so ``(y - best) / (worst - best)`` would squeeze every sensible result into 1e-6 ..
+    1e-12 and let one divergent run set the scale. The median configuration is the anchor of
+    random-normalised scores (a configuration drawn at random scores about 1, the optimum 0,
+    as Bayesmark and the random-normalised scores of RL benchmarks do), it is robust to up to
+    half of the configurations diverging, and it depends only on the table. Normalised regret
+    above 1 means worse than the median configuration; aggregate such scores with medians or
+    clip them at 1.
 
     Args:
-        values: Objective values, shape ``(n, n_objectives)``; non-finite entries are ignored.
+        values: Objective values, shape ``(n, n_objectives)``.
         names: Objective names, one per column.
         signs: +1 for minimised, -1 for maximised objectives, one per column.
         source: The reference's ``source`` text.
-        missing: Message of the :class:`DataError` raised when a column has no finite value.
+        missing: Message of the :class:`DataError` raised when a column has no finite value or
+            more than half of it is not finite (no finite median).
+
+    Raises:
+        DataError: See ``missing``.
     """
-    loss = np.where(np.isfinite(values), values, np.nan) * signs
-    if loss.size == 0 or not np.all(np.any(np.isfinite(loss), axis=0)):
+    loss = np.where(np.isfinite(values), values * signs, np.inf)
+    if loss.shape[0] == 0:
         raise DataError(missing)
-    best = np.nanmin(loss, axis=0) * signs
-    worst = np.nanmax(loss, axis=0) * signs
+    best = loss.min(axis=0)
+    # "lower" median: an actual configuration's value, inf only if more than half diverged
+    worst = np.quantile(loss, 0.5, axis=0, method="lower")
+    if not (np.all(np.isfinite(best)) and np.all(np.isfinite(worst))):
+        raise DataError(missing)
     return Reference(
-        best=dict(zip(names, best.tolist(), strict=True)),
-        worst=dict(zip(names, worst.tolist(), strict=True)),
+        best=dict(zip(names, (best * signs).tolist(), strict=True)),
+        worst=dict(zip(names, (worst * signs).tolist(), strict=True)),
         source=source,
     )
 
 
-class DenseLookup(Benchmark):
-    """Array lookups over ``_table`` / ``_cost`` for subclasses that map configurations to rows.
+def _dicts(names: tuple[str, ...], matrix: np.ndarray) -> Iterable[dict[str, float]]:
+    """One fresh ``{name: value}`` dict per row of ``matrix`` (columns in the order of ``names``)."""
+    if len(names) == 1:
+        return map(_FROMKEYS, repeat(names), matrix[:, 0].tolist())
+    if len(names) == 2:  # a display, about twice as fast as dict(zip(...))
+        a, b = names
+        return [{a: x, b: y} for x, y in zip(matrix[:, 0].tolist(), matrix[:, 1].tolist(), strict=True)]
+    return map(dict, map(zip, repeat(names), matrix.tolist()))
 
-    Subclasses set ``_table`` (configs x seeds x fidelities x metrics), ``_cost`` (configs x
-    seeds x fidelities), ``_fid_lut`` (fidelity -> index, ``None`` -> maximal), ``_fidelity_values``,
-    ``_objective_cols``, ``_objective_names``, ``_reference`` (mean at the maximal fidelity,
-    configs x objectives), ``n_seeds``, ``n_fidelities``, and implement :meth:`config_index`.
+
+class DenseLookup(Benchmark):
+    """Evaluation, array lookups and references over a dense ``(config, seed, fidelity, metric)`` array.
+
+    Subclasses call :meth:`_init_dense` and :meth:`_init_cost` from their constructor, set
+    ``_task``, and implement :meth:`config_index`, :meth:`_index_one` (one configuration ->
+    row; raises ``KeyError``/``TypeError`` for one that needs validation) and :meth:`_indices`
+    (the same for a batch). ``_what`` names the rows in reference sources (e.g. "grid
+    configurations").
+
+    Seeds: ``seed % n_seeds`` selects the recorded run for a whole batch. Fidelities: only
+    recorded ones (``None`` is the maximal one). Failures: a non-finite objective gives status
+    FAILED with NaN objective values (non-finite extras become NaN), the cost is still charged.
     """
 
+    _task: Task
+    _what: str
     _table: np.ndarray
     _cost: np.ndarray
-    _fid_lut: dict[float | None, int]
-    _fidelity_values: tuple[float, ...]
-    _objective_cols: list[int]
-    _objective_names: tuple[str, ...]
-    _reference: np.ndarray
     n_seeds: int
     n_fidelities: int
+
+    # ----------------------------------------------------------------------------------------
+    # construction
+
+    def _init_dense(
+        self,
+        *,
+        name: str,
+        table: np.ndarray,
+        metrics: Sequence[str],
+        objectives: Sequence[Objective],
+        fidelity: Fidelity | None,
+        fidelity_values: Sequence[float] | None,
+        recorded: np.ndarray | None = None,
+        stored: StoredOptimum | None = None,
+    ) -> None:
+        """Set the table, metric columns, fidelity lookup and references (shapes are checked by the caller).
+
+        Args:
+            name: Task name, for error messages.
+            table: The ``(n_rows, n_seeds, n_fidelities, n_metrics)`` array (kept by reference).
+            metrics: Names of the last axis.
+            objectives: The objectives, each naming a metric; other metrics become extras.
+            fidelity: Fidelity range or ``None`` (then ``n_fidelities == 1``).
+            fidelity_values: Increasing fidelity of each slice, from ``low`` to ``high``.
+            recorded: Boolean ``(n_rows, n_seeds)`` mask of recorded runs (``None``: all).
+            stored: Stored reference values of the primary objective, answered by :meth:`optimum`.
+
+        Raises:
+            ValueError: Objectives, fidelities or the stored optimum do not fit the table.
+        """
+        self._table = table
+        self.n_seeds, self.n_fidelities = int(table.shape[1]), int(table.shape[2])
+        self._metrics = tuple(metrics)
+        unknown = [o.name for o in objectives if o.name not in self._metrics]
+        if unknown or not objectives:
+            raise ValueError(f"objectives {unknown or '(none)'} are not among the metrics {self._metrics}")
+        self._objective_names = tuple(o.name for o in objectives)
+        self._objective_cols = [self._metrics.index(o) for o in self._objective_names]
+        self._extra_cols = [i for i, m in enumerate(self._metrics) if m not in self._objective_names]
+        self._extra_names = tuple(self._metrics[i] for i in self._extra_cols)
+        self._single_metric = len(self._metrics) == 1  # then it is the one objective
+        self._one_objective = len(self._objective_names) == 1
+        cols = self._extra_cols
+        self._extras_of: Callable[[list[float]], Sequence[float]] = (
+            itemgetter(*cols) if len(cols) > 1 else (lambda row: [row[i] for i in cols])
+        )
+        self._signs = np.array([o.direction.sign for o in objectives])
+        self._fidelity_values = self._check_fidelities(name, fidelity, fidelity_values)
+        self._fid_lut: dict[float | None, int] = {None: self.n_fidelities - 1}
+        if fidelity is not None:
+            self._fid_lut.update({f: i for i, f in enumerate(self._fidelity_values)})
+        self._recorded = np.ones(table.shape[:2], dtype=bool) if recorded is None else recorded
+        at_max = table[:, :, -1][:, :, self._objective_cols]
+        masked = np.where(self._recorded[:, :, None], at_max, np.nan)
+        finite = np.isfinite(masked)
+        count = finite.sum(axis=1)
+        total = np.where(finite, masked, 0.0).sum(axis=1)
+        # mean over seeds of the finite recorded runs, NaN where none is finite: (n_rows, n_obj)
+        self._reference = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+        if stored is not None:
+            o = objectives[0]
+            if len(objectives) != 1 or stored.metric != o.name or stored.direction is not o.direction:
+                raise ValueError(
+                    f"{name!r}: the stored optimum of {stored.metric!r} ({stored.direction.value}) "
+                    f"does not fit the objectives {[x.name for x in objectives]}"
+                )
+            if len(stored.best_per_seed) != self.n_seeds:
+                raise ValueError(f"{name!r}: the stored optimum has per-seed values for another seed count")
+        self._stored = stored
+
+    def _init_cost(self, name: str, cost: np.ndarray) -> None:
+        """Check ``cost`` (broadcast to ``(n_rows, n_seeds, n_fidelities)``) and keep it."""
+        shape = tuple(self._table.shape[:3])
+        try:
+            full = np.broadcast_to(np.asarray(cost, dtype=float), shape)
+        except ValueError as exc:
+            raise ValueError(f"{name!r}: cost does not broadcast to {shape}") from exc
+        if not np.all(np.isfinite(full) & (full >= 0)):
+            raise ValueError(f"{name!r}: costs must be finite and non-negative")
+        self._cost = full
+
+    def _check_fidelities(
+        self, name: str, fidelity: Fidelity | None, values: Sequence[float] | None
+    ) -> tuple[float, ...]:
+        if fidelity is None:
+            if values is not None or self.n_fidelities != 1:
+                raise ValueError(f"{name!r}: a table without fidelity needs n_fidelities == 1 and no values")
+            return (1.0,)
+        if values is None or len(values) != self.n_fidelities:
+            raise ValueError(f"{name!r}: give one fidelity value per slice ({self.n_fidelities})")
+        out = tuple(float(v) for v in values)
+        if any(b <= a for a, b in pairwise(out)) or not all(map(fidelity.contains, out)):
+            raise ValueError(f"{name!r}: fidelity values must increase inside {fidelity}, got {out}")
+        if out[0] != fidelity.low or out[-1] != fidelity.high:
+            raise ValueError(f"{name!r}: fidelity values must run from {fidelity.low} to {fidelity.high}")
+        return out
+
+    # ----------------------------------------------------------------------------------------
+    # introspection
+
+    @property
+    def task(self) -> Task:
+        """The task (set by the subclass)."""
+        return self._task
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        """Names of the metric axis of the table."""
+        return self._metrics
+
+    @property
+    def fidelity_values(self) -> tuple[float, ...]:
+        """Fidelity of each slice of the table (``(1.0,)`` without fidelity)."""
+        return self._fidelity_values
+
+    # ----------------------------------------------------------------------------------------
+    # configuration -> row (implemented by the subclasses)
 
     def config_index(self, configs: Sequence[Config]) -> np.ndarray:
         """Row indices of ``configs`` (validated), shape ``(n,)``."""
         raise NotImplementedError
+
+    def _index_one(self, config: Config) -> int:
+        """Row of one configuration; ``KeyError``/``TypeError`` when it must be validated."""
+        raise NotImplementedError
+
+    def _indices(self, configs: Sequence[Config]) -> np.ndarray:
+        """Rows of a batch; ``KeyError``/``TypeError`` when some configuration must be validated."""
+        raise NotImplementedError
+
+    # ----------------------------------------------------------------------------------------
+    # the Benchmark contract
+
+    def evaluate(self, trials: Sequence[Trial], *, seed: int) -> list[Evaluation]:
+        """Look the trials up in the table; see the class docstring for seeds, fidelities and failures."""
+        s = seed % self.n_seeds
+        if len(trials) == 1:  # fast path: pure-Python index arithmetic, scalar numpy access
+            trial = trials[0]
+            try:
+                c = self._index_one(trial.config)
+                f = self._fid_lut[trial.fidelity]
+            except (KeyError, TypeError):
+                self._raise_invalid(trials)
+            return [self._evaluation_one(trial, c, s, f)]
+        try:
+            cidx = self._indices(list(map(_CONFIG, trials)))
+            fidx = self._fidelity_indices(list(map(_FIDELITY, trials)))
+        except (KeyError, TypeError):
+            self._raise_invalid(trials)
+        return self._evaluations(trials, cidx, s, fidx)
+
+    def _fidelity_indices(self, fidelities: list[float | None]) -> np.ndarray | int:
+        """Slice index per fidelity (a scalar when all ask for the maximal one); KeyError if unrecorded."""
+        if fidelities.count(None) == len(fidelities):
+            return self.n_fidelities - 1
+        lut = self._fid_lut
+        return np.fromiter(map(lut.__getitem__, fidelities), dtype=np.intp, count=len(fidelities))
+
+    def _evaluation_one(self, trial: Trial, c: int, s: int, f: int) -> Evaluation:
+        cost = self._cost.item(c, s, f)
+        if self._single_metric:
+            value = self._table.item(c, s, f, 0)
+            if -_INF < value < _INF:
+                return _MAKE(trial, {self._objective_names[0]: value}, cost)
+            return _MAKE(trial, {self._objective_names[0]: _NAN}, cost, Status.FAILED)
+        row = self._table[c, s, f].tolist()
+        extra = self._extras_of(row)
+        if -_INF < sum(extra) < _INF:  # all finite (an overflowing sum only takes the slow path)
+            extras = dict(zip(self._extra_names, extra, strict=True))
+        else:
+            extras = {
+                n: (x if -_INF < x < _INF else _NAN) for n, x in zip(self._extra_names, extra, strict=True)
+            }
+        if self._one_objective:  # the common case, without generic loops
+            value = row[self._objective_cols[0]]
+            if -_INF < value < _INF:
+                return _MAKE(trial, {self._objective_names[0]: value}, cost, Status.OK, extras)
+            return _MAKE(trial, {self._objective_names[0]: _NAN}, cost, Status.FAILED, extras)
+        objective = [row[i] for i in self._objective_cols]
+        if all(-_INF < v < _INF for v in objective):
+            values = dict(zip(self._objective_names, objective, strict=True))
+            return _MAKE(trial, values, cost, Status.OK, extras)
+        return _MAKE(trial, _FROMKEYS(self._objective_names, _NAN), cost, Status.FAILED, extras)
+
+    def _evaluations(
+        self, trials: Sequence[Trial], cidx: np.ndarray, s: int, fidx: np.ndarray | int
+    ) -> list[Evaluation]:
+        """Evaluations of a validated batch: one numpy gather, then one object per trial."""
+        rows = self._table[cidx, s, fidx]  # (n, n_metrics)
+        costs = np.broadcast_to(self._cost[cidx, s, fidx], (len(trials),)).tolist()
+        if self._single_metric:
+            column = rows[:, 0]
+            ok = np.isfinite(column)
+            if ok.all():
+                return list(map(_MAKE, trials, _dicts(self._objective_names, rows), costs))
+            values = _dicts(self._objective_names, np.where(ok, column, np.nan)[:, None])
+            return list(map(_MAKE, trials, values, costs, map(_STATUS_OF_OK.__getitem__, ok.tolist())))
+        objective = rows[:, self._objective_cols]
+        ok = np.all(np.isfinite(objective), axis=1)
+        values = _dicts(self._objective_names, np.where(ok[:, None], objective, np.nan))
+        statuses = repeat(Status.OK) if ok.all() else map(_STATUS_OF_OK.__getitem__, ok.tolist())
+        if not self._extra_cols:
+            return list(map(_MAKE, trials, values, costs, statuses))
+        extra = rows[:, self._extra_cols]
+        extras = _dicts(self._extra_names, np.where(np.isfinite(extra), extra, np.nan))
+        return list(map(_MAKE, trials, values, costs, statuses, extras))
+
+    def _raise_invalid(self, trials: Sequence[Trial]) -> NoReturn:
+        self.check_trials(trials)  # raises for configurations and out-of-range fidelities
+        for trial in trials:
+            if trial.fidelity not in self._fid_lut:
+                raise InvalidFidelityError(
+                    f"fidelity {trial.fidelity!r} is not on the grid of {self.task.name!r}; "
+                    f"recorded fidelities: {list(self._fidelity_values)}"
+                )
+        raise InvalidConfigError(f"a configuration is not a point of {self.task.name!r}")
 
     def evaluate_arrays(
         self, configs: Sequence[Config], *, seed: int, fidelities: Sequence[float | None] | None = None
@@ -84,27 +352,91 @@ class DenseLookup(Benchmark):
             InvalidFidelityError: A fidelity is not recorded.
         """
         n = len(configs)
-        if fidelities is None:
-            fidx: np.ndarray | int = self.n_fidelities - 1
-        else:
+        fidx: np.ndarray | int = self.n_fidelities - 1
+        if fidelities is not None:
             try:
-                fidx = np.fromiter((self._fid_lut[f] for f in fidelities), dtype=np.intp, count=n)
+                fidx = self._fidelity_indices(list(fidelities))
             except (KeyError, TypeError):
-                self._raise_fidelity_values(fidelities)
+                bad = [f for f in fidelities if f not in self._fid_lut]
+                raise InvalidFidelityError(
+                    f"fidelities {bad[:5]} are not recorded for {self.task.name!r}: "
+                    f"{list(self._fidelity_values)}"
+                ) from None
         cidx = self.config_index(configs)
         s = seed % self.n_seeds
         values = self._table[cidx, s, fidx][:, self._objective_cols]
         values = np.where(np.all(np.isfinite(values), axis=1, keepdims=True), values, np.nan)
         return values, np.broadcast_to(self._cost[cidx, s, fidx], (n,)).copy()
 
-    def _raise_fidelity_values(self, fidelities: Sequence[float | None]) -> NoReturn:
-        bad = [f for f in fidelities if f not in self._fid_lut]
-        raise InvalidFidelityError(
-            f"fidelities {bad[:5]} are not recorded for {self.task.name!r}: {list(self._fidelity_values)}"
-        )
+    def reference_means(self) -> np.ndarray:
+        """Mean over recorded seeds (finite runs) at the maximal fidelity per row, ``(n_rows, n_objectives)``.
+
+        NaN where no run of the configuration is finite. A copy; the source of every reference value.
+        """
+        return np.array(self._reference, dtype=float)
 
     def reference_values(self, configs: Sequence[Config]) -> np.ndarray:
         """Mean over recorded seeds (of the finite runs) at the maximal fidelity, ``(n, n_objectives)``."""
         return np.array(self._reference[self.config_index(configs)], dtype=float).reshape(
             len(configs), len(self._objective_names)
+        )
+
+    # ----------------------------------------------------------------------------------------
+    # references
+
+    def optimum(self) -> Reference:
+        """Reference range at the maximal fidelity: the stored values where the task has them.
+
+        ``best`` is the best mean over seeds over all configurations, ``worst`` that of the
+        median configuration (see :func:`reference_of`). Tasks of the built-in families answer
+        from :mod:`hpobench.surrogates.optima` (equal to :meth:`table_optimum`, which the tests
+        check); other tables compute :meth:`table_optimum`.
+        """
+        if self._stored is not None:
+            return self._stored.reference()
+        return self.table_optimum()
+
+    def optimum_per_seed(self) -> tuple[Reference, ...]:
+        """As :meth:`optimum` for each recorded run (seed) alone: entry ``s`` is seed ``s``'s range.
+
+        Useful to measure regret against one noise realisation instead of the mean over seeds.
+        """
+        if self._stored is not None:
+            return self._stored.references_per_seed()
+        return self.table_optimum_per_seed()
+
+    def table_optimum(self) -> Reference:
+        """:meth:`optimum` computed from the table: best and median configuration of the seed means.
+
+        Raises:
+            DataError: An objective has no finite value, or more than half of the configurations
+                have no finite one.
+        """
+        return reference_of(
+            self._reference,
+            names=self._objective_names,
+            signs=self._signs,
+            source=(
+                f"table: best and {WORST_RULE} over all {self._table.shape[0]} {self._what} of the "
+                f"mean over {self.n_seeds} seed(s) at the maximal fidelity"
+            ),
+            missing=f"{self.task.name!r}: an objective has (almost) no finite value in the table",
+        )
+
+    def table_optimum_per_seed(self) -> tuple[Reference, ...]:
+        """:meth:`optimum_per_seed` computed from the table (configurations with a recorded run ``s``).
+
+        Raises:
+            DataError: An objective has (almost) no finite value for some seed.
+        """
+        at_max = self._table[:, :, -1][:, :, self._objective_cols]
+        return tuple(
+            reference_of(
+                at_max[self._recorded[:, s], s],
+                names=self._objective_names,
+                signs=self._signs,
+                source=f"table: best and {WORST_RULE} of seed {s} at the maximal fidelity",
+                missing=f"{self.task.name!r}: an objective has (almost) no finite value for seed {s}",
+            )
+            for s in range(self.n_seeds)
         )

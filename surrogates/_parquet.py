@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 
 from hpobench.datadir import require_file, sha256_of
 from hpobench.errors import DataError
+from hpobench.surrogates.optima import stored_optimum
 from hpobench.surrogates.tabular import CostModel, TabularBenchmark, dense_from_arrow, dense_from_arrow_ragged
 from hpobench.types import Direction, Objective
 
@@ -100,4 +101,5 @@ def _load(
         tags=spec.tags,
         data_files={str(path): sha256_of(path)},
         runs=runs,
+        stored=stored_optimum(what),
     )

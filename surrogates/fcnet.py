@@ -38,6 +38,7 @@ import pyarrow.parquet as pq
 from hpobench.benchmark import BenchmarkFamily, TaskInfo
 from hpobench.datadir import require_file, sha256_of
 from hpobench.errors import DataError, UnknownNameError
+from hpobench.surrogates.optima import stored_optimum
 from hpobench.surrogates.tabular import CostModel, TabularBenchmark, dense_from_arrow
 from hpobench.types import Direction, Objective
 
@@ -130,6 +131,7 @@ def _load(task: str, path: Path, size: int, mtime_ns: int) -> TabularBenchmark:
         cost_model=fcnet_cost(task),
         tags=TAGS,
         data_files={str(path): sha256_of(path)},
+        stored=stored_optimum(what),
     )
 
 

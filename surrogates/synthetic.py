@@ -232,6 +232,7 @@ class SyntheticBenchmark(Benchmark):
             fidelity=FIDELITY,
             candidates=None,
             tags=TAGS,
+            continuation=True,  # the cost model grows with the fidelity; see Trial.resume_from
         )
 
     @property
@@ -293,7 +294,9 @@ class SyntheticFamily(BenchmarkFamily):
     def tasks(self) -> tuple[TaskInfo, ...]:
         """Describe the three tasks (no data needed)."""
         return tuple(
-            TaskInfo(name=f"synthetic/{n}", multi_fidelity=True, needs_data=False, tags=TAGS)
+            TaskInfo(
+                name=f"synthetic/{n}", multi_fidelity=True, needs_data=False, tags=TAGS, continuation=True
+            )
             for n in _FUNCTIONS
         )
 

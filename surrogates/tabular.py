@@ -4,9 +4,12 @@ A :class:`TabularBenchmark` holds one array ``table`` of shape
 ``(n_configs, n_seeds, n_fidelities, n_metrics)``. The search space is the full grid of each
 hyperparameter's values (in the order given by ``grid``) and the configuration index is the
 mixed-radix (row-major, last hyperparameter fastest) index of the per-hyperparameter value
-indices. Lookups never build a ConfigSpace ``Configuration``: each hyperparameter has a
-value -> ``index * stride`` dictionary, so a configuration's index is a sum of dictionary
-lookups (numeric values match across int/float/numpy types, ``8 == 8.0 == np.int64(8)``).
+indices. Lookups never build a ConfigSpace ``Configuration``: consecutive hyperparameters are
+grouped (up to 1,024 value combinations per group) and each group has a value tuple ->
+partial index dictionary, so a configuration's index is a sum of a few small dictionary lookups
+(numeric values match across int/float/numpy types, ``8 == 8.0 == np.int64(8)``). A batch is
+indexed with one C-level pass per group; evaluation, costs and reference values are shared
+with candidate sets in :mod:`hpobench.surrogates._dense`.
 
 :func:`dense_from_arrow` turns a long-format table (one row per configuration x seed [x fidelity])
 into that dense array with vectorised numpy and checks that it is a complete grid.
@@ -19,9 +22,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from itertools import pairwise
 from operator import itemgetter
-from typing import Any, NoReturn
+from typing import Any
 
 import ConfigSpace as CS
 import numpy as np
@@ -29,10 +31,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from ConfigSpace.hyperparameters import Hyperparameter
 
-from hpobench.errors import DataError, InvalidConfigError, InvalidFidelityError
+from hpobench.errors import DataError, InvalidConfigError
 from hpobench.space import to_python
-from hpobench.surrogates._dense import DenseLookup, best_and_worst
-from hpobench.types import Config, Evaluation, Fidelity, Objective, Reference, Status, Task, Trial
+from hpobench.surrogates._dense import DenseLookup
+from hpobench.surrogates.optima import StoredOptimum
+from hpobench.types import Config, Fidelity, Objective, Task
 
 __all__ = ["CostModel", "Index", "TabularBenchmark", "dense_from_arrow", "dense_from_arrow_ragged"]
 
@@ -49,7 +52,8 @@ for a single-fidelity table, meaning "the full run"). It returns an array that b
 Index = np.ndarray | int
 """An integer index array (or a single index) for the raw lookup API; broadcast like numpy."""
 
-_NAN = float("nan")
+_GROUP_CELLS = 1024
+"""Largest number of value combinations of one hyperparameter group in the index lookups."""
 
 
 def _is_numeric(value: Any) -> bool:
@@ -71,11 +75,14 @@ class TabularBenchmark(DenseLookup):
 
     Seeds: ``evaluate(trials, seed=s)`` answers every trial of the batch from the repeated run
     ``s % n_seeds`` of the table (so ``seed`` selects one recorded training run, and a batch equals
-    the concatenation of its single-trial batches). Reference values average over all seeds.
+    the concatenation of its single-trial batches). Reference values average over all (recorded)
+    seeds; the reference range (:meth:`optimum`) follows :func:`~hpobench.surrogates._dense.reference_of`.
 
     Fidelity: trials may only ask for fidelities listed in ``fidelity_values`` (``None`` is the
     maximal one); a fidelity inside the task's range but off the table's grid raises
-    :class:`InvalidFidelityError`.
+    :class:`InvalidFidelityError`. With a fidelity the task supports continuation
+    (``task.continuation``): the fidelity slices of one seed are one recorded training run, so the
+    runner can continue a checkpoint and charge only the cost difference (see ``Trial.resume_from``).
 
     Failures: if an objective value of a cell is not finite, the evaluation has status FAILED and
     NaN objective values (non-finite extras become NaN too); its cost is still charged.
@@ -101,6 +108,9 @@ class TabularBenchmark(DenseLookup):
             cells of seeds ``>= runs[c]`` must hold copies of run ``seed % runs[c]`` (see
             :func:`dense_from_arrow` with ``ragged_seeds=True``); they answer :meth:`evaluate` but
             are left out of reference means and per-seed optima. ``None``: every run is recorded.
+        stored: Stored reference values of the (single) objective, answered by :meth:`optimum`
+            (the built-in families pass :func:`~hpobench.surrogates.optima.stored_optimum`);
+            ``None``: :meth:`optimum` computes them from the table (:meth:`table_optimum`).
 
     Raises:
         ValueError: The arguments are inconsistent (shapes, names, fidelities, costs).
@@ -121,6 +131,7 @@ class TabularBenchmark(DenseLookup):
         tags: frozenset[str] = frozenset(),
         data_files: Mapping[str, str] | None = None,
         runs: np.ndarray | None = None,
+        stored: StoredOptimum | None = None,
     ) -> None:
         self._grid = {hp: tuple(to_python(v) for v in values) for hp, values in grid.items()}
         sizes = [len(v) for v in self._grid.values()]
@@ -130,16 +141,22 @@ class TabularBenchmark(DenseLookup):
                 f"table of {name!r} must have shape ({n_configs}, n_seeds, n_fidelities, {len(metrics)}), "
                 f"got {table.shape}"
             )
-        self._metrics = tuple(metrics)
-        unknown = [o.name for o in objectives if o.name not in self._metrics]
-        if unknown or not objectives:
-            raise ValueError(f"objectives {unknown or '(none)'} are not among the metrics {self._metrics}")
-        self._table = table
-        self.n_configs, self.n_seeds, self.n_fidelities = (int(x) for x in table.shape[:3])
-        self._fidelity_values = self._check_fidelities(name, fidelity, fidelity_values)
+        self.n_configs = n_configs
+        self._what = "grid configurations"
+        self._init_dense(
+            name=name,
+            table=table,
+            metrics=metrics,
+            objectives=objectives,
+            fidelity=fidelity,
+            fidelity_values=fidelity_values,
+            recorded=self._check_runs(name, runs, table.shape[1]),
+            stored=stored,
+        )
 
         # value -> index * stride, one dict per hyperparameter (row-major: last one fastest).
         self._names = tuple(self._grid)
+        self._k = len(self._names)
         strides = np.cumprod([1, *sizes[::-1]])[:-1][::-1].tolist()
         self._strides = tuple(int(s) for s in strides)
         self._luts: tuple[tuple[str, dict[Any, int]], ...] = tuple(
@@ -149,22 +166,8 @@ class TabularBenchmark(DenseLookup):
         for hp, lut in self._luts:
             if len(lut) != len(self._grid[hp]):
                 raise ValueError(f"grid of {hp!r} has duplicate values: {self._grid[hp]!r}")
-        self._getters = tuple((itemgetter(hp), lut.__getitem__) for hp, lut in self._luts)
-        # fidelity -> slice; None is the maximal fidelity (and the only key without a fidelity).
-        self._fid_lut: dict[float | None, int] = {None: self.n_fidelities - 1}
-        if fidelity is not None:
-            self._fid_lut.update({f: i for i, f in enumerate(self._fidelity_values)})
-
-        self._objective_names = tuple(o.name for o in objectives)
-        self._objective_cols = [self._metrics.index(o) for o in self._objective_names]
-        self._extra_cols = [i for i, m in enumerate(self._metrics) if m not in self._objective_names]
-        self._extra_names = tuple(self._metrics[i] for i in self._extra_cols)
-        self._single_metric = len(self._metrics) == 1
-        self._cost = self._build_cost(name, cost, cost_model)
-        self._recorded = self._check_runs(name, runs)
-        at_max = table[:, :, -1][:, :, self._objective_cols]
-        self._reference = self._mean_at_max(np.where(self._recorded[:, :, None], at_max, np.nan))
-        self._signs = np.array([o.direction.sign for o in objectives])
+        self._groups = self._group_luts()
+        self._init_cost(name, self._model_cost(name, cost, cost_model))
         self._data_files = dict(data_files or {})
 
         space = CS.ConfigurationSpace()
@@ -176,61 +179,59 @@ class TabularBenchmark(DenseLookup):
             fidelity=fidelity,
             candidates=n_configs,
             tags=tags,
+            continuation=fidelity is not None,  # each seed's fidelity slices are one training run
         )
 
     # ----------------------------------------------------------------------------------------
     # construction helpers
 
-    def _check_fidelities(
-        self, name: str, fidelity: Fidelity | None, values: Sequence[float] | None
-    ) -> tuple[float, ...]:
-        if fidelity is None:
-            if values is not None or self.n_fidelities != 1:
-                raise ValueError(f"{name!r}: a table without fidelity needs n_fidelities == 1 and no values")
-            return (1.0,)
-        if values is None or len(values) != self.n_fidelities:
-            raise ValueError(f"{name!r}: give one fidelity value per slice ({self.n_fidelities})")
-        out = tuple(float(v) for v in values)
-        if any(b <= a for a, b in pairwise(out)) or not all(map(fidelity.contains, out)):
-            raise ValueError(f"{name!r}: fidelity values must increase inside {fidelity}, got {out}")
-        if out[0] != fidelity.low or out[-1] != fidelity.high:
-            raise ValueError(f"{name!r}: fidelity values must run from {fidelity.low} to {fidelity.high}")
-        return out
-
-    def _build_cost(self, name: str, cost: np.ndarray | None, model: CostModel | None) -> np.ndarray:
-        shape = (self.n_configs, self.n_seeds, self.n_fidelities)
-        if cost is None:
-            if model is None:
-                raise ValueError(f"{name!r}: give a cost array or a cost model")
-            columns = self.grid_columns()
-            raw = np.asarray(model(columns, np.asarray(self._fidelity_values)), dtype=float)
-            cost = np.broadcast_to(raw, (self.n_configs, self.n_fidelities))[:, None, :]
+    def _model_cost(self, name: str, cost: np.ndarray | None, model: CostModel | None) -> np.ndarray:
+        if cost is not None:
+            return cost
+        if model is None:
+            raise ValueError(f"{name!r}: give a cost array or a cost model")
+        raw = np.asarray(model(self.grid_columns(), np.asarray(self._fidelity_values)), dtype=float)
         try:
-            full = np.broadcast_to(np.asarray(cost, dtype=float), shape)
+            return np.broadcast_to(raw, (self.n_configs, self.n_fidelities))[:, None, :]
         except ValueError as exc:
-            raise ValueError(f"{name!r}: cost does not broadcast to {shape}") from exc
-        if not np.all(np.isfinite(full) & (full >= 0)):
-            raise ValueError(f"{name!r}: costs must be finite and non-negative")
-        return full
+            raise ValueError(f"{name!r}: the cost model's output does not broadcast") from exc
 
-    def _check_runs(self, name: str, runs: np.ndarray | None) -> np.ndarray:
-        """Boolean ``(n_configs, n_seeds)`` mask of recorded (not replicated) runs."""
+    def _group_luts(self) -> tuple[tuple[Callable[[Config], Any], Callable[[Any], int]], ...]:
+        """Lookups of consecutive hyperparameter groups: (values getter, values -> partial index).
+
+        Each group holds up to :data:`_GROUP_CELLS` value combinations, so that one small
+        dictionary lookup of a value tuple replaces several per-hyperparameter lookups (fewer
+        passes over a batch) while every dictionary stays small enough for the CPU cache. Tuple
+        keys compare element by element, so numeric values still match across types.
+        """
+        groups: list[list[tuple[str, dict[Any, int]]]] = []
+        for hp, lut in self._luts:
+            cells = math.prod(len(x[1]) for x in groups[-1]) if groups else _GROUP_CELLS + 1
+            if cells * len(lut) > _GROUP_CELLS:
+                groups.append([])
+            groups[-1].append((hp, lut))
+        out: list[tuple[Callable[[Config], Any], Callable[[Any], int]]] = []
+        for group in groups:
+            if len(group) == 1:
+                hp, lut = group[0]
+                out.append((itemgetter(hp), lut.__getitem__))
+                continue
+            combined: dict[Any, int] = {(): 0}
+            for _, lut in group:
+                combined = {(*key, v): c + i for key, c in combined.items() for v, i in lut.items()}
+            out.append((itemgetter(*(hp for hp, _ in group)), combined.__getitem__))
+        return tuple(out)
+
+    def _check_runs(self, name: str, runs: np.ndarray | None, n_seeds: int) -> np.ndarray | None:
+        """Boolean ``(n_configs, n_seeds)`` mask of recorded (not replicated) runs (``None``: all)."""
         if runs is None:
-            return np.ones((self.n_configs, self.n_seeds), dtype=bool)
+            return None
         runs = np.asarray(runs)
-        if runs.shape != (self.n_configs,) or np.any(runs < 1) or np.any(runs > self.n_seeds):
+        if runs.shape != (self.n_configs,) or np.any(runs < 1) or np.any(runs > n_seeds):
             raise ValueError(
                 f"{name!r}: runs must have shape ({self.n_configs},) with values in [1, n_seeds]"
             )
-        return np.arange(self.n_seeds)[None, :] < runs[:, None]
-
-    @staticmethod
-    def _mean_at_max(values: np.ndarray) -> np.ndarray:
-        """Mean over seeds of the finite values, NaN where no seed is finite: (n_configs, n_obj)."""
-        finite = np.isfinite(values)
-        count = finite.sum(axis=1)
-        total = np.where(finite, values, 0.0).sum(axis=1)
-        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+        return np.asarray(np.arange(n_seeds)[None, :] < runs[:, None])
 
     # ----------------------------------------------------------------------------------------
     # introspection
@@ -244,16 +245,6 @@ class TabularBenchmark(DenseLookup):
     def grid(self) -> Mapping[str, tuple[Any, ...]]:
         """Hyperparameter -> grid values, in index order."""
         return dict(self._grid)
-
-    @property
-    def metrics(self) -> tuple[str, ...]:
-        """Names of the metric axis of the table."""
-        return self._metrics
-
-    @property
-    def fidelity_values(self) -> tuple[float, ...]:
-        """Fidelity of each slice of the table (``(1.0,)`` without fidelity)."""
-        return self._fidelity_values
 
     def grid_columns(self) -> dict[str, np.ndarray]:
         """Each hyperparameter's value for every configuration index, as arrays of length n_configs."""
@@ -307,125 +298,21 @@ class TabularBenchmark(DenseLookup):
         if len(config) != len(self._names):
             raise KeyError("unknown or missing hyperparameter")
         c = 0
-        for hp, lut in self._luts:
-            c += lut[config[hp]]
+        for get, lut in self._groups:
+            c += lut(get(config))
         return c
 
     def _indices(self, configs: Sequence[Config]) -> np.ndarray:
+        """Grid indices of a batch: one C-level pass per hyperparameter; KeyError/TypeError if off-grid."""
         n = len(configs)
-        if n <= 16:  # per-column numpy passes only pay off for larger batches
+        if n <= 8:  # per-column numpy passes only pay off for larger batches
             return np.array([self._index_one(c) for c in configs], dtype=np.intp)
-        k = len(self._names)
-        if any(len(c) != k for c in configs):
+        if any(map(self._k.__ne__, map(len, configs))):
             raise KeyError("unknown or missing hyperparameter")
         out = np.zeros(n, dtype=np.intp)
-        for get, lut in self._getters:
+        for get, lut in self._groups:
             out += np.fromiter(map(lut, map(get, configs)), dtype=np.intp, count=n)
         return out
-
-    # ----------------------------------------------------------------------------------------
-    # the Benchmark contract
-
-    def evaluate(self, trials: Sequence[Trial], *, seed: int) -> list[Evaluation]:
-        """Look the trials up in the table; see the class docstring for seeds and failures."""
-        s = seed % self.n_seeds
-        if len(trials) == 1:  # fast path: pure-Python index arithmetic, one numpy access
-            trial = trials[0]
-            config = trial.config
-            try:
-                if len(config) != len(self._names):
-                    raise KeyError
-                c = 0
-                for hp, lut in self._luts:
-                    c += lut[config[hp]]
-                f = self._fid_lut[trial.fidelity]
-            except (KeyError, TypeError):
-                self._raise_invalid(trials)
-            row = self._table[c, s, f].tolist()
-            return [self._evaluation(trial, row, float(self._cost[c, s, f]))]
-        try:
-            cidx = self._indices([t.config for t in trials])
-            fidx = np.fromiter((self._fid_lut[t.fidelity] for t in trials), dtype=np.intp, count=len(trials))
-        except (KeyError, TypeError):
-            self._raise_invalid(trials)
-        costs = self._cost[cidx, s, fidx].tolist()
-        if self._single_metric:  # the common case, without a per-trial method call
-            name = self._objective_names[0]
-            values = self._table[cidx, s, fidx, 0].tolist()
-            return [
-                Evaluation(trial=t, values={name: v}, cost=c)
-                if math.isfinite(v)
-                else self._evaluation(t, [v], c)
-                for t, v, c in zip(trials, values, costs, strict=True)
-            ]
-        rows = self._table[cidx, s, fidx].tolist()
-        return [self._evaluation(t, r, c) for t, r, c in zip(trials, rows, costs, strict=True)]
-
-    def _evaluation(self, trial: Trial, row: list[float], cost: float) -> Evaluation:
-        if self._single_metric:
-            value = row[0]
-            if math.isfinite(value):
-                return Evaluation(trial=trial, values={self._objective_names[0]: value}, cost=cost)
-            return Evaluation(
-                trial=trial, values={self._objective_names[0]: _NAN}, cost=cost, status=Status.FAILED
-            )
-        objective = [row[i] for i in self._objective_cols]
-        extras = {
-            n: (row[i] if math.isfinite(row[i]) else _NAN)
-            for n, i in zip(self._extra_names, self._extra_cols, strict=True)
-        }
-        if all(math.isfinite(v) for v in objective):
-            values = dict(zip(self._objective_names, objective, strict=True))
-            return Evaluation(trial=trial, values=values, cost=cost, extras=extras)
-        values = dict.fromkeys(self._objective_names, _NAN)
-        return Evaluation(trial=trial, values=values, cost=cost, status=Status.FAILED, extras=extras)
-
-    def _raise_invalid(self, trials: Sequence[Trial]) -> NoReturn:
-        self.check_trials(trials)  # raises for configurations and out-of-range fidelities
-        for trial in trials:
-            if trial.fidelity not in self._fid_lut:
-                raise InvalidFidelityError(
-                    f"fidelity {trial.fidelity!r} is not on the grid of {self.task.name!r}; "
-                    f"recorded fidelities: {list(self._fidelity_values)}"
-                )
-        raise InvalidConfigError(f"a configuration is not a point of the grid of {self.task.name!r}")
-
-    def optimum(self) -> Reference:
-        """Best and worst mean over seeds at the maximal fidelity, over all grid configurations."""
-        return best_and_worst(
-            self._reference,
-            names=self._objective_names,
-            signs=self._signs,
-            source=(
-                f"table: best and worst over all {self.n_configs} grid configurations of the mean "
-                f"over {self.n_seeds} seeds at the maximal fidelity"
-            ),
-            missing=f"{self.task.name!r}: an objective has no finite value in the table",
-        )
-
-    def optimum_per_seed(self) -> tuple[Reference, ...]:
-        """Best and worst value of each recorded run (seed) at the maximal fidelity.
-
-        Entry ``s`` is the reference of seed ``s`` alone: the best and worst over the
-        configurations that have a recorded run ``s`` (replicated cells are left out). Useful to
-        measure regret against one noise realisation instead of the mean over seeds.
-
-        Raises:
-            DataError: An objective has no finite value for some seed.
-        """
-        at_max = self._table[:, :, -1][:, :, self._objective_cols]
-        out = []
-        for s in range(self.n_seeds):
-            out.append(
-                best_and_worst(
-                    at_max[self._recorded[:, s], s],
-                    names=self._objective_names,
-                    signs=self._signs,
-                    source=f"table: best and worst of seed {s} at the maximal fidelity",
-                    missing=f"{self.task.name!r}: an objective has no finite value for seed {s}",
-                )
-            )
-        return tuple(out)
 
     def snap(self, configs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Map configurations of a continuous relaxation of the grid onto grid points.

@@ -36,6 +36,7 @@ from hpobench.benchmark import BenchmarkFamily, TaskInfo
 from hpobench.datadir import require_file, sha256_of
 from hpobench.errors import DataError, UnknownNameError
 from hpobench.surrogates.candidates import CandidateBenchmark
+from hpobench.surrogates.optima import stored_optimum
 from hpobench.types import Direction, Fidelity, Objective
 
 __all__ = ["FAMILY", "HYPERPARAMETERS", "TASKS", "TaskSetFamily", "parse_taskset"]
@@ -124,6 +125,7 @@ def _load(task: str, path: Path, size: int, mtime_ns: int) -> CandidateBenchmark
             cost=SECONDS_PER_STEP * steps,
             tags=TAGS,
             data_files={str(path): sha256_of(path)},
+            stored=stored_optimum(f"taskset/{task}"),
         )
     except ValueError as exc:
         raise DataError(f"{what}: {exc}") from exc

@@ -1,8 +1,9 @@
-"""Shared fixtures: the real benchmark data directory (skips when absent)."""
+"""Shared fixtures: the real benchmark data directory (skips when absent), regression-test plugins."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,3 +22,13 @@ def data_dir() -> Path:
         source = f"${ENV_VAR}" if raw else "the fallback ../shared/data"
         pytest.skip(f"benchmark data directory {str(path)!r} (from {source}) does not exist")
     return path.resolve()
+
+
+@pytest.fixture(scope="module")
+def regress_plugins(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Install the two random-search versions of ``regress_plugins.py`` for one test module."""
+    from regress_plugins import install, uninstall
+
+    dest = install(tmp_path_factory.mktemp("regress-plugins"))
+    yield dest
+    uninstall(dest)

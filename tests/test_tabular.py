@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import dataclasses
 import math
+import pickle
 from collections.abc import Mapping
 
 import ConfigSpace as CS
@@ -11,7 +13,7 @@ import pytest
 from hpobench.errors import DataError, InvalidConfigError, InvalidFidelityError
 from hpobench.surrogates.tabular import TabularBenchmark, dense_from_arrow
 from hpobench.testing.benchmarks import check_benchmark
-from hpobench.types import Direction, Fidelity, Objective, Status, Trial
+from hpobench.types import Direction, Evaluation, Fidelity, Objective, Status, Trial
 
 GRID = {"act": ("relu", "tanh"), "batch": (8, 16, 32), "lr": (0.1, 0.5)}
 N_CONFIGS, N_SEEDS, FIDS = 12, 3, (1.0, 3.0, 9.0)
@@ -90,6 +92,30 @@ def test_numeric_values_match_across_types() -> None:
         assert _loss(bench, config) == expected
         batch = bench.evaluate([Trial(config=config), Trial(config=config)], seed=0)
         assert [e.values["loss"] for e in batch] == [expected, expected]
+        large = bench.evaluate([Trial(config=config)] * 20, seed=0)  # the vectorised path
+        assert [e.values["loss"] for e in large] == [expected] * 20
+    bad = [Trial(config=_cfg("tanh", 16, 0.5))] * 19 + [Trial(config=_cfg("tanh", "16", 0.5))]
+    with pytest.raises(InvalidConfigError):
+        bench.evaluate(bad, seed=0)
+
+
+def test_batch_evaluations_are_ordinary_values() -> None:
+    bench = _bench()
+    trials = [Trial(config=bench.config_at(i % N_CONFIGS), fidelity=FIDS[i % 3]) for i in range(30)]
+    batch = bench.evaluate(trials, seed=1)
+    for trial, ev in zip(trials, batch, strict=True):
+        assert ev.trial is trial
+        rebuilt = Evaluation(trial=trial, values=ev.values, cost=ev.cost, status=ev.status, extras=ev.extras)
+        if ev.status is Status.OK:  # (NaN values of failed ones never compare equal)
+            assert ev == rebuilt  # the fast constructor builds equal values
+            assert pickle.loads(pickle.dumps(ev)) == ev
+            assert bench.evaluate([trial], seed=1) == [ev]
+        else:
+            assert math.isnan(ev.values["loss"])
+        with pytest.raises(TypeError):
+            ev.values["loss"] = 0.0  # type: ignore[index]
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            ev.cost = 0.0  # type: ignore[misc]
 
 
 def test_seed_selects_repeated_run_modulo() -> None:
@@ -158,9 +184,14 @@ def test_optimum_and_reference_values() -> None:
     ref = bench.optimum()
     # means over the finite seeds at the maximal fidelity: config c -> 2000 + c + 100 (seeds 0..2),
     # config 5 -> mean(2005, 2205) = 2105, config 7 -> NaN (no finite run)
+    # worst: the (lower) median configuration with config 7 counted as worst: the 6th of
+    # 2100..2106, 2108..2111, inf is config 5's 2105 (the table's worst finite mean, 2111, is not used)
     assert ref.best == {"loss": 2100.0}
-    assert ref.worst == {"loss": 2111.0}
-    assert "mean over 3 seeds" in ref.source
+    assert ref.worst == {"loss": 2105.0}
+    assert "mean over 3 seed(s)" in ref.source
+    assert "median configuration" in ref.source
+    assert bench.table_optimum() == ref  # no stored optimum: computed from the table
+    assert bench.reference_means()[7, 0] != bench.reference_means()[7, 0]  # NaN: no finite run
     values = bench.reference_values([bench.config_at(i) for i in range(N_CONFIGS)])
     assert values.shape == (N_CONFIGS, 1)
     assert values[5, 0] == 2105.0
@@ -173,7 +204,7 @@ def test_maximised_objective() -> None:
     bench = _bench(objectives=(Objective(name="acc", direction=Direction.MAXIMIZE),))
     ref = bench.optimum()
     assert ref.best == {"acc": -2100.0}
-    assert ref.worst == {"acc": -2111.0}
+    assert ref.worst == {"acc": -2105.0}  # median of the 12 means -2100 .. -2111
     ev = bench.evaluate([Trial(config=bench.config_at(7))], seed=0)[0]
     assert ev.status is Status.OK  # the failing metric is only an extra now
     assert math.isnan(ev.extras["loss"])

@@ -15,6 +15,7 @@ from hpobench import registry
 from hpobench.errors import InvalidConfigError, InvalidFidelityError, UnknownNameError
 from hpobench.surrogates import hpobench_nn, nb201, taskset
 from hpobench.surrogates.candidates import CandidateBenchmark
+from hpobench.surrogates.optima import stored_optimum
 from hpobench.surrogates.tabular import TabularBenchmark
 from hpobench.types import Status, Trial
 
@@ -30,6 +31,13 @@ def _grid_bench(data_dir: Path, family: str, task: str) -> TabularBenchmark:
 
 def _frame(data_dir: Path, family: str, task: str) -> pd.DataFrame:
     return pq.read_table(data_dir / "tabular" / family / f"{task}.parquet").to_pandas()
+
+
+def _median_config(values: np.ndarray, *, maximize: bool) -> float:
+    """The reference ``worst``: the (lower) median value, non-finite values counted as worst."""
+    loss = np.where(np.isfinite(values), -values if maximize else values, np.inf)
+    worst = float(np.sort(loss)[(len(loss) - 1) // 2])
+    return -worst if maximize else worst
 
 
 def test_families_are_registered_and_static() -> None:
@@ -61,13 +69,17 @@ def test_grid_lookups_and_optima_agree_with_parquet(data_dir: Path, family: str,
     means = df.groupby(names, observed=True)[metric].mean()
     ref = bench.optimum()
     assert ref.best[metric] == pytest.approx(means.max(), rel=1e-12)  # both families maximise
-    assert ref.worst[metric] == pytest.approx(means.min(), rel=1e-12)
+    assert ref.worst[metric] == pytest.approx(_median_config(means.to_numpy(), maximize=True), rel=1e-12)
+    assert stored_optimum(f"{family}/{task}").worst_observed == pytest.approx(means.min(), rel=1e-12)
+    computed = bench.table_optimum()
+    assert (computed.best, computed.worst) == (ref.best, ref.worst)  # stored == computed from the table
     best_config = dict(zip(names, means.idxmax(), strict=True))
     assert bench.reference_values([best_config])[0, 0] == pytest.approx(ref.best[metric], rel=1e-12)
     per_seed = bench.optimum_per_seed()
     by_seed = df.groupby("seed")[metric]
     assert [r.best[metric] for r in per_seed] == pytest.approx(by_seed.max().tolist(), rel=1e-12)
-    assert [r.worst[metric] for r in per_seed] == pytest.approx(by_seed.min().tolist(), rel=1e-12)
+    medians = [_median_config(g.to_numpy(), maximize=True) for _, g in by_seed]
+    assert [r.worst[metric] for r in per_seed] == pytest.approx(medians, rel=1e-12)
 
 
 @pytest.mark.data
@@ -136,7 +148,8 @@ def test_taskset_lookups_and_optima_agree_with_json(data_dir: Path, task: str) -
     final = np.array([r["valid"]["loss"][-1] for r in records], dtype=float)
     ref = bench.optimum()
     assert ref.best["valid_loss"] == np.nanmin(final)
-    assert ref.worst["valid_loss"] == np.nanmax(final)
+    assert ref.worst["valid_loss"] == _median_config(final, maximize=False)
+    assert stored_optimum(f"taskset/{task}").worst_observed == np.nanmax(final)
     assert bench.optimum_per_seed()[0].best == ref.best
     assert bench.config_index([records[int(np.nanargmin(final))]["hp"]]).tolist() == [
         int(np.nanargmin(final))

@@ -1,0 +1,157 @@
+"""Batched throughput of the YAHPO adapter against the yahpo-gym package, in the same run.
+
+    python benchmarks/bench_yahpo.py --data-dir ../shared/data [--yahpo-python /tmp/yahpo-venv/bin/python]
+
+yahpo-gym pins ``numpy<2`` and lives in its own environment (see ``benchmarks/yahpo_reference.py``),
+so this script runs itself there as a subprocess (``--worker``; that mode does not import
+hpobench) on the very configurations our adapter evaluates, and reads back its outputs and
+timings. Per scenario (one instance, fidelity at its maximum, rbv2 ``repl`` 10):
+
+* ``hpobench``: ``YahpoBenchmark.evaluate`` on a batch of prepared ``Trial`` objects (validation,
+  encoding, one onnxruntime call, ``Evaluation`` objects), and on single trials;
+* ``yahpo-gym``: ``BenchmarkSet.objective_function`` on the batch of prepared dicts (its default
+  ``check=True``), and on single dicts.
+
+Both run with one onnxruntime thread (``HPOBENCH_ONNX_THREADS=1`` / ``multithread=False``) and
+with all cores (``0`` / ``multithread=True``). Timings are the best of ``--repeat`` runs. The
+outputs must agree (rtol 1e-5) or the script fails. The batch size is a multiple of 16 so that
+yahpo-gym's batch goes through onnxruntime's main code paths (see ``hpobench.surrogates._onnx``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+INSTANCES = {"lcbench": "3945", "rbv2_xgboost": "12", "rbv2_rpart": "40499", "iaml_glmnet": "1489"}
+FIDELITY = {"lcbench": ("epoch", 52), "rbv2_xgboost": ("trainsize", 1.0), "rbv2_rpart": ("trainsize", 1.0)}
+
+
+def _best(fn: Any, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def worker(job: dict[str, Any]) -> dict[str, Any]:
+    """Time yahpo-gym (runs in the yahpo-gym environment)."""
+    settings = Path(job["tmp"]) / "yahpo_gym.yaml"
+    settings.write_text(f"data_path: {job['data_dir']}\n")
+    os.environ["YAHPO_LOCAL_CONFIG"] = str(settings)
+    import numpy as np
+    from yahpo_gym import BenchmarkSet
+
+    out: dict[str, Any] = {}
+    for scenario, spec in job["scenarios"].items():
+        for multithread in (False, True):
+            bench = BenchmarkSet(scenario, instance=spec["instance"], multithread=multithread)
+            queries = [dict(c, **spec["fixed"]) for c in spec["configs"]]
+            bench.objective_function(queries[:16])  # warm-up
+            rows: list[Any] = []
+            batch = _best(lambda b=bench, q=queries: rows.append(b.objective_function(q)), job["repeat"])
+            n_single = job["n_single"]
+            single = _best(lambda b=bench, q=queries: [b.objective_function(x) for x in q[:n_single]], 1)
+            out[f"{scenario}/{multithread}"] = {
+                "batch_s": batch,
+                "single_s": single / n_single,
+                "outputs": np.asarray(
+                    [[r[y] for y in bench.targets] for r in rows[-1]], dtype=float
+                ).tolist(),
+            }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--data-dir", type=Path, default=Path(os.environ.get("HPOBENCH_DATA_DIR", "../shared/data"))
+    )
+    parser.add_argument("--yahpo-python", default="/tmp/yahpo-venv/bin/python")
+    parser.add_argument("--n", type=int, default=2048, help="batch size (a multiple of 16)")
+    parser.add_argument("--n-single", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker is not None:
+        job = json.loads(args.worker.read_text())
+        args.worker.with_suffix(".out.json").write_text(json.dumps(worker(job)))
+        return
+
+    import numpy as np
+
+    from hpobench.surrogates import _onnx, yahpo
+    from hpobench.types import Trial
+
+    data_dir = args.data_dir.resolve()
+    jobs: dict[str, Any] = {}
+    ours: dict[str, Any] = {}
+    for scenario, instance in INSTANCES.items():
+        fid_name, fid_value = FIDELITY.get(scenario, ("trainsize", 1.0))
+        results = {}
+        for threads in ("1", "0"):
+            os.environ[_onnx.THREADS_ENV_VAR] = threads
+            bench = yahpo.load_yahpo(scenario, instance, data_dir=data_dir)
+            configs = bench.codec.sample(np.random.default_rng(0), args.n)
+            trials = [Trial(config=c, fidelity=fid_value) for c in configs]
+            bench.evaluate(trials[:16], seed=0)  # warm-up
+            batch = _best(lambda b=bench, t=trials: b.evaluate(t, seed=0), args.repeat)
+            single = _best(lambda b=bench, t=trials: [b.evaluate([x], seed=0) for x in t[: args.n_single]], 1)
+            results[threads] = {"batch_s": batch, "single_s": single / args.n_single}
+        outputs = bench.predict(configs, np.full(args.n, float(fid_value)))
+        ours[scenario] = {"timing": results, "outputs": outputs}
+        fixed: dict[str, Any] = {
+            fid_name: fid_value,
+            bench.scenario.instance_param: instance,
+            **bench.scenario.fixed,
+        }
+        if "repl" in fixed:
+            fixed["repl"] = int(fixed["repl"])
+        jobs[scenario] = {"instance": instance, "configs": configs, "fixed": fixed}
+
+    with tempfile.TemporaryDirectory() as tmp:
+        job_path = Path(tmp) / "job.json"
+        job = {"tmp": tmp, "data_dir": str(data_dir / "yahpo"), "scenarios": jobs, "repeat": args.repeat}
+        job_path.write_text(json.dumps({**job, "n_single": args.n_single}))
+        env = {k: v for k, v in os.environ.items() if k != _onnx.THREADS_ENV_VAR}
+        proc = subprocess.run(
+            [args.yahpo_python, __file__, "--worker", str(job_path)], env=env, capture_output=True, text=True
+        )
+        if proc.returncode != 0:
+            sys.exit(f"yahpo-gym worker failed:\n{proc.stderr[-3000:]}")
+        theirs = json.loads(job_path.with_suffix(".out.json").read_text())
+
+    print(f"batch of {args.n} configurations, {os.cpu_count()} CPUs; us per configuration (configs/s)")
+    header = f"{'scenario':<14}{'threads':<9}{'hpobench batch':>22}{'yahpo-gym batch':>22}{'ratio':>8}"
+    print(header + f"{'hpobench single':>18}{'yahpo-gym single':>18}")
+    for scenario in INSTANCES:
+        for threads, multithread in (("1", "False"), ("0", "True")):
+            mine = ours[scenario]["timing"][threads]
+            other = theirs[f"{scenario}/{multithread}"]
+            np.testing.assert_allclose(
+                ours[scenario]["outputs"],
+                np.asarray(other["outputs"]),
+                rtol=1e-5,
+                atol=1e-7,
+                err_msg=f"{scenario}: outputs differ from yahpo-gym",
+            )
+            a, b = mine["batch_s"] / args.n, other["batch_s"] / args.n
+            label = "1" if threads == "1" else "all"
+            print(
+                f"{scenario:<14}{label:<9}{a * 1e6:>10.2f} ({1 / a:>9,.0f}){b * 1e6:>10.1f} ({1 / b:>9,.0f})"
+                f"{b / a:>7.1f}x{mine['single_s'] * 1e6:>17.0f}{other['single_s'] * 1e6:>18.0f}"
+            )
+    print("outputs: equal to yahpo-gym's (rtol 1e-5) for every scenario")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Compute reference outputs of the ``yahpo-gym`` package, for ``tests/test_yahpo.py``.
+
+Run it in a SEPARATE environment holding yahpo-gym (its pins, e.g. ``numpy<2``, conflict with
+this project's), pointed at the upstream data::
+
+    python3 -m venv /tmp/yahpo-venv && /tmp/yahpo-venv/bin/pip install yahpo-gym==1.0.2
+    /tmp/yahpo-venv/bin/python benchmarks/yahpo_reference.py --data-dir ../shared/data/yahpo \\
+        --out tests/data/yahpo_reference.json
+
+It does not import hpobench. For three instances per scenario it samples 48 configurations from
+yahpo-gym's own search space (fidelity parameters dropped, instance fixed; ConfigSpace seeded with
+a fixed seed per instance), and records ``BenchmarkSet.objective_function`` for all of them in one
+call at three fidelities (rbv2: ``repl`` = 10, as the hpobench adapter fixes it). One call of 48
+rows: onnxruntime computes leftover rows of a batch (beyond a multiple of its kernel blocks) with
+other code paths whose results differ in the last bits, so yahpo-gym's own answer for a
+configuration depends slightly on the batch; 48 rows avoid leftovers and give the answers of the
+main code path, which the adapter always uses. yahpo-gym's local configuration is written to a
+temporary file (``$YAHPO_LOCAL_CONFIG``), never to ``~/.config``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+CASES = {
+    "lcbench": (("3945", "167168", "189906"), "epoch", (1, 10, 52)),
+    "rbv2_xgboost": (("12", "1501", "40499"), "trainsize", (0.03, 0.5, 1.0)),
+    "rbv2_rpart": (("14", "40499", "41163"), "trainsize", (0.03, 0.5, 1.0)),
+    "iaml_glmnet": (("1489", "1067", "40981"), "trainsize", (0.03, 0.5, 1.0)),
+}
+N_CONFIGS = 48
+SEED = 20240601
+
+
+def _short(value: Any) -> float:
+    """The shortest decimal that reads back to the same float32 (outputs are float32)."""
+    import numpy as np
+
+    return float(str(np.float32(value)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, required=True, help="the yahpo_data folder")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    data_dir = args.data_dir.resolve()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Path(tmp) / "yahpo_gym.yaml"
+        settings.write_text(f"data_path: {data_dir}\n")
+        os.environ["YAHPO_LOCAL_CONFIG"] = str(settings)
+        import numpy as np
+        import onnxruntime
+        import yahpo_gym
+        from yahpo_gym import BenchmarkSet
+
+        cases = []
+        for index, (scenario, (instances, fidelity, values)) in enumerate(CASES.items()):
+            for k, instance in enumerate(instances):
+                bench = BenchmarkSet(scenario, instance=instance, multithread=False)
+                space = bench.get_opt_space(drop_fidelity_params=True, seed=SEED + 100 * index + k)
+                configs = []
+                for c in space.sample_configuration(N_CONFIGS):
+                    config = {
+                        name: v.item() if hasattr(v, "item") else v for name, v in c.get_dictionary().items()
+                    }
+                    config.pop(bench.config.instance_names)
+                    configs.append(config)
+                outputs = {}
+                for value in values:
+                    fixed = {fidelity: value, bench.config.instance_names: instance}
+                    query = [dict(c, **fixed) for c in configs]
+                    if scenario.startswith("rbv2_"):
+                        query = [dict(q, repl=10) for q in query]
+                    rows = bench.objective_function(query)
+                    outputs[repr(value)] = [[_short(r[y]) for y in bench.targets] for r in rows]
+                cases.append(
+                    {
+                        "scenario": scenario,
+                        "instance": instance,
+                        "fidelity": fidelity,
+                        "y_names": list(bench.targets),
+                        "configs": configs,
+                        "outputs": outputs,
+                    }
+                )
+        models = {s: hashlib.sha256((data_dir / s / "model.onnx").read_bytes()).hexdigest() for s in CASES}
+        result = {
+            "meta": {
+                "yahpo_gym": getattr(yahpo_gym, "__version__", "1.0.2"),
+                "onnxruntime": onnxruntime.__version__,
+                "numpy": np.__version__,
+                "data_version": (data_dir / "VERSION").read_text().strip(),
+                "model_sha256": models,
+                "batch": N_CONFIGS,
+                "seed": SEED,
+                "script": "benchmarks/yahpo_reference.py",
+            },
+            "cases": cases,
+        }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, separators=(",", ":")) + "\n")
+    print(f"wrote {args.out}: {len(cases)} instances x {N_CONFIGS} configurations x 3 fidelities")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,212 @@
+"""Batched inference of ONNX surrogate models through onnxruntime (an optional dependency).
+
+onnxruntime is imported when the first model is loaded, never at import time of this module, so
+listing benchmarks does not need it (``pip install "hpobench[yahpo]"``). Sessions are cached per
+process, keyed on the resolved path, size and mtime of the model file and the thread count, so
+every task of a scenario shares one session.
+
+Batch independence: onnxruntime's CPU kernels compute blocks of rows of a matrix product, and
+the SIMD-width parts of elementwise ops (exp, log, sigmoid), with one code path and leftovers
+with another, whose results differ in the last bits (up to ~1e-5 relative on the YAHPO models).
+So that a row's answer never depends on the other rows of its batch, every call is padded (by
+repeating the last row) to a multiple of the session's *row block*: at least 16 rows (the
+AVX-512 width), and the smallest candidate for which the answers of blocks and of one 96-row
+batch agree bit for bit, found by probing the model once when it is loaded. A single query
+therefore costs as much as 16.
+
+Threads: each session runs with ``$HPOBENCH_ONNX_THREADS`` intra-op threads (default 1: studies
+fan out runs over processes, and more threads per process would oversubscribe the cores); ``0``
+lets onnxruntime use every core. The probe runs with the session's threads.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hpobench.errors import DataError
+
+__all__ = ["THREADS_ENV_VAR", "OnnxModel", "load_onnx_model"]
+
+THREADS_ENV_VAR = "HPOBENCH_ONNX_THREADS"
+_CHUNK = 8192
+"""Rows per onnxruntime call (rounded down to a multiple of the row block): bounds the memory."""
+_PROBE_ROWS = 96
+_BLOCKS = (16, 32, 48, 96)
+"""Candidate row blocks: divisors of the probe batch, at least one AVX-512 vector of float32."""
+
+
+def _import_onnxruntime() -> Any:
+    try:
+        import onnxruntime  # untyped: see the mypy override for onnxruntime.* in pyproject.toml
+    except ImportError as exc:
+        raise DataError('ONNX surrogate models need onnxruntime: pip install "hpobench[yahpo]"') from exc
+    return onnxruntime
+
+
+def _threads() -> int:
+    raw = os.environ.get(THREADS_ENV_VAR, "1").strip() or "1"
+    try:
+        threads = int(raw)
+    except ValueError:
+        raise DataError(f"${THREADS_ENV_VAR} must be a non-negative integer, got {raw!r}") from None
+    if threads < 0:
+        raise DataError(f"${THREADS_ENV_VAR} must be a non-negative integer, got {raw!r}")
+    return threads
+
+
+@dataclass(frozen=True, kw_only=True)
+class OnnxModel:
+    """A loaded model with two inputs, an int32 ``(n, n_cat)`` and a float32 ``(n, n_cont)`` matrix.
+
+    Attributes:
+        path: The model file.
+        session: The onnxruntime ``InferenceSession``.
+        cat_input: Name of the integer input.
+        cont_input: Name of the float input.
+        n_cat: Columns of the integer input.
+        n_cont: Columns of the float input.
+        n_outputs: Columns of the (first) output.
+        row_block: Every call is padded to a multiple of this many rows (see the module docstring).
+    """
+
+    path: Path
+    session: Any
+    cat_input: str
+    cont_input: str
+    n_cat: int
+    n_cont: int
+    n_outputs: int
+    row_block: int = 1
+
+    def predict(self, x_cat: np.ndarray, x_cont: np.ndarray) -> np.ndarray:
+        """Run the model on a batch, padded to a multiple of :attr:`row_block`, in chunks of <= 8,192 rows.
+
+        Args:
+            x_cat: ``(n, n_cat)`` int32 codes.
+            x_cont: ``(n, n_cont)`` float32 values.
+
+        Returns:
+            ``(n, n_outputs)`` float32 predictions (row ``i`` depends on row ``i`` of the inputs only).
+        """
+        n = x_cat.shape[0]
+        if x_cat.shape != (n, self.n_cat) or x_cont.shape != (n, self.n_cont):
+            raise ValueError(
+                f"{self.path.name}: inputs must have shapes (n, {self.n_cat}) and (n, {self.n_cont}), "
+                f"got {x_cat.shape} and {x_cont.shape}"
+            )
+        if n == 0:
+            return np.empty((0, self.n_outputs), dtype=np.float32)
+        pad = -n % self.row_block
+        if pad:
+            x_cat = np.concatenate([x_cat, np.repeat(x_cat[-1:], pad, axis=0)])
+            x_cont = np.concatenate([x_cont, np.repeat(x_cont[-1:], pad, axis=0)])
+        x_cat = np.ascontiguousarray(x_cat, dtype=np.int32)
+        x_cont = np.ascontiguousarray(x_cont, dtype=np.float32)
+        chunk = max(self.row_block, _CHUNK - _CHUNK % self.row_block)
+        parts = [
+            self.session.run(
+                None, {self.cat_input: x_cat[i : i + chunk], self.cont_input: x_cont[i : i + chunk]}
+            )[0]
+            for i in range(0, n + pad, chunk)
+        ]
+        out = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return np.asarray(out[:n], dtype=np.float32)
+
+
+def load_onnx_model(path: Path, *, what: str) -> OnnxModel:
+    """Load (or reuse) the model at ``path``.
+
+    Args:
+        path: An ``.onnx`` file with inputs ``x_cat`` (int32) and ``x_cont`` (float32) of shapes
+            ``(batch, k)`` and one float output of shape ``(batch, m)``, as YAHPO Gym exports them.
+        what: Human name of the benchmark, for error messages.
+
+    Raises:
+        DataError: onnxruntime is missing, the file is missing or not a loadable ONNX model, or its
+            inputs and outputs do not have that layout.
+    """
+    if not path.is_file():
+        raise DataError(f"{what}: model file {str(path)!r} is missing")
+    resolved = path.resolve()
+    stat = resolved.stat()
+    return _load(resolved, stat.st_size, stat.st_mtime_ns, _threads(), what)
+
+
+@lru_cache(maxsize=16)
+def _load(path: Path, size: int, mtime_ns: int, threads: int, what: str) -> OnnxModel:
+    ort = _import_onnxruntime()
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    try:
+        session = ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own exception types for corrupt models
+        raise DataError(f"{what}: cannot load ONNX model {str(path)!r}: {exc}") from exc
+    inputs = {i.name: i for i in session.get_inputs()}
+    outputs = session.get_outputs()
+    cat, cont = inputs.get("x_cat"), inputs.get("x_cont")
+    if cat is None or cont is None or len(inputs) != 2 or not outputs:
+        raise DataError(
+            f"{what}: ONNX model {str(path)!r} must have inputs x_cat and x_cont and one output, "
+            f"has inputs {sorted(inputs)} and {len(outputs)} output(s)"
+        )
+    widths = [_width(x.shape) for x in (cat, cont, outputs[0])]
+    if cat.type != "tensor(int32)" or cont.type != "tensor(float)" or None in widths:
+        raise DataError(
+            f"{what}: ONNX model {str(path)!r} has unexpected input types or shapes: "
+            f"x_cat {cat.type} {cat.shape}, x_cont {cont.type} {cont.shape}, output {outputs[0].shape}"
+        )
+    n_cat, n_cont, n_out = (int(w) for w in widths if w is not None)
+    model = OnnxModel(
+        path=path,
+        session=session,
+        cat_input=cat.name,
+        cont_input=cont.name,
+        n_cat=n_cat,
+        n_cont=n_cont,
+        n_outputs=n_out,
+    )
+    try:
+        block = _probe_row_block(model)
+    except Exception as exc:  # a model that loads but cannot run
+        raise DataError(f"{what}: cannot run ONNX model {str(path)!r}: {exc}") from exc
+    return replace(model, row_block=block)
+
+
+def _probe_row_block(model: OnnxModel) -> int:
+    """The smallest candidate block whose padded blocks reproduce one 96-row batch bit for bit."""
+    rng = np.random.default_rng(0)
+    x_cat = np.zeros((_PROBE_ROWS, model.n_cat), dtype=np.int32)  # code 0: every categorical's "#na#"
+    x_cont = rng.uniform(0.5, 2.0, (_PROBE_ROWS, model.n_cont)).astype(np.float32)
+    whole = replace(model, row_block=_PROBE_ROWS).predict(x_cat, x_cont)
+    for block in _BLOCKS:
+        candidate = replace(model, row_block=block)
+        # blocks starting at row 0 and at row 1 (so that every row also sits at another position)
+        if all(
+            np.array_equal(
+                np.concatenate(
+                    [
+                        candidate.predict(x_cat[i : i + block], x_cont[i : i + block])
+                        for i in range(start, _PROBE_ROWS, block)
+                    ]
+                ),
+                whole[start:],
+                equal_nan=True,
+            )
+            for start in (0, 1)
+        ):
+            return block
+    return _PROBE_ROWS
+
+
+def _width(shape: Any) -> int | None:
+    """The fixed second dimension of a ``(batch, k)`` shape, or ``None``."""
+    if not isinstance(shape, (list, tuple)) or len(shape) != 2 or not isinstance(shape[1], int):
+        return None
+    return int(shape[1])

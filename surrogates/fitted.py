@@ -1,0 +1,598 @@
+"""Surrogate benchmarks fitted by the suite itself, answered with numpy only (no torch).
+
+A fitted surrogate is an ensemble of small MLPs (see :mod:`hpobench.surrogates.fitting`) that
+maps an encoded configuration (and fidelity) to the table's primary objective and to the cost of
+the run. It is stored as a plain array file (``.npz``, read with ``allow_pickle=False``):
+
+* ``header``: UTF-8 JSON (as a ``uint8`` array) with the encoding, the search space, the target
+  and cost transforms, the network shape, the reference optimum, provenance (source data sha256,
+  package and torch versions, fit settings) and ``arrays_sha256``, a digest of every other array;
+* ``layer{i}.weight`` ``(members, fan_in, fan_out)`` and ``layer{i}.bias`` ``(members, fan_out)``,
+  float32; the hidden layers use the header's activation, the last one is linear with two outputs
+  (standardised transformed objective, standardised log cost);
+* ``heldout``: indices of the table configurations held out of the fit (for the quality report).
+
+Encoding (part of the file contract, :class:`Encoding`): a numeric hyperparameter becomes one
+input, its value (or logarithm, where log-scaled) mapped linearly onto ``[0, 1]`` over its range;
+a categorical one becomes a one-hot block in choice order; the fidelity, when the task has one,
+becomes one last input mapped the same way (log-scaled when its range spans a factor of 10).
+
+Benchmark semantics (:class:`FittedSurrogate`): ``evaluate(trials, seed=s)`` answers every trial
+of the batch with ensemble member ``s % members`` (members act as the table's repeated runs);
+objective values are the member's prediction clipped to the range of the training targets, and
+the cost is ``exp`` of the predicted log cost. ``reference_values`` is the ensemble mean at the
+maximal fidelity; ``optimum()`` is the best and worst ensemble mean found when the file was
+written (over every table configuration and a random sample of the space), and reference values
+are clipped so that they never beat that best value.
+
+Lifecycle: :class:`FittedFamily` (registered as ``fitted``) lists the shipped files through
+``fitted_models/index.json``; ``load`` reads one file inside the worker. Instances are read-only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import ConfigSpace as CS
+import numpy as np
+
+from hpobench.benchmark import Benchmark, BenchmarkFamily, TaskInfo
+from hpobench.errors import DataError, InvalidConfigError, InvalidFidelityError, UnknownNameError
+from hpobench.types import Config, Direction, Evaluation, Fidelity, Objective, Reference, Status, Task, Trial
+
+__all__ = [
+    "FAMILY",
+    "FORMAT_VERSION",
+    "MODELS_DIR",
+    "Encoding",
+    "FittedFamily",
+    "FittedSurrogate",
+    "HyperparameterEncoding",
+    "arrays_digest",
+    "forward",
+    "read_model",
+    "write_model",
+]
+
+FORMAT_VERSION = 1
+MODELS_DIR = Path(__file__).resolve().parent / "fitted_models"
+"""The directory of the shipped fitted surrogates (package data)."""
+INDEX = "index.json"
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed member timestamps: equal models give equal bytes
+
+
+@dataclass(frozen=True, kw_only=True)
+class HyperparameterEncoding:
+    """How one hyperparameter is validated, encoded and exposed in the search space.
+
+    Attributes:
+        name: Hyperparameter name.
+        kind: ``"numeric"``, ``"categorical"`` or ``"constant"``.
+        low: Smallest value (numeric).
+        high: Largest value (numeric).
+        log: Whether the value is encoded (and sampled) on a log scale (numeric).
+        integer: Whether only integer values are valid (numeric).
+        choices: The choices, in one-hot order (categorical), or the single value (constant).
+    """
+
+    name: str
+    kind: str
+    low: float = 0.0
+    high: float = 1.0
+    log: bool = False
+    integer: bool = False
+    choices: tuple[Any, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("numeric", "categorical", "constant"):
+            raise ValueError(f"unknown hyperparameter kind {self.kind!r} of {self.name!r}")
+        if self.kind == "numeric" and not (self.low < self.high and (not self.log or self.low > 0)):
+            raise ValueError(f"{self.name!r}: need low < high (and low > 0 when log-scaled)")
+
+    @property
+    def width(self) -> int:
+        """Number of encoded inputs."""
+        return {"numeric": 1, "categorical": len(self.choices), "constant": 0}[self.kind]
+
+    def unit(self, values: np.ndarray) -> np.ndarray:
+        """Map numeric values onto ``[0, 1]`` over ``[low, high]`` (log-scaled when ``log``)."""
+        if self.log:
+            span = math.log(self.high) - math.log(self.low)
+            return np.asarray((np.log(values) - math.log(self.low)) / span)
+        return np.asarray((values - self.low) / (self.high - self.low))
+
+    def to_hyperparameter(self) -> Any:
+        """The ConfigSpace hyperparameter of the surrogate's (continuous) space."""
+        if self.kind == "constant":
+            return CS.Constant(self.name, self.choices[0])
+        if self.kind == "categorical":
+            return CS.CategoricalHyperparameter(self.name, choices=list(self.choices))
+        if self.integer:
+            return CS.UniformIntegerHyperparameter(
+                self.name, lower=int(self.low), upper=int(self.high), log=self.log
+            )
+        return CS.UniformFloatHyperparameter(self.name, lower=self.low, upper=self.high, log=self.log)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON form."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "low": self.low,
+            "high": self.high,
+            "log": self.log,
+            "integer": self.integer,
+            "choices": list(self.choices),
+        }
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> HyperparameterEncoding:
+        """Inverse of :meth:`to_json`."""
+        return cls(
+            name=str(raw["name"]),
+            kind=str(raw["kind"]),
+            low=float(raw["low"]),
+            high=float(raw["high"]),
+            log=bool(raw["log"]),
+            integer=bool(raw["integer"]),
+            choices=tuple(raw["choices"]),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Encoding:
+    """The input encoding of a fitted surrogate (see the module docstring).
+
+    Attributes:
+        hyperparameters: One entry per hyperparameter, in input order.
+        fidelity: The task's fidelity, or ``None``.
+        fidelity_log: Whether the fidelity input is log-scaled.
+    """
+
+    hyperparameters: tuple[HyperparameterEncoding, ...]
+    fidelity: Fidelity | None = None
+    fidelity_log: bool = False
+
+    @property
+    def width(self) -> int:
+        """Number of network inputs."""
+        return sum(h.width for h in self.hyperparameters) + (self.fidelity is not None)
+
+    def space(self) -> CS.ConfigurationSpace:
+        """The continuous search space of the surrogate."""
+        space = CS.ConfigurationSpace()
+        space.add([h.to_hyperparameter() for h in self.hyperparameters])
+        return space
+
+    def encode(self, configs: Sequence[Config], fidelities: np.ndarray) -> np.ndarray:
+        """Validate and encode configurations, shape ``(n, width)`` float32.
+
+        Args:
+            configs: The configurations (exactly the space's hyperparameters).
+            fidelities: Fidelity per configuration (ignored without a fidelity).
+
+        Raises:
+            InvalidConfigError: A configuration is not in the space; the message names the
+                offending hyperparameter.
+        """
+        n = len(configs)
+        out = np.empty((n, self.width), dtype=np.float32)
+        col = 0
+        k = len(self.hyperparameters)
+        if any(len(c) != k for c in configs):
+            self._raise(configs)
+        try:
+            for h in self.hyperparameters:
+                if h.kind == "constant":
+                    if any(c[h.name] != h.choices[0] for c in configs):
+                        self._raise(configs)
+                elif h.kind == "categorical":
+                    lut = {v: i for i, v in enumerate(h.choices)}
+                    idx = np.fromiter((lut[c[h.name]] for c in configs), dtype=np.intp, count=n)
+                    block = np.zeros((n, h.width), dtype=np.float32)
+                    block[np.arange(n), idx] = 1.0
+                    out[:, col : col + h.width] = block
+                else:
+                    raw = [c[h.name] for c in configs]
+                    if any(isinstance(v, (bool, np.bool_, str)) for v in raw):
+                        self._raise(configs)
+                    x = np.array(raw, dtype=float).reshape(n)
+                    ok = np.isfinite(x) & (x >= h.low) & (x <= h.high)
+                    if h.integer:
+                        ok &= x == np.round(x)
+                    if not np.all(ok):
+                        self._raise(configs)
+                    out[:, col] = h.unit(x)
+                col += h.width
+        except (KeyError, TypeError, ValueError):
+            self._raise(configs)
+        if self.fidelity is not None:
+            f = np.asarray(fidelities, dtype=float)
+            low, high = self.fidelity.low, self.fidelity.high
+            if high == low:
+                out[:, col] = 0.0
+            elif self.fidelity_log:
+                out[:, col] = (np.log(f) - math.log(low)) / (math.log(high) - math.log(low))
+            else:
+                out[:, col] = (f - low) / (high - low)
+        return out
+
+    def _raise(self, configs: Sequence[Config]) -> NoReturn:
+        from hpobench.space import SpaceCodec
+
+        codec = SpaceCodec(self.space())
+        for config in configs:
+            codec.validate(config)
+        raise InvalidConfigError("a configuration is not in the space of the surrogate")
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON form."""
+        fid = self.fidelity
+        return {
+            "hyperparameters": [h.to_json() for h in self.hyperparameters],
+            "fidelity": None
+            if fid is None
+            else {"name": fid.name, "low": fid.low, "high": fid.high, "integer": fid.integer},
+            "fidelity_log": self.fidelity_log,
+        }
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Encoding:
+        """Inverse of :meth:`to_json`."""
+        fid = raw["fidelity"]
+        return cls(
+            hyperparameters=tuple(HyperparameterEncoding.from_json(h) for h in raw["hyperparameters"]),
+            fidelity=None
+            if fid is None
+            else Fidelity(
+                name=str(fid["name"]),
+                low=float(fid["low"]),
+                high=float(fid["high"]),
+                integer=bool(fid["integer"]),
+            ),
+            fidelity_log=bool(raw["fidelity_log"]),
+        )
+
+
+# ----------------------------------------------------------------------------------------------
+# the array file
+
+
+def arrays_digest(arrays: Mapping[str, np.ndarray]) -> str:
+    """sha256 over the names, dtypes, shapes and bytes of ``arrays`` in sorted name order."""
+    digest = hashlib.sha256()
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        digest.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
+        digest.update(a.tobytes())
+    return digest.hexdigest()
+
+
+def write_model(path: Path, *, header: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
+    """Write a model file: ``header`` (plus ``arrays_sha256``) and ``arrays``, byte-reproducibly.
+
+    The zip members carry a fixed timestamp and are written in sorted order, so equal models
+    give byte-identical files. The file is written to a temporary name and renamed.
+    """
+    full = dict(header)
+    full["arrays_sha256"] = arrays_digest(arrays)
+    text = json.dumps(full, sort_keys=True, indent=1, allow_nan=False).encode()
+    members = {"header": np.frombuffer(text, dtype=np.uint8), **arrays}
+    tmp = path.with_name(path.name + ".tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(members):
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, np.ascontiguousarray(members[name]), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, buffer.getvalue())
+    tmp.replace(path)
+
+
+def read_model(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Read and verify a model file written by :func:`write_model`.
+
+    Returns:
+        ``(header, arrays)``.
+
+    Raises:
+        DataError: The file is missing, not a model file, or its arrays do not match the
+            header's ``arrays_sha256`` (a corrupt or edited file).
+    """
+    if not path.is_file():
+        raise DataError(f"fitted surrogate file {str(path)!r} is missing")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {name: np.asarray(npz[name]) for name in npz.files}
+        header = json.loads(arrays.pop("header").tobytes().decode())
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
+        raise DataError(f"{str(path)!r} is not a readable fitted surrogate file: {exc}") from exc
+    if not isinstance(header, dict) or header.get("format") != FORMAT_VERSION:
+        raise DataError(f"{str(path)!r}: unsupported fitted surrogate format (expected {FORMAT_VERSION})")
+    if header.get("arrays_sha256") != arrays_digest(arrays):
+        raise DataError(f"{str(path)!r} is corrupt: its arrays do not match the sha256 in its header")
+    return header, arrays
+
+
+def _silu(x: np.ndarray) -> np.ndarray:
+    return np.asarray(x / (1.0 + np.exp(-x)))
+
+
+def forward(
+    x: np.ndarray, weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], *, activation: str
+) -> np.ndarray:
+    """Evaluate the MLP ensemble with numpy.
+
+    Args:
+        x: Inputs ``(n, fan_in)`` (shared by every member) or ``(members, n, fan_in)``.
+        weights: Per layer ``(members, fan_in, fan_out)``; pass ``w[m:m+1]`` for one member.
+        biases: Per layer ``(members, fan_out)``.
+        activation: ``"silu"`` or ``"relu"`` (hidden layers; the last layer is linear).
+
+    Returns:
+        Outputs ``(members, n, n_outputs)``.
+    """
+    act = _silu if activation == "silu" else (lambda v: np.maximum(v, 0.0))
+    h = x
+    last = len(weights) - 1
+    for i, (w, b) in enumerate(zip(weights, biases, strict=True)):
+        h = np.matmul(h, w) + b[:, None, :]
+        if i < last:
+            h = act(h)
+    return np.asarray(h)
+
+
+# ----------------------------------------------------------------------------------------------
+# the benchmark
+
+
+class FittedSurrogate(Benchmark):
+    """A benchmark answered by a fitted MLP ensemble with numpy (see the module docstring).
+
+    Args:
+        header: The model file's header.
+        arrays: The model file's arrays.
+        data_files: Files the model was read from, as path -> sha256.
+
+    Raises:
+        DataError: The header and arrays are inconsistent.
+    """
+
+    def __init__(
+        self,
+        *,
+        header: Mapping[str, Any],
+        arrays: Mapping[str, np.ndarray],
+        data_files: Mapping[str, str] | None = None,
+    ) -> None:
+        name = str(header.get("name", "?"))
+        try:
+            self.encoding = Encoding.from_json(header["encoding"])
+            objective = header["objective"]
+            self._objective = Objective(name=objective["name"], direction=Direction(objective["direction"]))
+            target, cost = header["target"], header["cost"]
+            self._log_target = target["transform"] == "log"
+            self._t_mean, self._t_std = float(target["mean"]), float(target["std"])
+            self._t_low, self._t_high = float(target["low"]), float(target["high"])
+            self._c_mean, self._c_std = float(cost["mean"]), float(cost["std"])
+            self._activation = str(header["network"]["activation"])
+            n_layers = int(header["network"]["layers"])
+            self._weights = [
+                np.asarray(arrays[f"layer{i}.weight"], dtype=np.float64) for i in range(n_layers)
+            ]
+            self._biases = [np.asarray(arrays[f"layer{i}.bias"], dtype=np.float64) for i in range(n_layers)]
+            reference = header["reference"]
+            self._reference = Reference(
+                best={self._objective.name: float(reference["best"])},
+                worst={self._objective.name: float(reference["worst"])},
+                source=str(reference["source"]),
+            )
+            tags = frozenset(header["tags"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DataError(
+                f"fitted surrogate {name!r}: malformed header ({type(exc).__name__}: {exc})"
+            ) from exc
+        self.header = dict(header)
+        self.members = int(self._weights[0].shape[0])
+        self.heldout = np.asarray(arrays.get("heldout", np.empty(0, dtype=np.int64)), dtype=np.intp)
+        """Indices of the table configurations held out of the fit."""
+        if self._weights[0].shape[1] != self.encoding.width or self._weights[-1].shape[2] != 2:
+            raise DataError(f"fitted surrogate {name!r}: network shape does not match the encoding")
+        self._data_files = dict(data_files or {})
+        self._task = Task(
+            name=name,
+            space=self.encoding.space(),
+            objectives=(self._objective,),
+            fidelity=self.encoding.fidelity,
+            candidates=None,
+            tags=tags,
+        )
+
+    @classmethod
+    def from_file(cls, path: Path | str) -> FittedSurrogate:
+        """Read a model file (see :func:`read_model` for the errors)."""
+        path = Path(path)
+        header, arrays = read_model(path)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        return cls(header=header, arrays=arrays, data_files={str(path): digest})
+
+    @property
+    def task(self) -> Task:
+        """The task: a continuous space over the table's ranges, no candidate set."""
+        return self._task
+
+    def data_files(self) -> Mapping[str, str]:
+        """The model file, as path -> sha256."""
+        return dict(self._data_files)
+
+    def predict(self, x: np.ndarray, *, members: slice | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Raw predictions on encoded inputs (no validation).
+
+        Args:
+            x: Encoded inputs ``(n, width)`` (see :meth:`Encoding.encode`).
+            members: Which ensemble members (default: all).
+
+        Returns:
+            ``(values, costs)``, each ``(members, n)``: objective values (clipped to the
+            training range) and costs in seconds.
+        """
+        sel = members if members is not None else slice(None)
+        # float64 products rounded to float32: a row's answer does not depend on the batch it is in
+        # (BLAS kernels differ by batch shape only far below float32 resolution)
+        out = forward(
+            x, [w[sel] for w in self._weights], [b[sel] for b in self._biases], activation=self._activation
+        ).astype(np.float32)
+        y = np.clip(out[..., 0].astype(float) * self._t_std + self._t_mean, self._t_low, self._t_high)
+        values = np.exp(y) if self._log_target else y
+        costs = np.exp(out[..., 1].astype(float) * self._c_std + self._c_mean)
+        return values, costs
+
+    def evaluate_arrays(
+        self, configs: Sequence[Config], *, seed: int, fidelities: Sequence[float | None] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Array form of :meth:`evaluate`: ``(values (n, 1), costs (n,))``, same validation and seeds."""
+        fid = self._fidelity_array(configs, [None] * len(configs) if fidelities is None else fidelities)
+        m = seed % self.members
+        values, costs = self.predict(self.encoding.encode(configs, fid), members=slice(m, m + 1))
+        return values.reshape(len(configs), 1), costs.reshape(len(configs))
+
+    def _fidelity_array(self, configs: Sequence[Config], fidelities: Sequence[float | None]) -> np.ndarray:
+        """Validated fidelities as floats (maximal for ``None``), checked in one vectorised pass."""
+        fid = self.task.fidelity
+        if fid is None and all(f is None for f in fidelities):
+            return np.ones(len(fidelities))
+        if fid is not None:
+            try:
+                f = np.array([fid.high if v is None else v for v in fidelities], dtype=float).reshape(-1)
+                ok = np.isfinite(f) & (f >= fid.low) & (f <= fid.high)
+                if fid.integer:
+                    ok &= f == np.round(f)
+                if np.all(ok):
+                    return f
+            except (TypeError, ValueError):
+                pass
+        trials = [Trial(config=c, fidelity=f) for c, f in zip(configs, fidelities, strict=True)]
+        self.check_trials(trials)  # raises with a message naming the bad trial
+        raise InvalidFidelityError(f"invalid fidelities for {self.task.name!r}: {list(fidelities)[:5]}")
+
+    def evaluate(self, trials: Sequence[Trial], *, seed: int) -> list[Evaluation]:
+        """Answer a batch with ensemble member ``seed % members``; see the module docstring.
+
+        Raises:
+            InvalidConfigError: A configuration is not in the space.
+            InvalidFidelityError: A fidelity is outside the task's range.
+        """
+        if not trials:
+            return []
+        configs = [t.config for t in trials]
+        x = self.encoding.encode(configs, self._fidelity_array(configs, [t.fidelity for t in trials]))
+        m = seed % self.members
+        values, costs = self.predict(x, members=slice(m, m + 1))
+        name = self._objective.name
+        return [
+            Evaluation(trial=t, values={name: v}, cost=c)
+            if math.isfinite(v)
+            else Evaluation(
+                trial=t, values={name: math.nan}, cost=c if math.isfinite(c) else 0.0, status=Status.FAILED
+            )
+            for t, v, c in zip(trials, values[0].tolist(), costs[0].tolist(), strict=True)
+        ]
+
+    def mean_values(self, configs: Sequence[Config], fidelities: np.ndarray | None = None) -> np.ndarray:
+        """Ensemble mean of the objective, ``(n,)`` (maximal fidelity by default; not clipped)."""
+        fid = self.task.fidelity
+        if fidelities is None:
+            fidelities = np.full(len(configs), fid.high if fid is not None else 1.0)
+        values, _ = self.predict(self.encoding.encode(configs, fidelities))
+        return np.asarray(values.mean(axis=0))
+
+    def optimum(self) -> Reference:
+        """The best and worst ensemble mean found when the model was written (see the header)."""
+        return self._reference
+
+    def reference_values(self, configs: Sequence[Config]) -> np.ndarray:
+        """Ensemble mean at the maximal fidelity, clipped to never beat ``optimum().best``."""
+        if not configs:
+            return np.empty((0, 1))
+        values = self.mean_values(configs)
+        best = float(self._reference.best[self._objective.name])
+        clipped = (
+            np.maximum(values, best)
+            if self._objective.direction is Direction.MINIMIZE
+            else np.minimum(values, best)
+        )
+        return np.asarray(clipped).reshape(len(configs), 1)
+
+
+class FittedFamily(BenchmarkFamily):
+    """The ``fitted`` family: every model listed in ``index.json`` of a models directory.
+
+    Task names are ``fitted/<source family>.<source task>``, e.g. ``fitted/fcnet.protein_structure``.
+
+    Args:
+        models_dir: Directory with ``index.json`` and the ``.npz`` files (default: the shipped ones).
+    """
+
+    name = "fitted"
+
+    def __init__(self, models_dir: Path = MODELS_DIR) -> None:
+        self.models_dir = models_dir
+
+    def _index(self) -> dict[str, Any]:
+        path = self.models_dir / INDEX
+        try:
+            index = json.loads(path.read_text())
+            tasks = index["tasks"]
+            if not isinstance(tasks, dict):
+                raise TypeError("'tasks' is not an object")
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise DataError(f"fitted surrogate index {str(path)!r} is corrupt: {exc}") from exc
+        return tasks
+
+    def tasks(self) -> tuple[TaskInfo, ...]:
+        """Describe the listed models (reads ``index.json`` only)."""
+        return tuple(
+            TaskInfo(
+                name=f"fitted/{name}",
+                multi_fidelity=bool(entry["multi_fidelity"]),
+                needs_data=False,
+                tags=frozenset(entry["tags"]),
+            )
+            for name, entry in sorted(self._index().items())
+        )
+
+    def load(self, task: str, *, data_dir: Path | None) -> FittedSurrogate:
+        """Load the model of ``task`` (``data_dir`` is not needed: the models ship with the package).
+
+        Raises:
+            UnknownNameError: No model of that name is listed.
+            DataError: The file is missing, corrupt or does not match the index's sha256.
+        """
+        index = self._index()
+        if task not in index:
+            raise UnknownNameError("benchmark", f"fitted/{task}", [f"fitted/{t}" for t in sorted(index)])
+        path = self.models_dir / str(index[task]["file"])
+        if not path.is_file():
+            raise DataError(f"fitted/{task}: model file {str(path)!r} is missing")
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest != index[task]["sha256"]:
+            raise DataError(
+                f"fitted/{task}: model file {str(path)!r} is corrupt (sha256 differs from the index)"
+            )
+        header, arrays = read_model(path)
+        return FittedSurrogate(header=header, arrays=arrays, data_files={str(path): digest})
+
+
+FAMILY = FittedFamily()
+"""The entry point registered as ``fitted`` in ``hpobench.benchmarks``."""

@@ -1,0 +1,225 @@
+"""Quality of fitted surrogates on held-out configurations, and the Markdown report of it.
+
+For each model file, the configurations its fit held out (indices stored in the file) are read
+from the source table and compared with the surrogate:
+
+* ``spearman``: Spearman rank correlation between the table's value (mean over seeds at the
+  maximal fidelity) and the surrogate's ensemble mean, over the held-out configurations with a
+  finite table value. Target: at least 0.9.
+* ``r2``: coefficient of determination on the model's target scale (log for losses), with the
+  table values clipped to the fitted target range (the surrogate does not model the diverged tail
+  beyond it).
+* ``top10``: how many of the table's 10 best held-out configurations are among the surrogate's
+  10 best held-out configurations (0-10).
+* ``spearman_curves`` (multi-fidelity tasks): Spearman over every held-out (configuration,
+  fidelity) pair, i.e. how well whole learning curves are ranked.
+* ``cost_spearman`` / ``cost_r2``: the same for the cost (log seconds) over all held-out rows.
+
+Run ``python -m hpobench.surrogates.quality --models DIR --data-dir DATA --out report.md`` (or
+``hpobench surrogate quality``); the committed report is ``benchmarks/reference/surrogate_quality.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hpobench.surrogates.fitted import MODELS_DIR, FittedFamily, FittedSurrogate
+from hpobench.types import Direction
+
+__all__ = ["Quality", "assess", "r2_score", "rank", "report", "spearman", "top_k_overlap"]
+
+TARGET_SPEARMAN = 0.9
+
+
+def rank(x: np.ndarray) -> np.ndarray:
+    """Ranks ``1..n`` of ``x`` with ties given their average rank (as ``scipy.stats.rankdata``)."""
+    x = np.asarray(x, dtype=float)
+    order = np.argsort(x, kind="stable")
+    sorted_x = x[order]
+    starts = np.flatnonzero(np.r_[True, sorted_x[1:] != sorted_x[:-1]])
+    ends = np.r_[starts[1:], x.size]
+    average = (starts + ends + 1) / 2.0  # mean of the 1-based ranks starts+1 .. ends
+    out = np.empty(x.size)
+    out[order] = np.repeat(average, ends - starts)
+    return out
+
+
+def spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman rank correlation (Pearson correlation of average ranks); NaN if a side is constant."""
+    ra, rb = rank(a), rank(b)
+    ra, rb = ra - ra.mean(), rb - rb.mean()
+    denom = float(np.sqrt(np.sum(ra * ra) * np.sum(rb * rb)))
+    return float(np.sum(ra * rb) / denom) if denom > 0 else float("nan")
+
+
+def r2_score(truth: np.ndarray, prediction: np.ndarray) -> float:
+    """Coefficient of determination ``1 - SS_res / SS_tot``; NaN if ``truth`` is constant."""
+    truth, prediction = np.asarray(truth, dtype=float), np.asarray(prediction, dtype=float)
+    total = float(np.sum((truth - truth.mean()) ** 2))
+    return 1.0 - float(np.sum((truth - prediction) ** 2)) / total if total > 0 else float("nan")
+
+
+def top_k_overlap(truth: np.ndarray, prediction: np.ndarray, *, k: int, direction: Direction) -> int:
+    """How many of the ``k`` best entries of ``truth`` are among the ``k`` best of ``prediction``."""
+    sign = direction.sign
+    best_truth = np.argsort(sign * np.asarray(truth), kind="stable")[:k]
+    best_pred = np.argsort(sign * np.asarray(prediction), kind="stable")[:k]
+    return len(set(best_truth.tolist()) & set(best_pred.tolist()))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Quality:
+    """Held-out quality of one fitted surrogate (see the module docstring for each field)."""
+
+    name: str
+    source: str
+    n_heldout: int
+    spearman: float
+    r2: float
+    top10: int
+    spearman_curves: float | None
+    cost_spearman: float
+    cost_r2: float
+
+    @property
+    def meets_target(self) -> bool:
+        """Whether the held-out Spearman reaches :data:`TARGET_SPEARMAN`."""
+        return self.spearman >= TARGET_SPEARMAN
+
+
+def assess(model: FittedSurrogate, *, data_dir: Path | None) -> Quality:
+    """Compare ``model`` with its source table on the configurations held out of its fit.
+
+    Raises:
+        DataError: The source table is missing.
+    """
+    from hpobench import registry
+    from hpobench.surrogates.fitting import table_data
+
+    source = str(model.header["provenance"]["source"])
+    data = table_data(registry.load_benchmark(source, data_dir=data_dir))
+    held = model.heldout
+    configs = [data.configs[i] for i in held.tolist()]
+    direction = model.task.objective.direction
+    target = model.header["target"]
+    log = target["transform"] == "log"
+
+    def scale(v: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.log(v) if log else v
+        return np.asarray(np.clip(out, target["low"], target["high"]))
+
+    truth = np.nanmean(data.values[held], axis=1)  # (n, fidelities); all-NaN rows stay NaN
+    fids = data.fidelity_values
+    n, nf = truth.shape
+    rows = [c for c in configs for _ in range(nf)]
+    x = model.encoding.encode(rows, np.tile(fids, n))
+    values, costs = model.predict(x)
+    pred = values.mean(axis=0).reshape(n, nf)
+    pred_cost = np.log(costs).mean(axis=0)
+    ok = np.isfinite(truth[:, -1])
+    last_t, last_p = truth[ok, -1], pred[ok, -1]
+    curves = None
+    if nf > 1:
+        fin = np.isfinite(truth)
+        curves = spearman(truth[fin], pred[fin])
+    true_cost = np.log(np.maximum(data.costs[held].mean(axis=1), 1e-12)).reshape(-1)
+    return Quality(
+        name=model.task.name,
+        source=source,
+        n_heldout=int(ok.sum()),
+        spearman=spearman(last_t, last_p),
+        r2=r2_score(scale(last_t), scale(last_p)),
+        top10=top_k_overlap(last_t, last_p, k=10, direction=direction),
+        spearman_curves=curves,
+        cost_spearman=spearman(true_cost, pred_cost),
+        cost_r2=r2_score(true_cost, pred_cost),
+    )
+
+
+def _fmt(x: float | None) -> str:
+    return "-" if x is None or x != x else f"{x:.3f}"
+
+
+def report(qualities: Sequence[Quality]) -> str:
+    """The Markdown quality report."""
+    lines = [
+        "# Quality of the fitted surrogates (held-out configurations)",
+        "",
+        "Generated by `python -m hpobench.surrogates.quality --data-dir ../shared/data "
+        "--out benchmarks/reference/surrogate_quality.md` from the shipped models in "
+        "`surrogates/fitted_models/`. Columns are defined in `hpobench.surrogates.quality`: Spearman and "
+        "R² (target scale: log for losses) at the maximal fidelity between the table's mean over seeds "
+        "and the ensemble mean; top-10: overlap of the table's and the surrogate's 10 best held-out "
+        "configurations; curves: Spearman over all held-out (configuration, fidelity) pairs; cost: log "
+        f"seconds. Target: Spearman >= {TARGET_SPEARMAN} held out.",
+        "",
+        "| surrogate | held out | Spearman | R² | top-10 | curves Spearman | cost Spearman | cost R² "
+        "| target |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for q in qualities:
+        lines.append(
+            f"| `{q.name}` | {q.n_heldout} | {_fmt(q.spearman)} | {_fmt(q.r2)} | {q.top10}/10 | "
+            f"{_fmt(q.spearman_curves)} | {_fmt(q.cost_spearman)} | {_fmt(q.cost_r2)} | "
+            f"{'met' if q.meets_target else 'MISSED'} |"
+        )
+    missed = [q for q in qualities if not q.meets_target]
+    lines += [
+        "",
+        f"{len(qualities) - len(missed)} of {len(qualities)} surrogates meet the target.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of the quality command (shared by ``python -m`` and ``hpobench surrogate quality``)."""
+    parser.add_argument(
+        "--models", default=str(MODELS_DIR), help="models directory (default: the shipped ones)"
+    )
+    parser.add_argument(
+        "--data-dir", default=None, help="benchmark data directory (default: $HPOBENCH_DATA_DIR)"
+    )
+    parser.add_argument("--out", default=None, help="write the Markdown report here (default: print it)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the quality command from parsed arguments."""
+    from hpobench.datadir import resolve_data_dir
+
+    data_dir = resolve_data_dir(args.data_dir)
+    family = FittedFamily(Path(args.models))
+    qualities = [
+        assess(family.load(info.name.split("/", 1)[1], data_dir=None), data_dir=data_dir)
+        for info in family.tasks()
+    ]
+    text = report(qualities)
+    if args.out:
+        Path(args.out).write_text(text)
+    print(text, end="")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m hpobench.surrogates.quality``: write the quality report."""
+    from hpobench.errors import HpobenchError
+
+    parser = argparse.ArgumentParser(
+        prog="python -m hpobench.surrogates.quality", description=__doc__.split("\n")[0]
+    )
+    add_arguments(parser)
+    try:
+        return run(parser.parse_args(argv))
+    except (HpobenchError, ValueError) as exc:
+        print(f"quality: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,164 @@
+"""Fitted MLP-ensemble surrogates: reproducible export, numpy == torch, shipped files, bad input."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.stats
+
+from hpobench import registry
+from hpobench.errors import DataError, InvalidConfigError, InvalidFidelityError, UnknownNameError
+from hpobench.surrogates import quality
+from hpobench.surrogates.fitted import FAMILY, FittedFamily, FittedSurrogate, forward, read_model, write_model
+from hpobench.surrogates.tabular import TabularBenchmark
+from hpobench.testing import check_benchmark
+from hpobench.types import Direction, Fidelity, Objective, Trial
+
+GRID = {"lr": (0.001, 0.01, 0.1, 1.0), "width": (8, 16, 32), "act": ("relu", "tanh")}
+
+
+def _tiny_table() -> TabularBenchmark:
+    n = 4 * 3 * 2
+    fids = (1.0, 3.0, 9.0)
+    rng = np.random.default_rng(0)
+    lr = np.repeat(np.log10(GRID["lr"]), 6)
+    base = (lr + 2.0) ** 2 + 0.1
+    table = base[:, None, None, None] / np.asarray(fids)[None, None, :, None] ** 0.3
+    table = table * (1.0 + 0.05 * rng.standard_normal((n, 2, 3, 1)))
+    return TabularBenchmark(
+        name="tiny/task",
+        grid=GRID,
+        table=table,
+        metrics=("loss",),
+        objectives=(Objective(name="loss", direction=Direction.MINIMIZE),),
+        fidelity=Fidelity(name="epoch", low=1, high=9, integer=True),
+        fidelity_values=fids,
+        cost_model=lambda cols, f: cols["width"].astype(float)[:, None] * f[None, :],
+    )
+
+
+def _fit(seed: int) -> tuple[dict[str, object], dict[str, np.ndarray]]:
+    from hpobench.surrogates.fitting import FitSettings, fit_table, table_data
+
+    pytest.importorskip("torch")
+    settings = FitSettings(
+        members=2, hidden=(8, 8), epochs=3, batch_size=16, holdout=0.25, reference_samples=256
+    )
+    data = table_data(_tiny_table()).take(range(20))
+    return fit_table(data, settings=settings, seed=seed)
+
+
+@pytest.fixture(scope="module")
+def tiny_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    out = tmp_path_factory.mktemp("tiny")
+    paths = []
+    for i, seed in enumerate((0, 0, 1)):
+        header, arrays = _fit(seed)
+        path = out / f"model{i}.npz"
+        write_model(path, header=header, arrays=arrays)
+        paths.append(path)
+    return paths
+
+
+def test_tiny_fit_exports_bit_identical_files_for_the_same_seed(tiny_files: list[Path]) -> None:
+    same_a, same_b, other = (p.read_bytes() for p in tiny_files)
+    assert same_a == same_b
+    assert same_a != other
+
+
+def test_tiny_fit_is_a_compliant_benchmark_with_a_continuous_space(tiny_files: list[Path]) -> None:
+    model = FittedSurrogate.from_file(tiny_files[0])
+    check_benchmark(model)
+    space = model.task.space
+    assert model.task.candidates is None
+    assert space["lr"].log
+    assert space["lr"].lower == pytest.approx(0.001)
+    assert space["width"].upper == 32
+    assert space["width"].log  # integer grid, geometric
+    assert set(space["act"].choices) == {"relu", "tanh"}
+    # seeds select ensemble members: two members, so seeds 0 and 2 agree and 0 and 1 differ
+    trial = [Trial(config={"lr": 0.05, "width": 20, "act": "tanh"}, fidelity=4)]
+    v = [model.evaluate(trial, seed=s)[0].values["loss"] for s in range(3)]
+    assert v[0] == v[2]
+    assert v[0] != v[1]
+    with pytest.raises(InvalidConfigError, match="lr"):
+        model.evaluate([Trial(config={"lr": 5.0, "width": 20, "act": "tanh"})], seed=0)
+    with pytest.raises(InvalidFidelityError):
+        model.evaluate([Trial(config={"lr": 0.05, "width": 20, "act": "tanh"}, fidelity=2.5)], seed=0)
+
+
+def test_numpy_inference_equals_torch_forward_on_the_same_weights(tiny_files: list[Path]) -> None:
+    torch = pytest.importorskip("torch")
+    header, arrays = read_model(tiny_files[0])
+    layers = int(header["network"]["layers"])
+    weights = [arrays[f"layer{i}.weight"] for i in range(layers)]
+    biases = [arrays[f"layer{i}.bias"] for i in range(layers)]
+    x = np.random.default_rng(1).uniform(size=(50, weights[0].shape[1])).astype(np.float32)
+    ours = forward(x, weights, biases, activation="silu")
+    h = torch.from_numpy(x).expand(weights[0].shape[0], -1, -1)
+    for i, (w, b) in enumerate(zip(weights, biases, strict=True)):
+        h = torch.baddbmm(torch.from_numpy(b)[:, None, :], h, torch.from_numpy(w))
+        if i < layers - 1:
+            h = torch.nn.functional.silu(h)
+    np.testing.assert_allclose(ours, h.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_corrupt_or_missing_model_files_raise_a_clear_error(tiny_files: list[Path], tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="missing"):
+        FittedSurrogate.from_file(tmp_path / "nope.npz")
+    (tmp_path / "junk.npz").write_bytes(b"not a zip file")
+    with pytest.raises(DataError, match="not a readable"):
+        FittedSurrogate.from_file(tmp_path / "junk.npz")
+    raw = dict(np.load(tiny_files[0], allow_pickle=False))  # header keeps the old arrays_sha256
+    raw["layer0.weight"] = raw["layer0.weight"] + np.float32(1e-3)
+    np.savez(tmp_path / "tampered.npz", **raw)
+    with pytest.raises(DataError, match="corrupt"):
+        FittedSurrogate.from_file(tmp_path / "tampered.npz")
+
+
+def test_family_index_mismatch_and_unknown_task_raise(tmp_path: Path) -> None:
+    source = FAMILY.models_dir
+    name = FAMILY.tasks()[0].name.split("/", 1)[1]
+    shutil.copy(source / "index.json", tmp_path / "index.json")
+    family = FittedFamily(tmp_path)
+    with pytest.raises(DataError, match="missing"):
+        family.load(name, data_dir=None)
+    import json
+
+    file = json.loads((tmp_path / "index.json").read_text())["tasks"][name]["file"]
+    data = bytearray((source / file).read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (tmp_path / file).write_bytes(bytes(data))
+    with pytest.raises(DataError, match="corrupt"):
+        family.load(name, data_dir=None)
+    with pytest.raises(UnknownNameError, match="fitted/no_such_task"):
+        family.load("no_such_task", data_dir=None)
+
+
+def test_shipped_models_cover_taskset_and_fcnet_and_pass_the_compliance_check() -> None:
+    names = {info.name for info in FAMILY.tasks()}
+    assert sum(n.startswith("fitted/taskset.") for n in names) == 12
+    assert sum(n.startswith("fitted/fcnet.") for n in names) == 4
+    for info in FAMILY.tasks():
+        model = registry.load_benchmark(info.name)
+        assert model.task.multi_fidelity == info.multi_fidelity
+        check_benchmark(model, n=4)
+
+
+def test_quality_metrics_equal_scipy_on_a_small_example() -> None:
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 6, 40).astype(float)  # ties
+    b = a + rng.normal(0, 2, 40)
+    np.testing.assert_allclose(quality.rank(a), scipy.stats.rankdata(a))
+    assert quality.spearman(a, b) == pytest.approx(scipy.stats.spearmanr(a, b).statistic, abs=1e-12)
+    fit = scipy.stats.linregress(a, b)
+    line = fit.intercept + fit.slope * a
+    assert quality.r2_score(b, line) == pytest.approx(fit.rvalue**2, abs=1e-12)
+    truth = np.arange(20.0)
+    pred = truth.copy()
+    pred[[0, 1]] = [30.0, 31.0]  # two of the 10 best are predicted worst
+    assert quality.top_k_overlap(truth, pred, k=10, direction=Direction.MINIMIZE) == 8
+    assert quality.top_k_overlap(truth, pred, k=10, direction=Direction.MAXIMIZE) == 8

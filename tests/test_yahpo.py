@@ -1,0 +1,204 @@
+"""The YAHPO Gym adapter: equality with yahpo-gym, every instance, stored optima, bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from hpobench import registry
+from hpobench.errors import DataError, InvalidConfigError, InvalidFidelityError, UnknownNameError
+from hpobench.surrogates import _onnx, yahpo
+from hpobench.surrogates._yahpo_optima import OPTIMA
+from hpobench.types import Trial
+
+REFERENCE = Path(__file__).parent / "data" / "yahpo_reference.json"
+pytestmark = pytest.mark.data
+
+
+@pytest.fixture(scope="module")
+def reference() -> dict[str, Any]:
+    return dict(json.loads(REFERENCE.read_text()))
+
+
+def _case_id(case: dict[str, Any]) -> str:
+    return f"{case['scenario']}-{case['instance']}"
+
+
+def test_family_lists_every_instance_statically() -> None:
+    family = registry.load_family("yahpo")
+    names = [info.name for info in family.tasks()]
+    assert len(names) == len(set(names)) == 34 + 119 + 117 + 4
+    assert "yahpo/lcbench-3945" in names
+    assert "yahpo/rbv2_xgboost-40499" in names
+    assert set(OPTIMA) == set(names)
+
+
+def test_adapter_equals_yahpo_gym(data_dir: Path, reference: dict[str, Any]) -> None:
+    cases = reference["cases"]
+    assert {c["scenario"] for c in cases} == set(yahpo.SCENARIOS)
+    for case in cases:
+        bench = yahpo.load_yahpo(case["scenario"], case["instance"], data_dir=data_dir)
+        assert tuple(case["y_names"]) == bench.scenario.y_names
+        for fidelity, expected in case["outputs"].items():
+            configs = case["configs"]
+            got = bench.predict(configs, np.full(len(configs), float(fidelity)))
+            np.testing.assert_allclose(
+                got, np.asarray(expected), rtol=1e-5, atol=1e-7, err_msg=f"{_case_id(case)} @ {fidelity}"
+            )
+
+
+def test_evaluate_maps_outputs_to_objective_cost_and_extras(
+    data_dir: Path, reference: dict[str, Any]
+) -> None:
+    case = next(c for c in reference["cases"] if c["scenario"] == "rbv2_xgboost")
+    bench = yahpo.load_yahpo(case["scenario"], case["instance"], data_dir=data_dir)
+    trials = [Trial(config=c, fidelity=0.5) for c in case["configs"]]
+    expected = np.asarray(case["outputs"]["0.5"])
+    names = case["y_names"]
+    for ev, row in zip(bench.evaluate(trials, seed=3), expected, strict=True):
+        assert ev.values["acc"] == pytest.approx(row[names.index("acc")], rel=1e-5)
+        assert ev.cost == pytest.approx(max(0.0, row[names.index("timetrain")]), rel=1e-5, abs=1e-7)
+        assert set(ev.extras) == set(names) - {"acc"}
+        assert ev.extras["memory"] == pytest.approx(row[names.index("memory")], rel=1e-5)
+
+
+def test_answers_do_not_depend_on_the_batch(data_dir: Path) -> None:
+    bench = registry.load_benchmark("yahpo/lcbench-167168", data_dir=data_dir)
+    configs = bench.codec.sample(np.random.default_rng(1), 37)
+    fids = np.random.default_rng(2).integers(1, 53, 37).astype(float).tolist()
+    trials = [Trial(config=c, fidelity=f) for c, f in zip(configs, fids, strict=True)]
+    whole = [e.extras for e in bench.evaluate(trials, seed=0)]
+    singles = [bench.evaluate([t], seed=0)[0].extras for t in trials]
+    reversed_ = [e.extras for e in bench.evaluate(trials[::-1], seed=0)][::-1]
+    assert whole == singles == reversed_
+
+
+def test_every_instance_loads_with_its_stored_reference(data_dir: Path) -> None:
+    for info in registry.load_family("yahpo").tasks():
+        bench = registry.load_benchmark(info.name, data_dir=data_dir)
+        assert bench.task.name == info.name
+        assert bench.task.fidelity is not None
+        ref = bench.optimum()
+        assert ref.source.startswith("stored estimate"), info.name
+        name = bench.task.objective.name
+        assert bench.task.objective.direction.sign * (ref.worst[name] - ref.best[name]) > 0
+
+
+def test_stored_reference_is_reproduced(data_dir: Path) -> None:
+    bench = yahpo.load_yahpo("iaml_glmnet", "1067", data_dir=data_dir)
+    stored = bench.optimum()
+    fresh = yahpo.estimate_reference(bench)
+    assert dict(fresh.best) == pytest.approx(dict(stored.best), rel=1e-6)
+    assert dict(fresh.worst) == pytest.approx(dict(stored.worst), rel=1e-6)
+
+
+def test_rbv2_fixes_repl_to_10_and_hides_it(data_dir: Path) -> None:
+    bench = yahpo.load_yahpo("rbv2_rpart", "40499", data_dir=data_dir)
+    assert "repl" not in list(bench.task.space.keys())
+    assert "task_id" not in list(bench.task.space.keys())
+    config = bench.codec.sample(np.random.default_rng(0), 1)[0]
+    x_cat, x_cont = bench.encode([config], np.array([0.5]))
+    columns = dict(zip(bench.scenario.cont_names, x_cont[0].tolist(), strict=True))
+    assert columns["repl"] == 10.0
+    assert columns["trainsize"] == 0.5
+    assert x_cat[0, 0] == bench._data.encoding["task_id"]["40499"]
+
+
+def test_bad_configurations_and_fidelities(data_dir: Path) -> None:
+    bench = registry.load_benchmark("yahpo/rbv2_xgboost-12", data_dir=data_dir)
+    good = {
+        "alpha": 1.0,
+        "booster": "gblinear",
+        "lambda": 1.0,
+        "nrounds": 100,
+        "num.impute.selected.cpo": "impute.mean",
+        "subsample": 0.5,
+    }
+    bench.evaluate([Trial(config=good)], seed=0)
+    bad = [
+        {**good, "nrounds": 100_000},  # out of range
+        {**good, "eta": 0.1},  # inactive for gblinear
+        {**good, "booster": "gbtree"},  # active children missing
+        {**good, "booster": "lightgbm"},  # not a choice
+        {**good, "task_id": "12"},  # the instance is not a hyperparameter
+        {k: v for k, v in good.items() if k != "alpha"},
+    ]
+    for config in bad:
+        with pytest.raises(InvalidConfigError):
+            bench.evaluate([Trial(config=config)], seed=0)
+    with pytest.raises(InvalidFidelityError):
+        bench.evaluate([Trial(config=good, fidelity=0.01)], seed=0)
+    lc = registry.load_benchmark("yahpo/lcbench-3945", data_dir=data_dir)
+    with pytest.raises(InvalidFidelityError):
+        lc.evaluate([Trial(config=lc.codec.sample(np.random.default_rng(0), 1)[0], fidelity=2.5)], seed=0)
+
+
+def test_unknown_names(data_dir: Path) -> None:
+    family = registry.load_family("yahpo")
+    for task in ("lcbench-1", "lcbench", "nb301-CIFAR10", "rbv2_xgboost-3945"):
+        with pytest.raises(UnknownNameError):
+            family.load(task, data_dir=data_dir)
+    with pytest.raises(UnknownNameError):
+        yahpo.load_yahpo("rbv2_svm", "12", data_dir=data_dir)
+    with pytest.raises(DataError, match="data directory"):
+        family.load("lcbench-3945", data_dir=None)
+
+
+def _copy(data_dir: Path, tmp_path: Path, scenario: str = "iaml_glmnet") -> Path:
+    folder = tmp_path / "yahpo" / scenario
+    shutil.copytree(data_dir / "yahpo" / scenario, folder)
+    for path in folder.iterdir():
+        path.chmod(0o644)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("file", "content", "match"),
+    [
+        ("model.onnx", None, "model file .* is missing"),
+        ("model.onnx", b"not an onnx model", "cannot load ONNX model"),
+        ("config_space.json", None, "is missing"),
+        ("config_space.json", b"{not json", "cannot read JSON"),
+        ("config_space.json", b'{"hyperparameters": []}', "not the expected ConfigSpace JSON"),
+        ("encoding.json", b'{"task_id": {"1067": 1}}', "no integer code"),
+    ],
+)
+def test_missing_or_corrupt_files(
+    data_dir: Path, tmp_path: Path, file: str, content: bytes | None, match: str
+) -> None:
+    folder = _copy(data_dir, tmp_path)
+    if content is None:
+        (folder / file).unlink()
+    else:
+        (folder / file).write_bytes(content)
+    with pytest.raises(DataError, match=match):
+        yahpo.load_yahpo("iaml_glmnet", "1067", data_dir=tmp_path)
+
+
+def test_model_of_another_scenario_is_refused(data_dir: Path, tmp_path: Path) -> None:
+    folder = _copy(data_dir, tmp_path)
+    shutil.copyfile(data_dir / "yahpo" / "lcbench" / "model.onnx", folder / "model.onnx")
+    with pytest.raises(DataError, match="widths"):
+        yahpo.load_yahpo("iaml_glmnet", "1067", data_dir=tmp_path)
+
+
+def test_missing_onnxruntime_is_a_clear_error(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _copy(data_dir, tmp_path)
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    with pytest.raises(DataError, match=r"hpobench\[yahpo\]"):
+        yahpo.load_yahpo("iaml_glmnet", "1067", data_dir=tmp_path)
+
+
+def test_bad_thread_setting(data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _copy(data_dir, tmp_path)
+    monkeypatch.setenv(_onnx.THREADS_ENV_VAR, "many")
+    with pytest.raises(DataError, match=_onnx.THREADS_ENV_VAR):
+        yahpo.load_yahpo("iaml_glmnet", "1067", data_dir=tmp_path)
