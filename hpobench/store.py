@@ -194,15 +194,34 @@ class Combined:
     Attributes:
         table: The evaluations of every run in ``runs``, grouped by run in run-id order.
         runs: Run id -> where its rows are and what its files looked like.
+        unreadable: Run id -> fingerprint of the runs whose files could not be read when the
+            table was written (left out; readers read them, and report them, themselves).
     """
 
     table: pa.Table
     runs: dict[str, CombinedRun]
+    unreadable: dict[str, Fingerprint]
 
     def current(self, run_id: str, fingerprint: Fingerprint | None) -> CombinedRun | None:
         """The run's entry if its files still have ``fingerprint``, else ``None``."""
         entry = self.runs.get(run_id)
         return entry if entry is not None and entry.fingerprint == fingerprint else None
+
+    def covers(self, prints: Mapping[str, Fingerprint | None]) -> bool:
+        """Whether this table is up to date for runs with files ``prints`` (:func:`run_fingerprints`).
+
+        Up to date: every run with a table is in it unchanged, or was unreadable and is unchanged,
+        and it holds no other run.
+        """
+        done = {k: v for k, v in prints.items() if v is not None}
+        if done.keys() != self.runs.keys() | self.unreadable.keys():
+            return False
+        return all(self.current(k, v) is not None or self.unreadable.get(k) == v for k, v in done.items())
+
+
+def _fingerprint(value: Any) -> Fingerprint:
+    a, b, c, d = (int(v) for v in value)
+    return (a, b, c, d)
 
 
 def read_combined(out: Path, *, columns: list[str] | None = None) -> Combined | None:
@@ -224,20 +243,20 @@ def read_combined(out: Path, *, columns: list[str] | None = None) -> Combined | 
             return None
         entries = {
             str(run_id): CombinedRun(
-                fingerprint=(int(f[0]), int(f[1]), int(f[2]), int(f[3])),
+                fingerprint=_fingerprint(e["fingerprint"]),
                 offset=int(e["offset"]),
                 rows=int(e["rows"]),
                 provenance=dict(e["provenance"]),
             )
             for run_id, e in index["runs"].items()
-            for f in [e["fingerprint"]]
         }
+        unreadable = {str(k): _fingerprint(f) for k, f in index.get("unreadable", {}).items()}
         if source.metadata.num_rows != sum(e.rows for e in entries.values()):
             return None
         table = source.read(columns=columns, use_threads=True)
     except Exception:  # missing, damaged or foreign: the per-run files are the truth
         return None
-    return Combined(table=table.replace_schema_metadata(None), runs=entries)
+    return Combined(table=table.replace_schema_metadata(None), runs=entries, unreadable=unreadable)
 
 
 def write_combined(out: Path) -> int:
@@ -255,12 +274,12 @@ def write_combined(out: Path) -> int:
     prints = {k: v for k, v in run_fingerprints(out).items() if v is not None}
     previous = read_combined(out, columns=[])  # no column yet: only whether anything changed
     if previous is not None:
-        current = (previous.current(k, v) is not None for k, v in prints.items())
-        if previous.runs.keys() == prints.keys() and all(current):
-            return len(prints)  # already up to date
+        if previous.covers(prints):
+            return len(previous.runs)  # already up to date
         previous = read_combined(out)
     parts: list[pa.Table] = []
     index: dict[str, dict[str, Any]] = {}
+    unreadable: dict[str, list[int]] = {}
     offset = 0
     runs = out / RUNS_DIR
     for run_id, fingerprint in prints.items():
@@ -272,6 +291,7 @@ def write_combined(out: Path) -> int:
                 provenance = read_provenance(runs / f"{run_id}.json")
                 table = pq.ParquetFile(runs / f"{run_id}.parquet").read(use_threads=False)
         except Exception:  # a damaged run is read (and reported) from its own files
+            unreadable[run_id] = list(fingerprint)
             continue
         parts.append(table.replace_schema_metadata(None))
         index[run_id] = {
@@ -284,12 +304,13 @@ def write_combined(out: Path) -> int:
     combined = (
         pa.concat_tables(parts, promote_options="permissive") if parts else pa.table({c: [] for c in COLUMNS})
     )
-    token = hashlib.sha256(json.dumps(index, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+    content = json.dumps([index, unreadable], sort_keys=True, default=str)
+    token = hashlib.sha256(content.encode("utf-8")).hexdigest()
     combined = combined.replace_schema_metadata({_TOKEN_KEY: token.encode()})
     sink = pa.BufferOutputStream()
     pq.write_table(combined, sink, compression="zstd")
     folder = out / COMBINED_DIR
     atomic_write_bytes(folder / _COMBINED_TABLE, bytes(sink.getvalue().to_pybytes()))
-    record = {"version": _COMBINED_VERSION, "token": token, "runs": index}
+    record = {"version": _COMBINED_VERSION, "token": token, "runs": index, "unreadable": unreadable}
     atomic_write_bytes(folder / _COMBINED_INDEX, json.dumps(record, default=str).encode("utf-8"))
     return len(index)

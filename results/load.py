@@ -176,11 +176,7 @@ def load_results(out: Path, *, combined: bool = True, consolidate: bool = False)
     whole: Combined | None = None
     if combined:
         whole = read_combined(out, columns=list(_STORED))
-        stale = any(
-            fp is not None and (whole is None or whole.current(run_id, fp) is None)
-            for run_id, fp in prints.items()
-        )
-        if consolidate and stale:
+        if consolidate and (whole is None or not whole.covers(prints)):
             try:
                 write_combined(out)
             except OSError:  # read-only study: reading the run files only costs time

@@ -44,8 +44,8 @@ def test_list_shows_benchmarks_and_methods_with_capabilities(tmp_path: Path) -> 
 def test_default_run_then_report(tmp_path: Path) -> None:
     run = hpobench("run", "--out", "study", "--jobs", "2", "--quiet", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    assert "45 runs" in run.stderr  # 3 synthetic tasks x 3 methods x 5 seeds
-    assert len(tables(tmp_path / "study")) == 45
+    assert "60 runs" in run.stderr  # (3 synthetic tasks + fcnet_own/parkinsons) x 3 methods x 5 seeds
+    assert len(tables(tmp_path / "study")) == 60
     report = hpobench("report", "study", cwd=tmp_path)
     assert report.returncode == 0, report.stderr
     md = (tmp_path / "study" / "report" / "report.md").read_text()

@@ -176,4 +176,9 @@ def test_dehb_protocol_says_where_it_ran(data_dir: Path) -> None:
         assert claim.note == ""
     else:
         assert "no epoch fidelity" in claim.note
-        assert all(b.startswith("taskset/") for b in claim.benchmarks)
+        assert claim.benchmarks == (
+            "fcnet_own/naval_propulsion",
+            "fcnet_own/parkinsons_telemonitoring",
+            "fcnet_own/protein_structure",
+        )
+    assert module.make_claim(None).benchmarks[0].startswith("fcnet_own/")

@@ -374,6 +374,11 @@ def test_combined_table_is_used_only_for_runs_whose_files_are_unchanged(tmp_path
     combined = read_combined(tmp_path)
     assert combined is not None
     assert set(combined.runs) == finished_run_ids(tmp_path) - {"t0.m2.s1"}
+    assert set(combined.unreadable) == {"t0.m2.s1"}
+    # ... and remembers the damaged run, so the next report does not rewrite it
+    stamp = index.stat().st_mtime_ns
+    write_report(tmp_path, formats=["md"])
+    assert index.stat().st_mtime_ns == stamp
 
 
 def test_a_torn_or_damaged_combined_table_is_ignored(tmp_path: Path) -> None:
