@@ -92,6 +92,8 @@ class Claim:
         column: Compared value (lower is better).
         method_kwargs: Method name -> keyword arguments.
         note: How this check differs from the paper's setting (printed with the result).
+        incumbent: Incumbent rule of the scores (``any_fidelity`` or ``max_fidelity``, see
+            :class:`hpobench.results.regret.Incumbent`).
     """
 
     name: str
@@ -106,6 +108,7 @@ class Claim:
     column: str = "normalized_regret"
     method_kwargs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     note: str = ""
+    incumbent: str = "any_fidelity"
 
     def plan(self, *, seeds: Sequence[int] | None = None) -> StudyPlan:
         """The runs of the claim (each method at its own budget)."""
@@ -166,6 +169,7 @@ class ClaimResult:
         lines.append(
             f"setting: {len(c.benchmarks)} task(s) x {n_seeds} seed(s); budgets "
             + ", ".join(f"{m} {b}" for m, b in c.budgets.items())
+            + f"; incumbent: {c.incumbent.replace('_', ' ')}"
         )
         means = self.scores.groupby("method_name", sort=True)[c.column].mean()
         compute = self.compute()
@@ -216,7 +220,13 @@ def check_claim(
     if needing and data_dir is None:
         raise DataError(f"{', '.join(needing)} need(s) the data directory: --data-dir DIR or ${ENV_VAR}")
     with tempfile.TemporaryDirectory(prefix="hpobench-claim-") as tmp:
-        scored = run_scored(claim.plan(seeds=seeds), out=out or Path(tmp), jobs=jobs, data_dir=data_dir)
+        scored = run_scored(
+            claim.plan(seeds=seeds),
+            out=out or Path(tmp),
+            jobs=jobs,
+            data_dir=data_dir,
+            incumbent=claim.incumbent,
+        )
     if scored.summary.failed:
         run_id, error = scored.summary.failed[0]
         raise HpobenchError(f"{len(scored.summary.failed)} run(s) failed, e.g. {run_id}: {error}")

@@ -50,7 +50,9 @@ class ScoredStudy:
     scores: pd.DataFrame
 
 
-def score_study(out: Path, *, run_ids: Collection[str] | None = None) -> pd.DataFrame:
+def score_study(
+    out: Path, *, run_ids: Collection[str] | None = None, incumbent: str = "any_fidelity"
+) -> pd.DataFrame:
     """Score the finished runs of a study directory (optionally only ``run_ids``).
 
     The score of a run is the normalised regret of its final incumbent (see
@@ -58,11 +60,17 @@ def score_study(out: Path, *, run_ids: Collection[str] | None = None) -> pd.Data
     (``hyperband(eta=2)``) and ``method_name`` the registered name. A failed run keeps its row
     with ``status == "failed"``, its ``error`` and the regret of what it evaluated (NaN if nothing).
 
+    ``incumbent`` names the :class:`hpobench.results.regret.Incumbent` rule (``any_fidelity`` or
+    ``max_fidelity``).
+
     Raises:
         DataError: ``out`` holds no finished run.
+        ValueError: Unknown ``incumbent`` rule.
     """
     from hpobench.results.load import load_results
-    from hpobench.results.regret import add_regret, resolve_references
+    from hpobench.results.regret import Incumbent, add_regret, resolve_references
+
+    rule = Incumbent(incumbent)
 
     loaded = load_results(out)
     runs, evaluations = loaded.runs, loaded.evaluations
@@ -71,7 +79,7 @@ def score_study(out: Path, *, run_ids: Collection[str] | None = None) -> pd.Data
         runs = runs[runs["run_id"].isin(wanted)].reset_index(drop=True)
         evaluations = evaluations[evaluations["run_id"].isin(wanted)].reset_index(drop=True)
     runs, _ = resolve_references(runs, evaluations)
-    scored = add_regret(evaluations, runs)
+    scored = add_regret(evaluations, runs, incumbent=rule)
     last = scored.groupby("run_id", sort=True).tail(1).set_index("run_id")
     keep = ["benchmark", "method", "seed", "budget", "status", "error", "ref_best", "ref_worst"]
     frame = runs.set_index("run_id")[keep].copy()
@@ -86,7 +94,13 @@ def score_study(out: Path, *, run_ids: Collection[str] | None = None) -> pd.Data
 
 
 def run_scored(
-    plan: StudyPlan, *, out: Path, jobs: int = 1, data_dir: Path | None = None, timeout: float | None = None
+    plan: StudyPlan,
+    *,
+    out: Path,
+    jobs: int = 1,
+    data_dir: Path | None = None,
+    timeout: float | None = None,
+    incumbent: str = "any_fidelity",
 ) -> ScoredStudy:
     """Execute ``plan`` in ``out`` (resuming finished runs) and score its runs.
 
@@ -96,6 +110,7 @@ def run_scored(
         jobs: Worker processes for the joblib fan-out (``-1``: all cores).
         data_dir: Benchmark data directory.
         timeout: Wall-clock limit per run in seconds, or ``None``.
+        incumbent: Incumbent rule of the scores (see :func:`score_study`).
 
     Raises:
         ValueError: The plan has no runs.
@@ -103,4 +118,7 @@ def run_scored(
     if not plan.runs:
         raise ValueError("the plan has no runs")
     summary = run_study(plan, out=out, jobs=jobs, data_dir=data_dir, timeout=timeout, progress=False)
-    return ScoredStudy(summary=summary, scores=score_study(out, run_ids=[r.run_id for r in plan.runs]))
+    return ScoredStudy(
+        summary=summary,
+        scores=score_study(out, run_ids=[r.run_id for r in plan.runs], incumbent=incumbent),
+    )

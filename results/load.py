@@ -39,6 +39,7 @@ REPORT_COLUMNS = (
     "status",
     "value",
     "value_max",
+    "fidelity",
     "fidelity_spent",
     "time",
 )
@@ -122,6 +123,7 @@ def _run_row(run_id: str, prov: dict[str, Any], table: pa.Table) -> dict[str, An
         "ref_best": _number(ref.get("best")),
         "ref_worst": _number(ref.get("worst")),
         "ref_source": ref.get("source"),
+        "fidelity_high": _number((task.get("fidelity") or {}).get("high")),
         "evaluations": table.num_rows,
     }
 

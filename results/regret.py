@@ -3,7 +3,10 @@
 Definitions (for the primary objective, with ``sign`` = +1 when minimising, -1 when maximising):
 
 * the *incumbent* after evaluation ``i`` is the evaluation with the best observed ``value`` among
-  evaluations ``0..i`` with status ok (ties keep the earlier one), at whatever fidelity;
+  evaluations ``0..i`` with status ok (ties keep the earlier one), at whatever fidelity by default
+  (:attr:`Incumbent.ANY_FIDELITY`, the convention of Hyperband, BOHB and DEHB), or only among
+  evaluations at the task's maximal fidelity (:attr:`Incumbent.MAX_FIDELITY`: what a method can
+  recommend after training to the end, e.g. for the one-epoch top-K protocol);
 * its *regret* is ``sign * (value_max - best)``, where ``value_max`` is the incumbent
   configuration's noise-free value at the maximal fidelity and ``best`` the task's reference
   optimum: it is never negative and is zero exactly at the optimum;
@@ -18,7 +21,14 @@ from enum import Enum
 import numpy as np
 import pandas as pd
 
-__all__ = ["XAxis", "add_regret", "final_regret", "resolve_references"]
+__all__ = ["Incumbent", "XAxis", "add_regret", "final_regret", "resolve_references"]
+
+
+class Incumbent(Enum):
+    """Which evaluations may become a run's incumbent."""
+
+    ANY_FIDELITY = "any_fidelity"
+    MAX_FIDELITY = "max_fidelity"
 
 
 class XAxis(Enum):
@@ -102,16 +112,22 @@ def resolve_references(runs: pd.DataFrame, evaluations: pd.DataFrame) -> tuple[p
     return runs, notes
 
 
-def add_regret(evaluations: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+def add_regret(
+    evaluations: pd.DataFrame, runs: pd.DataFrame, *, incumbent: Incumbent = Incumbent.ANY_FIDELITY
+) -> pd.DataFrame:
     """Return ``evaluations`` sorted by run and evaluation, with incumbent and regret columns.
 
     Adds ``n_evals`` (1-based count), ``incumbent_value_max``, ``regret`` and
-    ``normalized_regret``; rows before the first ok evaluation of a run get NaN. Vectorised over
-    all runs at once (no per-run Python loop).
+    ``normalized_regret``; rows before the first ok evaluation of a run (the first one at the
+    maximal fidelity under :attr:`Incumbent.MAX_FIDELITY`) get NaN. Vectorised over all runs at
+    once (no per-run Python loop).
 
     Args:
         evaluations: Long-format evaluations (columns of :data:`hpobench.store.COLUMNS`).
-        runs: One row per run with ``run_id``, ``direction``, ``ref_best``, ``ref_worst``.
+        runs: One row per run with ``run_id``, ``direction``, ``ref_best``, ``ref_worst`` (and
+            ``fidelity_high``, the task's maximal fidelity or NaN, for
+            :attr:`Incumbent.MAX_FIDELITY`; tasks without a fidelity count every evaluation).
+        incumbent: Which evaluations may become the incumbent.
     """
     meta = runs.set_index("run_id")[["direction", "ref_best", "ref_worst"]]
     codes, uniques = pd.factorize(evaluations["run_id"], sort=True)
@@ -126,6 +142,12 @@ def add_regret(evaluations: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     worst = joined["ref_worst"].to_numpy(dtype=float)[codes]
     values = df["value"].to_numpy(dtype=float)
     ok = (df["status"] == "ok").to_numpy() & np.isfinite(values)
+    if incumbent is Incumbent.MAX_FIDELITY:
+        high_of_run = runs.set_index("run_id")["fidelity_high"] if "fidelity_high" in runs else None
+        high = np.full(len(uniques), np.nan) if high_of_run is None else high_of_run.reindex(uniques)
+        high = np.asarray(high, dtype=float)[codes]
+        fidelity = df["fidelity"].to_numpy(dtype=float)
+        ok &= ~np.isfinite(high) | (fidelity >= high * (1.0 - 1e-9))
     loss = np.where(ok, sign * values, np.inf)
     running = pd.Series(loss).groupby(codes).cummin().to_numpy()
     first = np.r_[True, codes[1:] != codes[:-1]] if len(codes) else np.zeros(0, dtype=bool)

@@ -15,7 +15,7 @@ from hpobench.results.curves import anytime_curves, step_matrix
 from hpobench.results.load import load_results
 from hpobench.results.profiles import ecdf_profiles
 from hpobench.results.ranks import final_ranks, ranks_over_time
-from hpobench.results.regret import XAxis, add_regret, final_regret, resolve_references
+from hpobench.results.regret import Incumbent, XAxis, add_regret, final_regret, resolve_references
 from hpobench.results.report import write_report
 from hpobench.results.speedup import speedups
 from hpobench.store import (
@@ -445,3 +445,35 @@ def test_unusable_references_and_all_failed_runs_are_reported_not_crashed_on(tmp
         table.unlink()
     with pytest.raises(DataError, match=r"2 unreadable: skipped t0\.\S+: its table .* is missing"):
         load_results(failed)
+
+
+def test_max_fidelity_incumbent_ignores_low_fidelity_values() -> None:
+    # a low-fidelity loss (0.1) beats every full-fidelity one but its configuration is bad at the
+    # maximal fidelity (value_max 0.9): only the MAX_FIDELITY rule refuses it as incumbent
+    evals = pd.DataFrame(
+        {
+            "run_id": ["r"] * 3,
+            "eval": [0, 1, 2],
+            "status": ["ok"] * 3,
+            "value": [0.1, 0.5, 0.4],
+            "value_max": [0.9, 0.5, 0.4],
+            "fidelity": [1.0, 10.0, 10.0],
+        }
+    )
+    runs = pd.DataFrame(
+        {
+            "run_id": ["r"],
+            "direction": ["minimize"],
+            "ref_best": [0.0],
+            "ref_worst": [1.0],
+            "fidelity_high": [10.0],
+        }
+    )
+    anyf = add_regret(evals, runs)
+    maxf = add_regret(evals, runs, incumbent=Incumbent.MAX_FIDELITY)
+    assert anyf["regret"].tolist() == [0.9, 0.9, 0.9]
+    assert np.isnan(maxf["regret"].iloc[0])
+    assert maxf["regret"].tolist()[1:] == [0.5, 0.4]
+    # tasks without a fidelity (NaN) count every evaluation under either rule
+    no_fid = add_regret(evals, runs.assign(fidelity_high=np.nan), incumbent=Incumbent.MAX_FIDELITY)
+    assert no_fid["regret"].tolist() == anyf["regret"].tolist()
