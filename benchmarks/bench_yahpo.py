@@ -58,12 +58,12 @@ def worker(job: dict[str, Any]) -> dict[str, Any]:
             queries = [dict(c, **spec["fixed"]) for c in spec["configs"]]
             bench.objective_function(queries[:16])  # warm-up
             rows: list[Any] = []
-            batch = _best(lambda b=bench, q=queries: rows.append(b.objective_function(q)), job["repeat"])
-            n_single = job["n_single"]
-            single = _best(lambda b=bench, q=queries: [b.objective_function(x) for x in q[:n_single]], 1)
+            batch = _best(lambda b=bench, q=queries, r=rows: r.append(b.objective_function(q)), job["repeat"])
+            singles = queries[: job["n_single"]]
+            single = _best(lambda b=bench, q=singles: [b.objective_function(x) for x in q], 1)
             out[f"{scenario}/{multithread}"] = {
                 "batch_s": batch,
-                "single_s": single / n_single,
+                "single_s": single / len(singles),
                 "outputs": np.asarray(
                     [[r[y] for y in bench.targets] for r in rows[-1]], dtype=float
                 ).tolist(),

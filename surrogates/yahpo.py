@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -588,8 +589,8 @@ FAMILY = YahpoFamily()
 def render_optima(data_dir: Path) -> str:
     """The source of :mod:`hpobench.surrogates._yahpo_optima`, estimated for every task anew.
 
-    Run ``python -m hpobench.surrogates.yahpo DATA_DIR > surrogates/_yahpo_optima.py`` when a
-    model changes on purpose (a few minutes on one core).
+    Run ``python -m hpobench.surrogates.yahpo DATA_DIR > surrogates/_yahpo_optima.py`` (then
+    ``ruff format`` it) when a model changes on purpose (about 10 minutes on one core).
     """
     shas: dict[str, str] = {}
     lines: list[str] = []
@@ -615,7 +616,9 @@ def render_optima(data_dir: Path) -> str:
             "",
             "from __future__ import annotations",
             "",
-            f"SOURCE = {source!r}",
+            "SOURCE = (",
+            *(f"    {part!r}" for part in textwrap.wrap(source, 90, drop_whitespace=False)),
+            ")",
             "",
             "MODEL_SHA256: dict[str, str] = {",
             *(f"    {k!r}: {v!r}," for k, v in shas.items()),
