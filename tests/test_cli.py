@@ -13,7 +13,7 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-SMALL = ["--seeds", "0-1", "--budget", "10x", "--quiet"]
+SMALL = ["--benchmarks", "synthetic", "--seeds", "0-1", "--budget", "10x", "--quiet"]
 
 
 def hpobench(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
