@@ -97,7 +97,7 @@ def bench_task(name: str, model: FittedSurrogate, torch: Any) -> list[str]:
         fids = [None] * n if fid is None else rng.integers(int(fid.low), int(fid.high) + 1, n).tolist()
         trials = [Trial(config=c, fidelity=f) for c, f in zip(configs, fids, strict=True)]
         x = model.encoding.encode(configs, np.array([1.0 if f is None else f for f in fids], dtype=float))
-        xt = torch.from_numpy(x)
+        xt = torch.from_numpy(x.astype(np.float64))  # the model holds float64 weights, as numpy uses
         ours = forward(x, weights, biases, activation="silu")
         np.testing.assert_allclose(ours, torch_forward(xt).numpy(), rtol=1e-4, atol=1e-5)
         t_torch = best_time(lambda xt=xt: torch_forward(xt))

@@ -10,7 +10,17 @@ the run. It is stored as a plain array file (``.npz``, read with ``allow_pickle=
 * ``layer{i}.weight`` ``(members, fan_in, fan_out)`` and ``layer{i}.bias`` ``(members, fan_out)``,
   float32; the hidden layers use the header's activation, the last one is linear with two outputs
   (standardised transformed objective, standardised log cost);
+* ``target.z`` and ``target.value`` (float64, only when the header's ``target.scale`` is
+  ``"quantile"``): the knots of the monotone map from the network's normal score back to the
+  transformed objective (see below);
 * ``heldout``: indices of the table configurations held out of the fit (for the quality report).
+
+Objective output: the first output ``o`` becomes ``y = o * target.std + target.mean``. With
+``target.scale == "linear"`` ``y`` is the transformed objective; with ``"quantile"`` it is a
+normal score, mapped back by linear interpolation of the knots ``(target.z, target.value)`` (an
+empirical quantile function of the training table: increasing, constant beyond the end knots).
+Either way the result is clipped to ``[target.low, target.high]`` and, for ``target.transform ==
+"log"``, exponentiated.
 
 Encoding (part of the file contract, :class:`Encoding`): a numeric hyperparameter becomes one
 input, its value (or logarithm, where log-scaled) mapped linearly onto ``[0, 1]`` over its range;
@@ -62,7 +72,7 @@ __all__ = [
     "write_model",
 ]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MODELS_DIR = Path(__file__).resolve().parent / "fitted_models"
 """The directory of the shipped fitted surrogates (package data)."""
 INDEX = "index.json"
@@ -383,6 +393,17 @@ class FittedSurrogate(Benchmark):
             self._log_target = target["transform"] == "log"
             self._t_mean, self._t_std = float(target["mean"]), float(target["std"])
             self._t_low, self._t_high = float(target["low"]), float(target["high"])
+            self._knots: tuple[np.ndarray, np.ndarray] | None = None
+            if target["scale"] == "quantile":
+                z = np.asarray(arrays["target.z"], dtype=np.float64)
+                q = np.asarray(arrays["target.value"], dtype=np.float64)
+                if z.ndim != 1 or z.shape != q.shape or z.size < 2 or np.any(np.diff(z) <= 0):
+                    raise ValueError("quantile knots must be two equal-length 1-d arrays, z increasing")
+                if np.any(np.diff(q) < 0):
+                    raise ValueError("quantile knot values must be non-decreasing")
+                self._knots = (z, q)
+            elif target["scale"] != "linear":
+                raise ValueError(f"unknown target scale {target['scale']!r}")
             self._c_mean, self._c_std = float(cost["mean"]), float(cost["std"])
             self._activation = str(header["network"]["activation"])
             n_layers = int(header["network"]["layers"])
@@ -451,7 +472,10 @@ class FittedSurrogate(Benchmark):
         out = forward(
             x, [w[sel] for w in self._weights], [b[sel] for b in self._biases], activation=self._activation
         ).astype(np.float32)
-        y = np.clip(out[..., 0].astype(float) * self._t_std + self._t_mean, self._t_low, self._t_high)
+        y = out[..., 0].astype(float) * self._t_std + self._t_mean
+        if self._knots is not None:
+            y = np.interp(y, *self._knots)
+        y = np.clip(y, self._t_low, self._t_high)
         values = np.exp(y) if self._log_target else y
         costs = np.exp(out[..., 1].astype(float) * self._c_std + self._c_mean)
         return values, costs

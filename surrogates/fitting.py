@@ -14,11 +14,23 @@ What is fitted (for one table, :func:`fit_table`):
   values a factor of 10 apart; integer-valued grids stay integer), categoricals become one-hot
   blocks, the fidelity (if any) one more input, log-scaled when its range spans a factor of 10.
 * Targets: the primary objective, log-transformed for minimised positive metrics (losses, MSE)
-  and untransformed otherwise, clipped to ``[min, q]`` of the training targets where ``q`` is their
-  ``clip_quantile`` quantile (98 % by default; the other tail for maximised metrics): the tail of
-  diverged runs becomes "as bad as the worst 2 %", and non-finite values (diverged runs) take that
-  worst value. The cost is the table's cost (recorded, or the family's documented cost model
-  that the table applies when it has no runtimes), log-transformed. Both are standardised.
+  and untransformed otherwise; then, by ``FitSettings.target``:
+
+  - ``"clip"``: clipped to ``[min, q]`` of the training targets where ``q`` is their
+    ``clip_quantile`` quantile (98 % by default; the other tail for maximised metrics): the tail
+    of diverged runs becomes "as bad as the worst 2 %", and non-finite values (diverged runs)
+    take that worst value; standardised.
+  - ``"quantile"``: non-finite values (diverged runs) take the worst finite training value, and
+    every training value (all configurations, seeds and fidelities together) is replaced by its
+    normal score ``Φ⁻¹((rank - 0.5) / N)`` (ties share their average rank). The network fits
+    ranks rather than a long-tailed loss scale, which is what ranking configurations needs; the
+    model file stores ``quantile_knots`` knots of the training values' empirical quantile
+    function (Hazen plotting positions, the exact inverse of that score at the order
+    statistics), so the surrogate still answers on the loss scale (see
+    :mod:`hpobench.surrogates.fitted`).
+
+  The cost is the table's cost (recorded, or the family's documented cost model that the table
+  applies when it has no runtimes), log-transformed and standardised.
 * Split: the table's *configurations* (not rows) are split at random, ``holdout`` of them (20 %)
   held out of the fit for the quality report (:mod:`hpobench.surrogates.quality`); their indices
   are stored in the model file.
@@ -98,7 +110,11 @@ class FitSettings:
         learning_rate: Initial Adam learning rate (cosine decay to 0).
         weight_decay: Adam L2 penalty.
         holdout: Fraction of configurations held out for the quality report.
-        clip_quantile: Quantile of the training targets at which the bad tail is clipped.
+        clip_quantile: Quantile of the training targets at which the bad tail is clipped
+            (``target="clip"`` only).
+        target: ``"clip"`` (standardised clipped targets) or ``"quantile"`` (normal scores of
+            the ranks, see the module docstring).
+        quantile_knots: Knots of the stored quantile function (``target="quantile"`` only).
         threads: torch CPU threads.
         reference_samples: Random configurations searched (besides the table's) for the
             reference optimum.
@@ -113,6 +129,8 @@ class FitSettings:
     weight_decay: float = 0.0
     holdout: float = 0.2
     clip_quantile: float = 0.98
+    target: str = "clip"
+    quantile_knots: int = 1025
     threads: int = 1
     reference_samples: int = REFERENCE_SAMPLES
 
@@ -123,10 +141,12 @@ class FitSettings:
             raise ValueError(f"activation must be 'silu' or 'relu', got {self.activation!r}")
         if not (0.0 <= self.holdout < 1.0 and 0.5 < self.clip_quantile <= 1.0):
             raise ValueError("need 0 <= holdout < 1 and 0.5 < clip_quantile <= 1")
+        if self.target not in ("clip", "quantile") or self.quantile_knots < 2:
+            raise ValueError(f"target must be 'clip' or 'quantile' (got {self.target!r}), knots >= 2")
 
 
 FAMILY_SETTINGS: Mapping[str, FitSettings] = {
-    "taskset": FitSettings(hidden=(64, 64), epochs=30, batch_size=512, clip_quantile=0.85),
+    "taskset": FitSettings(hidden=(128, 128), epochs=60, batch_size=512, target="quantile"),
     "fcnet": FitSettings(hidden=(64, 64), epochs=20, batch_size=512),
 }
 """Per-family defaults of :func:`fit_family` (the settings the shipped models were fitted with)."""
@@ -248,7 +268,7 @@ def derive_encoding(benchmark: Benchmark, configs: Sequence[Config]) -> Encoding
     )
 
 
-def _cs_types() -> tuple[type, type, type]:
+def _cs_types() -> tuple[Any, Any, Any]:
     import ConfigSpace as CS
 
     return CS.OrdinalHyperparameter, CS.CategoricalHyperparameter, CS.UniformIntegerHyperparameter
@@ -317,6 +337,19 @@ class _Targets:
     std: float
     cost_mean: float
     cost_std: float
+    knots: tuple[np.ndarray, np.ndarray] | None = None
+
+
+def _normal_scores(y: np.ndarray, *, knots: int) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """Normal scores of the average ranks of ``y``, and the knots ``(z, value)`` of their inverse."""
+    from scipy.special import ndtri
+    from scipy.stats import rankdata
+
+    n = y.size
+    scores = ndtri((rankdata(y.reshape(-1)) - 0.5) / n).reshape(y.shape)
+    p = np.linspace(0.5 / n, 1.0 - 0.5 / n, min(knots, n)) if n > 1 else np.array([0.25, 0.75])
+    value = np.quantile(y.reshape(-1), p, method="hazen")
+    return scores, (np.asarray(ndtri(p), dtype=np.float64), np.maximum.accumulate(value))
 
 
 def _targets(data: TableData, train: np.ndarray, settings: FitSettings) -> tuple[_Targets, np.ndarray]:
@@ -332,16 +365,25 @@ def _targets(data: TableData, train: np.ndarray, settings: FitSettings) -> tuple
         low, high = float(t.min()), float(np.quantile(t, settings.clip_quantile))
     else:
         low, high = float(np.quantile(t, 1.0 - settings.clip_quantile)), float(t.max())
+    knots = None
+    if settings.target == "quantile":
+        low, high = float(t.min()), float(t.max())
     worst = high if minimise else low
     with np.errstate(divide="ignore", invalid="ignore"):
         y = np.log(raw) if log else raw.copy()
     y = np.clip(np.where(np.isfinite(y), y, worst), low, high)
-    mean, std = float(y.mean()), float(y.std()) or 1.0
+    if settings.target == "quantile":
+        y, knots = _normal_scores(y, knots=settings.quantile_knots)
+        mean, std = 0.0, 1.0
+    else:
+        mean, std = float(y.mean()), float(y.std()) or 1.0
     c = np.log(np.maximum(data.costs[train], 1e-12))
     c_mean, c_std = float(c.mean()), float(c.std()) or 1.0
     # (n_train, seeds, fids) -> (seeds, n_train * fids): rows are config-major, fidelity fastest
     stacked = np.stack([(y - mean) / std, (c - c_mean) / c_std], axis=-1).transpose(1, 0, 2, 3)
-    stats = _Targets(log=log, low=low, high=high, mean=mean, std=std, cost_mean=c_mean, cost_std=c_std)
+    stats = _Targets(
+        log=log, low=low, high=high, mean=mean, std=std, cost_mean=c_mean, cost_std=c_std, knots=knots
+    )
     return stats, stacked.reshape(raw.shape[1], -1, 2).astype(np.float32)
 
 
@@ -458,6 +500,8 @@ def fit_table(
     arrays: dict[str, np.ndarray] = {"heldout": heldout.astype(np.int64)}
     for i, (w, b) in enumerate(zip(weights, biases, strict=True)):
         arrays[f"layer{i}.weight"], arrays[f"layer{i}.bias"] = w, b
+    if stats.knots is not None:
+        arrays["target.z"], arrays["target.value"] = stats.knots
     header: dict[str, Any] = {
         "format": FORMAT_VERSION,
         "name": f"fitted/{family}.{task}",
@@ -466,6 +510,7 @@ def fit_table(
         "objective": {"name": data.objective.name, "direction": data.objective.direction.value},
         "target": {
             "transform": "log" if stats.log else "identity",
+            "scale": "linear" if stats.knots is None else "quantile",
             "mean": stats.mean,
             "std": stats.std,
             "low": stats.low,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -40,12 +41,19 @@ def _tiny_table() -> TabularBenchmark:
     )
 
 
-def _fit(seed: int) -> tuple[dict[str, object], dict[str, np.ndarray]]:
+def _fit(seed: int, *, target: str = "clip") -> tuple[dict[str, object], dict[str, np.ndarray]]:
     from hpobench.surrogates.fitting import FitSettings, fit_table, table_data
 
     pytest.importorskip("torch")
     settings = FitSettings(
-        members=2, hidden=(8, 8), epochs=3, batch_size=16, holdout=0.25, reference_samples=256
+        members=2,
+        hidden=(8, 8),
+        epochs=3,
+        batch_size=16,
+        holdout=0.25,
+        reference_samples=256,
+        target=target,
+        quantile_knots=33,
     )
     data = table_data(_tiny_table()).take(range(20))
     return fit_table(data, settings=settings, seed=seed)
@@ -72,7 +80,7 @@ def test_tiny_fit_exports_bit_identical_files_for_the_same_seed(tiny_files: list
 def test_tiny_fit_is_a_compliant_benchmark_with_a_continuous_space(tiny_files: list[Path]) -> None:
     model = FittedSurrogate.from_file(tiny_files[0])
     check_benchmark(model)
-    space = model.task.space
+    space: Any = model.task.space  # ConfigSpace's hyperparameter types are not narrowed by name
     assert model.task.candidates is None
     assert space["lr"].log
     assert space["lr"].lower == pytest.approx(0.001)
@@ -162,3 +170,51 @@ def test_quality_metrics_equal_scipy_on_a_small_example() -> None:
     pred[[0, 1]] = [30.0, 31.0]  # two of the 10 best are predicted worst
     assert quality.top_k_overlap(truth, pred, k=10, direction=Direction.MINIMIZE) == 8
     assert quality.top_k_overlap(truth, pred, k=10, direction=Direction.MAXIMIZE) == 8
+
+
+def test_normal_scores_are_inverted_exactly_by_the_stored_quantile_knots() -> None:
+    from hpobench.surrogates.fitting import _normal_scores
+
+    y = np.array([[3.0, 1.0, 2.0], [2.0, 5.0, 5.0], [0.5, 5.0, 4.0]])  # ties at 2.0 and 5.0
+    scores, (z, value) = _normal_scores(y, knots=1000)
+    np.testing.assert_allclose(np.interp(scores, z, value), y, rtol=1e-12)
+    assert np.all(np.diff(z) > 0)
+    assert np.all(np.diff(value) >= 0)
+    assert scores[1, 1] == scores[1, 2] == scores[2, 1]  # tied values share one score
+    assert np.argsort(scores.ravel(), kind="stable").tolist() == np.argsort(y.ravel(), kind="stable").tolist()
+    _, (z_few, _) = _normal_scores(y, knots=4)
+    assert z_few.size == 4
+
+
+def test_quantile_target_fit_answers_on_the_loss_scale_within_the_training_range(tmp_path: Path) -> None:
+    header, arrays = _fit(0, target="quantile")
+    target = header["target"]
+    assert isinstance(target, dict)
+    assert target["scale"] == "quantile"
+    assert target["transform"] == "log"
+    assert arrays["target.z"].shape == arrays["target.value"].shape == (33,)
+    path = tmp_path / "q.npz"
+    write_model(path, header=header, arrays=arrays)
+    model = FittedSurrogate.from_file(path)
+    check_benchmark(model, n=4)
+    configs = model.codec.sample(np.random.default_rng(0), 200)
+    values, _ = model.predict(model.encoding.encode(configs, np.full(200, 9.0)))
+    assert np.all(values >= np.exp(target["low"]) * (1 - 1e-12))
+    assert np.all(values <= np.exp(target["high"]) * (1 + 1e-12))
+    bad = dict(arrays)
+    bad["target.value"] = bad["target.value"][::-1].copy()  # decreasing: not a quantile function
+    header_bad = {k: v for k, v in header.items() if k != "arrays_sha256"}
+    write_model(tmp_path / "bad.npz", header=header_bad, arrays=bad)
+    with pytest.raises(DataError, match="non-decreasing"):
+        FittedSurrogate.from_file(tmp_path / "bad.npz")
+
+
+def test_quality_counts_diverged_runs_as_the_worst_without_warnings() -> None:
+    import warnings
+
+    values = np.array([[[1.0], [3.0]], [[np.nan], [np.nan]], [[2.0], [np.nan]]])  # (configs, seeds, fids)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mean = quality._seed_mean(values)
+    np.testing.assert_array_equal(mean[[0, 2], 0], [2.0, 2.0])
+    assert np.isnan(mean[1, 0])
