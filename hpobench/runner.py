@@ -38,7 +38,7 @@ from hpobench.errors import (
 from hpobench.method import Method
 from hpobench.registry import load_benchmark, load_method
 from hpobench.seeding import derive_seed
-from hpobench.simulator import Simulation
+from hpobench.simulator import Simulation, young_collections_only
 from hpobench.types import FrozenValue, Trial
 
 __all__ = ["RunOutcome", "RunSpec", "execute_run", "method_label"]
@@ -175,29 +175,66 @@ def _deadline(seconds: float | None) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+_CONFIG_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=float)
+
+
 def _config_json(config: Mapping[str, Any]) -> str:
-    return json.dumps(dict(config), sort_keys=True, separators=(",", ":"), default=float)
+    return _CONFIG_ENCODER.encode(dict(config))
+
+
+def _configs_json(configs: Sequence[Mapping[str, Any]]) -> list[str]:
+    """:func:`_config_json` of each configuration, column by column where that is exact.
+
+    Configurations with the same hyperparameter names (in the same order) whose values are all
+    finite Python floats (no negative zero) are written through one format template per name
+    set, each distinct value tuple once (a float's JSON text is its ``repr``); any other
+    configuration goes through the JSON encoder.
+    """
+    out: list[str | None] = [None] * len(configs)
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for i, config in enumerate(configs):
+        groups.setdefault(tuple(config), []).append(i)
+    for names, rows in groups.items():
+        values = [tuple(configs[i].values()) for i in rows]
+        flat = [v for row in values for v in row]
+        if not names or set(map(type, names)) != {str} or set(map(type, flat)) != {float}:
+            continue
+        array = np.array(flat)
+        if not np.all(np.isfinite(array)) or np.any(np.signbit(array) & (array == 0.0)):
+            continue  # NaN/inf are written differently; -0.0 equals 0.0 as a dictionary key
+        distinct: dict[tuple[float, ...], int] = {}
+        slots = [distinct.setdefault(row, len(distinct)) for row in values]
+        order = sorted(range(len(names)), key=names.__getitem__)
+        escaped = [json.dumps(names[j]).replace("{", "{{").replace("}", "}}") for j in order]
+        template = "{{" + ",".join(f"{name}:{{}}" for name in escaped) + "}}"
+        columns = [list(map(float.__repr__, (row[j] for row in distinct))) for j in order]
+        texts = list(map(template.format, *columns))
+        for i, slot in zip(rows, slots, strict=True):
+            out[i] = texts[slot]
+    return [_config_json(configs[i]) if text is None else text for i, text in enumerate(out)]
 
 
 def _frame(spec: RunSpec, sim: Simulation) -> pd.DataFrame:
-    done = sim.completed
-    value_max = np.full(len(done), np.nan)
-    if done:
-        value_max = np.asarray(sim.benchmark.reference_values([c.trial.config for c in done]))[:, 0]
+    done = sim.columns()
+    configs = [t.config for t in done.trials]
+    value_max = np.full(len(configs), np.nan)
+    if configs:
+        value_max = np.asarray(sim.benchmark.reference_values(configs))[:, 0]
     objective = sim.benchmark.task.objective.name
+    evaluations = done.evaluations
     return result_frame(
         spec,
-        trials=[c.trial for c in done],
-        fidelities=[c.fidelity for c in done],
-        statuses=[c.evaluation.status.value for c in done],
-        values=[c.evaluation.values.get(objective, math.nan) for c in done],
+        trials=done.trials,
+        fidelities=done.fidelity,
+        statuses=[e.status.value for e in evaluations],
+        values=[e.values.get(objective, math.nan) for e in evaluations],
         value_max=value_max,
-        costs=[c.evaluation.cost for c in done],
-        starts=[c.start for c in done],
-        ends=[c.end for c in done],
-        workers=[c.worker for c in done],
+        costs=[e.cost for e in evaluations],
+        starts=done.start,
+        ends=done.end,
+        workers=done.worker,
         high=sim.high,
-        resumed=[math.nan if c.resumed_fidelity is None else c.resumed_fidelity for c in done],
+        resumed=done.resumed_fidelity,
     )
 
 
@@ -205,16 +242,16 @@ def result_frame(
     spec: RunSpec,
     *,
     trials: Sequence[Trial],
-    fidelities: Sequence[float],
+    fidelities: Sequence[float] | np.ndarray,
     statuses: Sequence[str],
     values: Sequence[float],
     value_max: np.ndarray,
     costs: Sequence[float],
-    starts: Sequence[float],
-    ends: Sequence[float],
-    workers: Sequence[int],
+    starts: Sequence[float] | np.ndarray,
+    ends: Sequence[float] | np.ndarray,
+    workers: Sequence[int] | np.ndarray,
     high: float,
-    resumed: Sequence[float] | None = None,
+    resumed: Sequence[float] | np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Build a run's long-format table (columns :data:`hpobench.store.COLUMNS`), in completion order.
 
@@ -234,7 +271,7 @@ def result_frame(
             "method": pd.Series([spec.label] * n, dtype="string"),
             "seed": np.full(n, spec.seed, dtype=np.int64),
             "eval": np.arange(n, dtype=np.int64),
-            "config": pd.Series([_config_json(t.config) for t in trials], dtype="string"),
+            "config": pd.Series(_configs_json([t.config for t in trials]), dtype="string"),
             "fidelity": fids,
             "tag": pd.Series([t.tag for t in trials], dtype="string"),
             "status": pd.Series(list(statuses), dtype="string"),
@@ -262,27 +299,10 @@ def _make_method(spec: RunSpec, benchmark: Benchmark) -> Method:
         raise MethodError(f"method {spec.method!r} rejected its keyword arguments: {exc}") from exc
 
 
-def execute_run(spec: RunSpec, *, data_dir: Path | None = None, timeout: float | None = None) -> RunOutcome:
-    """Execute one run and return its table and provenance; never raises for method failures.
-
-    A method that raises, stalls, proposes an invalid trial or exceeds ``timeout`` wall-clock
-    seconds ends the run with status ``failed``; evaluations made before the failure are kept.
-    Errors that concern the study rather than the method (an unknown name, missing data) are
-    recorded the same way, so one bad run never stops a study.
-
-    Args:
-        spec: The run.
-        data_dir: The benchmark data directory.
-        timeout: Wall-clock limit for the whole run in seconds (``None``: no limit).
-    """
-    started = time.time()
-    provenance: dict[str, Any] = {
-        "run_id": spec.run_id,
-        "spec": spec.to_dict(),
-        "seeds": {"run": spec.seed, "method": spec.method_seed, "benchmark_noise": spec.noise_seed},
-        "versions": _versions(),
-        "status": "ok",
-    }
+def _simulate(
+    spec: RunSpec, *, data_dir: Path | None, timeout: float | None, provenance: dict[str, Any]
+) -> Simulation | None:
+    """Load, build and run the simulation; record task, reference and errors in ``provenance``."""
     sim: Simulation | None = None
     try:
         benchmark = _cached_benchmark(spec.benchmark, None if data_dir is None else str(data_dir))
@@ -326,6 +346,11 @@ def execute_run(spec: RunSpec, *, data_dir: Path | None = None, timeout: float |
             kind += " (raised in plugin code)"
         provenance["error"] = f"{kind}: {exc}"
         provenance["traceback"] = traceback.format_exc()
+    return sim
+
+
+def _record(spec: RunSpec, sim: Simulation | None, provenance: dict[str, Any]) -> pd.DataFrame:
+    """The run's result table; record counts, spending and timings in ``provenance``."""
     if sim is not None:
         frame = _frame(spec, sim)
     else:
@@ -354,5 +379,35 @@ def execute_run(spec: RunSpec, *, data_dir: Path | None = None, timeout: float |
             "benchmark_seconds": sim.benchmark_seconds,
             "method_us_per_trial": 1e6 * sim.method_seconds / max(1, sim.started),
         }
+    return frame
+
+
+def execute_run(spec: RunSpec, *, data_dir: Path | None = None, timeout: float | None = None) -> RunOutcome:
+    """Execute one run and return its table and provenance; never raises for method failures.
+
+    A method that raises, stalls, proposes an invalid trial or exceeds ``timeout`` wall-clock
+    seconds ends the run with status ``failed``; evaluations made before the failure are kept.
+    Errors that concern the study rather than the method (an unknown name, missing data) are
+    recorded the same way, so one bad run never stops a study.
+
+    Args:
+        spec: The run.
+        data_dir: The benchmark data directory.
+        timeout: Wall-clock limit for the whole run in seconds (``None``: no limit).
+    """
+    started = time.time()
+    provenance: dict[str, Any] = {
+        "run_id": spec.run_id,
+        "spec": spec.to_dict(),
+        "seeds": {"run": spec.seed, "method": spec.method_seed, "benchmark_noise": spec.noise_seed},
+        "versions": _versions(),
+        "status": "ok",
+    }
+    # full collections of the garbage collector would traverse every object the run made,
+    # again and again; they resume once the simulation is released
+    with young_collections_only():
+        sim = _simulate(spec, data_dir=data_dir, timeout=timeout, provenance=provenance)
+        frame = _record(spec, sim, provenance)
+        del sim
     provenance["wall_seconds"] = time.time() - started
     return RunOutcome(frame=frame, provenance=provenance)

@@ -25,27 +25,41 @@ above the checkpoint's, or on a task without continuation fails the run with
 
 Cost per event is ``O(log workers)`` plus the method's and the benchmark's own work: the event
 queue and the free workers are heaps, checkpoints a dictionary, and benchmark noise seeds are
-drawn in blocks (the same stream as one draw per evaluation).
+drawn in blocks (the same stream as one draw per evaluation). Completions are kept as the event
+queue's own records; :attr:`Simulation.completed` and :attr:`Simulation.checkpoints` build their
+frozen values only when read, and :meth:`Simulation.columns` hands the runner whole columns.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import contextlib
+import gc
 import heapq
+import math
+import threading
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from hpobench.benchmark import Benchmark
-from hpobench.budget import Budget
+from hpobench.budget import Budget, BudgetKind
 from hpobench.errors import InvalidConfigError, InvalidFidelityError, MethodError
 from hpobench.method import Method
 from hpobench.types import Config, Evaluation, Status, Trial
 
-__all__ = ["Checkpoint", "Completed", "Simulation"]
+__all__ = ["Checkpoint", "Completed", "CompletedColumns", "Simulation", "young_collections_only"]
 
 _SEED_BLOCK = 1024  # noise seeds drawn at once; the stream equals one draw per evaluation
+_OK = Status.OK
+_NO_LIMIT = math.inf
+
+# One event (also one completion, in completion order): (end, start order, worker, start,
+# fidelity, resumed fidelity, trial, told evaluation, cost from scratch, benchmark seed). The
+# running ones form a heap ordered by end time, then start order.
+_Event = tuple[float, int, int, float, float, float | None, Trial, Evaluation, float, int]
+_Saved = tuple[Config, float, int, float]  # a checkpoint: config, fidelity, seed, cost
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,6 +109,95 @@ class Checkpoint:
     cost: float
 
 
+@dataclass(frozen=True, kw_only=True)
+class CompletedColumns:
+    """The completed evaluations as columns, in completion order (see :class:`Completed`).
+
+    Attributes:
+        trials: The trials as asked.
+        evaluations: The evaluations told to the methods.
+        fidelity: Fidelity evaluated, shape ``(n,)``.
+        start: Simulated start times, shape ``(n,)``.
+        end: Simulated end times, shape ``(n,)``.
+        worker: Worker indices, shape ``(n,)``.
+        resumed_fidelity: Fidelity of the continued checkpoint, NaN where the evaluation trained
+            from scratch, shape ``(n,)``.
+    """
+
+    trials: list[Trial]
+    evaluations: list[Evaluation]
+    fidelity: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    worker: np.ndarray
+    resumed_fidelity: np.ndarray
+
+
+class _Checkpoints(Mapping[str, Checkpoint]):
+    """Read-only view of the simulation's checkpoints (values built when read)."""
+
+    def __init__(self, saved: dict[str, _Saved]) -> None:
+        self._saved = saved
+
+    def __getitem__(self, name: str) -> Checkpoint:
+        config, fidelity, seed, cost = self._saved[name]
+        return Checkpoint(config=config, fidelity=fidelity, seed=seed, cost=cost)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._saved)
+
+    def __len__(self) -> int:
+        return len(self._saved)
+
+
+_GC_LOCK = threading.Lock()
+_GC_STATE: list[tuple[int, ...] | None] = [None]  # the thresholds to restore
+_GC_USERS = [0]
+
+
+@contextlib.contextmanager
+def young_collections_only() -> Iterator[None]:
+    """Pause the garbage collector's full (oldest-generation) collections for the block.
+
+    A simulation keeps every trial and evaluation it made alive until it ends, so each full
+    collection traverses all of them: a run of 175,000 evaluations spent over a quarter of its
+    time in about ten of them. The young generations are still collected (cyclic garbage made
+    by the method is freed as before); the thresholds are restored when the last simulation
+    running in the process ends. Nothing observable but the time changes.
+    """
+    with _GC_LOCK:
+        if _GC_USERS[0] == 0:
+            thresholds = gc.get_threshold()
+            _GC_STATE[0] = thresholds
+            if len(thresholds) >= 3 and thresholds[0] > 0:
+                gc.set_threshold(thresholds[0], thresholds[1], 2**30)
+        _GC_USERS[0] += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _GC_USERS[0] -= 1
+            restore = _GC_STATE[0]
+            if _GC_USERS[0] == 0 and restore is not None:
+                gc.set_threshold(*restore)
+                _GC_STATE[0] = None
+
+
+def _charged(evaluation: Evaluation, cost: float) -> Evaluation:
+    """``evaluation`` with ``cost`` (equal to ``dataclasses.replace(evaluation, cost=cost)``)."""
+    extras = dict(evaluation.extras) if evaluation.extras else None
+    return Evaluation._owned(evaluation.trial, dict(evaluation.values), cost, evaluation.status, extras)
+
+
+def _limits(budget: Budget) -> tuple[float, float, float]:
+    """Evaluations, fidelity and seconds at which ``budget`` is reached (as :meth:`Budget.exhausted`)."""
+    return (
+        budget.amount if budget.kind is BudgetKind.EVALUATIONS else _NO_LIMIT,
+        budget.amount if budget.kind is BudgetKind.FIDELITY else _NO_LIMIT,
+        budget.amount if budget.kind is BudgetKind.SECONDS else _NO_LIMIT,
+    )
+
+
 class Simulation:
     """Drive a method against a benchmark with simulated workers until the budget is spent.
 
@@ -126,8 +229,6 @@ class Simulation:
         task = benchmark.task
         self.high = task.fidelity.high if task.fidelity is not None else 1.0
         self.continuation = task.continuation
-        self.completed: list[Completed] = []
-        self.checkpoints: dict[str, Checkpoint] = {}
         self.now = 0.0
         self.started = 0
         self.fidelity_started = 0.0
@@ -136,15 +237,68 @@ class Simulation:
         self._noise = np.random.default_rng(noise_seed)
         self._seeds: list[int] = []
         self._free = list(range(workers))  # a heap: the lowest free worker id starts next
-        # (end, start order, worker, start, fidelity, resumed fidelity, trial, told evaluation,
-        #  cost from scratch, benchmark seed): a heap ordered by end time, then start order
-        self._running: list[
-            tuple[float, int, int, float, float, float | None, Trial, Evaluation, float, int]
-        ] = []
+        self._running: list[_Event] = []  # a heap ordered by end time, then start order
+        self._done: list[_Event] = []  # completions, in completion order
+        self._completed: list[Completed] = []  # Completed values built so far (a prefix of _done)
+        self._saved: dict[str, _Saved] = {}
+        if budget.kind not in (BudgetKind.EVALUATIONS, BudgetKind.FIDELITY, BudgetKind.SECONDS):
+            raise ValueError(f"unsupported budget kind {budget.kind}")
+        self._max_started, self._max_fidelity, self._max_seconds = _limits(budget)
+
+    @property
+    def completed(self) -> list[Completed]:
+        """The finished evaluations, in completion order (the simulation's own list: do not modify)."""
+        built, done = self._completed, self._done
+        if len(built) < len(done):
+            built.extend(
+                Completed(
+                    trial=trial,
+                    evaluation=evaluation,
+                    fidelity=fidelity,
+                    start=start,
+                    end=end,
+                    worker=worker,
+                    resumed_fidelity=resumed,
+                )
+                for end, _, worker, start, fidelity, resumed, trial, evaluation, _, _ in done[len(built) :]
+            )
+        return built
+
+    @property
+    def checkpoints(self) -> Mapping[str, Checkpoint]:
+        """The training states kept for continuation, by name (a read-only live view)."""
+        return _Checkpoints(self._saved)
+
+    def columns(self) -> CompletedColumns:
+        """The finished evaluations as columns, in completion order (no per-evaluation objects)."""
+        done = self._done
+        if not done:
+            empty = np.empty(0)
+            return CompletedColumns(
+                trials=[],
+                evaluations=[],
+                fidelity=empty,
+                start=empty,
+                end=empty,
+                worker=np.empty(0, dtype=np.int64),
+                resumed_fidelity=empty,
+            )
+        end, _, worker, start, fidelity, resumed, trials, evaluations, _, _ = zip(*done, strict=True)
+        return CompletedColumns(
+            trials=list(trials),
+            evaluations=list(evaluations),
+            fidelity=np.array(fidelity, dtype=float),
+            start=np.array(start, dtype=float),
+            end=np.array(end, dtype=float),
+            worker=np.array(worker, dtype=np.int64),
+            resumed_fidelity=np.array([math.nan if r is None else r for r in resumed], dtype=float),
+        )
 
     def _budget_reached(self) -> bool:
-        return self.budget.exhausted(
-            evaluations=self.started, fidelity=self.fidelity_started, seconds=self.now
+        return (
+            self.started >= self._max_started
+            or self.fidelity_started >= self._max_fidelity
+            or self.now >= self._max_seconds
         )
 
     def _next_seed(self) -> int:
@@ -158,37 +312,35 @@ class Simulation:
         except (InvalidConfigError, InvalidFidelityError) as exc:
             raise MethodError(f"the method proposed an invalid trial: {exc}") from exc
 
-    def _resume(
-        self, trial: Trial, name: str, fidelity: float
-    ) -> tuple[Evaluation, float, float, Checkpoint]:
-        """Evaluate a continuation; return (told evaluation, full cost, checkpoint fidelity, checkpoint)."""
+    def _resume(self, trial: Trial, name: str, fidelity: float) -> tuple[Evaluation, float, float, int]:
+        """Evaluate a continuation; return (told evaluation, full cost, checkpoint fidelity, its seed)."""
         if not self.continuation:
             raise MethodError(
                 f"the method asked to resume checkpoint {name!r}, but {self.benchmark.task.name!r} "
                 "does not support continuation (Task.continuation is False)"
             )
-        ck = self.checkpoints.get(name)
-        if ck is None:
+        saved = self._saved.get(name)
+        if saved is None:
             raise MethodError(
                 f"the method asked to resume checkpoint {name!r}, which no completed trial saved "
                 "(trials in flight and failed trials save none)"
             )
-        if not fidelity > ck.fidelity:
+        config, ck_fidelity, seed, ck_cost = saved
+        if not fidelity > ck_fidelity:
             raise MethodError(
-                f"a trial resuming checkpoint {name!r} must ask for a fidelity above its {ck.fidelity:g}, "
+                f"a trial resuming checkpoint {name!r} must ask for a fidelity above its {ck_fidelity:g}, "
                 f"got {fidelity:g}"
             )
-        if trial.config == ck.config:
-            evaluation = self._evaluate([trial], ck.seed)[0]
-            base = ck.cost
+        if trial.config == config:
+            evaluation = self._evaluate([trial], seed)[0]
+            base = ck_cost
         else:  # a copied state with changed hyperparameters (PBT): cost of the new config
             evaluation, before = self._evaluate(
-                [trial, Trial(config=trial.config, fidelity=ck.fidelity)], ck.seed
+                [trial, Trial(config=trial.config, fidelity=ck_fidelity)], seed
             )
             base = float(before.cost)
         full = float(evaluation.cost)
-        told = dataclasses.replace(evaluation, cost=max(0.0, full - base))
-        return told, full, ck.fidelity, ck
+        return _charged(evaluation, max(0.0, full - base)), full, ck_fidelity, seed
 
     def _start_one(self) -> bool:
         """Ask for a trial and start it on a free worker; return False if the method waits."""
@@ -211,8 +363,7 @@ class Simulation:
             evaluation = self._evaluate([trial], seed)[0]
             full = float(evaluation.cost)
         else:
-            evaluation, full, resumed, ck = self._resume(trial, trial.resume_from, fidelity)
-            seed = ck.seed
+            evaluation, full, resumed, seed = self._resume(trial, trial.resume_from, fidelity)
         self.benchmark_seconds += time.perf_counter() - t1
         worker = heapq.heappop(self._free)
         end = self.now + float(evaluation.cost)
@@ -225,24 +376,13 @@ class Simulation:
         return True
 
     def _finish_next(self) -> None:
-        end, _, worker, start, fidelity, resumed, trial, evaluation, full, seed = heapq.heappop(self._running)
+        event = heapq.heappop(self._running)
+        self._done.append(event)
+        end, _, worker, _, fidelity, _, trial, evaluation, full, seed = event
         self.now = end
         heapq.heappush(self._free, worker)
-        self.completed.append(
-            Completed(
-                trial=trial,
-                evaluation=evaluation,
-                fidelity=fidelity,
-                start=start,
-                end=end,
-                worker=worker,
-                resumed_fidelity=resumed,
-            )
-        )
-        if trial.checkpoint is not None and evaluation.status is Status.OK:
-            self.checkpoints[trial.checkpoint] = Checkpoint(
-                config=trial.config, fidelity=fidelity, seed=seed, cost=full
-            )
+        if trial.checkpoint is not None and evaluation.status is _OK:
+            self._saved[trial.checkpoint] = (trial.config, fidelity, seed, full)
         t0 = time.perf_counter()
         self.method.tell(evaluation)
         self.method_seconds += time.perf_counter() - t0
@@ -255,10 +395,11 @@ class Simulation:
                 may not resume, or the cap was reached.
             Exception: Whatever the method's ``ask``/``tell`` raised.
         """
-        while True:
-            while self._free and not self._budget_reached():
-                if not self._start_one():
-                    break
-            if not self._running:
-                return
-            self._finish_next()
+        with young_collections_only():
+            while True:
+                while self._free and not self._budget_reached():
+                    if not self._start_one():
+                        break
+                if not self._running:
+                    return
+                self._finish_next()

@@ -17,14 +17,22 @@ that want to propose listed configurations exactly use
 :meth:`CandidateBenchmark.candidate_configs`. A random search over the box therefore picks
 candidate ``i`` with the prior mass of its Voronoi cell, not uniformly.
 
+Cost: a listed configuration costs one dictionary lookup. An unlisted one is checked against the
+box in pure Python and snapped with one ``(1 x n_candidates)`` distance row; its candidate is
+then remembered by its value tuple (the most recent :data:`_MEMO_SIZE` to ``2 * _MEMO_SIZE``
+snapped configurations), so evaluating it again (a promotion, a continuation) and the reference
+values of a run's configurations cost one dictionary lookup too. The memo holds results of the
+one-row computation only, so an answer never depends on what was evaluated before.
+
 Lifecycle: built by a family's ``load`` inside the worker; read-only afterwards.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from itertools import repeat
-from operator import itemgetter
+from itertools import chain, repeat
+from operator import itemgetter, le
+from typing import Any
 
 import ConfigSpace as CS
 import numpy as np
@@ -36,6 +44,9 @@ from hpobench.types import Config, Fidelity, Objective, Task
 __all__ = ["CandidateBenchmark"]
 
 _CHUNK = 2048  # rows of the (queries x candidates) distance matrix computed at once
+_MEMO_SIZE = 1 << 15
+"""Snapped configurations per memo generation (two generations are kept: about 10 MB at most)."""
+_FLOATS = frozenset({float})
 
 
 class CandidateBenchmark(DenseLookup):
@@ -99,7 +110,15 @@ class CandidateBenchmark(DenseLookup):
             raise ValueError(f"{name!r}: log-scaled hyperparameters need positive values")
         self._values = values
         self._low, self._high = values.min(axis=0), values.max(axis=0)
+        lo = np.where(self._log, np.log(np.where(self._log, self._low, 1.0)), self._low)
+        hi = np.where(self._log, np.log(np.where(self._log, self._high, 1.0)), self._high)
+        self._unit_low, self._unit_span = lo, np.where(hi > lo, hi - lo, 1.0)
         self._unit = self._normalise(values)
+        self._unit_t = self._unit.T
+        self._sq = np.einsum("ij,ij->i", self._unit, self._unit)[None, :]
+        # value tuple -> candidate of snapped configurations: (current, previous) generation
+        self._memo: dict[tuple[Any, ...], int] = {}
+        self._memo_old: dict[tuple[Any, ...], int] = {}
         self._exact = {tuple(row): i for i, row in reversed(list(enumerate(values.tolist())))}
         self._key = itemgetter(*self._names) if len(self._names) > 1 else lambda c: (c[self._names[0]],)
         self.n_candidates = n
@@ -117,14 +136,23 @@ class CandidateBenchmark(DenseLookup):
         self._data_files = dict(data_files or {})
 
         space = CS.ConfigurationSpace()
+        # the space's own bounds per hyperparameter (ConfigSpace rounds them), as the codec checks them
+        self._box_low: list[float] = []
+        self._box_high: list[float] = []
         for j, hp in enumerate(self._names):
             low, high = float(self._low[j]), float(self._high[j])
             if low == high:
-                space.add(CS.Constant(hp, low))
+                constant = CS.Constant(hp, low)
+                space.add(constant)
+                self._box_low.append(float(constant.value))
+                self._box_high.append(float(constant.value))
                 continue
             # widen by 1e-9 (relative) so that ConfigSpace's rounding of bounds keeps every candidate inside
             low, high = low - 1e-9 * abs(low), high + 1e-9 * abs(high)
-            space.add(CS.UniformFloatHyperparameter(hp, lower=low, upper=high, log=bool(self._log[j])))
+            uniform = CS.UniformFloatHyperparameter(hp, lower=low, upper=high, log=bool(self._log[j]))
+            space.add(uniform)
+            self._box_low.append(float(uniform.lower))
+            self._box_high.append(float(uniform.upper))
         self._task = Task(
             name=name,
             space=space,
@@ -153,16 +181,13 @@ class CandidateBenchmark(DenseLookup):
 
     def _normalise(self, values: np.ndarray) -> np.ndarray:
         x = np.where(self._log, np.log(np.where(self._log, values, 1.0)), values)
-        low = np.where(self._log, np.log(np.where(self._log, self._low, 1.0)), self._low)
-        high = np.where(self._log, np.log(np.where(self._log, self._high, 1.0)), self._high)
-        span = np.where(high > low, high - low, 1.0)
-        return np.asarray((x - low) / span)
+        return np.asarray((x - self._unit_low) / self._unit_span)
 
     def config_index(self, configs: Sequence[Config]) -> np.ndarray:
         """Validate configurations and return the index of the candidate each one snaps to.
 
-        Listed configurations are found by exact match (one dictionary lookup of the value
-        tuple); the others are validated and snapped (see the module docstring).
+        Listed configurations, and unlisted ones snapped recently, are found by one dictionary
+        lookup of the value tuple; the others are validated and snapped (see the module docstring).
 
         Raises:
             InvalidConfigError: A configuration is outside the box or names the wrong hyperparameters.
@@ -170,30 +195,81 @@ class CandidateBenchmark(DenseLookup):
         n, k = len(configs), len(self._names)
         if n <= 8:
             return np.array([self._index_one(c) for c in configs], dtype=np.intp)
+        keys: list[tuple[Any, ...]] = []
         try:
             if any(map(k.__ne__, map(len, configs))):
                 raise KeyError("unknown or missing hyperparameter")
-            out = np.fromiter(
-                map(self._exact.get, map(self._key, configs), repeat(-1)), dtype=np.intp, count=n
-            )
+            keys = list(map(self._key, configs))
+            out = np.fromiter(map(self._exact.get, keys, repeat(-1)), dtype=np.intp, count=n)
+            for memo in (self._memo, self._memo_old):
+                misses = np.flatnonzero(out < 0).tolist()
+                if misses and memo:
+                    out[misses] = list(map(memo.get, [keys[i] for i in misses], repeat(-1)))
         except (KeyError, TypeError):
+            keys = []
             out = np.full(n, -1, dtype=np.intp)  # validated one by one below
-        misses = np.flatnonzero(out < 0)
-        if misses.size:
-            snapped = np.array([self._row(configs[i]) for i in misses.tolist()], dtype=float).reshape(-1, k)
-            out[misses] = self._nearest(snapped)
+        misses = np.flatnonzero(out < 0).tolist()
+        if misses:
+            out[misses] = self._nearest(self._valid_rows(configs, keys, misses))
         return out
 
     _indices = config_index  # validates and snaps itself (never raises KeyError/TypeError)
 
+    def _known(self, key: tuple[Any, ...]) -> int:
+        """Candidate of a listed or recently snapped value tuple, -1 if unknown (TypeError: unhashable)."""
+        found = self._exact.get(key)
+        if found is None:
+            found = self._memo.get(key)
+            if found is None:
+                found = self._memo_old.get(key, -1)
+        return found
+
+    def _valid_rows(
+        self, configs: Sequence[Config], keys: list[tuple[Any, ...]], rows: list[int]
+    ) -> np.ndarray:
+        """Validated values ``(len(rows), k)`` of ``configs[rows]`` (``keys``: all value tuples, or empty)."""
+        k = len(self._names)
+        if keys:
+            picked = [keys[i] for i in rows]
+            if set(map(type, chain.from_iterable(picked))) <= _FLOATS:  # floats only: check the box at once
+                values = np.array(picked, dtype=float).reshape(-1, k)
+                if np.all((values >= self._box_low) & (values <= self._box_high)):
+                    return values
+        return np.array([self._row(configs[i]) for i in rows], dtype=float).reshape(-1, k)
+
     def _index_one(self, config: Config) -> int:
-        """Index of one configuration: exact match, else validated and snapped."""
+        """Index of one configuration: listed or remembered, else validated and snapped."""
         try:
             if len(config) == len(self._names):
-                return int(self._exact[self._key(config)])
+                key = self._key(config)
+                found = self._known(key)
+                if found >= 0:
+                    return found
+                if set(map(type, key)) <= _FLOATS and self._inside(key):
+                    return self._snap_one(key)
         except (KeyError, TypeError):
             pass
         return int(self._nearest(np.array([self._row(config)], dtype=float))[0])
+
+    def _inside(self, key: tuple[float, ...]) -> bool:
+        """Whether float values lie in the space's box (NaN does not): the codec's check for floats."""
+        return all(map(le, self._box_low, key)) and all(map(le, key, self._box_high))
+
+    def _snap_one(self, key: tuple[float, ...]) -> int:
+        """Snap one validated value tuple and remember its candidate.
+
+        The arithmetic of :meth:`_nearest` on a one-row batch (the same element-wise operations
+        in the same order, so the same candidate), with fewer temporary arrays.
+        """
+        x = np.array(key, dtype=float)
+        np.log(x, out=x, where=self._log)
+        x -= self._unit_low
+        x /= self._unit_span
+        found = int((self._sq - 2.0 * x[None, :] @ self._unit_t).argmin())
+        if len(self._memo) >= _MEMO_SIZE:
+            self._memo_old, self._memo = self._memo, {}
+        self._memo[key] = found
+        return found
 
     def _row(self, config: Config) -> list[float]:
         self.codec.validate(config)
@@ -201,11 +277,12 @@ class CandidateBenchmark(DenseLookup):
 
     def _nearest(self, rows: np.ndarray) -> np.ndarray:
         unit = self._normalise(rows)
+        if len(rows) <= _CHUNK:
+            return np.asarray((self._sq - 2.0 * unit @ self._unit_t).argmin(axis=1))
         out = np.empty(len(rows), dtype=np.intp)
-        sq = np.einsum("ij,ij->i", self._unit, self._unit)
         for start in range(0, len(rows), _CHUNK):
             block = unit[start : start + _CHUNK]
-            dist = sq[None, :] - 2.0 * block @ self._unit.T  # |c|^2 - 2 q.c ranks like |q - c|^2
+            dist = self._sq - 2.0 * block @ self._unit_t  # |c|^2 - 2 q.c ranks like |q - c|^2
             out[start : start + _CHUNK] = np.argmin(dist, axis=1)  # first minimum: lowest index
         return out
 

@@ -1,0 +1,134 @@
+"""The simulator's fast paths answer exactly as the plain code paths they replace.
+
+Candidate snapping with its memo, the runner's column-wise config JSON, the simulation's column
+view and its garbage-collector pause (see ``benchmarks/bench_simulator.py`` for the speed).
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import math
+
+import numpy as np
+import pytest
+
+from hpobench.budget import Budget
+from hpobench.errors import InvalidConfigError
+from hpobench.methods.asha import ASHA
+from hpobench.runner import _config_json, _configs_json
+from hpobench.simulator import Simulation
+from hpobench.surrogates.candidates import CandidateBenchmark
+from hpobench.types import Direction, Fidelity, Objective, Trial
+
+
+def _bench(n: int = 60, seed: int = 0) -> CandidateBenchmark:
+    rng = np.random.default_rng(seed)
+    candidates = {
+        "lr": 10 ** rng.uniform(-5, -1, n),
+        "momentum": rng.uniform(0.1, 0.99, n),
+        "width": np.full(n, 3.0),
+    }
+    table = rng.uniform(0.1, 2.0, size=(n, 2, 4, 2))
+    table[::7, :, 2:, 0] = np.nan  # some diverged runs
+    steps = [1.0, 2.0, 3.0, 4.0]
+    return CandidateBenchmark(
+        name="test/candidates",
+        candidates=candidates,
+        log=frozenset({"lr"}),
+        table=table,
+        metrics=("loss", "other"),
+        objectives=(Objective(name="loss", direction=Direction.MINIMIZE),),
+        fidelity=Fidelity(name="step", low=1, high=4, integer=True),
+        fidelity_values=steps,
+        cost=np.array(steps) * 10.0,
+    )
+
+
+def test_snapping_with_memo_equals_the_plain_nearest_search_in_every_path() -> None:
+    bench = _bench()
+    configs = bench.codec.sample(np.random.default_rng(1), 300)
+    plain = bench._nearest(np.array([[c[n] for n in bench._names] for c in configs], dtype=float))
+    one_by_one = [bench.config_index([c])[0] for c in configs]
+    again = [bench.config_index([c])[0] for c in configs]  # now answered by the memo
+    batch = bench.config_index(configs)
+    assert one_by_one == again == batch.tolist() == plain.tolist()
+    evaluations = [bench.evaluate([Trial(config=c, fidelity=4)], seed=0)[0] for c in configs]
+    means = bench.reference_means()[:, 0]
+    assert np.array_equal(bench.reference_values(configs)[:, 0], means[batch], equal_nan=True)
+    looked_up = bench.lookup(batch, 0, 3)[:, 0]
+    told = np.array([e.values["loss"] for e in evaluations])
+    assert np.array_equal(told, np.where(np.isfinite(looked_up), looked_up, np.nan), equal_nan=True)
+    # integers are valid floats: the validated slow path gives the same candidate
+    row = {"lr": 0.01, "momentum": 0.5, "width": 3}
+    assert bench.config_index([row])[0] == bench.config_index([{**row, "width": 3.0}])[0]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"lr": 0.5, "momentum": 0.5, "width": 3.0},  # lr above the box
+        {"lr": 1e-3, "momentum": math.nan, "width": 3.0},
+        {"lr": 1e-3, "momentum": 0.5, "width": 3.5},  # not the constant
+        {"lr": 1e-3, "momentum": True, "width": 3.0},
+        {"lr": 1e-3, "momentum": "0.5", "width": 3.0},
+        {"lr": 1e-3, "momentum": 0.5},
+        {"lr": 1e-3, "momentum": 0.5, "width": 3.0, "extra": 1.0},
+    ],
+)
+def test_invalid_configurations_raise_in_single_and_batch_lookups(bad: dict[str, object]) -> None:
+    bench = _bench()
+    good = bench.candidate_configs()[:12]
+    with pytest.raises(InvalidConfigError):
+        bench.config_index([bad])
+    with pytest.raises(InvalidConfigError):
+        bench.config_index([*good, bad])
+
+
+def test_column_wise_config_json_equals_the_json_encoder() -> None:
+    configs = [
+        {"b": 1.5, "a": -0.0},
+        {"b": 1.5, "a": 0.0},
+        {"a": 0.1, "b": 2.0},
+        {"a": 0.1, "b": 2.0},
+        {"x{}": 1.0, 'y"': 2e-300},
+        {"a": 1, "b": 2.0},
+        {"a": math.nan, "b": 1.0},
+        {"é": 3.0},
+        {"c": "text", "d": None, "e": True},
+        {"a": np.float64(0.25), "b": 1.5},
+        {},
+    ]
+    expected = [json.dumps(dict(c), sort_keys=True, separators=(",", ":"), default=float) for c in configs]
+    assert _configs_json(configs) == expected == [_config_json(c) for c in configs]
+
+
+def test_columns_and_checkpoints_match_the_completed_values_and_gc_thresholds_come_back() -> None:
+    bench = _bench()
+    thresholds = gc.get_threshold()
+    sim = Simulation(
+        benchmark=bench,
+        method=ASHA(bench.task, seed=0, eta=2),
+        budget=Budget.parse("2000s"),
+        workers=4,
+        noise_seed=0,
+        max_evaluations=10_000,
+    )
+    sim.run()
+    assert gc.get_threshold() == thresholds
+    columns, done = sim.columns(), sim.completed
+    assert len(done) == len(columns.trials) == sim.started > 20
+    assert [c.trial for c in done] == columns.trials
+    assert [c.evaluation for c in done] == columns.evaluations
+    assert columns.start.tolist() == [c.start for c in done]
+    assert columns.end.tolist() == [c.end for c in done]
+    assert columns.worker.tolist() == [c.worker for c in done]
+    resumed = [math.nan if c.resumed_fidelity is None else c.resumed_fidelity for c in done]
+    assert np.array_equal(columns.resumed_fidelity, resumed, equal_nan=True)
+    assert any(c.continued for c in done)
+    saved = sim.checkpoints
+    assert len(saved) == len(set(saved)) > 0
+    last = {c.trial.checkpoint: c for c in done if c.trial.checkpoint and c.evaluation.status.value == "ok"}
+    for name, completed in last.items():
+        assert saved[name].config == completed.trial.config
+        assert saved[name].fidelity == completed.fidelity
