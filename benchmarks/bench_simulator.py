@@ -136,7 +136,12 @@ def simulate(
     )
     if len(per) >= 2:
         shown = " ".join(f"{p:.0f}" for p in per[:: max(1, len(per) // 12)])
-        print(f"{'':<22} CPU us/eval per {chunk} evals: {shown}; last/first chunk = {per[-1] / per[0]:.2f}")
+        third = max(1, len(per) // 3)
+        flat = (sum(per[-third:]) / third) / (sum(per[:third]) / third)
+        print(
+            f"{'':<22} CPU us/eval per {chunk} evals: {shown}; last/first chunk = {per[-1] / per[0]:.2f}, "
+            f"last/first third = {flat:.2f}"
+        )
     return timing
 
 

@@ -22,7 +22,9 @@ box in pure Python and snapped with one ``(1 x n_candidates)`` distance row; its
 then remembered by its value tuple (the most recent :data:`_MEMO_SIZE` to ``2 * _MEMO_SIZE``
 snapped configurations), so evaluating it again (a promotion, a continuation) and the reference
 values of a run's configurations cost one dictionary lookup too. The memo holds results of the
-one-row computation only, so an answer never depends on what was evaluated before.
+one-row computation only, so :meth:`CandidateBenchmark.evaluate` never depends on what was
+evaluated before, and the reference value of a remembered configuration is that of the candidate
+its evaluations were answered from.
 
 Lifecycle: built by a family's ``load`` inside the worker; read-only afterwards.
 """
@@ -45,7 +47,7 @@ __all__ = ["CandidateBenchmark"]
 
 _CHUNK = 2048  # rows of the (queries x candidates) distance matrix computed at once
 _MEMO_SIZE = 1 << 15
-"""Snapped configurations per memo generation (two generations are kept: about 10 MB at most)."""
+"""Snapped configurations per memo generation (two are kept: at most about 20 MB for 8 floats each)."""
 _FLOATS = frozenset({float})
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import json
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -86,7 +87,7 @@ def test_invalid_configurations_raise_in_single_and_batch_lookups(bad: dict[str,
 
 
 def test_column_wise_config_json_equals_the_json_encoder() -> None:
-    configs = [
+    configs: list[dict[str, Any]] = [
         {"b": 1.5, "a": -0.0},
         {"b": 1.5, "a": 0.0},
         {"a": 0.1, "b": 2.0},
