@@ -86,7 +86,9 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the installed package (plugin folders are mapped into hpobench.*)."""
-    session.install(".", "mypy>=1.11", "pandas-stubs")
+    # the optional dependencies are installed so that mypy sees their types (CPU torch only)
+    session.install("torch==2.13.0")
+    session.install(".[test,ray]", "mypy>=1.11", "pandas-stubs")
     with session.chdir(session.create_tmp()):
         config = str(ROOT / "pyproject.toml")
         session.run("mypy", "--config-file", config, "-p", "hpobench")

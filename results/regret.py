@@ -154,10 +154,10 @@ def add_regret(
     previous = np.where(first, np.inf, np.r_[np.inf, running[:-1]])
     improved = ok & (loss < previous)
     position = np.where(improved, np.arange(len(df)), -1)
-    incumbent = pd.Series(position).groupby(codes).cummax().to_numpy()
-    has = incumbent >= 0
+    inc_pos = pd.Series(position).groupby(codes).cummax().to_numpy()
+    has = inc_pos >= 0
     value_max = df["value_max"].to_numpy(dtype=float)
-    inc_value = np.where(has, value_max[np.where(has, incumbent, 0)], np.nan)
+    inc_value = np.where(has, value_max[np.where(has, inc_pos, 0)], np.nan)
     regret = sign * (inc_value - best)
     scale = sign * (worst - best)
     df["n_evals"] = df["eval"].to_numpy() + 1

@@ -73,9 +73,14 @@ def test_dask_cluster_gives_byte_identical_results(tmp_path: Path, local_results
 
 
 @pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="Ray is not installed (extra: ray)")
-def test_ray_gives_byte_identical_results(tmp_path: Path, local_results: dict[str, Any]) -> None:
+def test_ray_gives_byte_identical_results(
+    tmp_path: Path, local_results: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import ray
 
+    # Ray workers put the driver's working directory first on sys.path: from the repository root
+    # that is the source folder hpobench/, which lacks the mapped plugin packages of the install
+    monkeypatch.chdir(tmp_path)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         summary = run_study(small_plan(), out=tmp_path, backend=Backend.RAY, jobs=2, progress=False)
