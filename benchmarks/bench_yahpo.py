@@ -118,6 +118,19 @@ def main() -> None:
             fixed["repl"] = int(fixed["repl"])
         jobs[scenario] = {"instance": instance, "configs": configs, "fixed": fixed}
 
+    if not Path(args.yahpo_python).exists():
+        print(f"batch of {args.n} configurations; hpobench only, us per configuration (configs/s)")
+        for scenario in INSTANCES:
+            for threads in ("1", "0"):
+                a = ours[scenario]["timing"][threads]["batch_s"] / args.n
+                label = "1" if threads == "1" else "all"
+                print(f"{scenario:<14}{label:<9}{a * 1e6:>10.2f} ({1 / a:>9,.0f})")
+        print(
+            f"yahpo-gym comparison skipped: no interpreter at {args.yahpo_python} (create it with "
+            "`python3 -m venv /tmp/yahpo-venv && /tmp/yahpo-venv/bin/pip install yahpo-gym`)"
+        )
+        return
+
     with tempfile.TemporaryDirectory() as tmp:
         job_path = Path(tmp) / "job.json"
         job = {"tmp": tmp, "data_dir": str(data_dir / "yahpo"), "scenarios": jobs, "repeat": args.repeat}
