@@ -31,9 +31,10 @@ Benchmark semantics (:class:`FittedSurrogate`): ``evaluate(trials, seed=s)`` ans
 of the batch with ensemble member ``s % members`` (members act as the table's repeated runs);
 objective values are the member's prediction clipped to the range of the training targets, and
 the cost is ``exp`` of the predicted log cost. ``reference_values`` is the ensemble mean at the
-maximal fidelity; ``optimum()`` is the best and worst ensemble mean found when the file was
-written (over every table configuration and a random sample of the space), and reference values
-are clipped so that they never beat that best value.
+maximal fidelity; ``optimum()`` is the reference written with the file
+(:func:`hpobench.surrogates.fitting.model_reference`: the best ensemble mean over every table
+configuration and a random sample of the space, and the median over the random sample as
+``worst``), and reference values are clipped so that they never beat that best value.
 
 Lifecycle: :class:`FittedFamily` (registered as ``fitted``) lists the shipped files through
 ``fitted_models/index.json``; ``load`` reads one file inside the worker. Instances are read-only.
@@ -540,7 +541,7 @@ class FittedSurrogate(Benchmark):
         return np.asarray(values.mean(axis=0))
 
     def optimum(self) -> Reference:
-        """The best and worst ensemble mean found when the model was written (see the header)."""
+        """The reference written with the model (see the header and ``fitting.model_reference``)."""
         return self._reference
 
     def reference_values(self, configs: Sequence[Config]) -> np.ndarray:
