@@ -20,8 +20,9 @@ import numpy as np
 
 from hpobench.errors import IncompatibleError
 from hpobench.method import Capabilities, Method
+from hpobench.methods._pending import loss_of
 from hpobench.space import SpaceCodec
-from hpobench.types import Evaluation, Fidelity, Status, Task, Trial
+from hpobench.types import Evaluation, Fidelity, Task, Trial
 
 __all__ = [
     "Bracket",
@@ -241,8 +242,6 @@ class BracketMethod(Method):
         self._state: _RungState | None = None
         self._n_started = 0
         self._pending: dict[int, tuple[Trial, int]] = {}  # id(trial) -> (trial, index in rung)
-        self._objective = self.task.objective.name
-        self._sign = self.task.objective.direction.sign
         self._tag = ""  # tag of the rung in progress
 
     @property
@@ -272,7 +271,7 @@ class BracketMethod(Method):
             entry = self._pop_equal(evaluation.trial)
         state = self._state
         assert state is not None  # a pending trial implies a rung in progress
-        loss = self._loss(evaluation)
+        loss = loss_of(evaluation, self.task)
         state.losses[entry[1]] = loss
         self._observe(entry[0], loss)
         state.told += 1
@@ -288,15 +287,6 @@ class BracketMethod(Method):
         raise ValueError(
             f"{type(self).__name__} was told about a trial it did not ask for (or told twice): {trial}"
         )
-
-    def _loss(self, evaluation: Evaluation) -> float:
-        if evaluation.status is not Status.OK:
-            return math.inf
-        value = evaluation.values.get(self._objective)
-        if value is None:
-            return math.inf
-        loss = self._sign * float(value)
-        return loss if math.isfinite(loss) else math.inf
 
     def _start_bracket(self) -> _RungState:
         bracket = self._brackets[self._n_started % len(self._brackets)]

@@ -43,6 +43,7 @@ import numpy as np
 
 from hpobench.datadir import resolve_data_dir
 from hpobench.surrogates._lc_data import KEEL_DATASETS, UCI_DATASETS, Dataset, load_keel, load_uci
+from hpobench.surrogates.lcbench import HYPERPARAMETERS
 
 __all__ = ["FCNET_GRIDS", "LCBENCH_HPS", "generate_fcnet", "generate_lcbench", "main", "sample_lcbench"]
 
@@ -72,15 +73,8 @@ FCNET_GRIDS: Mapping[str, Mapping[str, tuple[Any, ...]]] = {
 }
 """FCNet sub-grids, in FCNet's hyperparameter order: ``tiny`` (tests) and ``default`` (864 points)."""
 
-LCBENCH_HPS = (
-    "batch_size",
-    "learning_rate",
-    "momentum",
-    "weight_decay",
-    "num_layers",
-    "max_units",
-    "max_dropout",
-)
+LCBENCH_HPS = HYPERPARAMETERS
+"""LCBench's 7 hyperparameters, in the order of its ``data_2k.json``."""
 _MAX_DROPOUT = 0.99
 
 

@@ -32,6 +32,7 @@ from hpobench.benchmark import Benchmark, BenchmarkFamily, TaskInfo
 from hpobench.datadir import sha256_of
 from hpobench.errors import DataError, UnknownNameError
 from hpobench.surrogates.candidates import CandidateBenchmark
+from hpobench.surrogates.lcbench import LOG
 from hpobench.surrogates.tabular import TabularBenchmark
 from hpobench.types import Direction, Fidelity, Objective
 
@@ -39,7 +40,6 @@ __all__ = ["FCNET_OWN", "LCBENCH_OWN", "OwnTablesFamily", "load_npz"]
 
 ENV_VAR = "HPOBENCH_OWN_TABLES"
 PACKAGE_DATA = Path(__file__).parent / "own_data"
-LOG = frozenset({"batch_size", "learning_rate", "max_units"})
 
 
 def _root() -> Path:
