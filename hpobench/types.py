@@ -237,13 +237,14 @@ class Evaluation(FrozenValue):
         the dataclass ``__init__`` (several times faster); the arguments must already have the field
         types (``cost`` a float, ``status`` a :class:`Status`).
         """
-        evaluation = _NEW(Evaluation)
-        _SET_TRIAL(evaluation, trial)
-        _SET_VALUES(evaluation, _PROXY(values))
-        _SET_COST(evaluation, cost)
-        _SET_STATUS(evaluation, status)
-        _SET_EXTRAS(evaluation, _NO_EXTRAS if extras is None else _PROXY(extras))
-        return evaluation
+        evaluation = _NEW(_Unfrozen)
+        evaluation.trial = trial
+        evaluation.values = _PROXY(values)
+        evaluation.cost = cost
+        evaluation.status = status
+        evaluation.extras = _NO_EXTRAS if extras is None else _PROXY(extras)
+        evaluation.__class__ = Evaluation  # type: ignore[assignment]  # frozen from here on
+        return evaluation  # type: ignore[return-value]
 
 
 def _refuse_set(self: Any, name: str, value: Any) -> None:
@@ -259,17 +260,30 @@ def _refuse_delete(self: Any, name: str) -> None:
 Evaluation.__setattr__ = _refuse_set  # type: ignore[method-assign]
 Evaluation.__delattr__ = _refuse_delete  # type: ignore[method-assign]
 
-# Slot setters of the fast constructor (bound once; the frozen __setattr__ is bypassed as the
-# dataclass __init__ itself does).
+
+class _Unfrozen(FrozenValue):
+    """Evaluation's slot layout without its frozen ``__setattr__`` (private to the fast constructor).
+
+    :meth:`Evaluation._owned` fills one with plain (specialised) slot stores, then turns it into
+    an :class:`Evaluation` by assigning ``__class__``, which CPython allows between classes of
+    identical layout (same base, same slot names). About half the cost of setting the slots
+    through their descriptors (the dataclass ``__init__`` route).
+    """
+
+    __slots__ = ("cost", "extras", "status", "trial", "values")
+    trial: Trial
+    values: Mapping[str, float]
+    cost: float
+    status: Status
+    extras: Mapping[str, float]
+
+
+if sorted(Evaluation.__slots__) != sorted(_Unfrozen.__slots__):  # pragma: no cover - guards a field change
+    raise AssertionError("Evaluation's fields and _Unfrozen's slots must match")
+
 _NEW = object.__new__
 _PROXY = MappingProxyType
 _NO_EXTRAS: Mapping[str, float] = MappingProxyType({})
-_SLOTS = vars(Evaluation)  # the slot descriptors (member descriptors of the slotted class)
-_SET_TRIAL = _SLOTS["trial"].__set__
-_SET_VALUES = _SLOTS["values"].__set__
-_SET_COST = _SLOTS["cost"].__set__
-_SET_STATUS = _SLOTS["status"].__set__
-_SET_EXTRAS = _SLOTS["extras"].__set__
 
 
 @dataclass(frozen=True, kw_only=True)

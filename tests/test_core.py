@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import pickle
 
 import ConfigSpace as CS
 import numpy as np
@@ -10,7 +11,7 @@ from hpobench.budget import Budget, BudgetKind
 from hpobench.errors import InvalidConfigError
 from hpobench.seeding import derive_seed, stable_int
 from hpobench.space import SpaceCodec
-from hpobench.types import Direction, Evaluation, Fidelity, Objective, Task, Trial
+from hpobench.types import Direction, Evaluation, Fidelity, Objective, Status, Task, Trial
 
 
 @pytest.mark.parametrize(
@@ -58,6 +59,28 @@ def test_values_are_frozen() -> None:
         evaluation.values["loss"] = 0.0  # type: ignore[index]
     with pytest.raises(ValueError, match="0 < low <= high"):
         Fidelity(name="epoch", low=5, high=1)
+
+
+def test_fast_evaluation_constructor_equals_the_dataclass_one() -> None:
+    # benchmarks build millions of evaluations through the private fast constructor
+    trial = Trial(config={"x": 1.0})
+    values, extras = {"loss": 0.5}, {"test": 0.7}
+    fast = Evaluation._owned(trial, values, 2.0, Status.FAILED, extras)
+    assert type(fast) is Evaluation
+    assert fast == Evaluation(trial=trial, values=values, cost=2.0, status=Status.FAILED, extras=extras)
+    assert fast.trial is trial
+    assert dict(fast.extras) == extras
+    assert Evaluation._owned(trial, {"loss": 0.5}, 1.0).extras == {}
+    for name in ("cost", "values", "trial", "status", "extras", "other"):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(fast, name, 0)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            delattr(fast, name)
+    with pytest.raises(TypeError):
+        fast.values["loss"] = 0.0  # type: ignore[index]
+    assert not hasattr(fast, "__dict__")
+    assert pickle.loads(pickle.dumps(fast)) == fast
+    assert dataclasses.replace(fast, cost=3.0).cost == 3.0
 
 
 def space() -> CS.ConfigurationSpace:
