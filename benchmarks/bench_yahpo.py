@@ -8,14 +8,17 @@ hpobench) on the very configurations our adapter evaluates, and reads back its o
 timings. Per scenario (one instance, fidelity at its maximum, rbv2 ``repl`` 10):
 
 * ``hpobench``: ``YahpoBenchmark.evaluate`` on a batch of prepared ``Trial`` objects (validation,
-  encoding, one onnxruntime call, ``Evaluation`` objects), and on single trials;
+  encoding, onnxruntime calls of <= 256 rows, ``Evaluation`` objects), and on single trials
+  (padded to the model's row block, printed per scenario);
 * ``yahpo-gym``: ``BenchmarkSet.objective_function`` on the batch of prepared dicts (its default
   ``check=True``), and on single dicts.
 
-Both run with one onnxruntime thread (``HPOBENCH_ONNX_THREADS=1`` / ``multithread=False``) and
-with all cores (``0`` / ``multithread=True``). Timings are the best of ``--repeat`` runs. The
-outputs must agree (rtol 1e-5) or the script fails. The batch size is a multiple of 16 so that
-yahpo-gym's batch goes through onnxruntime's main code paths (see ``hpobench.surrogates._onnx``).
+Both run single-threaded (``HPOBENCH_ONNX_THREADS=1`` / ``multithread=False``) and with all cores
+(``0``: one chunk of the batch per core at a time, each single-threaded in onnxruntime /
+``multithread=True``: onnxruntime's own intra-op threads). Timings are the best of ``--repeat``
+runs. The outputs must agree (rtol 1e-5) or the script fails; the number of bit-equal outputs
+is printed. The batch size is a multiple of 16 so that yahpo-gym's batch goes through
+onnxruntime's main code paths (see ``hpobench.surrogates._onnx``).
 """
 
 from __future__ import annotations
@@ -108,7 +111,7 @@ def main() -> None:
             single = _best(lambda b=bench, t=trials: [b.evaluate([x], seed=0) for x in t[: args.n_single]], 1)
             results[threads] = {"batch_s": batch, "single_s": single / args.n_single}
         outputs = bench.predict(configs, np.full(args.n, float(fid_value)))
-        ours[scenario] = {"timing": results, "outputs": outputs}
+        ours[scenario] = {"timing": results, "outputs": outputs, "row_block": bench._data.model.row_block}
         fixed: dict[str, Any] = {
             fid_name: fid_value,
             bench.scenario.instance_param: instance,
@@ -145,7 +148,8 @@ def main() -> None:
 
     print(f"batch of {args.n} configurations, {os.cpu_count()} CPUs; us per configuration (configs/s)")
     header = f"{'scenario':<14}{'threads':<9}{'hpobench batch':>22}{'yahpo-gym batch':>22}{'ratio':>8}"
-    print(header + f"{'hpobench single':>18}{'yahpo-gym single':>18}")
+    print(header + f"{'hpobench single':>18}{'yahpo-gym single':>18}{'single ratio':>14}")
+    equal = total = 0
     for scenario in INSTANCES:
         for threads, multithread in (("1", "False"), ("0", "True")):
             mine = ours[scenario]["timing"][threads]
@@ -157,13 +161,19 @@ def main() -> None:
                 atol=1e-7,
                 err_msg=f"{scenario}: outputs differ from yahpo-gym",
             )
+            theirs32 = np.asarray(other["outputs"], dtype=np.float32)
+            equal += int(np.sum(np.asarray(ours[scenario]["outputs"], dtype=np.float32) == theirs32))
+            total += theirs32.size
             a, b = mine["batch_s"] / args.n, other["batch_s"] / args.n
             label = "1" if threads == "1" else "all"
+            sa, sb = mine["single_s"], other["single_s"]
             print(
                 f"{scenario:<14}{label:<9}{a * 1e6:>10.2f} ({1 / a:>9,.0f}){b * 1e6:>10.1f} ({1 / b:>9,.0f})"
-                f"{b / a:>7.1f}x{mine['single_s'] * 1e6:>17.0f}{other['single_s'] * 1e6:>18.0f}"
+                f"{b / a:>7.1f}x{sa * 1e6:>17.0f}{sb * 1e6:>18.0f}{sb / sa:>13.1f}x"
             )
-    print("outputs: equal to yahpo-gym's (rtol 1e-5) for every scenario")
+    blocks = ", ".join(f"{s} {ours[s]['row_block']}" for s in INSTANCES)
+    print(f"row blocks (rows per padded single query): {blocks}")
+    print(f"outputs: equal to yahpo-gym's (rtol 1e-5) for every scenario; {equal} of {total} bit-equal")
 
 
 if __name__ == "__main__":

@@ -5,23 +5,31 @@ listing benchmarks does not need it (``pip install "hpobench[yahpo]"``). Session
 process, keyed on the resolved path, size and mtime of the model file and the thread count, so
 every task of a scenario shares one session.
 
-Batch independence: onnxruntime's CPU kernels compute blocks of rows of a matrix product, and
-the SIMD-width parts of elementwise ops (exp, log, sigmoid), with one code path and leftovers
-with another, whose results differ in the last bits (up to ~1e-5 relative on the YAHPO models).
-So that a row's answer never depends on the other rows of its batch, every call is padded (by
-repeating the last row) to a multiple of the session's *row block*: at least 16 rows (the
-AVX-512 width), and the smallest candidate for which the answers of blocks and of one 96-row
-batch agree bit for bit, found by probing the model once when it is loaded. A single query
-therefore costs as much as 16.
+Batch independence: onnxruntime's CPU kernels (MLAS) compute a matrix product in blocks of rows
+with one code path and the leftover rows with others, whose results differ in the last bits (up
+to ~1e-5 relative on the YAHPO models; one- and two-row products take yet other paths). So that
+a row's answer never depends on the other rows of its batch, every onnxruntime call gets a
+multiple of the session's *row block* (padded by repeating the last row): the smallest of
+4, 8, 12, 16, 32, 48 and 96 rows for which calls of that many rows, starting at rows 0 to 3 of
+a probe batch (so that every row also sits at other positions), reproduce one 96-row call bit
+for bit. The probe runs once, when the model is loaded, with the session's settings. On x86-64
+with AVX-512 it finds 4 for the YAHPO models: a single query costs as much as 4 rows.
 
-Threads: each session runs with ``$HPOBENCH_ONNX_THREADS`` intra-op threads (default 1: studies
-fan out runs over processes, and more threads per process would oversubscribe the cores); ``0``
-lets onnxruntime use every core. The probe runs with the session's threads.
+Chunks: a batch runs as calls of at most 256 rows (a multiple of the row block), which keeps a
+call's intermediate activations (256 rows x ~900 floats) in the core's L2 cache; one call of
+2,048 rows is up to 1.6x slower per row.
+
+Threads: ``$HPOBENCH_ONNX_THREADS`` (default 1: studies fan out runs over processes, and more
+threads per process would oversubscribe the cores) is the number of chunks that run at the same
+time, from a thread pool (``0``: one per core); each call runs single-threaded in onnxruntime,
+which releases the GIL while it computes. Chunks are cut at the same rows whatever the thread
+count, so answers do not depend on it either.
 """
 
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -31,14 +39,15 @@ import numpy as np
 
 from hpobench.errors import DataError
 
-__all__ = ["THREADS_ENV_VAR", "OnnxModel", "load_onnx_model"]
+__all__ = ["THREADS_ENV_VAR", "OnnxModel", "configured_threads", "load_onnx_model"]
 
 THREADS_ENV_VAR = "HPOBENCH_ONNX_THREADS"
-_CHUNK = 8192
-"""Rows per onnxruntime call (rounded down to a multiple of the row block): bounds the memory."""
+_CHUNK = 256
+"""Rows per onnxruntime call (rounded down to a multiple of the row block): fits the L2 cache."""
 _PROBE_ROWS = 96
-_BLOCKS = (16, 32, 48, 96)
-"""Candidate row blocks: divisors of the probe batch, at least one AVX-512 vector of float32."""
+_PROBE_STARTS = (0, 1, 2, 3)
+_BLOCKS = (4, 8, 12, 16, 32, 48, 96)
+"""Candidate row blocks: divisors of the probe batch (one and two rows take special code paths)."""
 
 
 def _import_onnxruntime() -> Any:
@@ -49,7 +58,12 @@ def _import_onnxruntime() -> Any:
     return onnxruntime
 
 
-def _threads() -> int:
+def configured_threads() -> int:
+    """``$HPOBENCH_ONNX_THREADS`` (default 1; 0 means one per core), for cache keys of loaded models.
+
+    Raises:
+        DataError: The variable is not a non-negative integer.
+    """
     raw = os.environ.get(THREADS_ENV_VAR, "1").strip() or "1"
     try:
         threads = int(raw)
@@ -73,6 +87,7 @@ class OnnxModel:
         n_cont: Columns of the float input.
         n_outputs: Columns of the (first) output.
         row_block: Every call is padded to a multiple of this many rows (see the module docstring).
+        workers: Chunks of a batch that run at the same time (``$HPOBENCH_ONNX_THREADS``, 0 resolved).
     """
 
     path: Path
@@ -83,9 +98,10 @@ class OnnxModel:
     n_cont: int
     n_outputs: int
     row_block: int = 1
+    workers: int = 1
 
     def predict(self, x_cat: np.ndarray, x_cont: np.ndarray) -> np.ndarray:
-        """Run the model on a batch, padded to a multiple of :attr:`row_block`, in chunks of <= 8,192 rows.
+        """Run the model on a batch, padded to a multiple of :attr:`row_block`, in chunks of <= 256 rows.
 
         Args:
             x_cat: ``(n, n_cat)`` int32 codes.
@@ -109,14 +125,23 @@ class OnnxModel:
         x_cat = np.ascontiguousarray(x_cat, dtype=np.int32)
         x_cont = np.ascontiguousarray(x_cont, dtype=np.float32)
         chunk = max(self.row_block, _CHUNK - _CHUNK % self.row_block)
-        parts = [
-            self.session.run(
-                None, {self.cat_input: x_cat[i : i + chunk], self.cont_input: x_cont[i : i + chunk]}
-            )[0]
-            for i in range(0, n + pad, chunk)
-        ]
+        starts = range(0, n + pad, chunk)
+        if self.workers > 1 and len(starts) > 1:
+            parts = list(_pool(self.workers).map(lambda i: self._run(x_cat, x_cont, i, chunk), starts))
+        else:
+            parts = [self._run(x_cat, x_cont, i, chunk) for i in starts]
         out = parts[0] if len(parts) == 1 else np.concatenate(parts)
         return np.asarray(out[:n], dtype=np.float32)
+
+    def _run(self, x_cat: np.ndarray, x_cont: np.ndarray, start: int, chunk: int) -> np.ndarray:
+        feed = {self.cat_input: x_cat[start : start + chunk], self.cont_input: x_cont[start : start + chunk]}
+        return np.asarray(self.session.run(None, feed)[0])
+
+
+@lru_cache(maxsize=4)
+def _pool(workers: int) -> ThreadPoolExecutor:
+    """A process-wide pool of ``workers`` threads (created on first use, kept for the process)."""
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hpobench-onnx")
 
 
 def load_onnx_model(path: Path, *, what: str) -> OnnxModel:
@@ -135,14 +160,14 @@ def load_onnx_model(path: Path, *, what: str) -> OnnxModel:
         raise DataError(f"{what}: model file {str(path)!r} is missing")
     resolved = path.resolve()
     stat = resolved.stat()
-    return _load(resolved, stat.st_size, stat.st_mtime_ns, _threads(), what)
+    return _load(resolved, stat.st_size, stat.st_mtime_ns, configured_threads(), what)
 
 
 @lru_cache(maxsize=16)
 def _load(path: Path, size: int, mtime_ns: int, threads: int, what: str) -> OnnxModel:
     ort = _import_onnxruntime()
     options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
+    options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
     try:
         session = ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
@@ -171,6 +196,7 @@ def _load(path: Path, size: int, mtime_ns: int, threads: int, what: str) -> Onnx
         n_cat=n_cat,
         n_cont=n_cont,
         n_outputs=n_out,
+        workers=threads or (os.cpu_count() or 1),
     )
     try:
         block = _probe_row_block(model)
@@ -180,14 +206,14 @@ def _load(path: Path, size: int, mtime_ns: int, threads: int, what: str) -> Onnx
 
 
 def _probe_row_block(model: OnnxModel) -> int:
-    """The smallest candidate block whose padded blocks reproduce one 96-row batch bit for bit."""
+    """The smallest candidate block whose calls reproduce one 96-row call bit for bit (module docstring)."""
     rng = np.random.default_rng(0)
     x_cat = np.zeros((_PROBE_ROWS, model.n_cat), dtype=np.int32)  # code 0: every categorical's "#na#"
     x_cont = rng.uniform(0.5, 2.0, (_PROBE_ROWS, model.n_cont)).astype(np.float32)
     whole = replace(model, row_block=_PROBE_ROWS).predict(x_cat, x_cont)
     for block in _BLOCKS:
         candidate = replace(model, row_block=block)
-        # blocks starting at row 0 and at row 1 (so that every row also sits at another position)
+        # calls starting at rows 0 to 3 (so that every row also sits at other positions)
         if all(
             np.array_equal(
                 np.concatenate(
@@ -199,7 +225,7 @@ def _probe_row_block(model: OnnxModel) -> int:
                 whole[start:],
                 equal_nan=True,
             )
-            for start in (0, 1)
+            for start in _PROBE_STARTS
         ):
             return block
     return _PROBE_ROWS

@@ -19,10 +19,13 @@ Encoding (exactly that of ``yahpo_gym.BenchmarkSet.objective_function`` 1.0.2, w
 * outputs are yahpo-gym's ``y_names``, in that order.
 
 The scenarios' metadata (column orders, instances, objective) is in
-:mod:`hpobench.surrogates._yahpo_scenarios`. ``evaluate`` answers a whole batch with one
-onnxruntime call; a configuration's answer does not depend on the rest of the batch, because
-calls are padded to whole row blocks (:mod:`hpobench.surrogates._onnx`), so one query costs as
-much as 16 and batches are where the speed is.
+:mod:`hpobench.surrogates._yahpo_scenarios`. ``evaluate`` answers a batch with onnxruntime calls
+of at most 256 rows (run in parallel with ``$HPOBENCH_ONNX_THREADS``); a configuration's answer
+does not depend on the rest of the batch, because calls are padded to whole row blocks
+(:mod:`hpobench.surrogates._onnx`; 4 rows on x86-64 with AVX-512), so one query costs as much as
+4 and batches are where the speed is. Validation takes a quick path for plain values (a
+``float``, ``int`` or ``str`` in range, keys exactly the active hyperparameters) and the full
+condition-aware check otherwise.
 
 Objective, cost and extras: the objective is the target of YAHPO's own single-objective suite
 (``benchmark_suites/v1.0/single.json``): ``val_accuracy`` (percent, maximise) for lcbench, ``acc``
@@ -50,9 +53,10 @@ from __future__ import annotations
 import json
 import math
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +67,7 @@ from hpobench.benchmark import Benchmark, BenchmarkFamily, TaskInfo
 from hpobench.datadir import sha256_of
 from hpobench.errors import DataError, InvalidConfigError, UnknownNameError
 from hpobench.space import SpaceCodec
-from hpobench.surrogates._onnx import OnnxModel, load_onnx_model
+from hpobench.surrogates._onnx import OnnxModel, configured_threads, load_onnx_model
 from hpobench.surrogates._yahpo_scenarios import SCENARIOS, Scenario
 from hpobench.types import Config, Evaluation, Reference, Status, Task, Trial
 
@@ -84,6 +88,8 @@ N_RANDOM = 20_000
 REFERENCE_SEED = 0
 
 TAGS = frozenset({"surrogate", "yahpo"})
+_MAKE = Evaluation._owned
+_STATUS_OF_OK = (Status.FAILED, Status.OK)  # indexed by a bool: finite -> OK
 
 
 # --- reading the upstream files ---------------------------------------------------------------
@@ -176,8 +182,10 @@ def _stamp(path: Path) -> tuple[int, int]:
 
 
 @lru_cache(maxsize=8)
-def _load_scenario(name: str, folder: Path, stamps: tuple[tuple[int, int], ...]) -> _ScenarioData:
-    """Read and check one scenario folder; cached on the files' sizes and mtimes."""
+def _load_scenario(
+    name: str, folder: Path, stamps: tuple[tuple[int, int], ...], threads: int
+) -> _ScenarioData:
+    """Read and check one scenario folder; cached on the files' sizes and mtimes and the threads."""
     scenario = SCENARIOS[name]
     what = f"yahpo/{name}"
     space_path, encoding_path = folder / "config_space.json", folder / "encoding.json"
@@ -243,6 +251,20 @@ class _Codec(SpaceCodec):
                 self._simple = False
                 break
             self._parents[cond.child.name] = (cond.parent.name, allowed)
+        self._parent_names = tuple(sorted({parent for parent, _ in self._parents.values()}))
+        self._active_sets: dict[tuple[Any, ...], frozenset[str]] = {}
+        self._fast: dict[str, tuple[type, Any, Any]] = {}
+        self._fast_usable = self._simple and not space.forbidden_clauses
+        for name in self.names:
+            hp = space[name]
+            if isinstance(hp, CS.CategoricalHyperparameter) and all(isinstance(c, str) for c in hp.choices):
+                self._fast[name] = (str, frozenset(hp.choices), None)
+            elif isinstance(hp, CS.UniformIntegerHyperparameter):
+                self._fast[name] = (int, int(hp.lower), int(hp.upper))
+            elif isinstance(hp, CS.UniformFloatHyperparameter):
+                self._fast[name] = (float, float(hp.lower), float(hp.upper))
+            else:
+                self._fast_usable = False
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_Codec, (self.space,))
@@ -271,12 +293,47 @@ class _Codec(SpaceCodec):
             out.append({k: v for k, v in full.items() if self._active(k, full)})
         return out
 
+    def _valid_fast(self, config: Any) -> bool:
+        """Whether ``config`` is valid by a quick check that accepts only plain values.
+
+        ``True`` only for a mapping whose keys are exactly the active hyperparameters (a
+        function of the parents' values, memoised) and whose values are a ``float``, ``int`` or
+        ``str`` inside the range or choices. ``False`` leaves the verdict (and the error
+        message) to the full check, which also accepts numpy scalars and ints for floats.
+        """
+        if not isinstance(config, Mapping):
+            return False
+        try:
+            key = tuple(config.get(p) for p in self._parent_names)
+            active = self._active_sets.get(key)
+        except TypeError:  # an unhashable value
+            return False
+        if active is None:
+            active = frozenset(name for name in self.names if self._active(name, config))
+            if len(self._active_sets) < 1024:  # parents are categorical: few keys unless values are bad
+                self._active_sets[key] = active
+        if config.keys() != active:
+            return False
+        fast = self._fast
+        for name, value in config.items():
+            kind, low, high = fast[name]
+            if type(value) is not kind:
+                return False
+            if kind is str:
+                if value not in low:
+                    return False
+            elif not low <= value <= high:
+                return False
+        return True
+
     def validate(self, config: Mapping[str, Any]) -> None:
         """Raise :class:`InvalidConfigError` naming the offending hyperparameter, if any.
 
         A hyperparameter is required exactly when it is active (its parent condition holds);
         an inactive one must be absent, as in yahpo-gym (which refuses inactive values).
         """
+        if self._fast_usable and self._valid_fast(config):
+            return
         if not self._simple or not self._parents:
             super().validate(config)
             return
@@ -330,7 +387,8 @@ class YahpoBenchmark(Benchmark):
         self._instance_code = data.encoding[scenario.instance_param][instance]
         self._objective = scenario.y_names.index(scenario.objective.name)
         self._cost = scenario.y_names.index(scenario.cost)
-        self._extras = [(j, y) for j, y in enumerate(scenario.y_names) if j != self._objective]
+        self._extra_cols = [j for j in range(len(scenario.y_names)) if j != self._objective]
+        self._extra_names = tuple(scenario.y_names[j] for j in self._extra_cols)
         self._reference = reference
 
     @property
@@ -400,22 +458,15 @@ class YahpoBenchmark(Benchmark):
         if not trials:
             return []
         y = self._predict([t.config for t in trials], fidelities)
+        value, cost = y[:, self._objective], y[:, self._cost]
+        ok = np.isfinite(value)
         objective = self._task.objective.name
-        rows = y.tolist()
-        out = []
-        for trial, row in zip(trials, rows, strict=True):
-            value, cost = row[self._objective], row[self._cost]
-            ok = math.isfinite(value)
-            out.append(
-                Evaluation(
-                    trial=trial,
-                    values={objective: value if ok else math.nan},
-                    cost=max(cost, 0.0) if math.isfinite(cost) else 0.0,
-                    status=Status.OK if ok else Status.FAILED,
-                    extras={name: row[j] for j, name in self._extras},
-                )
-            )
-        return out
+        values = [{objective: v} for v in np.where(ok, value, np.nan).tolist()]
+        costs: list[float] = np.where(np.isfinite(cost), np.maximum(cost, 0.0), 0.0).tolist()
+        statuses = [_STATUS_OF_OK[k] for k in ok.tolist()]
+        names = repeat(self._extra_names)
+        extras: Iterable[dict[str, float]] = map(dict, map(zip, names, y[:, self._extra_cols].tolist()))
+        return list(map(_MAKE, trials, values, costs, statuses, extras))
 
     def reference_values(self, configs: Sequence[Config]) -> np.ndarray:
         """The objective at the maximal fidelity (rbv2: ``repl`` 10), shape ``(n, 1)``."""
@@ -546,7 +597,7 @@ def load_yahpo(scenario: str, instance: str, *, data_dir: Path | None) -> YahpoB
         )
     folder = _scenario_dir(data_dir, sc)
     stamps = tuple(_stamp(folder / f) for f in ("config_space.json", "encoding.json", "model.onnx"))
-    data = _load_scenario(scenario, folder, stamps)
+    data = _load_scenario(scenario, folder, stamps, configured_threads())
     if instance not in data.instances:
         raise DataError(f"yahpo/{scenario}: instance {instance!r} is not in {folder / 'config_space.json'}")
     name = _task(scenario, instance)

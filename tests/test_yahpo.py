@@ -21,6 +21,17 @@ REFERENCE = Path(__file__).parent / "data" / "yahpo_reference.json"
 pytestmark = pytest.mark.data
 
 
+GOOD_XGBOOST = {
+    "alpha": 1.0,
+    "booster": "gblinear",
+    "lambda": 1.0,
+    "nrounds": 100,
+    "num.impute.selected.cpo": "impute.mean",
+    "subsample": 0.5,
+}
+"""A valid rbv2_xgboost configuration (gblinear: the tree hyperparameters are inactive)."""
+
+
 @pytest.fixture(scope="module")
 def reference() -> dict[str, Any]:
     return dict(json.loads(REFERENCE.read_text()))
@@ -48,9 +59,24 @@ def test_adapter_equals_yahpo_gym(data_dir: Path, reference: dict[str, Any]) -> 
         for fidelity, expected in case["outputs"].items():
             configs = case["configs"]
             got = bench.predict(configs, np.full(len(configs), float(fidelity)))
-            np.testing.assert_allclose(
-                got, np.asarray(expected), rtol=1e-5, atol=1e-7, err_msg=f"{_case_id(case)} @ {fidelity}"
+            # the reference holds float32 outputs as their shortest decimals: equal bit for bit
+            np.testing.assert_array_equal(
+                got.astype(np.float32),
+                np.asarray(expected, dtype=np.float32),
+                err_msg=f"{_case_id(case)} @ {fidelity}",
             )
+
+
+def test_single_queries_equal_yahpo_gym(data_dir: Path, reference: dict[str, Any]) -> None:
+    """One configuration per call (padded to the row block) gives yahpo-gym's batch answers."""
+    for scenario in yahpo.SCENARIOS:
+        case = next(c for c in reference["cases"] if c["scenario"] == scenario)
+        bench = yahpo.load_yahpo(scenario, case["instance"], data_dir=data_dir)
+        fidelity, expected = next(iter(case["outputs"].items()))
+        got = np.concatenate([bench.predict([c], [float(fidelity)]) for c in case["configs"][:12]])
+        np.testing.assert_array_equal(
+            got.astype(np.float32), np.asarray(expected[:12], dtype=np.float32), err_msg=scenario
+        )
 
 
 def test_evaluate_maps_outputs_to_objective_cost_and_extras(
@@ -77,6 +103,46 @@ def test_answers_do_not_depend_on_the_batch(data_dir: Path) -> None:
     singles = [bench.evaluate([t], seed=0)[0].extras for t in trials]
     reversed_ = [e.extras for e in bench.evaluate(trials[::-1], seed=0)][::-1]
     assert whole == singles == reversed_
+
+
+def test_row_block_is_small_and_chunks_and_threads_do_not_change_answers(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bench = yahpo.load_yahpo("rbv2_xgboost", "12", data_dir=data_dir)
+    model = bench._data.model
+    assert model.row_block in _onnx._BLOCKS
+    configs = bench.codec.sample(np.random.default_rng(5), 601)  # three chunks, padded
+    fids = np.random.default_rng(6).uniform(0.03, 1.0, 601)
+    one = bench.predict(configs, fids)
+    monkeypatch.setenv(_onnx.THREADS_ENV_VAR, "2")
+    threaded = yahpo.load_yahpo("rbv2_xgboost", "12", data_dir=data_dir)
+    assert threaded._data.model.workers == 2
+    assert threaded._data.model.row_block == model.row_block
+    np.testing.assert_array_equal(threaded.predict(configs, fids), one)
+    np.testing.assert_array_equal(bench.predict(configs[5:9], fids[5:9]), one[5:9])
+
+
+def test_quick_validation_agrees_with_the_full_check(data_dir: Path) -> None:
+    bench = registry.load_benchmark("yahpo/rbv2_xgboost-12", data_dir=data_dir)
+    good = dict(GOOD_XGBOOST)
+    for config in (
+        good,
+        {**good, "alpha": np.float64(1.0)},  # numpy scalars and ints for floats: the full check
+        {**good, "nrounds": np.int64(100), "subsample": 1},
+    ):
+        bench.evaluate([Trial(config=config)], seed=0)
+    for config in (
+        {**good, "alpha": True},
+        {**good, "nrounds": 100.5},
+        {**good, "alpha": float("nan")},
+        {**good, "booster": ["gblinear"]},  # unhashable parent value
+        {**good, "num.impute.selected.cpo": 3},
+    ):
+        with pytest.raises(InvalidConfigError):
+            bench.evaluate([Trial(config=config)], seed=0)
+    codec = bench.codec
+    for config in codec.sample(np.random.default_rng(0), 300):
+        assert codec._valid_fast(config)  # type: ignore[attr-defined]
 
 
 def test_every_instance_loads_with_its_stored_reference(data_dir: Path) -> None:
@@ -112,14 +178,7 @@ def test_rbv2_fixes_repl_to_10_and_hides_it(data_dir: Path) -> None:
 
 def test_bad_configurations_and_fidelities(data_dir: Path) -> None:
     bench = registry.load_benchmark("yahpo/rbv2_xgboost-12", data_dir=data_dir)
-    good = {
-        "alpha": 1.0,
-        "booster": "gblinear",
-        "lambda": 1.0,
-        "nrounds": 100,
-        "num.impute.selected.cpo": "impute.mean",
-        "subsample": 0.5,
-    }
+    good = dict(GOOD_XGBOOST)
     bench.evaluate([Trial(config=good)], seed=0)
     bad = [
         {**good, "nrounds": 100_000},  # out of range
