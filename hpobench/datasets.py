@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from hpobench._files import temporary_beside
 from hpobench.datadir import sha256_of
 from hpobench.errors import DataError, UnknownNameError
 
@@ -185,8 +186,7 @@ def _url(source: Source, url_base: str | None, dataset: str) -> str:
 def _download(url: str, target: Path, expected: str | None, timeout: float) -> Path:
     """Stream ``url`` into a temporary file next to ``target``; return it once its digest matches."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    tmp = Path(tmp_name)
+    fd, tmp = temporary_beside(target, prefix=f".{target.name}.", suffix=".part")
     digest = hashlib.sha256()
     try:
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:

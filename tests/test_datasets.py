@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from hpobench import datasets
+from hpobench import _files, datasets
 from hpobench.cli import main
 from hpobench.datasets import ArchiveKind, DataFile, Dataset, FileState, Source
 from hpobench.errors import DataError, UnknownNameError
@@ -82,6 +82,8 @@ def test_fetch_from_local_server(data_dir: Path, tmp_path: Path, server: tuple[s
     assert {s for _, s in datasets.status(dataset, target)} == {FileState.OK}
     assert datasets.fetch(dataset, target, url_base=url) == []  # already present and verified
     assert not [p for p in target.rglob("*") if p.name.startswith(".")]  # no temporary leftovers
+    mode = 0o666 & ~_files._umask()  # as any new file: readable by the group sharing the folder
+    assert {p.stat().st_mode & 0o777 for p in written} == {mode}
 
 
 @pytest.mark.data

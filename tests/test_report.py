@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from report_data import synthesise
 
+from hpobench import _files
 from hpobench.benchmark import BenchmarkSpec
 from hpobench.budget import Budget
 from hpobench.errors import DataError
@@ -292,6 +293,8 @@ def test_run_without_evaluations_and_failed_runs(tmp_path: Path) -> None:
         "task": {"objective": "value", "direction": "minimize"},
     }
     write_run(tmp_path, "t0.m1.s9", empty, prov)
+    mode = 0o666 & ~_files._umask()  # not mkstemp's 0600: others sharing the results can read them
+    assert (tmp_path / "runs" / "t0.m1.s9.parquet").stat().st_mode & 0o777 == mode
     report = write_report(tmp_path, formats=["md"])
     assert "`t0.m1.s9`: boom" in report.markdown
     assert any("1 failed run(s)" in n for n in report.notes)
