@@ -101,6 +101,6 @@ def typecheck(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Speed benchmarks; each script compares against a baseline in the same run and prints ratios."""
     session.install("torch==2.13.0")  # the torch baseline of bench_surrogates (CPU build)
-    session.install(".[optuna,yahpo,surrogates]")
+    session.install(".[optuna,yahpo,surrogates]", "onnx")  # onnx: yahpo_floor.py reads the graphs
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), env=_data_env())

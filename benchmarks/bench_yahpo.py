@@ -18,7 +18,10 @@ Both run single-threaded (``HPOBENCH_ONNX_THREADS=1`` / ``multithread=False``) a
 ``multithread=True``: onnxruntime's own intra-op threads). Timings are the best of ``--repeat``
 runs. The outputs must agree (rtol 1e-5) or the script fails; the number of bit-equal outputs
 is printed. The batch size is a multiple of 16 so that yahpo-gym's batch goes through
-onnxruntime's main code paths (see ``hpobench.surrogates._onnx``).
+onnxruntime's main code paths (see ``hpobench.surrogates._onnx``). Last, where the ``onnx``
+package is installed, the 20x budget (yahpo-gym's one-thread time / 20) is printed beside the
+float32 matrix-product floor of each model on this CPU (``benchmarks/yahpo_floor.py``): the time
+the network's linear layers alone take, which no float32 implementation can beat.
 """
 
 from __future__ import annotations
@@ -72,6 +75,27 @@ def worker(job: dict[str, Any]) -> dict[str, Any]:
                 ).tolist(),
             }
     return out
+
+
+def _print_floor(data_dir: Path, theirs_s: dict[str, float]) -> None:
+    """The 20x budget beside the matrix-product floor of ``yahpo_floor.py`` (needs ``onnx``)."""
+    script = Path(__file__).with_name("yahpo_floor.py")
+    proc = subprocess.run(
+        [sys.executable, str(script), "--data-dir", str(data_dir), "--json"], capture_output=True, text=True
+    )
+    if proc.returncode != 0:
+        print(f"matrix-product floor skipped ({script.name} needs `pip install onnx`)")
+        return
+    floor = json.loads(proc.stdout)
+    cores = os.cpu_count() or 1
+    print(f"20x target against the float32 matrix-product floor (yahpo_floor.py; {cores} cores):")
+    for scenario, seconds in theirs_s.items():
+        budget, one = seconds / 20 * 1e6, floor[scenario]["floor_us"]
+        verdict = "below the 1-core floor" if budget < one else "above the 1-core floor"
+        print(
+            f"{scenario:<14}20x budget {budget:6.2f} us/config; floor {one:6.2f} us (1 core), "
+            f"{one / cores:6.2f} us ({cores} cores, perfect scaling): {verdict}"
+        )
 
 
 def main() -> None:
@@ -171,6 +195,7 @@ def main() -> None:
                 f"{scenario:<14}{label:<9}{a * 1e6:>10.2f} ({1 / a:>9,.0f}){b * 1e6:>10.1f} ({1 / b:>9,.0f})"
                 f"{b / a:>7.1f}x{sa * 1e6:>17.0f}{sb * 1e6:>18.0f}{sb / sa:>13.1f}x"
             )
+    _print_floor(data_dir, {s: theirs[f"{s}/False"]["batch_s"] / args.n for s in INSTANCES})
     blocks = ", ".join(f"{s} {ours[s]['row_block']}" for s in INSTANCES)
     print(f"row blocks (rows per padded single query): {blocks}")
     print(f"outputs: equal to yahpo-gym's (rtol 1e-5) for every scenario; {equal} of {total} bit-equal")
