@@ -127,7 +127,8 @@ class OnnxModel:
         chunk = max(self.row_block, _CHUNK - _CHUNK % self.row_block)
         starts = range(0, n + pad, chunk)
         if self.workers > 1 and len(starts) > 1:
-            parts = list(_pool(self.workers).map(lambda i: self._run(x_cat, x_cont, i, chunk), starts))
+            pool = _pool(self.workers, os.getpid())
+            parts = list(pool.map(lambda i: self._run(x_cat, x_cont, i, chunk), starts))
         else:
             parts = [self._run(x_cat, x_cont, i, chunk) for i in starts]
         out = parts[0] if len(parts) == 1 else np.concatenate(parts)
@@ -139,8 +140,12 @@ class OnnxModel:
 
 
 @lru_cache(maxsize=4)
-def _pool(workers: int) -> ThreadPoolExecutor:
-    """A process-wide pool of ``workers`` threads (created on first use, kept for the process)."""
+def _pool(workers: int, pid: int) -> ThreadPoolExecutor:
+    """A pool of ``workers`` threads for process ``pid`` (created on first use, kept for the process).
+
+    Keyed on the process id: a process forked after the pool was made inherits the pool object
+    but not its threads, and work submitted to it would never run.
+    """
     return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hpobench-onnx")
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -261,3 +263,23 @@ def test_bad_thread_setting(data_dir: Path, tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setenv(_onnx.THREADS_ENV_VAR, "many")
     with pytest.raises(DataError, match=_onnx.THREADS_ENV_VAR):
         yahpo.load_yahpo("iaml_glmnet", "1067", data_dir=tmp_path)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_threaded_model_works_in_a_forked_child(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(_onnx.THREADS_ENV_VAR, "2")
+    bench = yahpo.load_yahpo("iaml_glmnet", "1489", data_dir=data_dir)
+    configs = bench.codec.sample(np.random.default_rng(7), 600)  # several chunks: the pool is used
+    fids = np.full(600, 0.5)
+    parent = bench.predict(configs, fids)
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    # the child inherits the parent's thread pool object, but not its threads
+    child = ctx.Process(target=lambda: send.send(bench.predict(configs, fids)))
+    child.start()
+    try:
+        assert receive.poll(60), "the forked child did not answer (a pool without threads hangs)"
+        np.testing.assert_array_equal(receive.recv(), parent)
+    finally:
+        child.kill()
+        child.join()
