@@ -307,7 +307,7 @@ class DenseLookup(Benchmark):
     ) -> list[Evaluation]:
         """Evaluations of a validated batch: one numpy gather, then one object per trial."""
         rows = self._table[cidx, s, fidx]  # (n, n_metrics)
-        costs = np.broadcast_to(self._cost[cidx, s, fidx], (len(trials),)).tolist()
+        costs = self._cost[cidx, s, fidx].tolist()  # cidx has one entry per trial
         if self._single_metric:
             column = rows[:, 0]
             ok = np.isfinite(column)
@@ -350,10 +350,12 @@ class DenseLookup(Benchmark):
         Raises:
             InvalidConfigError: A configuration is not valid.
             InvalidFidelityError: A fidelity is not recorded.
+            ValueError: ``fidelities`` and ``configs`` differ in length.
         """
-        n = len(configs)
         fidx: np.ndarray | int = self.n_fidelities - 1
         if fidelities is not None:
+            if len(fidelities) != len(configs):
+                raise ValueError(f"{len(configs)} configurations but {len(fidelities)} fidelities")
             try:
                 fidx = self._fidelity_indices(list(fidelities))
             except (KeyError, TypeError):
@@ -364,9 +366,12 @@ class DenseLookup(Benchmark):
                 ) from None
         cidx = self.config_index(configs)
         s = seed % self.n_seeds
-        values = self._table[cidx, s, fidx][:, self._objective_cols]
-        values = np.where(np.all(np.isfinite(values), axis=1, keepdims=True), values, np.nan)
-        return values, np.broadcast_to(self._cost[cidx, s, fidx], (n,)).copy()
+        values = self._table[cidx, s, fidx][:, self._objective_cols]  # fancy indexing: a fresh array
+        ok = np.isfinite(values).all(axis=1)
+        if not ok.all():
+            values[~ok] = np.nan
+        cost = self._cost[cidx, s, fidx]  # cidx has n entries: shape (n,), a fresh array
+        return values, cost
 
     def reference_means(self) -> np.ndarray:
         """Mean over recorded seeds (finite runs) at the maximal fidelity per row, ``(n_rows, n_objectives)``.

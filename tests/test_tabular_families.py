@@ -218,6 +218,13 @@ def test_evaluate_arrays_equals_evaluate(data_dir: Path) -> None:
         name = bench.task.objective.name
         np.testing.assert_array_equal(values[:, 0], [e.values[name] for e in evs])
         np.testing.assert_array_equal(cost, [e.cost for e in evs])
+        assert np.isnan(values).any() == any(e.status is Status.FAILED for e in evs)
+        for i in (0, 7, 39):  # one configuration at a time: the same rows
+            one_value, one_cost = bench.evaluate_arrays([configs[i]], seed=1, fidelities=[fids[i]])
+            np.testing.assert_array_equal(one_value, values[i : i + 1])
+            np.testing.assert_array_equal(one_cost, cost[i : i + 1])
+        with pytest.raises(ValueError, match="40 configurations but 2 fidelities"):
+            bench.evaluate_arrays(configs, seed=0, fidelities=fids[:2])
         with pytest.raises(InvalidFidelityError):
             bench.evaluate_arrays(configs[:1], seed=0, fidelities=[0.5])
         with pytest.raises(InvalidConfigError):
