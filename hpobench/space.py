@@ -147,6 +147,17 @@ class SpaceCodec:
             InvalidConfigError: A value is out of range or not a choice, a hyperparameter is
                 missing, or an unknown hyperparameter is present.
         """
+        self._check_names(config)
+        if self.conditional:
+            self._validate_conditional(config)
+            return
+        for name in self.names:
+            if name not in config:
+                raise InvalidConfigError(f"hyperparameter {name!r} is missing from the configuration")
+            self._check_value(name, config[name])
+
+    def _check_names(self, config: Mapping[str, Any]) -> None:
+        """Raise :class:`InvalidConfigError` unless ``config`` is a mapping of known hyperparameters."""
         if not isinstance(config, Mapping):
             raise InvalidConfigError(f"a configuration must be a mapping, got {type(config).__name__}")
         unknown = [k for k in config if k not in self._checks]
@@ -154,24 +165,17 @@ class SpaceCodec:
             raise InvalidConfigError(
                 f"unknown hyperparameter(s) {sorted(unknown)}; the space has {list(self.names)}"
             )
-        if self.conditional:
-            self._validate_conditional(config)
-            return
-        for name in self.names:
-            if name not in config:
-                raise InvalidConfigError(f"hyperparameter {name!r} is missing from the configuration")
-            value = config[name]
-            if not self._checks[name](value):
-                raise InvalidConfigError(
-                    f"value {value!r} is not allowed for hyperparameter {name!r} ({self.space[name]})"
-                )
+
+    def _check_value(self, name: str, value: Any) -> None:
+        """Raise :class:`InvalidConfigError` unless ``value`` is allowed for hyperparameter ``name``."""
+        if not self._checks[name](value):
+            raise InvalidConfigError(
+                f"value {value!r} is not allowed for hyperparameter {name!r} ({self.space[name]})"
+            )
 
     def _validate_conditional(self, config: Mapping[str, Any]) -> None:
         for name, value in config.items():
-            if not self._checks[name](value):
-                raise InvalidConfigError(
-                    f"value {value!r} is not allowed for hyperparameter {name!r} ({self.space[name]})"
-                )
+            self._check_value(name, value)
         try:
             CS.Configuration(self.space, values=dict(config))
         except Exception as exc:  # ConfigSpace raises several unrelated types here

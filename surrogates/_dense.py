@@ -28,7 +28,7 @@ from hpobench.types import Config, Evaluation, Fidelity, Objective, Reference, S
 if TYPE_CHECKING:
     from hpobench.surrogates.optima import StoredOptimum
 
-__all__ = ["WORST_RULE", "DenseLookup", "reference_of"]
+__all__ = ["STATUS_OF_OK", "WORST_RULE", "DenseLookup", "reference_of", "row_dicts"]
 
 WORST_RULE = "median configuration (non-finite values counted as worst)"
 """How ``Reference.worst`` of every tabular task is defined (see :func:`reference_of`)."""
@@ -37,7 +37,8 @@ _NAN = float("nan")
 _INF = float("inf")
 _MAKE = Evaluation._owned
 _FROMKEYS = dict.fromkeys
-_STATUS_OF_OK = (Status.FAILED, Status.OK)  # indexed by a bool: finite -> OK
+STATUS_OF_OK = (Status.FAILED, Status.OK)
+"""Evaluation status indexed by a bool: ``STATUS_OF_OK[finite]``."""
 _CONFIG = attrgetter("config")
 _FIDELITY = attrgetter("fidelity")
 
@@ -87,7 +88,7 @@ def reference_of(
     )
 
 
-def _dicts(names: tuple[str, ...], matrix: np.ndarray) -> Iterable[dict[str, float]]:
+def row_dicts(names: tuple[str, ...], matrix: np.ndarray) -> Iterable[dict[str, float]]:
     """One fresh ``{name: value}`` dict per row of ``matrix`` (columns in the order of ``names``)."""
     if len(names) == 1:
         return map(_FROMKEYS, repeat(names), matrix[:, 0].tolist())
@@ -312,17 +313,17 @@ class DenseLookup(Benchmark):
             column = rows[:, 0]
             ok = np.isfinite(column)
             if ok.all():
-                return list(map(_MAKE, trials, _dicts(self._objective_names, rows), costs))
-            values = _dicts(self._objective_names, np.where(ok, column, np.nan)[:, None])
-            return list(map(_MAKE, trials, values, costs, map(_STATUS_OF_OK.__getitem__, ok.tolist())))
+                return list(map(_MAKE, trials, row_dicts(self._objective_names, rows), costs))
+            values = row_dicts(self._objective_names, np.where(ok, column, np.nan)[:, None])
+            return list(map(_MAKE, trials, values, costs, map(STATUS_OF_OK.__getitem__, ok.tolist())))
         objective = rows[:, self._objective_cols]
         ok = np.all(np.isfinite(objective), axis=1)
-        values = _dicts(self._objective_names, np.where(ok[:, None], objective, np.nan))
-        statuses = repeat(Status.OK) if ok.all() else map(_STATUS_OF_OK.__getitem__, ok.tolist())
+        values = row_dicts(self._objective_names, np.where(ok[:, None], objective, np.nan))
+        statuses = repeat(Status.OK) if ok.all() else map(STATUS_OF_OK.__getitem__, ok.tolist())
         if not self._extra_cols:
             return list(map(_MAKE, trials, values, costs, statuses))
         extra = rows[:, self._extra_cols]
-        extras = _dicts(self._extra_names, np.where(np.isfinite(extra), extra, np.nan))
+        extras = row_dicts(self._extra_names, np.where(np.isfinite(extra), extra, np.nan))
         return list(map(_MAKE, trials, values, costs, statuses, extras))
 
     def _raise_invalid(self, trials: Sequence[Trial]) -> NoReturn:

@@ -53,10 +53,9 @@ from __future__ import annotations
 import json
 import math
 import textwrap
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -67,9 +66,10 @@ from hpobench.benchmark import Benchmark, BenchmarkFamily, TaskInfo
 from hpobench.datadir import sha256_of
 from hpobench.errors import DataError, InvalidConfigError, UnknownNameError
 from hpobench.space import SpaceCodec
+from hpobench.surrogates._dense import STATUS_OF_OK, row_dicts
 from hpobench.surrogates._onnx import OnnxModel, configured_threads, load_onnx_model
 from hpobench.surrogates._yahpo_scenarios import SCENARIOS, Scenario
-from hpobench.types import Config, Evaluation, Reference, Status, Task, Trial
+from hpobench.types import Config, Evaluation, Reference, Task, Trial
 
 __all__ = [
     "FAMILY",
@@ -89,7 +89,6 @@ REFERENCE_SEED = 0
 
 TAGS = frozenset({"surrogate", "yahpo"})
 _MAKE = Evaluation._owned
-_STATUS_OF_OK = (Status.FAILED, Status.OK)  # indexed by a bool: finite -> OK
 
 
 # --- reading the upstream files ---------------------------------------------------------------
@@ -337,13 +336,7 @@ class _Codec(SpaceCodec):
         if not self._simple or not self._parents:
             super().validate(config)
             return
-        if not isinstance(config, Mapping):
-            raise InvalidConfigError(f"a configuration must be a mapping, got {type(config).__name__}")
-        unknown = [k for k in config if k not in self._checks]
-        if unknown:
-            raise InvalidConfigError(
-                f"unknown hyperparameter(s) {sorted(unknown)}; the space has {list(self.names)}"
-            )
+        self._check_names(config)
         for name in self.names:
             active = self._active(name, config)
             if name not in config:
@@ -352,10 +345,7 @@ class _Codec(SpaceCodec):
                 continue
             if not active:
                 raise InvalidConfigError(f"hyperparameter {name!r} is inactive here and must be absent")
-            if not self._checks[name](config[name]):
-                raise InvalidConfigError(
-                    f"value {config[name]!r} is not allowed for hyperparameter {name!r} ({self.space[name]})"
-                )
+            self._check_value(name, config[name])
 
 
 # --- the benchmark ------------------------------------------------------------------------------
@@ -461,11 +451,10 @@ class YahpoBenchmark(Benchmark):
         value, cost = y[:, self._objective], y[:, self._cost]
         ok = np.isfinite(value)
         objective = self._task.objective.name
-        values = [{objective: v} for v in np.where(ok, value, np.nan).tolist()]
+        values = row_dicts((objective,), np.where(ok, value, np.nan)[:, None])
         costs: list[float] = np.where(np.isfinite(cost), np.maximum(cost, 0.0), 0.0).tolist()
-        statuses = [_STATUS_OF_OK[k] for k in ok.tolist()]
-        names = repeat(self._extra_names)
-        extras: Iterable[dict[str, float]] = map(dict, map(zip, names, y[:, self._extra_cols].tolist()))
+        statuses = map(STATUS_OF_OK.__getitem__, ok.tolist())
+        extras = row_dicts(self._extra_names, y[:, self._extra_cols])
         return list(map(_MAKE, trials, values, costs, statuses, extras))
 
     def reference_values(self, configs: Sequence[Config]) -> np.ndarray:
