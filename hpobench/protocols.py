@@ -329,6 +329,11 @@ def _parallel(calls: list[Any], jobs: int) -> list[Any]:
     return list(Parallel(n_jobs=jobs)(calls))
 
 
+def _frame(results: Sequence[Any], columns: Sequence[str]) -> pd.DataFrame:
+    """One row per result with the attributes ``columns`` (results hold more than a frame shows)."""
+    return pd.DataFrame([{c: getattr(r, c) for c in columns} for r in results])
+
+
 def held_out_seeds_frame(
     *,
     benchmarks: Sequence[str],
@@ -358,19 +363,8 @@ def held_out_seeds_frame(
         for m in methods
         for s in seeds
     ]
-    rows = [
-        {
-            "benchmark": r.benchmark,
-            "method": r.method,
-            "seed": r.seed,
-            "tuning_regret": r.tuning_regret,
-            "test_regret": r.test_regret,
-            "optimism": r.optimism,
-            "evaluations": r.evaluations,
-        }
-        for r in _parallel(calls, jobs)
-    ]
-    return pd.DataFrame(rows)
+    columns = ("benchmark", "method", "seed", "tuning_regret", "test_regret", "optimism", "evaluations")
+    return _frame(_parallel(calls, jobs), columns)
 
 
 def transfer_frame(
@@ -393,17 +387,14 @@ def transfer_frame(
         for m in methods
         for s in seeds
     ]
-    rows = [
-        {
-            "source": r.source,
-            "target": r.target,
-            "method": r.method,
-            "seed": r.seed,
-            "source_regret": r.source_regret,
-            "transfer_regret": r.transfer_regret,
-            "in_task_regret": r.in_task_regret,
-            "transfer_gap": r.transfer_gap,
-        }
-        for r in _parallel(calls, jobs)
-    ]
-    return pd.DataFrame(rows)
+    columns = (
+        "source",
+        "target",
+        "method",
+        "seed",
+        "source_regret",
+        "transfer_regret",
+        "in_task_regret",
+        "transfer_gap",
+    )
+    return _frame(_parallel(calls, jobs), columns)
