@@ -10,18 +10,25 @@ measures configurations per second of:
 * ``torch forward`` (baseline): the same network and weights evaluated by torch (CPU, same thread
   count), on the same pre-encoded inputs, under ``torch.inference_mode``.
 
-Ratios are numpy over torch. The issue's reference point is YAHPO Gym's surrogate, measured at
-about 140 us per query with no gain from batching (about 7,000 configurations/s). Run::
+``vs torch`` is the rate over the torch forward's. ``vs yahpo-gym`` is the rate over that of
+the yahpo-gym package in the same run: ``BenchmarkSet.objective_function`` on a batch of the same
+size of lcbench configurations (instance 3945, epoch 52, one thread; the YAHPO scenario closest
+to these tasks: a continuous space with an epoch fidelity). yahpo-gym pins ``numpy<2``, so it
+runs in its own environment through ``bench_yahpo.py``'s worker; without that environment the
+column is left empty. Run::
 
-    OMP_NUM_THREADS=1 python benchmarks/bench_surrogates.py
+    OMP_NUM_THREADS=1 python benchmarks/bench_surrogates.py --data-dir ../shared/data \
+        [--yahpo-python /tmp/yahpo-venv/bin/python]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,7 +42,7 @@ TASKS = (
     "fitted/taskset.FixedTextRNNClassification_imdb_patch32_GRU128_bs128",
 )
 BATCHES = (1, 100, 10_000)
-YAHPO_PER_S = 1.0 / 140e-6
+YAHPO_SCENARIO = "lcbench"
 
 
 def best_time(fn: Callable[[], object], *, budget: float = 0.5, min_repeats: int = 3) -> float:
@@ -58,21 +65,49 @@ def main() -> None:
     parser.add_argument(
         "--threads", type=int, default=1, help="torch threads (numpy follows OMP_NUM_THREADS)"
     )
+    parser.add_argument(
+        "--data-dir", type=Path, default=Path(os.environ.get("HPOBENCH_DATA_DIR", "../shared/data"))
+    )
+    parser.add_argument("--yahpo-python", default="/tmp/yahpo-venv/bin/python")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(
         f"python {platform.python_version()}, numpy {np.__version__}, torch {torch.__version__}, "
         f"torch threads {args.threads}, {platform.machine()}"
     )
-    print(f"{'task':<58} {'batch':>6} {'path':<16} {'configs/s':>12} {'vs torch':>9} {'vs YAHPO':>9}")
+    yahpo_s = yahpo_gym_seconds(args.data_dir.resolve(), args.yahpo_python)
+    if yahpo_s is None:
+        print(f"vs yahpo-gym: skipped, no yahpo-gym interpreter at {args.yahpo_python} (see bench_yahpo.py)")
+    else:
+        rates = ", ".join(f"batch {n}: {n / t:,.0f} configs/s" for n, t in yahpo_s.items())
+        print(f"yahpo-gym {YAHPO_SCENARIO}, same run, one thread: {rates}")
+    print(f"{'task':<58} {'batch':>6} {'path':<16} {'configs/s':>12} {'vs torch':>9} {'vs yahpo-gym':>13}")
     for name in TASKS:
         model = registry.load_benchmark(name)
         assert isinstance(model, FittedSurrogate)
-        for line in bench_task(name, model, torch):
+        for line in bench_task(name, model, torch, yahpo_s):
             print(line)
 
 
-def bench_task(name: str, model: FittedSurrogate, torch: Any) -> list[str]:
+def yahpo_gym_seconds(data_dir: Path, python: str) -> dict[int, float] | None:
+    """yahpo-gym's time for a batch of each size in :data:`BATCHES`, or ``None`` without its environment."""
+    if not Path(python).exists():
+        return None
+    import bench_yahpo  # beside this script
+
+    from hpobench.surrogates import yahpo
+
+    instance = bench_yahpo.INSTANCES[YAHPO_SCENARIO]
+    bench = yahpo.load_yahpo(YAHPO_SCENARIO, instance, data_dir=data_dir)
+    configs = bench.codec.sample(np.random.default_rng(0), max(BATCHES))
+    spec = {**bench_yahpo.job_spec(bench, YAHPO_SCENARIO, instance, configs), "sizes": list(BATCHES)}
+    out = bench_yahpo.run_worker(python, data_dir, {YAHPO_SCENARIO: spec}, repeat=3)
+    return {int(k): float(v) for k, v in out[f"{YAHPO_SCENARIO}/sizes"].items()}
+
+
+def bench_task(
+    name: str, model: FittedSurrogate, torch: Any, yahpo_s: Mapping[int, float] | None
+) -> list[str]:
     """Result lines of one surrogate at every batch size."""
     rng = np.random.default_rng(0)
     fid = model.task.fidelity
@@ -110,10 +145,9 @@ def bench_task(name: str, model: FittedSurrogate, torch: Any) -> list[str]:
             "torch forward": t_torch,
         }
         for path, t in rows.items():
-            rate = n / t
+            versus = "-" if yahpo_s is None else f"{yahpo_s[n] / t:.1f}x"
             lines.append(
-                f"{name[:58]:<58} {n:>6} {path:<16} {rate:>12,.0f} {t_torch / t:>8.2f}x "
-                f"{rate / YAHPO_PER_S:>8.1f}x"
+                f"{name[:58]:<58} {n:>6} {path:<16} {n / t:>12,.0f} {t_torch / t:>8.2f}x {versus:>13}"
             )
     return lines
 

@@ -59,6 +59,15 @@ def worker(job: dict[str, Any]) -> dict[str, Any]:
 
     out: dict[str, Any] = {}
     for scenario, spec in job["scenarios"].items():
+        if "sizes" in spec:  # bench_surrogates.py: one thread, batches of the first k configurations
+            bench = BenchmarkSet(scenario, instance=spec["instance"], multithread=False)
+            queries = [dict(c, **spec["fixed"]) for c in spec["configs"]]
+            bench.objective_function(queries[:16])  # warm-up
+            out[f"{scenario}/sizes"] = {
+                str(k): _best(lambda b=bench, q=queries[:k]: b.objective_function(q), job["repeat"])
+                for k in spec["sizes"]
+            }
+            continue
         for multithread in (False, True):
             bench = BenchmarkSet(scenario, instance=spec["instance"], multithread=multithread)
             queries = [dict(c, **spec["fixed"]) for c in spec["configs"]]
@@ -75,6 +84,46 @@ def worker(job: dict[str, Any]) -> dict[str, Any]:
                 ).tolist(),
             }
     return out
+
+
+def job_spec(bench: Any, scenario: str, instance: str, configs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The worker's description of ``configs`` of a loaded ``YahpoBenchmark``, at the maximal fidelity."""
+    fid_name, fid_value = FIDELITY.get(scenario, ("trainsize", 1.0))
+    fixed: dict[str, Any] = {fid_name: fid_value, bench.scenario.instance_param: instance}
+    fixed.update(bench.scenario.fixed)
+    if "repl" in fixed:
+        fixed["repl"] = int(fixed["repl"])
+    return {"instance": instance, "configs": configs, "fixed": fixed}
+
+
+def run_worker(
+    python: str, data_dir: Path, scenarios: dict[str, Any], *, repeat: int, n_single: int = 0
+) -> dict[str, Any]:
+    """Run :func:`worker` in the yahpo-gym environment at ``python`` and return what it measured.
+
+    Args:
+        python: The interpreter of the environment that has yahpo-gym.
+        data_dir: The project's data directory (with ``yahpo/`` in it).
+        scenarios: Per scenario: ``instance``, ``configs`` (dicts), ``fixed`` (values every query
+            adds) and, optionally, ``sizes`` (batch sizes to time with one thread instead of the
+            batch / single / all-cores measurements).
+        repeat: Timings are the best of this many runs.
+        n_single: Configurations timed one by one.
+    """
+    from hpobench.surrogates import _onnx
+
+    with tempfile.TemporaryDirectory() as tmp:
+        job_path = Path(tmp) / "job.json"
+        job = {"tmp": tmp, "data_dir": str(data_dir / "yahpo"), "scenarios": scenarios, "repeat": repeat}
+        job_path.write_text(json.dumps({**job, "n_single": n_single}))
+        env = {k: v for k, v in os.environ.items() if k != _onnx.THREADS_ENV_VAR}
+        proc = subprocess.run(
+            [python, __file__, "--worker", str(job_path)], env=env, capture_output=True, text=True
+        )
+        if proc.returncode != 0:
+            sys.exit(f"yahpo-gym worker failed:\n{proc.stderr[-3000:]}")
+        result: dict[str, Any] = json.loads(job_path.with_suffix(".out.json").read_text())
+        return result
 
 
 def _print_floor(data_dir: Path, theirs_s: dict[str, float]) -> None:
@@ -123,7 +172,7 @@ def main() -> None:
     jobs: dict[str, Any] = {}
     ours: dict[str, Any] = {}
     for scenario, instance in INSTANCES.items():
-        fid_name, fid_value = FIDELITY.get(scenario, ("trainsize", 1.0))
+        fid_value = FIDELITY.get(scenario, ("trainsize", 1.0))[1]
         results = {}
         for threads in ("1", "0"):
             os.environ[_onnx.THREADS_ENV_VAR] = threads
@@ -136,14 +185,7 @@ def main() -> None:
             results[threads] = {"batch_s": batch, "single_s": single / args.n_single}
         outputs = bench.predict(configs, np.full(args.n, float(fid_value)))
         ours[scenario] = {"timing": results, "outputs": outputs, "row_block": bench._data.model.row_block}
-        fixed: dict[str, Any] = {
-            fid_name: fid_value,
-            bench.scenario.instance_param: instance,
-            **bench.scenario.fixed,
-        }
-        if "repl" in fixed:
-            fixed["repl"] = int(fixed["repl"])
-        jobs[scenario] = {"instance": instance, "configs": configs, "fixed": fixed}
+        jobs[scenario] = job_spec(bench, scenario, instance, configs)
 
     if not Path(args.yahpo_python).exists():
         print(f"batch of {args.n} configurations; hpobench only, us per configuration (configs/s)")
@@ -158,17 +200,7 @@ def main() -> None:
         )
         return
 
-    with tempfile.TemporaryDirectory() as tmp:
-        job_path = Path(tmp) / "job.json"
-        job = {"tmp": tmp, "data_dir": str(data_dir / "yahpo"), "scenarios": jobs, "repeat": args.repeat}
-        job_path.write_text(json.dumps({**job, "n_single": args.n_single}))
-        env = {k: v for k, v in os.environ.items() if k != _onnx.THREADS_ENV_VAR}
-        proc = subprocess.run(
-            [args.yahpo_python, __file__, "--worker", str(job_path)], env=env, capture_output=True, text=True
-        )
-        if proc.returncode != 0:
-            sys.exit(f"yahpo-gym worker failed:\n{proc.stderr[-3000:]}")
-        theirs = json.loads(job_path.with_suffix(".out.json").read_text())
+    theirs = run_worker(args.yahpo_python, data_dir, jobs, repeat=args.repeat, n_single=args.n_single)
 
     print(f"batch of {args.n} configurations, {os.cpu_count()} CPUs; us per configuration (configs/s)")
     header = f"{'scenario':<14}{'threads':<9}{'hpobench batch':>22}{'yahpo-gym batch':>22}{'ratio':>8}"
