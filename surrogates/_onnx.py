@@ -29,7 +29,8 @@ count, so answers do not depend on it either.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -100,6 +101,11 @@ class OnnxModel:
     row_block: int = 1
     workers: int = 1
 
+    @property
+    def chunk_rows(self) -> int:
+        """Rows per onnxruntime call: at most 256, a multiple of :attr:`row_block`."""
+        return max(self.row_block, _CHUNK - _CHUNK % self.row_block)
+
     def predict(self, x_cat: np.ndarray, x_cont: np.ndarray) -> np.ndarray:
         """Run the model on a batch, padded to a multiple of :attr:`row_block`, in chunks of <= 256 rows.
 
@@ -111,32 +117,74 @@ class OnnxModel:
             ``(n, n_outputs)`` float32 predictions (row ``i`` depends on row ``i`` of the inputs only).
         """
         n = x_cat.shape[0]
+        self._check_shapes(x_cat, x_cont)
+        if n == 0:
+            return np.empty((0, self.n_outputs), dtype=np.float32)
+        step = self.chunk_rows
+        parts = list(self.stream((x_cat[i : i + step], x_cont[i : i + step]) for i in range(0, n, step)))
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def stream(self, batches: Iterable[tuple[np.ndarray, np.ndarray]]) -> Iterator[np.ndarray]:
+        """Predictions for a stream of ``(x_cat, x_cont)`` batches of at most :attr:`chunk_rows` rows.
+
+        With one worker, each batch runs when it is drawn from ``batches``. With more, a lone batch
+        runs on the caller's thread; otherwise every batch goes to the thread pool as soon as it is
+        drawn (the first once the second is), and the results come back in order: the
+        caller's work that produces the next batch (validation, encoding) and its work on the
+        results it has already received overlap the model runs. If drawing a batch raises, the
+        runs already submitted are finished (or cancelled) before the error propagates.
+
+        Yields:
+            ``(rows, n_outputs)`` float32 predictions, one array per batch.
+        """
+        if self.workers <= 1:
+            for x_cat, x_cont in batches:
+                yield self._call(x_cat, x_cont)
+            return
+        it = iter(batches)
+        first = next(it, None)
+        second = None if first is None else next(it, None)
+        if second is None:  # at most one batch: the hand-off to a pool thread would cost more
+            if first is not None:
+                yield self._call(*first)
+            return
+        pool = _pool(self.workers, os.getpid())
+        futures = [pool.submit(self._call, *first), pool.submit(self._call, *second)]
+        try:
+            for x_cat, x_cont in it:
+                futures.append(pool.submit(self._call, x_cat, x_cont))
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            wait(futures)
+            raise
+        for future in futures:
+            yield future.result()
+
+    def _check_shapes(self, x_cat: np.ndarray, x_cont: np.ndarray) -> None:
+        n = x_cat.shape[0]
         if x_cat.shape != (n, self.n_cat) or x_cont.shape != (n, self.n_cont):
             raise ValueError(
                 f"{self.path.name}: inputs must have shapes (n, {self.n_cat}) and (n, {self.n_cont}), "
                 f"got {x_cat.shape} and {x_cont.shape}"
             )
-        if n == 0:
-            return np.empty((0, self.n_outputs), dtype=np.float32)
+
+    def _call(self, x_cat: np.ndarray, x_cont: np.ndarray) -> np.ndarray:
+        """One onnxruntime call on at most :attr:`chunk_rows` rows, padded to a multiple of the row block."""
+        self._check_shapes(x_cat, x_cont)
+        n = x_cat.shape[0]
+        if n > self.chunk_rows:
+            raise ValueError(f"{self.path.name}: a call takes at most {self.chunk_rows} rows, got {n}")
         pad = -n % self.row_block
         if pad:
             x_cat = np.concatenate([x_cat, np.repeat(x_cat[-1:], pad, axis=0)])
             x_cont = np.concatenate([x_cont, np.repeat(x_cont[-1:], pad, axis=0)])
-        x_cat = np.ascontiguousarray(x_cat, dtype=np.int32)
-        x_cont = np.ascontiguousarray(x_cont, dtype=np.float32)
-        chunk = max(self.row_block, _CHUNK - _CHUNK % self.row_block)
-        starts = range(0, n + pad, chunk)
-        if self.workers > 1 and len(starts) > 1:
-            pool = _pool(self.workers, os.getpid())
-            parts = list(pool.map(lambda i: self._run(x_cat, x_cont, i, chunk), starts))
-        else:
-            parts = [self._run(x_cat, x_cont, i, chunk) for i in starts]
-        out = parts[0] if len(parts) == 1 else np.concatenate(parts)
-        return np.asarray(out[:n], dtype=np.float32)
-
-    def _run(self, x_cat: np.ndarray, x_cont: np.ndarray, start: int, chunk: int) -> np.ndarray:
-        feed = {self.cat_input: x_cat[start : start + chunk], self.cont_input: x_cont[start : start + chunk]}
-        return np.asarray(self.session.run(None, feed)[0])
+        feed = {
+            self.cat_input: np.ascontiguousarray(x_cat, dtype=np.int32),
+            self.cont_input: np.ascontiguousarray(x_cont, dtype=np.float32),
+        }
+        out = np.asarray(self.session.run(None, feed)[0], dtype=np.float32)
+        return out[:n] if pad else out
 
 
 @lru_cache(maxsize=4)

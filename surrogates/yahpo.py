@@ -53,7 +53,7 @@ from __future__ import annotations
 import json
 import math
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -438,16 +438,33 @@ class YahpoBenchmark(Benchmark):
         return self._data.model.predict(x_cat, x_cont).astype(np.float64)
 
     def evaluate(self, trials: Sequence[Trial], *, seed: int) -> list[Evaluation]:
-        """Evaluate a batch in one model call; ``seed`` does not change the answers (deterministic).
+        """Evaluate a batch; ``seed`` does not change the answers (deterministic).
+
+        The batch runs in chunks of :attr:`OnnxModel.chunk_rows` trials, each validated, encoded and
+        submitted in turn; with ``$HPOBENCH_ONNX_THREADS`` above 1 the model runs of earlier chunks
+        overlap the validation of later ones (see :meth:`OnnxModel.stream`). The answers do not
+        depend on the batch or the thread count.
 
         Raises:
             InvalidConfigError: A configuration is not in the space.
             InvalidFidelityError: A fidelity is outside the task's range.
         """
-        fidelities = self.check_trials(trials)
-        if not trials:
-            return []
-        y = self._predict([t.config for t in trials], fidelities)
+        model = self._data.model
+        starts = range(0, len(trials), model.chunk_rows)
+
+        def inputs() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+            # validated and encoded chunk by chunk, overlapping the model runs of earlier chunks
+            for start in starts:
+                part = trials[start : start + model.chunk_rows]
+                yield self.encode([t.config for t in part], self.check_trials(part))
+
+        out: list[Evaluation] = []
+        for start, y in zip(starts, model.stream(inputs()), strict=True):
+            out += self._evaluations(trials[start : start + model.chunk_rows], y.astype(np.float64))
+        return out
+
+    def _evaluations(self, trials: Sequence[Trial], y: np.ndarray) -> list[Evaluation]:
+        """Evaluations of ``trials`` from the model's outputs ``y`` (one row per trial)."""
         value, cost = y[:, self._objective], y[:, self._cost]
         ok = np.isfinite(value)
         objective = self._task.objective.name

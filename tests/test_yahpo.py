@@ -124,6 +124,27 @@ def test_row_block_is_small_and_chunks_and_threads_do_not_change_answers(
     np.testing.assert_array_equal(bench.predict(configs[5:9], fids[5:9]), one[5:9])
 
 
+def test_threaded_evaluate_streams_chunks_and_stops_at_a_bad_configuration(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(_onnx.THREADS_ENV_VAR, "2")
+    bench = yahpo.load_yahpo("lcbench", "3945", data_dir=data_dir)
+    model = bench._data.model
+    assert model.workers == 2
+    n = 2 * model.chunk_rows + 37  # three chunks, the last one padded
+    configs = bench.codec.sample(np.random.default_rng(8), n)
+    trials = [Trial(config=c, fidelity=52) for c in configs]
+    evaluations = bench.evaluate(trials, seed=0)
+    expected = bench.predict(configs, np.full(n, 52.0))
+    name = bench.task.objective.name
+    np.testing.assert_array_equal([e.values[name] for e in evaluations], expected[:, bench._objective])
+    # a bad configuration in the last chunk: the error comes out, after chunks already submitted
+    bad = [*trials[: n - 5], Trial(config={**configs[0], "no_such_hyperparameter": 1}), *trials[n - 4 :]]
+    with pytest.raises(InvalidConfigError, match="no_such_hyperparameter"):
+        bench.evaluate(bad, seed=0)
+    assert bench.evaluate(trials[:3], seed=0) == evaluations[:3]  # the pool still answers
+
+
 def test_quick_validation_agrees_with_the_full_check(data_dir: Path) -> None:
     bench = registry.load_benchmark("yahpo/rbv2_xgboost-12", data_dir=data_dir)
     good = dict(GOOD_XGBOOST)
