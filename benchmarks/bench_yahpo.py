@@ -8,8 +8,10 @@ hpobench) on the very configurations our adapter evaluates, and reads back its o
 timings. Per scenario (one instance, fidelity at its maximum, rbv2 ``repl`` 10):
 
 * ``hpobench``: ``YahpoBenchmark.evaluate`` on a batch of prepared ``Trial`` objects (validation,
-  encoding, onnxruntime calls of <= 256 rows, ``Evaluation`` objects), and on single trials
-  (padded to the model's row block, printed per scenario);
+  encoding, onnxruntime calls of <= 256 rows, ``Evaluation`` objects), ``evaluate_arrays`` on the
+  same configurations (``arrays``: the same validation and model calls, the objective and cost
+  as arrays instead of objects), and ``evaluate`` on single trials (padded to the model's row
+  block, printed per scenario);
 * ``yahpo-gym``: ``BenchmarkSet.objective_function`` on the batch of prepared dicts (its default
   ``check=True``), and on single dicts.
 
@@ -181,8 +183,12 @@ def main() -> None:
             trials = [Trial(config=c, fidelity=fid_value) for c in configs]
             bench.evaluate(trials[:16], seed=0)  # warm-up
             batch = _best(lambda b=bench, t=trials: b.evaluate(t, seed=0), args.repeat)
+            fids = [fid_value] * args.n
+            arrays = _best(
+                lambda b=bench, c=configs, f=fids: b.evaluate_arrays(c, seed=0, fidelities=f), args.repeat
+            )
             single = _best(lambda b=bench, t=trials: [b.evaluate([x], seed=0) for x in t[: args.n_single]], 1)
-            results[threads] = {"batch_s": batch, "single_s": single / args.n_single}
+            results[threads] = {"batch_s": batch, "arrays_s": arrays, "single_s": single / args.n_single}
         outputs = bench.predict(configs, np.full(args.n, float(fid_value)))
         ours[scenario] = {"timing": results, "outputs": outputs, "row_block": bench._data.model.row_block}
         jobs[scenario] = job_spec(bench, scenario, instance, configs)
@@ -204,6 +210,7 @@ def main() -> None:
 
     print(f"batch of {args.n} configurations, {os.cpu_count()} CPUs; us per configuration (configs/s)")
     header = f"{'scenario':<14}{'threads':<9}{'hpobench batch':>22}{'yahpo-gym batch':>22}{'ratio':>8}"
+    header += f"{'arrays':>9}{'ratio':>7}"
     print(header + f"{'hpobench single':>18}{'yahpo-gym single':>18}{'single ratio':>14}")
     equal = total = 0
     for scenario in INSTANCES:
@@ -223,9 +230,11 @@ def main() -> None:
             a, b = mine["batch_s"] / args.n, other["batch_s"] / args.n
             label = "1" if threads == "1" else "all"
             sa, sb = mine["single_s"], other["single_s"]
+            arr = mine["arrays_s"] / args.n
             print(
                 f"{scenario:<14}{label:<9}{a * 1e6:>10.2f} ({1 / a:>9,.0f}){b * 1e6:>10.1f} ({1 / b:>9,.0f})"
-                f"{b / a:>7.1f}x{sa * 1e6:>17.0f}{sb * 1e6:>18.0f}{sb / sa:>13.1f}x"
+                f"{b / a:>7.1f}x{arr * 1e6:>9.2f}{b / arr:>6.1f}x"
+                f"{sa * 1e6:>17.0f}{sb * 1e6:>18.0f}{sb / sa:>13.1f}x"
             )
     _print_floor(data_dir, {s: theirs[f"{s}/False"]["batch_s"] / args.n for s in INSTANCES})
     blocks = ", ".join(f"{s} {ours[s]['row_block']}" for s in INSTANCES)

@@ -56,6 +56,7 @@ import textwrap
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,15 @@ REFERENCE_SEED = 0
 
 TAGS = frozenset({"surrogate", "yahpo"})
 _MAKE = Evaluation._owned
+
+
+def _trial(config: Config, fidelity: float | None) -> Trial:
+    return Trial(config=config, fidelity=fidelity)
+
+
+def _charged(cost: np.ndarray) -> np.ndarray:
+    """The cost an evaluation is charged: the prediction, at least 0, and 0 where it is not finite."""
+    return np.where(np.isfinite(cost), np.maximum(cost, 0.0), 0.0)
 
 
 # --- reading the upstream files ---------------------------------------------------------------
@@ -449,19 +459,47 @@ class YahpoBenchmark(Benchmark):
             InvalidConfigError: A configuration is not in the space.
             InvalidFidelityError: A fidelity is outside the task's range.
         """
-        model = self._data.model
-        starts = range(0, len(trials), model.chunk_rows)
-
-        def inputs() -> Iterator[tuple[np.ndarray, np.ndarray]]:
-            # validated and encoded chunk by chunk, overlapping the model runs of earlier chunks
-            for start in starts:
-                part = trials[start : start + model.chunk_rows]
-                yield self.encode([t.config for t in part], self.check_trials(part))
-
         out: list[Evaluation] = []
-        for start, y in zip(starts, model.stream(inputs()), strict=True):
-            out += self._evaluations(trials[start : start + model.chunk_rows], y.astype(np.float64))
+        for part, y in self._outputs(trials):
+            out += self._evaluations(part, y)
         return out
+
+    def evaluate_arrays(
+        self, configs: Sequence[Config], *, seed: int, fidelities: Sequence[float | None] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Array form of :meth:`evaluate` for large batches: no :class:`Evaluation` objects.
+
+        Same validation, chunks and fidelity rules as :meth:`evaluate` (``fidelities=None``: all at
+        the maximal fidelity); ``seed`` does not change the answers.
+
+        Returns:
+            ``(values, cost)``: the objective ``(n, 1)``, NaN where the evaluation FAILED (a
+            non-finite prediction), and the cost in seconds ``(n,)`` that :meth:`evaluate` charges.
+
+        Raises:
+            InvalidConfigError: A configuration is not in the space.
+            InvalidFidelityError: A fidelity is outside the task's range.
+            ValueError: ``fidelities`` and ``configs`` differ in length.
+        """
+        if fidelities is not None and len(fidelities) != len(configs):
+            raise ValueError(f"{len(configs)} configurations but {len(fidelities)} fidelities")
+        fids = repeat(None) if fidelities is None else fidelities
+        trials = list(map(_trial, configs, fids))
+        y = np.empty((0, self._data.model.n_outputs))
+        parts = [out for _, out in self._outputs(trials)]
+        if parts:
+            y = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        value = y[:, [self._objective]]
+        return np.where(np.isfinite(value), value, np.nan), _charged(y[:, self._cost])
+
+    def _outputs(self, trials: Sequence[Trial]) -> Iterator[tuple[Sequence[Trial], np.ndarray]]:
+        """``(chunk of trials, float64 model outputs)`` pairs, in order (see :meth:`evaluate`)."""
+        model = self._data.model
+        chunks = [trials[i : i + model.chunk_rows] for i in range(0, len(trials), model.chunk_rows)]
+        # validated and encoded chunk by chunk, overlapping the model runs of earlier chunks
+        inputs = (self.encode([t.config for t in part], self.check_trials(part)) for part in chunks)
+        for part, y in zip(chunks, model.stream(inputs), strict=True):
+            yield part, y.astype(np.float64)
 
     def _evaluations(self, trials: Sequence[Trial], y: np.ndarray) -> list[Evaluation]:
         """Evaluations of ``trials`` from the model's outputs ``y`` (one row per trial)."""
@@ -469,7 +507,7 @@ class YahpoBenchmark(Benchmark):
         ok = np.isfinite(value)
         objective = self._task.objective.name
         values = row_dicts((objective,), np.where(ok, value, np.nan)[:, None])
-        costs: list[float] = np.where(np.isfinite(cost), np.maximum(cost, 0.0), 0.0).tolist()
+        costs: list[float] = _charged(cost).tolist()
         statuses = map(STATUS_OF_OK.__getitem__, ok.tolist())
         extras = row_dicts(self._extra_names, y[:, self._extra_cols])
         return list(map(_MAKE, trials, values, costs, statuses, extras))

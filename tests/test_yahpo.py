@@ -304,3 +304,32 @@ def test_threaded_model_works_in_a_forked_child(data_dir: Path, monkeypatch: pyt
     finally:
         child.kill()
         child.join()
+
+
+def test_evaluate_arrays_equals_evaluate(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bench = yahpo.load_yahpo("rbv2_rpart", "40499", data_dir=data_dir)
+    configs = bench.codec.sample(np.random.default_rng(9), 300)  # two chunks
+    fids = np.random.default_rng(10).uniform(0.03, 1.0, 300).tolist()
+    trials = [Trial(config=c, fidelity=f) for c, f in zip(configs, fids, strict=True)]
+    evaluations = bench.evaluate(trials, seed=0)
+    name = bench.task.objective.name
+    for threads in ("1", "2"):
+        monkeypatch.setenv(_onnx.THREADS_ENV_VAR, threads)
+        loaded = yahpo.load_yahpo("rbv2_rpart", "40499", data_dir=data_dir)
+        values, costs = loaded.evaluate_arrays(configs, seed=3, fidelities=fids)
+        assert values.shape == (300, 1)
+        assert costs.shape == (300,)
+        np.testing.assert_array_equal(values[:, 0], [e.values[name] for e in evaluations])
+        np.testing.assert_array_equal(costs, [e.cost for e in evaluations])
+    at_max, _ = bench.evaluate_arrays(configs[:5], seed=0)
+    top = bench.evaluate([Trial(config=c) for c in configs[:5]], seed=0)
+    np.testing.assert_array_equal(at_max[:, 0], [e.values[name] for e in top])
+    empty_values, empty_costs = bench.evaluate_arrays([], seed=0)
+    assert empty_values.shape == (0, 1)
+    assert empty_costs.shape == (0,)
+    with pytest.raises(ValueError, match="fidelities"):
+        bench.evaluate_arrays(configs[:3], seed=0, fidelities=fids[:2])
+    with pytest.raises(InvalidFidelityError):
+        bench.evaluate_arrays(configs[:3], seed=0, fidelities=[0.5, 7.0, 0.5])
+    with pytest.raises(InvalidConfigError):
+        bench.evaluate_arrays([*configs[:3], {**configs[0], "no_such_hyperparameter": 1}], seed=0)
