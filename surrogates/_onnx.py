@@ -143,10 +143,11 @@ class OnnxModel:
             return
         it = iter(batches)
         first = next(it, None)
-        second = None if first is None else next(it, None)
-        if second is None:  # at most one batch: the hand-off to a pool thread would cost more
-            if first is not None:
-                yield self._call(*first)
+        if first is None:
+            return
+        second = next(it, None)
+        if second is None:  # one batch: the hand-off to a pool thread would cost more
+            yield self._call(*first)
             return
         pool = _pool(self.workers, os.getpid())
         futures = [pool.submit(self._call, *first), pool.submit(self._call, *second)]
