@@ -47,8 +47,11 @@ import io
 import json
 import math
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -111,7 +114,9 @@ class HyperparameterEncoding:
     @property
     def width(self) -> int:
         """Number of encoded inputs."""
-        return {"numeric": 1, "categorical": len(self.choices), "constant": 0}[self.kind]
+        if self.kind == "numeric":
+            return 1
+        return len(self.choices) if self.kind == "categorical" else 0
 
     def unit(self, values: np.ndarray) -> np.ndarray:
         """Map numeric values onto ``[0, 1]`` over ``[low, high]`` (log-scaled when ``log``)."""
@@ -158,6 +163,30 @@ class HyperparameterEncoding:
         )
 
 
+_NUMBER = (int, float, np.integer, np.floating)
+_NOT_NUMBER = (bool, np.bool_)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _NumericPlan:
+    """The numeric hyperparameters of an :class:`Encoding` as arrays, for encoding them together.
+
+    ``shift`` and ``scale`` are those of :meth:`HyperparameterEncoding.unit`: the (log) lower
+    bound and the (log) span, so that ``(x - shift) / scale`` (``x`` logged where ``log``) is the
+    same float64 arithmetic, element by element, as that method.
+    """
+
+    names: tuple[str, ...]
+    getter: Callable[[Config], Any] | None
+    columns: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    integer: np.ndarray
+    log: np.ndarray
+    shift: np.ndarray
+    scale: np.ndarray
+
+
 @dataclass(frozen=True, kw_only=True)
 class Encoding:
     """The input encoding of a fitted surrogate (see the module docstring).
@@ -172,7 +201,7 @@ class Encoding:
     fidelity: Fidelity | None = None
     fidelity_log: bool = False
 
-    @property
+    @cached_property
     def width(self) -> int:
         """Number of network inputs."""
         return sum(h.width for h in self.hyperparameters) + (self.fidelity is not None)
@@ -196,11 +225,24 @@ class Encoding:
         """
         n = len(configs)
         out = np.empty((n, self.width), dtype=np.float32)
-        col = 0
         k = len(self.hyperparameters)
         if any(len(c) != k for c in configs):
             self._raise(configs)
+        plan = self._numeric
         try:
+            if plan.getter is not None:  # all numeric hyperparameters at once: few numpy calls per batch
+                raw = list(map(plan.getter, configs))  # a tuple per configuration (a value if one name)
+                kinds = set(map(type, chain.from_iterable(raw) if len(plan.names) > 1 else raw))
+                if not all(issubclass(t, _NUMBER) and not issubclass(t, _NOT_NUMBER) for t in kinds):
+                    self._raise(configs)  # strings, booleans, lists (which numpy would unpack), ...
+                x = np.array(raw, dtype=float).reshape(n, len(plan.names))
+                ok = np.isfinite(x) & (x >= plan.low) & (x <= plan.high)
+                ok[:, plan.integer] &= x[:, plan.integer] == np.round(x[:, plan.integer])
+                if not np.all(ok):
+                    self._raise(configs)
+                x[:, plan.log] = np.log(x[:, plan.log])
+                out[:, plan.columns] = (x - plan.shift) / plan.scale  # HyperparameterEncoding.unit
+            col = 0
             for h in self.hyperparameters:
                 if h.kind == "constant":
                     if any(c[h.name] != h.choices[0] for c in configs):
@@ -211,17 +253,6 @@ class Encoding:
                     block = np.zeros((n, h.width), dtype=np.float32)
                     block[np.arange(n), idx] = 1.0
                     out[:, col : col + h.width] = block
-                else:
-                    raw = [c[h.name] for c in configs]
-                    if any(isinstance(v, (bool, np.bool_, str)) for v in raw):
-                        self._raise(configs)
-                    x = np.array(raw, dtype=float).reshape(n)
-                    ok = np.isfinite(x) & (x >= h.low) & (x <= h.high)
-                    if h.integer:
-                        ok &= x == np.round(x)
-                    if not np.all(ok):
-                        self._raise(configs)
-                    out[:, col] = h.unit(x)
                 col += h.width
         except (KeyError, TypeError, ValueError):
             self._raise(configs)
@@ -235,6 +266,25 @@ class Encoding:
             else:
                 out[:, col] = (f - low) / (high - low)
         return out
+
+    @cached_property
+    def _numeric(self) -> _NumericPlan:
+        hps = [h for h in self.hyperparameters if h.kind == "numeric"]
+        starts = np.cumsum([0] + [h.width for h in self.hyperparameters])
+        log_low = [math.log(h.low) if h.log else h.low for h in hps]
+        return _NumericPlan(
+            names=tuple(h.name for h in hps),
+            getter=itemgetter(*(h.name for h in hps)) if hps else None,
+            columns=np.array([starts[i] for i, h in enumerate(self.hyperparameters) if h.kind == "numeric"]),
+            low=np.array([h.low for h in hps]),
+            high=np.array([h.high for h in hps]),
+            integer=np.array([h.integer for h in hps], dtype=bool),
+            log=np.array([h.log for h in hps], dtype=bool),
+            shift=np.array(log_low),
+            scale=np.array(
+                [(math.log(h.high) if h.log else h.high) - lo for h, lo in zip(hps, log_low, strict=True)]
+            ),
+        )
 
     def _raise(self, configs: Sequence[Config]) -> NoReturn:
         from hpobench.space import SpaceCodec

@@ -98,6 +98,29 @@ def test_tiny_fit_is_a_compliant_benchmark_with_a_continuous_space(tiny_files: l
         model.evaluate([Trial(config={"lr": 0.05, "width": 20, "act": "tanh"}, fidelity=2.5)], seed=0)
 
 
+def test_encoding_is_the_unit_map_per_row_and_rejects_what_is_not_a_number(tiny_files: list[Path]) -> None:
+    model = FittedSurrogate.from_file(tiny_files[0])
+    enc = model.encoding
+    configs = model.codec.sample(np.random.default_rng(3), 64)
+    fids = np.full(64, 4.0)
+    x = enc.encode(configs, fids)
+    col = 0
+    for h in enc.hyperparameters:  # the documented map, column by column
+        if h.kind == "numeric":
+            expected = h.unit(np.array([c[h.name] for c in configs], dtype=float)).astype(np.float32)
+            np.testing.assert_array_equal(x[:, col], expected)
+        col += h.width
+    np.testing.assert_array_equal(np.concatenate([enc.encode([c], fids[:1]) for c in configs]), x)
+    good = {"lr": 0.05, "width": 20, "act": "tanh"}
+    typed = {"lr": np.float64(0.05), "width": np.int64(20), "act": "tanh"}
+    np.testing.assert_array_equal(enc.encode([typed], fids[:1]), enc.encode([good], fids[:1]))
+    for bad in ([0.05], "0.05", np.str_("0.05"), True, np.bool_(True), None):
+        with pytest.raises(InvalidConfigError):
+            enc.encode([good, {**good, "lr": bad}], fids[:2])
+    with pytest.raises(InvalidConfigError):
+        enc.encode([{**good, "width": [20]}], fids[:1])
+
+
 def test_numpy_inference_equals_torch_forward_on_the_same_weights(tiny_files: list[Path]) -> None:
     torch = pytest.importorskip("torch")
     header, arrays = read_model(tiny_files[0])
