@@ -451,9 +451,10 @@ class YahpoBenchmark(Benchmark):
         """Evaluate a batch; ``seed`` does not change the answers (deterministic).
 
         The batch runs in chunks of :attr:`OnnxModel.chunk_rows` trials, each validated, encoded and
-        submitted in turn; with ``$HPOBENCH_ONNX_THREADS`` above 1 the model runs of earlier chunks
-        overlap the validation of later ones (see :meth:`OnnxModel.stream`). The answers do not
-        depend on the batch or the thread count.
+        submitted in turn; with more than one worker (``$HPOBENCH_ONNX_THREADS`` above 1, or 0 on
+        a machine with several cores) the model runs of earlier chunks overlap the validation of
+        later ones (see :meth:`OnnxModel.stream`). The answers do not depend on the batch or the
+        thread count.
 
         Raises:
             InvalidConfigError: A configuration is not in the space.
