@@ -19,7 +19,7 @@ from hpobench.errors import InvalidFidelityError
 from hpobench.space import SpaceCodec
 from hpobench.types import Config, Evaluation, Reference, Task, Trial
 
-__all__ = ["Benchmark", "BenchmarkFamily", "BenchmarkSpec", "TaskInfo"]
+__all__ = ["Benchmark", "BenchmarkFamily", "BenchmarkSpec", "TaskInfo", "paired_fidelities"]
 
 
 class Benchmark(ABC):
@@ -105,6 +105,25 @@ class Benchmark(ABC):
             else:
                 out[i] = trial.fidelity
         return out
+
+
+def paired_fidelities(
+    configs: Sequence[Config], fidelities: Sequence[float | None] | None
+) -> list[float | None]:
+    """The fidelity of each configuration in an ``evaluate_arrays`` call (``None``: the maximal one).
+
+    Args:
+        configs: The configurations.
+        fidelities: One fidelity per configuration, or ``None`` for all at the maximal fidelity.
+
+    Raises:
+        ValueError: ``fidelities`` and ``configs`` differ in length (never broadcast).
+    """
+    if fidelities is None:
+        return [None] * len(configs)
+    if len(fidelities) != len(configs):
+        raise ValueError(f"{len(configs)} configurations but {len(fidelities)} fidelities")
+    return list(fidelities)
 
 
 @dataclass(frozen=True, kw_only=True)

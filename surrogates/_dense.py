@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
 
-from hpobench.benchmark import Benchmark
+from hpobench.benchmark import Benchmark, paired_fidelities
 from hpobench.errors import DataError, InvalidConfigError, InvalidFidelityError
 from hpobench.types import Config, Evaluation, Fidelity, Objective, Reference, Status, Task, Trial
 
@@ -355,10 +355,9 @@ class DenseLookup(Benchmark):
         """
         fidx: np.ndarray | int = self.n_fidelities - 1
         if fidelities is not None:
-            if len(fidelities) != len(configs):
-                raise ValueError(f"{len(configs)} configurations but {len(fidelities)} fidelities")
+            fids = paired_fidelities(configs, fidelities)
             try:
-                fidx = self._fidelity_indices(list(fidelities))
+                fidx = self._fidelity_indices(fids)
             except (KeyError, TypeError):
                 bad = [f for f in fidelities if f not in self._fid_lut]
                 raise InvalidFidelityError(

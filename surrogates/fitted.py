@@ -58,7 +58,7 @@ from typing import Any, NoReturn
 import ConfigSpace as CS
 import numpy as np
 
-from hpobench.benchmark import Benchmark, BenchmarkFamily, TaskInfo
+from hpobench.benchmark import Benchmark, BenchmarkFamily, TaskInfo, paired_fidelities
 from hpobench.errors import DataError, InvalidConfigError, InvalidFidelityError, UnknownNameError
 from hpobench.types import Config, Direction, Evaluation, Fidelity, Objective, Reference, Status, Task, Trial
 
@@ -534,8 +534,14 @@ class FittedSurrogate(Benchmark):
     def evaluate_arrays(
         self, configs: Sequence[Config], *, seed: int, fidelities: Sequence[float | None] | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Array form of :meth:`evaluate`: ``(values (n, 1), costs (n,))``, same validation and seeds."""
-        fid = self._fidelity_array(configs, [None] * len(configs) if fidelities is None else fidelities)
+        """Array form of :meth:`evaluate`: ``(values (n, 1), costs (n,))``, same validation and seeds.
+
+        Raises:
+            InvalidConfigError: A configuration is not in the space.
+            InvalidFidelityError: A fidelity is outside the task's range.
+            ValueError: ``fidelities`` and ``configs`` differ in length.
+        """
+        fid = self._fidelity_array(configs, paired_fidelities(configs, fidelities))
         m = seed % self.members
         values, costs = self.predict(self.encoding.encode(configs, fid), members=slice(m, m + 1))
         return values.reshape(len(configs), 1), costs.reshape(len(configs))

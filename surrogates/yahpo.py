@@ -56,14 +56,13 @@ import textwrap
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 
 import ConfigSpace as CS
 import numpy as np
 
-from hpobench.benchmark import Benchmark, BenchmarkFamily, TaskInfo
+from hpobench.benchmark import Benchmark, BenchmarkFamily, TaskInfo, paired_fidelities
 from hpobench.datadir import sha256_of
 from hpobench.errors import DataError, InvalidConfigError, UnknownNameError
 from hpobench.space import SpaceCodec
@@ -482,10 +481,7 @@ class YahpoBenchmark(Benchmark):
             InvalidFidelityError: A fidelity is outside the task's range.
             ValueError: ``fidelities`` and ``configs`` differ in length.
         """
-        if fidelities is not None and len(fidelities) != len(configs):
-            raise ValueError(f"{len(configs)} configurations but {len(fidelities)} fidelities")
-        fids = repeat(None) if fidelities is None else fidelities
-        trials = list(map(_trial, configs, fids))
+        trials = list(map(_trial, configs, paired_fidelities(configs, fidelities)))
         y = np.empty((0, self._data.model.n_outputs))
         parts = [out for _, out in self._outputs(trials)]
         if parts:

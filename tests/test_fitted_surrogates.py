@@ -119,6 +119,12 @@ def test_encoding_is_the_unit_map_per_row_and_rejects_what_is_not_a_number(tiny_
             enc.encode([good, {**good, "lr": bad}], fids[:2])
     with pytest.raises(InvalidConfigError):
         enc.encode([{**good, "width": [20]}], fids[:1])
+    # evaluate_arrays pairs fidelities with configurations one to one: a short list is refused
+    values, _ = model.evaluate_arrays(configs[:3], seed=0, fidelities=[4, 4, 4])
+    assert values.shape == (3, 1)
+    for short in ([4], [4, 4]):
+        with pytest.raises(ValueError, match="3 configurations but"):
+            model.evaluate_arrays(configs[:3], seed=0, fidelities=short)
 
 
 def test_numpy_inference_equals_torch_forward_on_the_same_weights(tiny_files: list[Path]) -> None:
