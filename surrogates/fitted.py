@@ -118,12 +118,16 @@ class HyperparameterEncoding:
             return 1
         return len(self.choices) if self.kind == "categorical" else 0
 
+    @property
+    def unit_shift_scale(self) -> tuple[float, float]:
+        """``(shift, scale)`` of :meth:`unit`: the (log) lower bound and the (log) span of the range."""
+        low, high = (math.log(self.low), math.log(self.high)) if self.log else (self.low, self.high)
+        return low, high - low
+
     def unit(self, values: np.ndarray) -> np.ndarray:
         """Map numeric values onto ``[0, 1]`` over ``[low, high]`` (log-scaled when ``log``)."""
-        if self.log:
-            span = math.log(self.high) - math.log(self.low)
-            return np.asarray((np.log(values) - math.log(self.low)) / span)
-        return np.asarray((values - self.low) / (self.high - self.low))
+        shift, scale = self.unit_shift_scale
+        return np.asarray(((np.log(values) if self.log else values) - shift) / scale)
 
     def to_hyperparameter(self) -> Any:
         """The ConfigSpace hyperparameter of the surrogate's (continuous) space."""
@@ -171,9 +175,9 @@ _NOT_NUMBER = (bool, np.bool_)
 class _NumericPlan:
     """The numeric hyperparameters of an :class:`Encoding` as arrays, for encoding them together.
 
-    ``shift`` and ``scale`` are those of :meth:`HyperparameterEncoding.unit`: the (log) lower
-    bound and the (log) span, so that ``(x - shift) / scale`` (``x`` logged where ``log``) is the
-    same float64 arithmetic, element by element, as that method.
+    ``shift`` and ``scale`` are :attr:`HyperparameterEncoding.unit_shift_scale`, so that
+    ``(x - shift) / scale`` (``x`` logged where ``log``) is the same float64 arithmetic, element
+    by element, as :meth:`HyperparameterEncoding.unit`.
     """
 
     names: tuple[str, ...]
@@ -271,7 +275,7 @@ class Encoding:
     def _numeric(self) -> _NumericPlan:
         hps = [h for h in self.hyperparameters if h.kind == "numeric"]
         starts = np.cumsum([0] + [h.width for h in self.hyperparameters])
-        log_low = [math.log(h.low) if h.log else h.low for h in hps]
+        shift, scale = zip(*(h.unit_shift_scale for h in hps), strict=True) if hps else ((), ())
         return _NumericPlan(
             names=tuple(h.name for h in hps),
             getter=itemgetter(*(h.name for h in hps)) if hps else None,
@@ -280,10 +284,8 @@ class Encoding:
             high=np.array([h.high for h in hps]),
             integer=np.array([h.integer for h in hps], dtype=bool),
             log=np.array([h.log for h in hps], dtype=bool),
-            shift=np.array(log_low),
-            scale=np.array(
-                [(math.log(h.high) if h.log else h.high) - lo for h, lo in zip(hps, log_low, strict=True)]
-            ),
+            shift=np.array(shift),
+            scale=np.array(scale),
         )
 
     def _raise(self, configs: Sequence[Config]) -> NoReturn:
