@@ -59,21 +59,23 @@ def worker(job: dict[str, Any]) -> dict[str, Any]:
     import numpy as np
     from yahpo_gym import BenchmarkSet
 
+    def prepared(scenario: str, spec: dict[str, Any], multithread: bool) -> tuple[Any, list[dict[str, Any]]]:
+        bench = BenchmarkSet(scenario, instance=spec["instance"], multithread=multithread)
+        queries = [dict(c, **spec["fixed"]) for c in spec["configs"]]
+        bench.objective_function(queries[:16])  # warm-up
+        return bench, queries
+
     out: dict[str, Any] = {}
     for scenario, spec in job["scenarios"].items():
         if "sizes" in spec:  # bench_surrogates.py: one thread, batches of the first k configurations
-            bench = BenchmarkSet(scenario, instance=spec["instance"], multithread=False)
-            queries = [dict(c, **spec["fixed"]) for c in spec["configs"]]
-            bench.objective_function(queries[:16])  # warm-up
+            bench, queries = prepared(scenario, spec, False)
             out[f"{scenario}/sizes"] = {
                 str(k): _best(lambda b=bench, q=queries[:k]: b.objective_function(q), job["repeat"])
                 for k in spec["sizes"]
             }
             continue
         for multithread in (False, True):
-            bench = BenchmarkSet(scenario, instance=spec["instance"], multithread=multithread)
-            queries = [dict(c, **spec["fixed"]) for c in spec["configs"]]
-            bench.objective_function(queries[:16])  # warm-up
+            bench, queries = prepared(scenario, spec, multithread)
             rows: list[Any] = []
             batch = _best(lambda b=bench, q=queries, r=rows: r.append(b.objective_function(q)), job["repeat"])
             singles = queries[: job["n_single"]]
