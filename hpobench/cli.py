@@ -46,6 +46,15 @@ def _parse_budget(text: str) -> Budget:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _parse_memory(text: str) -> int:
+    from hpobench.containment import parse_memory
+
+    try:
+        return parse_memory(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _parse_set(items: Sequence[str]) -> dict[str, dict[str, Any]]:
     """Parse ``METHOD.KEY=VALUE`` items (VALUE read as JSON, else as a string)."""
     out: dict[str, dict[str, Any]] = {}
@@ -132,15 +141,31 @@ def _cmd_run(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         data_dir=data_dir,
         timeout=args.timeout or None,
+        max_memory=args.max_memory,
+        retry_failed=args.retry_failed,
         progress=not args.quiet,
         backend=args.backend,
         scheduler=args.scheduler,
     )
-    print(f"done: {summary.executed} run(s) executed, {summary.resumed} already finished (resumed)")
-    for run_id, error in summary.failed:
+    print(_summary_line(summary, out))
+    for run_id, reason in summary.damaged:
+        print(f"DAMAGED {run_id}: {reason} (files moved aside, run executed again)", file=sys.stderr)
+    for run_id, error in summary.still_failed:
         print(f"FAILED {run_id}: {error}", file=sys.stderr)
     print(f"next: hpobench report {out}")
-    return 1 if summary.failed else 0
+    return 1 if summary.still_failed else 0
+
+
+def _summary_line(summary: Any, out: Path) -> str:
+    """One line on what a study call did and how the study stands (see ``StudySummary``)."""
+    parts = [f"done: {summary.executed} run(s) executed, {summary.resumed} already finished (resumed)"]
+    if summary.damaged:
+        parts.append(f"{len(summary.damaged)} damaged (moved to {out / 'damaged'} and re-run)")
+    if summary.retried:
+        parts.append(f"{summary.retried} failed run(s) retried")
+    if summary.still_failed:
+        parts.append(f"{len(summary.still_failed)} run(s) of the study failed")
+    return "; ".join(parts) if len(parts) > 1 else parts[0]
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -295,7 +320,25 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument(
         "--set", action="append", default=[], metavar="METHOD.KEY=VALUE", help="method argument"
     )
-    p_run.add_argument("--timeout", type=float, default=1800.0, help="wall-clock seconds per run (0: none)")
+    p_run.add_argument(
+        "--timeout",
+        type=float,
+        default=1800.0,
+        help="wall-clock seconds per run (0: none); a run that does not stop is killed 10%% (>= 2 s) later",
+    )
+    p_run.add_argument(
+        "--max-memory",
+        type=_parse_memory,
+        default=None,
+        metavar="SIZE",
+        help="resident-memory cap per run, e.g. 4GB: a run above it is killed and recorded as failed",
+    )
+    p_run.add_argument(
+        "--no-retry-failed",
+        dest="retry_failed",
+        action="store_false",
+        help="when resuming, keep runs that failed earlier instead of executing them again",
+    )
     p_run.add_argument("--quiet", action="store_true", help="no progress bar")
     p_run.set_defaults(func=_cmd_run)
 

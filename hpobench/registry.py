@@ -27,6 +27,7 @@ __all__ = [
     "load_family",
     "load_method",
     "method_names",
+    "plugin_origin",
     "refresh",
     "task_info",
 ]
@@ -49,6 +50,29 @@ def refresh() -> None:
     _entry_points.cache_clear()
     load_method.cache_clear()
     load_family.cache_clear()
+
+
+def plugin_origin(group: str, name: str) -> dict[str, str | None]:
+    """The distribution that registers plugin ``name`` in entry-point ``group``, for provenance.
+
+    Returns:
+        ``{"entry_point": "module:object", "distribution": NAME, "version": VERSION}``; the last
+        two are ``None`` when the entry point's distribution cannot be told.
+
+    Raises:
+        UnknownNameError: No plugin of that name is registered in ``group``.
+    """
+    eps = _entry_points(group)
+    if name not in eps:
+        kind = "method" if group == METHODS_GROUP else "benchmark family"
+        raise UnknownNameError(kind, name, sorted(eps))
+    ep = eps[name]
+    dist = getattr(ep, "dist", None)
+    return {
+        "entry_point": ep.value,
+        "distribution": None if dist is None else str(dist.metadata["Name"]),
+        "version": None if dist is None else str(dist.version),
+    }
 
 
 def method_names() -> list[str]:

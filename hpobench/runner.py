@@ -36,12 +36,12 @@ from hpobench.errors import (
     MethodError,
 )
 from hpobench.method import Method
-from hpobench.registry import load_benchmark, load_method
+from hpobench.registry import BENCHMARKS_GROUP, METHODS_GROUP, load_benchmark, load_method, plugin_origin
 from hpobench.seeding import derive_seed
 from hpobench.simulator import Simulation, young_collections_only
 from hpobench.types import FrozenValue, Trial
 
-__all__ = ["RunOutcome", "RunSpec", "execute_run", "method_label"]
+__all__ = ["RunOutcome", "RunSpec", "execute_run", "failed_outcome", "method_label"]
 
 MAX_EVALUATIONS = 1_000_000
 """Hard cap on evaluations per run, whatever the budget (guards against zero-cost loops)."""
@@ -151,8 +151,12 @@ def _versions() -> dict[str, str]:
     return out
 
 
-class _Timeout(Exception):
-    pass
+class _Timeout(BaseException):
+    """Raised in the run's thread at its wall-clock limit.
+
+    A ``BaseException``, so a method whose loop catches ``Exception`` does not swallow it (one
+    that catches everything is killed from outside, see :mod:`hpobench.containment`).
+    """
 
 
 @contextlib.contextmanager
@@ -299,32 +303,37 @@ def _make_method(spec: RunSpec, benchmark: Benchmark) -> Method:
         raise MethodError(f"method {spec.method!r} rejected its keyword arguments: {exc}") from exc
 
 
+def _describe(benchmark: Benchmark, provenance: dict[str, Any]) -> None:
+    """Record the task, its reference optimum and its data files in ``provenance``."""
+    task = benchmark.task
+    reference = benchmark.optimum()
+    objective = task.objective
+    provenance["task"] = {
+        "objective": objective.name,
+        "direction": objective.direction.value,
+        "fidelity": None
+        if task.fidelity is None
+        else {"name": task.fidelity.name, "low": task.fidelity.low, "high": task.fidelity.high},
+        "candidates": task.candidates,
+        "tags": sorted(task.tags),
+    }
+    provenance["reference"] = {
+        "best": reference.best[objective.name],
+        "worst": reference.worst[objective.name],
+        "source": reference.source,
+    }
+    provenance["data_files"] = dict(benchmark.data_files())
+
+
 def _simulate(
     spec: RunSpec, *, data_dir: Path | None, timeout: float | None, provenance: dict[str, Any]
 ) -> Simulation | None:
     """Load, build and run the simulation; record task, reference and errors in ``provenance``."""
     sim: Simulation | None = None
     try:
-        benchmark = _cached_benchmark(spec.benchmark, None if data_dir is None else str(data_dir))
-        task = benchmark.task
-        reference = benchmark.optimum()
-        objective = task.objective
-        provenance["task"] = {
-            "objective": objective.name,
-            "direction": objective.direction.value,
-            "fidelity": None
-            if task.fidelity is None
-            else {"name": task.fidelity.name, "low": task.fidelity.low, "high": task.fidelity.high},
-            "candidates": task.candidates,
-            "tags": sorted(task.tags),
-        }
-        provenance["reference"] = {
-            "best": reference.best[objective.name],
-            "worst": reference.worst[objective.name],
-            "source": reference.source,
-        }
-        provenance["data_files"] = dict(benchmark.data_files())
         with _deadline(timeout):
+            benchmark = _cached_benchmark(spec.benchmark, None if data_dir is None else str(data_dir))
+            _describe(benchmark, provenance)
             method = _make_method(spec, benchmark)
             provenance["method_params"] = json.loads(json.dumps(method.params(), default=repr))
             sim = Simulation(
@@ -338,7 +347,10 @@ def _simulate(
             sim.run()
     except _Timeout:
         provenance["status"] = "failed"
-        provenance["error"] = f"MethodError: the run exceeded its timeout of {timeout:g} s"
+        provenance["error"] = (
+            f"timeout after {timeout:g} s: the run was stopped at its wall-clock limit "
+            "(the evaluations made before it are kept)"
+        )
     except Exception as exc:
         provenance["status"] = "failed"
         kind = type(exc).__name__
@@ -382,6 +394,46 @@ def _record(spec: RunSpec, sim: Simulation | None, provenance: dict[str, Any]) -
     return frame
 
 
+def _plugins(spec: RunSpec) -> dict[str, Any]:
+    """Which distribution (name, version) provided the run's method and benchmark family."""
+    out: dict[str, Any] = {}
+    for role, group, name in (
+        ("method", METHODS_GROUP, spec.method),
+        ("benchmark", BENCHMARKS_GROUP, spec.benchmark.family),
+    ):
+        try:
+            out[role] = {"name": name, **plugin_origin(group, name)}
+        except HpobenchError as exc:
+            out[role] = {"name": name, "error": str(exc)}
+    return out
+
+
+def _base_provenance(spec: RunSpec) -> dict[str, Any]:
+    return {
+        "run_id": spec.run_id,
+        "spec": spec.to_dict(),
+        "seeds": {"run": spec.seed, "method": spec.method_seed, "benchmark_noise": spec.noise_seed},
+        "versions": _versions(),
+        "plugins": _plugins(spec),
+        "status": "ok",
+    }
+
+
+def failed_outcome(spec: RunSpec, *, error: str, wall_seconds: float | None = None) -> RunOutcome:
+    """The record of a run whose worker never reported back: an empty table and ``error`` as cause.
+
+    For runs whose process crashed or was killed at its timeout or memory cap; called by the
+    study runner, in the study's own process.
+    """
+    provenance = _base_provenance(spec)
+    provenance["status"] = "failed"
+    provenance["error"] = error
+    frame = _record(spec, None, provenance)
+    if wall_seconds is not None:
+        provenance["wall_seconds"] = wall_seconds
+    return RunOutcome(frame=frame, provenance=provenance)
+
+
 def execute_run(spec: RunSpec, *, data_dir: Path | None = None, timeout: float | None = None) -> RunOutcome:
     """Execute one run and return its table and provenance; never raises for method failures.
 
@@ -396,13 +448,7 @@ def execute_run(spec: RunSpec, *, data_dir: Path | None = None, timeout: float |
         timeout: Wall-clock limit for the whole run in seconds (``None``: no limit).
     """
     started = time.time()
-    provenance: dict[str, Any] = {
-        "run_id": spec.run_id,
-        "spec": spec.to_dict(),
-        "seeds": {"run": spec.seed, "method": spec.method_seed, "benchmark_noise": spec.noise_seed},
-        "versions": _versions(),
-        "status": "ok",
-    }
+    provenance = _base_provenance(spec)
     # full collections of the garbage collector would traverse every object the run made,
     # again and again; they resume once the simulation is released
     with young_collections_only():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -20,9 +20,10 @@ from joblib import Parallel, delayed
 
 from hpobench.benchmark import BenchmarkSpec
 from hpobench.budget import Budget
+from hpobench.containment import Limits, run_contained
 from hpobench.errors import HpobenchError
 from hpobench.registry import load_method, task_info
-from hpobench.runner import RunSpec, execute_run
+from hpobench.runner import RunSpec, execute_run, failed_outcome
 from hpobench.store import (
     atomic_write_bytes,
     finished_run_ids,
@@ -30,6 +31,7 @@ from hpobench.store import (
     write_combined,
     write_run,
 )
+from hpobench.studylock import StudyLock, study_lock
 
 __all__ = ["Backend", "Skipped", "StudyPlan", "StudySummary", "plan_study", "run_study"]
 
@@ -64,12 +66,20 @@ class StudyPlan:
 
 @dataclass(frozen=True, kw_only=True)
 class StudySummary:
-    """What a call to :func:`run_study` did."""
+    """What a call to :func:`run_study` did, and the state of the study afterwards."""
 
     executed: int
+    """Runs executed in this call (new, damaged and retried ones)."""
     resumed: int
+    """Planned runs skipped because they were already finished intact (ok, or failed and kept)."""
     failed: tuple[tuple[str, str], ...] = field(default=())
-    """(run_id, error) of runs that ended with an error (in this call)."""
+    """(run_id, error) of runs that ended with an error in this call."""
+    damaged: tuple[tuple[str, str], ...] = field(default=())
+    """(run_id, reason) of finished runs whose files were damaged: moved aside and re-executed."""
+    retried: int = 0
+    """Failed runs of an earlier call that were executed again."""
+    still_failed: tuple[tuple[str, str], ...] = field(default=())
+    """(run_id, error) of every planned run that is failed now (this call's and kept ones)."""
 
 
 def plan_study(
@@ -129,12 +139,71 @@ def plan_study(
     return StudyPlan(runs=tuple(runs), skipped=tuple(skipped))
 
 
-def _execute_and_store(
-    spec: RunSpec, out: str, data_dir: str | None, timeout: float | None
-) -> tuple[str, str]:
-    outcome = execute_run(spec, data_dir=None if data_dir is None else Path(data_dir), timeout=timeout)
-    write_run(Path(out), spec.run_id, outcome.frame, outcome.provenance)
-    return spec.run_id, str(outcome.provenance.get("error", ""))
+@dataclass(frozen=True, kw_only=True)
+class _Job:
+    """One run as handed to a worker: only specs and paths cross process boundaries."""
+
+    spec: RunSpec
+    out: str
+    data_dir: str | None
+    timeout: float | None
+
+
+def _execute_and_store(job: _Job) -> tuple[str, str]:
+    outcome = execute_run(
+        job.spec, data_dir=None if job.data_dir is None else Path(job.data_dir), timeout=job.timeout
+    )
+    write_run(Path(job.out), job.spec.run_id, outcome.frame, outcome.provenance)
+    return job.spec.run_id, str(outcome.provenance.get("error", ""))
+
+
+def _contained(
+    jobs: Sequence[_Job], *, n_jobs: int, limits: Limits, lock: StudyLock
+) -> Iterator[tuple[str, str]]:
+    """Run ``jobs`` in contained worker processes; record the runs whose worker died or was killed."""
+    for result in run_contained(
+        _execute_and_store, jobs, jobs=n_jobs, limits=limits, on_workers=lock.set_workers
+    ):
+        if result.value is not None and result.failure is None:
+            yield result.value
+            continue
+        job = result.item
+        error = result.failure or "the worker returned nothing"
+        outcome = failed_outcome(job.spec, error=error)
+        provenance = {**outcome.provenance, "worker_pid": result.pid}
+        write_run(Path(job.out), job.spec.run_id, outcome.frame, provenance)
+        yield job.spec.run_id, error
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Triage:
+    """What the files of a study say about its planned runs before it (re)starts."""
+
+    todo: tuple[RunSpec, ...]
+    damaged: dict[str, str]
+    kept_failed: dict[str, str]
+    retried: int
+
+
+def _triage(out: Path, plan: StudyPlan, *, retry_failed: bool) -> _Triage:
+    """Sort the planned runs by the state of their files; move damaged (and retried) ones aside."""
+    # TEMPORARY until the store validates runs
+    done = finished_run_ids(out)
+    todo: list[RunSpec] = []
+    kept: dict[str, str] = {}
+    retried = 0
+    for spec in {r.run_id: r for r in plan.runs}.values():
+        if spec.run_id not in done:
+            todo.append(spec)
+            continue
+        record = json.loads((out / "runs" / f"{spec.run_id}.json").read_text())
+        if record.get("status") != "ok":
+            if retry_failed:
+                retried += 1
+                todo.append(spec)
+            else:
+                kept[spec.run_id] = str(record.get("error", ""))
+    return _Triage(todo=tuple(todo), damaged={}, kept_failed=kept, retried=retried)
 
 
 def write_study_record(out: Path, plan: StudyPlan, extra: Mapping[str, Any] | None = None) -> None:
@@ -155,74 +224,98 @@ def run_study(
     jobs: int = 1,
     data_dir: Path | None = None,
     timeout: float | None = None,
+    max_memory: int | None = None,
+    retry_failed: bool = True,
     progress: bool = True,
     backend: Backend | str = Backend.LOKY,
     scheduler: str | None = None,
 ) -> StudySummary:
-    """Execute the runs of ``plan`` that are not finished in ``out``, ``jobs`` at a time.
+    """Execute the runs of ``plan`` that are not finished intact in ``out``, ``jobs`` at a time.
 
-    Each worker process loads the benchmarks it needs itself (only specs cross process
-    boundaries) and writes its run's files atomically, so killing the study loses at most the
-    runs in flight.
+    The study holds ``out``'s lock while it runs (:func:`hpobench.studylock.study_lock`): a
+    second study on the same folder is refused. Planned runs whose files are damaged are moved
+    aside (never deleted) and executed again; runs that failed earlier are executed again unless
+    ``retry_failed`` is false. Each run executes in a contained worker process
+    (:mod:`hpobench.containment`): a run whose worker crashes, outlives ``timeout`` or exceeds
+    ``max_memory`` is recorded as failed with its cause, its worker is replaced, and the rest
+    of the study goes on. Each worker loads the benchmarks it needs itself (only specs cross
+    process boundaries) and writes its run's files atomically, so killing the study loses at
+    most the runs in flight.
 
     Args:
         plan: The study.
         out: Output directory; created if needed.
-        jobs: Number of worker processes (``1`` runs in this process; ``-1`` uses all cores).
+        jobs: Number of worker processes (``-1``: one per core).
         data_dir: Benchmark data directory.
-        timeout: Wall-clock limit per run in seconds, or ``None``.
+        timeout: Wall-clock limit per run in seconds, or ``None``. The run is stopped at the
+            limit (keeping its evaluations); if it does not stop, its worker is killed
+            10 % (at least 2 s) later.
+        max_memory: Resident-memory cap per run's worker in bytes, or ``None``.
+        retry_failed: Whether runs recorded as failed by an earlier call are executed again.
         progress: Whether to show a progress bar (on stderr).
-        backend: Where runs execute (:class:`Backend` or its value): local processes, or a
-            dask.distributed / Ray cluster through joblib's ``parallel_config``. Every run is
-            deterministic and writes its own files, so the results are byte-identical across
-            backends; with a cluster, ``out`` (and ``data_dir``) must be paths the workers
-            share, and ``jobs=1`` means as many runs at once as the cluster takes (``-1``).
+        backend: Where runs execute (:class:`Backend` or its value): contained local worker
+            processes, or a dask.distributed / Ray cluster through joblib's
+            ``parallel_config``. Every run is deterministic and writes its own files, so the
+            results are byte-identical across backends; with a cluster, ``out`` (and
+            ``data_dir``) must be paths the workers share, ``jobs=1`` means as many runs at once
+            as the cluster takes (``-1``), and a worker that dies is the cluster's to handle
+            (``timeout`` is enforced inside the run only; ``max_memory`` is refused).
         scheduler: Address of the cluster to connect to (dask: a scheduler address such as
             ``tcp://host:8786``; ray: ``ray.init`` address). ``None``: dask uses the running
             default ``Client``, ray starts or joins a local instance.
 
     Raises:
-        ValueError: An unknown backend, or a scheduler without a cluster backend.
+        ValueError: An unknown backend, a scheduler without a cluster backend, or a memory cap
+            on a cluster backend.
+        StudyBusyError: Another live process runs a study in ``out``.
         HpobenchError: The backend's package is missing, or dask has no client to use.
 
     At the end, the study's combined table is brought up to date
     (:func:`hpobench.store.write_combined`), so that reports read one file.
     """
-    out.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(out)
-    write_study_record(out, plan)
-    done = finished_run_ids(out)
-    todo = [r for r in plan.runs if r.run_id not in done]
-    resumed = len(plan.runs) - len(todo)
-    data = None if data_dir is None else str(data_dir)
-    calls = (delayed(_execute_and_store)(r, str(out), data, timeout) for r in todo)
-    results: Iterable[tuple[str, str]]
     backend = Backend(backend)
     if scheduler is not None and backend is Backend.LOKY:
         raise ValueError("a scheduler address needs a cluster backend (dask or ray)")
-    cluster = contextlib.ExitStack()
-    if backend is Backend.LOKY and (jobs == 1 or len(todo) <= 1):
-        results = (_execute_and_store(r, str(out), data, timeout) for r in todo)
-    elif backend is Backend.LOKY:
-        results = Parallel(n_jobs=jobs, return_as="generator_unordered")(calls)
-    else:
-        _enter_cluster(cluster, backend, scheduler)
-        n_jobs = -1 if jobs == 1 else jobs
-        # Ray's joblib backend returns no generators: the results (not the runs) arrive at the end
-        order = "list" if backend is Backend.RAY else "generator_unordered"
-        results = Parallel(n_jobs=n_jobs, return_as=order)(calls)
-    failed: list[tuple[str, str]] = []
-    bar = _progress_bar(total=len(plan.runs), initial=resumed, enabled=progress)
-    try:
-        for run_id, error in results:
-            if error:
-                failed.append((run_id, error))
-            bar.update(1)
-    finally:
-        bar.close()
-        cluster.close()
-    write_combined(out)  # one table of all runs, for fast reports (kept in step with the run files)
-    return StudySummary(executed=len(todo), resumed=resumed, failed=tuple(sorted(failed)))
+    if max_memory is not None and backend is not Backend.LOKY:
+        raise ValueError("a memory cap (--max-memory) needs local worker processes (backend loky)")
+    limits = Limits(timeout=timeout, max_memory=max_memory)
+    with study_lock(out) as lock:
+        remove_stale_temporaries(out)
+        write_study_record(out, plan)
+        triage = _triage(out, plan, retry_failed=retry_failed)
+        data = None if data_dir is None else str(data_dir)
+        jobs_ = [_Job(spec=r, out=str(out), data_dir=data, timeout=timeout) for r in triage.todo]
+        failed: dict[str, str] = {}
+        bar = _progress_bar(total=len(plan.runs), initial=len(plan.runs) - len(jobs_), enabled=progress)
+        cluster = contextlib.ExitStack()
+        try:
+            results: Iterable[tuple[str, str]]
+            if backend is Backend.LOKY:
+                results = _contained(jobs_, n_jobs=jobs, limits=limits, lock=lock)
+            else:
+                _enter_cluster(cluster, backend, scheduler)
+                n_jobs = -1 if jobs == 1 else jobs
+                # Ray's joblib backend returns no generators: the results (not the runs) arrive at the end
+                order = "list" if backend is Backend.RAY else "generator_unordered"
+                calls = (delayed(_execute_and_store)(j) for j in jobs_)
+                results = Parallel(n_jobs=n_jobs, return_as=order)(calls)
+            for run_id, error in results:
+                if error:
+                    failed[run_id] = error
+                bar.update(1)
+        finally:
+            bar.close()
+            cluster.close()
+        write_combined(out)  # one table of all runs, for fast reports (kept in step with the run files)
+    still = {**triage.kept_failed, **failed}
+    return StudySummary(
+        executed=len(jobs_),
+        resumed=len(plan.runs) - len(jobs_),
+        failed=tuple(sorted(failed.items())),
+        damaged=tuple(sorted(triage.damaged.items())),
+        retried=triage.retried,
+        still_failed=tuple(sorted(still.items())),
+    )
 
 
 def _enter_cluster(stack: contextlib.ExitStack, backend: Backend, scheduler: str | None) -> None:

@@ -25,6 +25,17 @@ def data_dir() -> Path:
 
 
 @pytest.fixture(scope="module")
+def plugins(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Install the misbehaving test plugins of ``plugin_dist.py`` for one test module."""
+    from plugin_dist import activate, deactivate, write_plugin_dist
+
+    dest = write_plugin_dist(tmp_path_factory.mktemp("plugins"))
+    activate(dest)
+    yield dest
+    deactivate(dest)
+
+
+@pytest.fixture(scope="module")
 def regress_plugins(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Install the two random-search versions of ``regress_plugins.py`` for one test module."""
     from regress_plugins import install, uninstall

@@ -16,6 +16,8 @@ MODULE = "hpobench_testplugins"
 SOURCE = '''
 from __future__ import annotations
 
+import ctypes
+import os
 import time
 
 import ConfigSpace as CS
@@ -75,6 +77,80 @@ class Hanging(_Sampler):
     def ask(self):
         if self._n >= self.fail_after:
             time.sleep(3600)
+        return self._next()
+
+
+class Exiting(_Sampler):
+    """Ends its process in the middle of the run (as a C library calling exit() would)."""
+
+    def ask(self):
+        if self._n >= self.fail_after:
+            os._exit(3)
+        return self._next()
+
+
+class Segfaulting(_Sampler):
+    """Dereferences a null pointer: the process dies with SIGSEGV."""
+
+    def ask(self):
+        if self._n >= self.fail_after:
+            ctypes.string_at(0)
+        return self._next()
+
+
+class Stubborn(_Sampler):
+    """Research code at its worst: a loop that swallows every exception, KeyboardInterrupt too."""
+
+    def ask(self):
+        while self._n >= self.fail_after:
+            try:
+                time.sleep(0.01)
+            except BaseException:
+                pass
+        return self._next()
+
+
+class CatchingException(_Sampler):
+    """A loop that catches ``Exception`` (common in research code) and never ends on its own."""
+
+    def ask(self):
+        while self._n >= self.fail_after:
+            try:
+                time.sleep(0.01)
+            except Exception:
+                pass
+        return self._next()
+
+
+class MemoryHog(_Sampler):
+    """Keeps 20 MB more of touched memory for every trial it asks, without end."""
+
+    def __init__(self, task, *, seed, fail_after=3):
+        super().__init__(task, seed=seed, fail_after=fail_after)
+        self._hoard = []
+
+    def ask(self):
+        if self._n >= self.fail_after:
+            while True:
+                self._hoard.append(np.ones(20 * 2**20 // 8))
+                time.sleep(0.005)
+        return self._next()
+
+
+class NeedsFix(_Sampler):
+    """Fails until $HPOBENCH_TEST_FIXED is set (as a run fails until a missing extra is installed)."""
+
+    def ask(self):
+        if not os.environ.get("HPOBENCH_TEST_FIXED"):
+            raise ImportError("the optional dependency is missing")
+        return self._next()
+
+
+class Slow(_Sampler):
+    """Well-behaved but slow: 0.2 s of wall time per trial (runs stay in flight for a while)."""
+
+    def ask(self):
+        time.sleep(0.2)
         return self._next()
 
 
@@ -149,6 +225,13 @@ test_invalid_fidelity = hpobench_testplugins:InvalidFidelity
 test_stalling = hpobench_testplugins:Stalling
 test_hanging = hpobench_testplugins:Hanging
 test_counting = hpobench_testplugins:Counting
+test_exiting = hpobench_testplugins:Exiting
+test_segfaulting = hpobench_testplugins:Segfaulting
+test_stubborn = hpobench_testplugins:Stubborn
+test_catching_exception = hpobench_testplugins:CatchingException
+test_memory_hog = hpobench_testplugins:MemoryHog
+test_slow = hpobench_testplugins:Slow
+test_needs_fix = hpobench_testplugins:NeedsFix
 test_broken_import = hpobench_testplugins_missing:Nothing
 
 [hpobench.benchmarks]

@@ -1,0 +1,361 @@
+"""Worker processes that contain their jobs: whatever happens inside one job ends as that job's failure.
+
+A study's runs execute in worker processes owned by :func:`run_contained`. A job whose worker
+process dies (an ``os._exit``, a segfault, the kernel's OOM killer), outlives its wall-clock limit
+(even one that catches every exception, or loops in C code), or grows past a resident-memory cap
+is killed from outside, together with every process it started, and reported as failed with its
+cause; the dead worker is replaced by a fresh one and the remaining jobs go on. Workers never
+outlive the process that owns them: each holds the reading end of a pipe whose only writing end
+is the owner's, and exits (killing its process group) as soon as that pipe reports end-of-file,
+which the kernel does the moment the owner dies, SIGKILL included.
+
+Workers are forked from a fork server (``multiprocessing``'s ``forkserver`` start method, with
+the runner imported once in the server), so starting and replacing one costs milliseconds, and a
+worker never inherits the owner's threads or open files. Each job's worker gets the owner's
+current ``sys.path``, environment and working directory, so plugins and settings made visible
+after the fork server started are seen by the job.
+
+Lifecycle: :func:`run_contained` starts up to ``jobs`` workers, hands each one job at a time,
+yields one :class:`JobResult` per job as jobs end (in completion order), and stops every worker
+when the iteration ends, is closed early, or raises (``KeyboardInterrupt`` included).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import multiprocessing.connection as mpc
+import os
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+__all__ = ["JobResult", "Limits", "parse_memory", "run_contained"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_LIFELINE_EXIT = 70
+"""Exit status of a worker whose owner died."""
+_MEMORY_POLL = 0.05
+"""Seconds between two reads of a busy worker's resident memory (when a cap is set)."""
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9}
+_UNITS |= {"t": 10**12, "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def parse_memory(text: str) -> int:
+    """Bytes in a memory size such as ``"4GB"``, ``"512MiB"``, ``"2.5g"`` or ``"1000000"``.
+
+    Raises:
+        ValueError: The text is not a positive size with a known unit.
+    """
+    raw = text.strip().lower().replace(" ", "")
+    number = raw.rstrip("abcdefghijklmnopqrstuvwxyz")
+    unit = raw[len(number) :]
+    try:
+        value = float(number)
+    except ValueError:
+        value = float("nan")
+    if unit not in _UNITS or not value > 0 or value == float("inf"):
+        raise ValueError(f"cannot read memory size {text!r}: use e.g. 4GB, 512MiB or 2.5G")
+    return int(value * _UNITS[unit])
+
+
+def _format_bytes(n: float) -> str:
+    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Limits:
+    """What a job may use before it is stopped from outside.
+
+    Attributes:
+        timeout: Wall-clock seconds a job may run, counted from when its worker receives it
+            (``None``: no limit). The job itself is expected to stop at this limit (the runner
+            raises inside the run, keeping the evaluations made so far); a job still running
+            ``grace`` seconds later is killed.
+        max_memory: Resident memory in bytes a worker may use while it runs a job (``None``:
+            no cap). Read from ``/proc`` every 50 ms, so a job that allocates faster than that
+            can overshoot before it is killed; needs Linux.
+    """
+
+    timeout: float | None = None
+    max_memory: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.timeout is not None and not self.timeout > 0:
+            raise ValueError(f"timeout must be positive seconds or None, got {self.timeout!r}")
+        if self.max_memory is not None and self.max_memory <= 0:
+            raise ValueError(f"max_memory must be positive bytes or None, got {self.max_memory!r}")
+        if self.max_memory is not None and not os.path.isdir("/proc/self"):
+            raise ValueError("a memory cap needs /proc (Linux) to read the workers' resident memory")
+
+    @property
+    def grace(self) -> float:
+        """Seconds between the timeout and the kill: 10 % of the timeout, at least 2 s."""
+        return 0.0 if self.timeout is None else max(2.0, 0.1 * self.timeout)
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobResult(Generic[T, R]):
+    """How one job ended.
+
+    Attributes:
+        item: The job's input, as given.
+        value: What the job's function returned (``None`` when it did not return).
+        failure: Why it did not return, e.g. ``"crashed: exit code -9 (SIGKILL)"``,
+            ``"timeout after 10 s: ..."``, ``"memory limit: ..."`` or the exception the
+            function raised; ``None`` when it returned.
+        pid: The worker process that ran it.
+    """
+
+    item: T
+    value: R | None
+    failure: str | None
+    pid: int
+
+
+def _exit_cause(code: int | None) -> str:
+    if code is None:
+        return "crashed: the worker vanished"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        hint = "; the kernel's OOM killer ends processes this way" if -code == signal.SIGKILL else ""
+        return f"crashed: exit code {code} ({name}{hint})"
+    return f"crashed: exit code {code} (the process exited in the middle of the run)"
+
+
+def _resident_bytes(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _watch_owner(lifeline: mpc.Connection) -> None:
+    """Exit this worker, and everything it started, once its owner is gone."""
+    with contextlib.suppress(EOFError, OSError):
+        lifeline.recv()
+    with contextlib.suppress(OSError):
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+    os._exit(_LIFELINE_EXIT)
+
+
+def _worker_main(
+    conn: mpc.Connection,
+    lifeline: mpc.Connection,
+    fn: Callable[[Any], Any],
+    setup: tuple[list[str], dict[str, str], str],
+) -> None:
+    """Body of a worker process: take jobs from ``conn`` until told to stop."""
+    with contextlib.suppress(OSError):
+        os.setsid()  # its own process group: a kill from outside also reaches what the job started
+    threading.Thread(target=_watch_owner, args=(lifeline,), daemon=True, name="owner-watch").start()
+    sys_path, environ, cwd = setup
+    sys.path[:] = sys_path
+    os.environ.clear()
+    os.environ.update(environ)
+    with contextlib.suppress(OSError):
+        os.chdir(cwd)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the owner decides what an interrupt stops
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        key, item = message
+        reply: tuple[int, Any, str | None]
+        try:
+            reply = (key, fn(item), None)
+        except BaseException as exc:  # the job's failure, not the worker's
+            reply = (key, None, f"{type(exc).__name__}: {exc}")
+        try:
+            conn.send(reply)
+        except (EOFError, OSError):
+            return
+
+
+@dataclass(kw_only=True)
+class _Worker:
+    process: Any  # multiprocessing.Process of the fork-server context
+    conn: mpc.Connection
+    lifeline: mpc.Connection
+    job: tuple[int, Any] | None = None
+    started: float = 0.0
+
+    def kill(self) -> None:
+        """Kill the worker's process group (itself and whatever its job started), then reap it."""
+        pid = self.process.pid
+        if pid is not None:
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        self.process.join(timeout=5)
+        self.close()
+
+    def close(self) -> None:
+        for conn in (self.conn, self.lifeline):
+            with contextlib.suppress(OSError):
+                conn.close()
+
+
+def _context() -> Any:
+    methods = multiprocessing.get_all_start_methods()
+    if "forkserver" in methods:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["hpobench.runner"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def _start_worker(ctx: Any, fn: Callable[[Any], Any]) -> _Worker:
+    ours, theirs = ctx.Pipe(duplex=True)
+    life_read, life_write = ctx.Pipe(duplex=False)
+    setup = (list(sys.path), dict(os.environ), os.getcwd())
+    process = ctx.Process(
+        target=_worker_main, args=(theirs, life_read, fn, setup), name="hpobench-worker", daemon=False
+    )
+    process.start()
+    theirs.close()
+    life_read.close()  # the writing end stays here alone: its closing is the worker's signal
+    return _Worker(process=process, conn=ours, lifeline=life_write)
+
+
+def run_contained(
+    fn: Callable[[T], R],
+    items: Sequence[T],
+    *,
+    jobs: int,
+    limits: Limits,
+    on_workers: Callable[[list[int]], None] | None = None,
+) -> Iterator[JobResult[T, R]]:
+    """Run ``fn`` on every item in worker processes, containing every failure to its own job.
+
+    Args:
+        fn: A picklable (module-level) function; it runs in a worker process, once per item.
+        items: The jobs' inputs (picklable).
+        jobs: Number of worker processes (``-1``: one per core); never more than ``len(items)``.
+        limits: Wall-clock and memory limits per job.
+        on_workers: Called with the pids of the live workers whenever the set changes (e.g. to
+            record them beside a lock), and with ``[]`` when all have stopped.
+
+    Yields:
+        One :class:`JobResult` per item, in completion order.
+    """
+    if jobs == -1:
+        jobs = os.cpu_count() or 1
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1 (or -1 for one per core), got {jobs}")
+    if not items:
+        return
+    ctx = _context()
+    pending = deque(enumerate(items))
+    workers: list[_Worker] = []
+    changed = True
+    try:
+        while pending or any(w.job is not None for w in workers):
+            while len(workers) < min(jobs, len(pending) + sum(w.job is not None for w in workers)):
+                workers.append(_start_worker(ctx, fn))
+                changed = True
+            if changed and on_workers is not None:
+                on_workers([w.process.pid for w in workers])
+            changed = False
+            for worker in workers:
+                if worker.job is None and pending:
+                    worker.job = pending.popleft()
+                    worker.started = time.monotonic()
+                    worker.conn.send(worker.job)
+            ended: list[tuple[_Worker, JobResult[T, R], bool]] = []
+            busy = [w for w in workers if w.job is not None]
+            waitables = [w.conn for w in busy] + [w.process.sentinel for w in busy]
+            ready = set(mpc.wait(waitables, _wait_time(busy, limits)))
+            for worker in busy:
+                outcome: tuple[_Worker, JobResult[T, R], bool] | None = _check(worker, ready, limits, items)
+                if outcome is not None:
+                    ended.append(outcome)
+            for worker, result, replace in ended:
+                worker.job = None
+                if replace:
+                    workers.remove(worker)
+                    changed = True
+                yield result
+    finally:
+        for worker in workers:
+            if worker.job is None and worker.process.is_alive():
+                with contextlib.suppress(OSError):
+                    worker.conn.send(None)
+        deadline = time.monotonic() + 2.0
+        for worker in workers:
+            if worker.job is None:
+                worker.process.join(timeout=max(0.0, deadline - time.monotonic()))
+            if worker.process.is_alive():
+                worker.kill()
+            else:
+                worker.process.join(timeout=0)
+                worker.close()
+        if on_workers is not None:
+            on_workers([])
+
+
+def _wait_time(busy: list[_Worker], limits: Limits) -> float | None:
+    waits: list[float] = []
+    if limits.timeout is not None:
+        now = time.monotonic()
+        waits += [w.started + limits.timeout + limits.grace - now for w in busy]
+    if limits.max_memory is not None:
+        waits.append(_MEMORY_POLL)
+    return max(0.0, min(waits)) if waits else None
+
+
+def _check(
+    worker: _Worker, ready: set[Any], limits: Limits, items: Sequence[T]
+) -> tuple[_Worker, JobResult[T, R], bool] | None:
+    """How ``worker``'s job ended, if it did: (worker, result, whether the worker must go)."""
+    assert worker.job is not None
+    key = worker.job[0]
+    pid = int(worker.process.pid)
+
+    def failed(cause: str) -> tuple[_Worker, JobResult[T, R], bool]:
+        return worker, JobResult(item=items[key], value=None, failure=cause, pid=pid), True
+
+    if worker.conn in ready or worker.process.sentinel in ready:
+        try:
+            if worker.conn.poll():
+                got, value, failure = worker.conn.recv()
+                assert got == key, f"worker {pid} answered job {got} while running job {key}"
+                return worker, JobResult(item=items[key], value=value, failure=failure, pid=pid), False
+        except (EOFError, OSError):
+            pass  # it died while answering
+        worker.process.join(timeout=5)
+        code = worker.process.exitcode
+        worker.kill()
+        return failed(_exit_cause(code))
+    elapsed = time.monotonic() - worker.started
+    if limits.timeout is not None and elapsed >= limits.timeout + limits.grace:
+        worker.kill()
+        return failed(
+            f"timeout after {limits.timeout:g} s: the run did not stop when asked, "
+            f"so its worker was killed after {elapsed:.0f} s"
+        )
+    if limits.max_memory is not None:
+        used = _resident_bytes(pid)
+        if used > limits.max_memory:
+            worker.kill()
+            return failed(
+                f"memory limit: the run's worker used {_format_bytes(used)} of resident memory "
+                f"(limit {_format_bytes(limits.max_memory)}) and was killed"
+            )
+    return None
