@@ -20,7 +20,7 @@ from joblib import Parallel, delayed
 
 from hpobench.benchmark import BenchmarkSpec
 from hpobench.budget import Budget
-from hpobench.containment import Limits, run_contained
+from hpobench.containment import JobResult, Limits, run_contained
 from hpobench.errors import HpobenchError
 from hpobench.registry import load_method, task_info
 from hpobench.runner import RunSpec, execute_run, failed_outcome
@@ -157,13 +157,31 @@ def _execute_and_store(job: _Job) -> tuple[str, str]:
     return job.spec.run_id, str(outcome.provenance.get("error", ""))
 
 
+def _execute_on_cluster(job: _Job) -> tuple[str, str]:
+    """A cluster task: the run in a contained child process where the cluster worker may have one.
+
+    Dask's worker processes are daemonic by default and may not start children; there the run
+    executes in the worker itself, under its in-run timeout only.
+    """
+    import multiprocessing
+
+    if multiprocessing.current_process().daemon:
+        return _execute_and_store(job)
+    limits = Limits(timeout=job.timeout)
+    return next(_record_failures(run_contained(_execute_and_store, [job], jobs=1, limits=limits)))
+
+
 def _contained(
     jobs: Sequence[_Job], *, n_jobs: int, limits: Limits, lock: StudyLock
 ) -> Iterator[tuple[str, str]]:
-    """Run ``jobs`` in contained worker processes; record the runs whose worker died or was killed."""
-    for result in run_contained(
-        _execute_and_store, jobs, jobs=n_jobs, limits=limits, on_workers=lock.set_workers
-    ):
+    """Run ``jobs`` in contained worker processes (their pids recorded beside the lock)."""
+    results = run_contained(_execute_and_store, jobs, jobs=n_jobs, limits=limits, on_workers=lock.set_workers)
+    return _record_failures(results)
+
+
+def _record_failures(results: Iterable[JobResult[_Job, tuple[str, str]]]) -> Iterator[tuple[str, str]]:
+    """(run_id, error) of each result; runs whose worker died or was killed are recorded here."""
+    for result in results:
         if result.value is not None and result.failure is None:
             yield result.value
             continue
@@ -297,7 +315,7 @@ def run_study(
                 n_jobs = -1 if jobs == 1 else jobs
                 # Ray's joblib backend returns no generators: the results (not the runs) arrive at the end
                 order = "list" if backend is Backend.RAY else "generator_unordered"
-                calls = (delayed(_execute_and_store)(j) for j in jobs_)
+                calls = (delayed(_execute_on_cluster)(j) for j in jobs_)
                 results = Parallel(n_jobs=n_jobs, return_as=order)(calls)
             for run_id, error in results:
                 if error:
