@@ -307,14 +307,15 @@ def fetch(
     Raises:
         DataError: A download fails, a checksum differs (nothing is written), an archive cannot
             be unpacked, a source has no URL and no mirror is given, or a source has no pinned
-            sha256 and none is given (checked before anything is downloaded).
+            sha256 and none is given (checked before anything is downloaded; files already
+            present are not fetched again and need no digest).
     """
     url_base = url_base if url_base is not None else os.environ.get(URL_ENV_VAR) or None
-    expected = _expected_digests(dataset, sha256)
     data_dir.mkdir(parents=True, exist_ok=True)
     if not force and all(state in _PRESENT for _, state in status(dataset, data_dir)):
         log(f"{dataset.name}: all {len(dataset.files)} file(s) present (pinned ones verified)")
         return []
+    expected = _expected_digests(dataset, sha256)  # before any download
     written: list[Path] = []
     for source in dataset.sources:
         target = data_dir / source.path
