@@ -7,9 +7,16 @@ Upstream URLs and how sure we are of them:
 
 * ``fcnet_hdf5``: ``http://ml4aad.org/wp-content/uploads/2019/01/fcnet_tabular_benchmarks.tar.gz``
   is the link the authors' ``nas_benchmarks`` README gives (also mirrored on figshare); no
-  checksum is pinned (the archive was not available here to hash).
+  checksum is pinned: the archive was not available here to hash, and no published sha256 or md5
+  of it was found (searched: automl/nas_benchmarks, HPOBench, syne-tune's fcnet_import, mf-prior-bench,
+  hposuite, hpolib-extractor and code using the URL; all download it unchecked).
 * ``lcbench``: the figshare download of ``data_2k.zip`` linked from automl/LCBench
-  (``https://ndownloader.figshare.com/files/21188607``) -- NOT VERIFIED here; no checksum pinned.
+  (``https://ndownloader.figshare.com/files/21188607``) -- NOT VERIFIED here; no checksum pinned
+  (none found published either: mf-prior-bench, hposuite and DPL download it unchecked).
+
+:func:`hpobench.datasets.fetch` refuses a source without a pinned sha256 unless the user states
+the digest they trust (``hpobench data fetch NAME --sha256 HEX``); pin a digest here only once
+it has been seen published for that exact file, citing where.
 * ``taskset``: raw files of machinelearningnuremberg/DyHPO ``data/taskset/`` on its ``main``
   branch -- path believed right, NOT VERIFIED here; checksums pinned.
 * ``yahpo``: raw files of slds-lmu/yahpo_data at tag ``v1.0.2`` (the four scenarios the ``yahpo``

@@ -265,10 +265,12 @@ def _cmd_data_verify(args: argparse.Namespace) -> int:
 def _cmd_data_fetch(args: argparse.Namespace) -> int:
     from hpobench import datasets
 
+    if args.sha256 is not None and len(args.names) != 1:
+        raise DataError("--sha256 is the digest of one dataset's download: fetch one dataset with it")
     root = _data_root(args.data_dir, create=True)
     for name in args.names:
         dataset = datasets.find_dataset(name)
-        datasets.fetch(dataset, root, url_base=args.url_base, force=args.force, log=print)
+        datasets.fetch(dataset, root, url_base=args.url_base, force=args.force, sha256=args.sha256, log=print)
     return 0
 
 
@@ -408,6 +410,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--url-base", default=None, help="mirror replacing upstream URLs (default: $HPOBENCH_DATA_URL)"
     )
     p_dfetch.add_argument("--force", action="store_true", help="download even if present and verified")
+    p_dfetch.add_argument(
+        "--sha256",
+        default=None,
+        metavar="HEX",
+        help="digest you trust for a dataset whose download has no pinned sha256 (it is then enforced)",
+    )
     for p_d, func in ((p_dlist, _cmd_data_list), (p_dverify, _cmd_data_verify), (p_dfetch, _cmd_data_fetch)):
         p_d.add_argument("--data-dir", default=None, help=f"benchmark data directory (default: ${ENV_VAR})")
         p_d.set_defaults(func=func)

@@ -15,25 +15,34 @@ fetch never leaves a half-written file under a final name.
 Mirrors: a source's URL can be replaced by ``<url_base>/<source path>`` (``--url-base`` or
 ``$HPOBENCH_DATA_URL``); the checksums stay those of the manifest, so a mirror cannot change the
 data unnoticed.
+
+Nothing is downloaded without a digest to check it against: a source without a pinned sha256
+is refused unless the caller states the digest it trusts (``fetch(..., sha256=HEX)``, on the
+command line ``hpobench data fetch NAME --sha256 HEX``), which is then enforced like a pin.
+
+Verification on use: :func:`verified_data_file` is how loaders of data-directory files get a
+file, checked against the manifest's pin (see :mod:`hpobench.datadir`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tarfile
 import tempfile
 import urllib.error
 import urllib.request
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from functools import cache
 from pathlib import Path
 
 from hpobench._files import temporary_beside
-from hpobench.datadir import sha256_of
+from hpobench.datadir import require_file, sha256_of, verified
 from hpobench.errors import DataError, UnknownNameError
 
 __all__ = [
@@ -46,7 +55,9 @@ __all__ = [
     "fetch",
     "find_dataset",
     "known_datasets",
+    "pinned_sha256",
     "status",
+    "verified_data_file",
 ]
 
 URL_ENV_VAR = "HPOBENCH_DATA_URL"
@@ -85,7 +96,8 @@ class Source:
         path: Where the download goes inside the data directory (for archives: a temporary
             name next to which the archive is unpacked; the archive is deleted afterwards).
         url: Upstream URL, or ``None`` when there is no public one (a mirror is then needed).
-        sha256: Pinned digest of the download, or ``None`` (accepted unverified, with a warning).
+        sha256: Pinned digest of the download, or ``None`` (then :func:`fetch` refuses it unless
+            the caller states a digest).
         archive: Whether and how to unpack it.
     """
 
@@ -148,6 +160,32 @@ def find_dataset(name: str, datasets: Sequence[Dataset] | None = None) -> Datase
         if dataset.name == name:
             return dataset
     raise UnknownNameError("dataset", name, [d.name for d in pool])
+
+
+@cache
+def _pins() -> Mapping[str, str]:
+    return {f.path: f.sha256 for d in known_datasets() for f in d.files if f.sha256 is not None}
+
+
+def pinned_sha256(relative: str) -> str | None:
+    """The manifest's pinned sha256 of the data-directory file ``relative`` (POSIX), or ``None``."""
+    return _pins().get(relative)
+
+
+def verified_data_file(data_dir: Path | None, relative: str, *, what: str) -> tuple[Path, str]:
+    """Return ``data_dir / relative`` (resolved) and its sha256 once it matches the manifest's pin.
+
+    The entry point of every loader that reads a file of the data directory: presence is
+    checked as by :func:`~hpobench.datadir.require_file`, then the file goes through
+    :func:`~hpobench.datadir.verified` with :func:`pinned_sha256` (a file the manifest does not
+    pin is hashed, not checked).
+
+    Raises:
+        DataError: No data directory, the file is missing, or it does not match its pin while
+            verification is on.
+    """
+    path = require_file(data_dir, relative, what=what).resolve()
+    return path, verified(path, sha256=pinned_sha256(relative), what=what)
 
 
 def status(dataset: Dataset, data_dir: Path, *, verify: bool = True) -> list[tuple[DataFile, FileState]]:
@@ -243,6 +281,7 @@ def fetch(
     url_base: str | None = None,
     force: bool = False,
     timeout: float = 60.0,
+    sha256: str | None = None,
     log: Callable[[str], None] = lambda message: None,
 ) -> list[Path]:
     """Download, verify and unpack ``dataset`` into ``data_dir`` (see the module docstring).
@@ -257,6 +296,9 @@ def fetch(
         url_base: A mirror replacing the upstream URLs (default: ``$HPOBENCH_DATA_URL``).
         force: Download even when the files are present and verified.
         timeout: Socket timeout per download, in seconds.
+        sha256: A digest the caller trusts for the dataset's one source that has no pin (the
+            only way to fetch such a source); it is enforced like a pin. Refused for a dataset
+            with several sources or when it differs from the source's pin.
         log: Receives one line per step (the CLI prints them).
 
     Returns:
@@ -264,24 +306,26 @@ def fetch(
 
     Raises:
         DataError: A download fails, a checksum differs (nothing is written), an archive cannot
-            be unpacked, or a source has no URL and no mirror is given.
+            be unpacked, a source has no URL and no mirror is given, or a source has no pinned
+            sha256 and none is given (checked before anything is downloaded; files already
+            present are not fetched again and need no digest).
     """
     url_base = url_base if url_base is not None else os.environ.get(URL_ENV_VAR) or None
     data_dir.mkdir(parents=True, exist_ok=True)
     if not force and all(state in _PRESENT for _, state in status(dataset, data_dir)):
         log(f"{dataset.name}: all {len(dataset.files)} file(s) present (pinned ones verified)")
         return []
+    expected = _expected_digests(dataset, sha256)  # before any download
     written: list[Path] = []
     for source in dataset.sources:
         target = data_dir / source.path
+        digest = expected[source.path]
         present = source.archive is ArchiveKind.FILE and not force and target.is_file()
-        if present and source.sha256 is not None and sha256_of(target) == source.sha256:
+        if present and sha256_of(target) == digest:
             continue
         url = _url(source, url_base, dataset.name)
         log(f"{dataset.name}: downloading {url}")
-        tmp = _download(url, target, source.sha256, timeout)
-        if source.sha256 is None:
-            log(f"{dataset.name}: WARNING no checksum pinned for {source.path}; got sha256 {sha256_of(tmp)}")
+        tmp = _download(url, target, digest, timeout)
         if source.archive is ArchiveKind.FILE:
             os.replace(tmp, target)
             written.append(target)
@@ -297,5 +341,38 @@ def fetch(
         raise DataError(
             f"dataset {dataset.name!r}: after fetching, these files are missing or corrupt: {bad}"
         )
-    log(f"{dataset.name}: {len(written)} file(s) written and verified")
+    unpinned = [f.path for f in dataset.files if f.sha256 is None]
+    note = f"; no pin for the unpacked {unpinned} (recorded in provenance, not checked)" if unpinned else ""
+    log(f"{dataset.name}: {len(written)} file(s) written, every download verified by sha256{note}")
     return written
+
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def _expected_digests(dataset: Dataset, trusted: str | None) -> dict[str, str]:
+    """The digest every source of ``dataset`` is checked against (pins, or the caller's ``trusted``)."""
+    if trusted is not None:
+        trusted = trusted.strip().lower()
+        if not _HEX64.fullmatch(trusted):
+            raise DataError(f"--sha256 must be 64 hexadecimal digits, got {trusted!r}")
+        if len(dataset.sources) != 1:
+            raise DataError(
+                f"dataset {dataset.name!r} has {len(dataset.sources)} sources; --sha256 applies to one"
+            )
+        pinned = dataset.sources[0].sha256
+        if pinned is not None and pinned != trusted:
+            raise DataError(
+                f"dataset {dataset.name!r}: --sha256 {trusted} differs from the pinned {pinned} of "
+                f"{dataset.sources[0].path}; drop --sha256 to use the pin"
+            )
+        return {dataset.sources[0].path: trusted}
+    missing = [s for s in dataset.sources if s.sha256 is None]
+    if missing:
+        where = ", ".join(f"{s.path} ({s.url or 'no URL'})" for s in missing)
+        raise DataError(
+            f"dataset {dataset.name!r}: no sha256 is pinned for {where}, so a download could not be "
+            "verified and is refused; if you have a digest you trust (published by the authors, or "
+            f"computed on a copy you trust), pass it: hpobench data fetch {dataset.name} --sha256 HEX"
+        )
+    return {s.path: str(s.sha256) for s in dataset.sources}

@@ -14,6 +14,7 @@ from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
 from hpobench.benchmark import Benchmark, BenchmarkFamily, BenchmarkSpec, TaskInfo
+from hpobench.datadir import data_verification
 from hpobench.errors import HpobenchError, PluginImportError, UnknownNameError
 from hpobench.method import Method
 
@@ -145,17 +146,37 @@ def task_info(spec: BenchmarkSpec) -> TaskInfo:
     return infos[spec.name]
 
 
-def load_benchmark(spec: BenchmarkSpec | str, *, data_dir: Path | None = None) -> Benchmark:
+def load_benchmark(
+    spec: BenchmarkSpec | str, *, data_dir: Path | None = None, verify: bool | None = None
+) -> Benchmark:
     """Load the benchmark named by ``spec`` (``"family/task"`` or a spec).
+
+    Every data file the family reads is checked against its pinned sha256 first (see
+    :mod:`hpobench.datadir`); the check costs one hash per file and process, later loads of an
+    unchanged file reuse it.
+
+    Args:
+        spec: ``"family/task"`` or a spec.
+        data_dir: The benchmark data directory.
+        verify: ``False`` to accept data files that differ from their pins (for people who edit
+            data on purpose), ``True`` to check them; ``None`` (default) keeps the current
+            setting of :func:`hpobench.datadir.data_verification` (on unless switched off).
+            The family's ``load`` runs inside ``data_verification(enabled=verify)``, so plugin
+            families that call :func:`hpobench.datadir.verified` honour it without a new argument.
 
     Raises:
         UnknownNameError: The family or the task is unknown.
-        DataError: The task's data is missing or corrupt.
+        DataError: The task's data is missing or corrupt, or differs from its pinned sha256
+            while verification is on.
     """
     if isinstance(spec, str):
         spec = BenchmarkSpec.parse(spec)
     task_info(spec)
-    return load_family(spec.family).load(spec.task, data_dir=data_dir)
+    family = load_family(spec.family)
+    if verify is None:
+        return family.load(spec.task, data_dir=data_dir)
+    with data_verification(enabled=verify):
+        return family.load(spec.task, data_dir=data_dir)
 
 
 def expand_benchmarks(patterns: Sequence[str]) -> list[BenchmarkSpec]:

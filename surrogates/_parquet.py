@@ -18,7 +18,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hpobench.datadir import require_file, sha256_of
+from hpobench.datadir import file_sha256
+from hpobench.datasets import verified_data_file
 from hpobench.errors import DataError
 from hpobench.surrogates.optima import stored_optimum
 from hpobench.surrogates.tabular import CostModel, TabularBenchmark, dense_from_arrow, dense_from_arrow_ragged
@@ -61,10 +62,11 @@ def load_grid_table(
     object for every load of a task (it is part of the cache key).
 
     Raises:
-        DataError: The file is missing, unreadable, or not a complete grid.
+        DataError: The file is missing, unreadable, not a complete grid, or differs from the
+            manifest's sha256 while verification is on (:mod:`hpobench.datadir`).
     """
     what = f"{spec.family}/{task}"
-    path = require_file(data_dir, f"tabular/{spec.family}/{task}.parquet", what=what).resolve()
+    path, _ = verified_data_file(data_dir, f"tabular/{spec.family}/{task}.parquet", what=what)
     stat = path.stat()
     return _load(spec, task, cost_model, path, stat.st_size, stat.st_mtime_ns)
 
@@ -99,7 +101,7 @@ def _load(
         objectives=(Objective(name=spec.metric, direction=spec.direction),),
         cost_model=cost_model,
         tags=spec.tags,
-        data_files={str(path): sha256_of(path)},
+        data_files={str(path): file_sha256(path)},
         runs=runs,
         stored=stored_optimum(what),
     )

@@ -8,7 +8,8 @@ of a 9-dimensional grid was trained with 4 seeds. The objective is the final val
 Data: ``<data_dir>/tabular/fcnet/<task>.parquet``, one row per (configuration, seed) with the nine
 hyperparameter columns, ``seed`` (0..3) and ``valid_mse``. Tables are read with pyarrow, checked
 to be a complete grid and cached per process (keyed on the resolved path, size and mtime), so
-repeated loads in one worker are free.
+repeated loads in one worker are free. Every load first checks the file against the manifest's
+sha256 (hashed once per process, see :mod:`hpobench.datadir`).
 
 Cost model (the data has no runtimes), in simulated seconds::
 
@@ -36,7 +37,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from hpobench.benchmark import BenchmarkFamily, TaskInfo
-from hpobench.datadir import require_file, sha256_of
+from hpobench.datadir import file_sha256
+from hpobench.datasets import verified_data_file
 from hpobench.errors import DataError, UnknownNameError
 from hpobench.surrogates.optima import stored_optimum
 from hpobench.surrogates.tabular import CostModel, TabularBenchmark, dense_from_arrow
@@ -130,7 +132,7 @@ def _load(task: str, path: Path, size: int, mtime_ns: int) -> TabularBenchmark:
         objectives=(Objective(name=METRIC, direction=Direction.MINIMIZE),),
         cost_model=fcnet_cost(task),
         tags=TAGS,
-        data_files={str(path): sha256_of(path)},
+        data_files={str(path): file_sha256(path)},
         stored=stored_optimum(what),
     )
 
@@ -151,11 +153,12 @@ class FCNetFamily(BenchmarkFamily):
 
         Raises:
             UnknownNameError: No such FCNet task.
-            DataError: The file is missing, unreadable, or not a complete grid.
+            DataError: The file is missing, unreadable, not a complete grid, or differs from the
+                manifest's sha256 while verification is on (:mod:`hpobench.datadir`).
         """
         if task not in DATASETS:
             raise UnknownNameError("benchmark", f"fcnet/{task}", [f"fcnet/{t}" for t in DATASETS])
-        path = require_file(data_dir, f"tabular/fcnet/{task}.parquet", what=f"fcnet/{task}").resolve()
+        path, _ = verified_data_file(data_dir, f"tabular/fcnet/{task}.parquet", what=f"fcnet/{task}")
         stat = path.stat()
         return _load(task, path, stat.st_size, stat.st_mtime_ns)
 

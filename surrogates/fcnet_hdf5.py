@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 
 from hpobench.benchmark import BenchmarkFamily, TaskInfo
-from hpobench.datadir import require_file, sha256_of
+from hpobench.datadir import file_sha256
+from hpobench.datasets import verified_data_file
 from hpobench.errors import DataError, UnknownNameError
 from hpobench.surrogates.fcnet import DATASETS, GRID
 from hpobench.surrogates.tabular import TabularBenchmark
@@ -104,7 +105,7 @@ def load_fcnet_hdf5(
         fidelity_values=epoch.tolist(),
         cost=runtime[:, :, None] / epochs * epoch[None, None, :],
         tags=TAGS,
-        data_files={str(path): sha256_of(path)},
+        data_files={str(path): file_sha256(path)},
     )
 
 
@@ -128,7 +129,7 @@ class FCNetHDF5Family(BenchmarkFamily):
         """Load ``<data_dir>/fcnet_tabular_benchmarks/fcnet_<task>_data.hdf5`` (read on every call)."""
         if task not in DATASETS:
             raise UnknownNameError("benchmark", f"fcnet_hdf5/{task}", [f"fcnet_hdf5/{t}" for t in DATASETS])
-        path = require_file(data_dir, f"{FOLDER}/fcnet_{task}_data.hdf5", what=f"fcnet_hdf5/{task}")
+        path, _ = verified_data_file(data_dir, f"{FOLDER}/fcnet_{task}_data.hdf5", what=f"fcnet_hdf5/{task}")
         return load_fcnet_hdf5(path, name=f"fcnet_hdf5/{task}")
 
 

@@ -59,6 +59,7 @@ import ConfigSpace as CS
 import numpy as np
 
 from hpobench.benchmark import Benchmark, BenchmarkFamily, TaskInfo, paired_fidelities
+from hpobench.datadir import file_sha256, verified
 from hpobench.errors import DataError, InvalidConfigError, InvalidFidelityError, UnknownNameError
 from hpobench.types import Config, Direction, Evaluation, Fidelity, Objective, Reference, Status, Task, Trial
 
@@ -496,8 +497,7 @@ class FittedSurrogate(Benchmark):
         """Read a model file (see :func:`read_model` for the errors)."""
         path = Path(path)
         header, arrays = read_model(path)
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        return cls(header=header, arrays=arrays, data_files={str(path): digest})
+        return cls(header=header, arrays=arrays, data_files={str(path): file_sha256(path)})
 
     @property
     def task(self) -> Task:
@@ -658,9 +658,15 @@ class FittedFamily(BenchmarkFamily):
     def load(self, task: str, *, data_dir: Path | None) -> FittedSurrogate:
         """Load the model of ``task`` (``data_dir`` is not needed: the models ship with the package).
 
+        The index's sha256 is the model file's pin: it is checked on every load through
+        :func:`hpobench.datadir.verified` (hashed once per process; skipped while verification is
+        switched off). ``hpobench surrogate fit`` writes the index; a test keeps the shipped index
+        equal to the shipped files.
+
         Raises:
             UnknownNameError: No model of that name is listed.
-            DataError: The file is missing, corrupt or does not match the index's sha256.
+            DataError: The file is missing, corrupt or does not match the index's sha256 (while
+                verification is on).
         """
         index = self._index()
         if task not in index:
@@ -668,11 +674,7 @@ class FittedFamily(BenchmarkFamily):
         path = self.models_dir / str(index[task]["file"])
         if not path.is_file():
             raise DataError(f"fitted/{task}: model file {str(path)!r} is missing")
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        if digest != index[task]["sha256"]:
-            raise DataError(
-                f"fitted/{task}: model file {str(path)!r} is corrupt (sha256 differs from the index)"
-            )
+        digest = verified(path, sha256=str(index[task]["sha256"]), what=f"fitted/{task}")
         header, arrays = read_model(path)
         return FittedSurrogate(header=header, arrays=arrays, data_files={str(path): digest})
 

@@ -36,7 +36,8 @@ from typing import Any
 import numpy as np
 
 from hpobench.benchmark import BenchmarkFamily, TaskInfo
-from hpobench.datadir import require_file, sha256_of
+from hpobench.datadir import file_sha256
+from hpobench.datasets import verified_data_file
 from hpobench.errors import DataError, UnknownNameError
 from hpobench.surrogates.candidates import CandidateBenchmark
 from hpobench.types import Direction, Fidelity, Objective
@@ -123,7 +124,7 @@ def load_lcbench(path: Path, dataset: str) -> CandidateBenchmark:
             fidelity_values=epochs.tolist(),
             cost=np.maximum(time, 0.0)[:, None, :],
             tags=TAGS,
-            data_files={str(path): sha256_of(path)},
+            data_files={str(path): file_sha256(path)},
         )
     except ValueError as exc:
         raise DataError(f"{what}: {exc}") from exc
@@ -144,7 +145,8 @@ class LCBenchFamily(BenchmarkFamily):
         """Load one dataset of ``<data_dir>/lcbench/data_2k.json``."""
         if task not in DATASETS:
             raise UnknownNameError("benchmark", f"lcbench/{task}", [f"lcbench/{d}" for d in DATASETS])
-        return load_lcbench(require_file(data_dir, RELATIVE, what=f"lcbench/{task}"), task)
+        path, _ = verified_data_file(data_dir, RELATIVE, what=f"lcbench/{task}")
+        return load_lcbench(path, task)
 
 
 FAMILY = LCBenchFamily()

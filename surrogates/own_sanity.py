@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 from scipy.stats import spearmanr
 
 from hpobench.datadir import resolve_data_dir
+from hpobench.datasets import verified_data_file
 from hpobench.surrogates.candidates import CandidateBenchmark
 from hpobench.surrogates.own_tables import FCNET_OWN, LCBENCH_OWN, OwnTablesFamily
 from hpobench.surrogates.tabular import TabularBenchmark
@@ -36,9 +37,10 @@ def _spearman(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _published(task: str, bench: TabularBenchmark, data_dir: Path | None) -> float:
-    path = None if data_dir is None else data_dir / "tabular" / "fcnet" / f"{task}.parquet"
-    if path is None or not path.is_file():
+    relative = f"tabular/fcnet/{task}.parquet"
+    if data_dir is None or not (data_dir / relative).is_file():
         return float("nan")
+    path, _ = verified_data_file(data_dir, relative, what=f"fcnet/{task}")
     df = pq.read_table(path).to_pandas()
     keys = list(bench.grid)
     mean = df.groupby(keys)["valid_mse"].mean()

@@ -18,18 +18,34 @@ Fidelity: ``epoch`` (integer, 1 .. n_epochs). Cost: the recorded cumulative GPU 
 (diverged run) gives status FAILED. Files are read with ``allow_pickle=False`` and cached per
 process. ``load(task, data_dir=...)`` ignores ``data_dir``; set ``HPOBENCH_OWN_TABLES`` to a folder
 with ``<family>/<task>.npz`` (as written by ``lcgen --out``) to serve regenerated tables instead.
+
+Integrity: every load checks the table against the checksum list ``SHA256SUMS.json`` of its root
+folder (:func:`hpobench.datadir.verified`; hashed once per process). The shipped list is made by
+``python -m hpobench.surrogates.own_tables --write-checksums`` (a test keeps it equal to the
+shipped files); a shipped table missing from it is refused. A ``$HPOBENCH_OWN_TABLES`` folder is
+checked against its own ``SHA256SUMS.json`` when it has one (made by the same command with
+``--root``); without one its tables are hashed for provenance but not checked.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from hpobench.benchmark import Benchmark, BenchmarkFamily, TaskInfo
-from hpobench.datadir import sha256_of
+from hpobench.datadir import (
+    CHECKSUMS_FILE,
+    file_sha256,
+    read_checksums,
+    verification_enabled,
+    verified,
+    write_checksums,
+)
 from hpobench.errors import DataError, UnknownNameError
 from hpobench.surrogates.candidates import CandidateBenchmark
 from hpobench.surrogates.lcbench import LOG
@@ -46,6 +62,20 @@ def _root() -> Path:
     return Path(os.environ.get(ENV_VAR) or PACKAGE_DATA)
 
 
+def _pin(root: Path, family: str, task: str) -> str | None:
+    """The pinned sha256 of ``<root>/<family>/<task>.npz`` from the root's checksum list."""
+    key = f"{family}/{task}.npz"
+    sums = read_checksums(root)
+    if sums is not None and key in sums:
+        return sums[key]
+    if root.resolve() == PACKAGE_DATA.resolve() and verification_enabled():
+        raise DataError(
+            f"{family}/{task}: shipped table {key} is not listed in {str(root / CHECKSUMS_FILE)!r}; "
+            "regenerate the list: python -m hpobench.surrogates.own_tables --write-checksums"
+        )
+    return None
+
+
 @lru_cache(maxsize=16)
 def _load(family: str, task: str, path: Path, size: int, mtime_ns: int) -> Benchmark:
     name = f"{family}/{task}"
@@ -55,7 +85,7 @@ def _load(family: str, task: str, path: Path, size: int, mtime_ns: int) -> Bench
     except (OSError, ValueError) as exc:
         raise DataError(f"{name}: cannot read {str(path)!r}: {exc}") from exc
     try:
-        return load_npz(name, arrays, data_files={str(path): sha256_of(path)})
+        return load_npz(name, arrays, data_files={str(path): file_sha256(path)})
     except (KeyError, ValueError) as exc:
         raise DataError(f"{name}: {str(path)!r} is not an lcgen table: {exc}") from exc
 
@@ -136,7 +166,8 @@ class OwnTablesFamily(BenchmarkFamily):
 
         Raises:
             UnknownNameError: No such task.
-            DataError: The file is missing or not an lcgen table.
+            DataError: The file is missing, not an lcgen table, or differs from its checksum list
+                while verification is on (see the module docstring).
         """
         if task not in self._tasks:
             raise UnknownNameError(
@@ -145,6 +176,8 @@ class OwnTablesFamily(BenchmarkFamily):
         path = (_root() / self.name / f"{task}.npz").resolve()
         if not path.is_file():
             raise DataError(f"{self.name}/{task}: table {str(path)!r} is missing (regenerate with lcgen)")
+        root = _root()
+        verified(path, sha256=_pin(root, self.name, task), what=f"{self.name}/{task}")
         stat = path.stat()
         return _load(self.name, task, path, stat.st_size, stat.st_mtime_ns)
 
@@ -158,3 +191,21 @@ LCBENCH_OWN = OwnTablesFamily(
     tasks=("australian", "german", "magic", "phoneme", "satimage", "segment", "spambase", "vehicle"),
 )
 """Entry point ``lcbench_own``."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m hpobench.surrogates.own_tables --write-checksums [--root DIR]``."""
+    parser = argparse.ArgumentParser(description="Write the checksum list of generated tables.")
+    parser.add_argument("--write-checksums", action="store_true", required=True)
+    parser.add_argument(
+        "--root", type=Path, default=None, help=f"tables folder (default: ${ENV_VAR} or the shipped tables)"
+    )
+    args = parser.parse_args(argv)
+    root = args.root if args.root is not None else _root()
+    files = write_checksums(root, pattern="*/*.npz")
+    print(f"wrote {root / CHECKSUMS_FILE} ({len(files)} tables)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -33,7 +33,8 @@ from pathlib import Path
 import numpy as np
 
 from hpobench.benchmark import BenchmarkFamily, TaskInfo
-from hpobench.datadir import require_file, sha256_of
+from hpobench.datadir import file_sha256
+from hpobench.datasets import verified_data_file
 from hpobench.errors import DataError, UnknownNameError
 from hpobench.surrogates.candidates import CandidateBenchmark
 from hpobench.surrogates.optima import stored_optimum
@@ -124,7 +125,7 @@ def _load(task: str, path: Path, size: int, mtime_ns: int) -> CandidateBenchmark
             fidelity_values=steps.tolist(),
             cost=SECONDS_PER_STEP * steps,
             tags=TAGS,
-            data_files={str(path): sha256_of(path)},
+            data_files={str(path): file_sha256(path)},
             stored=stored_optimum(f"taskset/{task}"),
         )
     except ValueError as exc:
@@ -147,11 +148,12 @@ class TaskSetFamily(BenchmarkFamily):
 
         Raises:
             UnknownNameError: No such task.
-            DataError: The file is missing or not in the upstream layout.
+            DataError: The file is missing, not in the upstream layout, or differs from the
+                manifest's sha256 while verification is on (:mod:`hpobench.datadir`).
         """
         if task not in TASKS:
             raise UnknownNameError("benchmark", f"taskset/{task}", [f"taskset/{t}" for t in TASKS])
-        path = require_file(data_dir, f"taskset/{task}.json", what=f"taskset/{task}").resolve()
+        path, _ = verified_data_file(data_dir, f"taskset/{task}.json", what=f"taskset/{task}")
         stat = path.stat()
         return _load(task, path, stat.st_size, stat.st_mtime_ns)
 

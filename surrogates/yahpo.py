@@ -63,7 +63,8 @@ import ConfigSpace as CS
 import numpy as np
 
 from hpobench.benchmark import Benchmark, BenchmarkFamily, TaskInfo, paired_fidelities
-from hpobench.datadir import sha256_of
+from hpobench.datadir import file_sha256, verified
+from hpobench.datasets import pinned_sha256
 from hpobench.errors import DataError, InvalidConfigError, UnknownNameError
 from hpobench.space import SpaceCodec
 from hpobench.surrogates._dense import STATUS_OF_OK, row_dicts
@@ -162,6 +163,10 @@ def _parse_space(raw: Any, scenario: Scenario, instance_choices_out: list[str]) 
     return space
 
 
+_FILES = ("config_space.json", "encoding.json", "model.onnx")
+"""The files of a scenario folder that are read (each pinned in the manifest)."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class _ScenarioData:
     space: CS.ConfigurationSpace
@@ -213,7 +218,7 @@ def _load_scenario(
             f"{what}: model.onnx has (categorical, continuous, output) widths {shapes}, "
             f"yahpo-gym's {name} has {expected}"
         )
-    files = {str(p): sha256_of(p) for p in (space_path, encoding_path, model.path)}
+    files = {str(p): file_sha256(p) for p in (space_path, encoding_path, model.path)}
     return _ScenarioData(
         space=space, instances=frozenset(choices), encoding=encoding, model=model, files=files
     )
@@ -627,7 +632,8 @@ def load_yahpo(scenario: str, instance: str, *, data_dir: Path | None) -> YahpoB
 
     Raises:
         UnknownNameError: Unknown scenario or instance.
-        DataError: A file is missing or corrupt, or onnxruntime is missing.
+        DataError: A file is missing or corrupt (including: differs from the manifest's sha256
+            while verification is on, see :mod:`hpobench.datadir`), or onnxruntime is missing.
     """
     if scenario not in SCENARIOS:
         raise UnknownNameError("YAHPO scenario", scenario, sorted(SCENARIOS))
@@ -637,7 +643,12 @@ def load_yahpo(scenario: str, instance: str, *, data_dir: Path | None) -> YahpoB
             "benchmark", f"yahpo/{scenario}-{instance}", [_task(scenario, i) for i in sc.instances]
         )
     folder = _scenario_dir(data_dir, sc)
-    stamps = tuple(_stamp(folder / f) for f in ("config_space.json", "encoding.json", "model.onnx"))
+    for file in _FILES:  # checked on every load (one hash per file and process); missing ones below
+        if (folder / file).is_file():
+            verified(
+                folder / file, sha256=pinned_sha256(f"yahpo/{scenario}/{file}"), what=f"yahpo/{scenario}"
+            )
+    stamps = tuple(_stamp(folder / f) for f in _FILES)
     data = _load_scenario(scenario, folder, stamps, configured_threads())
     if instance not in data.instances:
         raise DataError(f"yahpo/{scenario}: instance {instance!r} is not in {folder / 'config_space.json'}")

@@ -169,7 +169,7 @@ def test_family_index_mismatch_and_unknown_task_raise(tmp_path: Path) -> None:
     data = bytearray((source / file).read_bytes())
     data[len(data) // 2] ^= 0xFF
     (tmp_path / file).write_bytes(bytes(data))
-    with pytest.raises(DataError, match="corrupt"):
+    with pytest.raises(DataError, match="does not match its pinned sha256"):
         family.load(name, data_dir=None)
     with pytest.raises(UnknownNameError, match="fitted/no_such_task"):
         family.load("no_such_task", data_dir=None)

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from hpobench import registry
+from hpobench.datadir import data_verification
 from hpobench.errors import DataError, InvalidConfigError, InvalidFidelityError, UnknownNameError
 from hpobench.surrogates import _onnx, yahpo
 from hpobench.surrogates._yahpo_optima import OPTIMA
@@ -259,14 +260,17 @@ def test_missing_or_corrupt_files(
         (folder / file).unlink()
     else:
         (folder / file).write_bytes(content)
-    with pytest.raises(DataError, match=match):
+    # the loader's own checks, past verification on use (test_data_integrity covers that)
+    with data_verification(enabled=False), pytest.raises(DataError, match=match):
         yahpo.load_yahpo("iaml_glmnet", "1067", data_dir=tmp_path)
 
 
 def test_model_of_another_scenario_is_refused(data_dir: Path, tmp_path: Path) -> None:
     folder = _copy(data_dir, tmp_path)
     shutil.copyfile(data_dir / "yahpo" / "lcbench" / "model.onnx", folder / "model.onnx")
-    with pytest.raises(DataError, match="widths"):
+    with pytest.raises(DataError, match="does not match its pinned sha256"):
+        yahpo.load_yahpo("iaml_glmnet", "1067", data_dir=tmp_path)
+    with data_verification(enabled=False), pytest.raises(DataError, match="widths"):
         yahpo.load_yahpo("iaml_glmnet", "1067", data_dir=tmp_path)
 
 
