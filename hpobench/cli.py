@@ -143,6 +143,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         timeout=args.timeout or None,
         max_memory=args.max_memory,
         retry_failed=args.retry_failed,
+        verify_data=args.verify,
         progress=not args.quiet,
         backend=args.backend,
         scheduler=args.scheduler,
@@ -340,6 +341,12 @@ def build_parser() -> argparse.ArgumentParser:
         dest="retry_failed",
         action="store_false",
         help="when resuming, keep runs that failed earlier instead of executing them again",
+    )
+    p_run.add_argument(
+        "--no-verify",
+        dest="verify",
+        action="store_false",
+        help="accept data files that differ from their pinned sha256 (data edited on purpose; recorded)",
     )
     p_run.add_argument("--quiet", action="store_true", help="no progress bar")
     p_run.set_defaults(func=_cmd_run)

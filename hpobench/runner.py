@@ -30,6 +30,7 @@ import pandas as pd
 
 from hpobench.benchmark import Benchmark, BenchmarkSpec
 from hpobench.budget import Budget
+from hpobench.datadir import data_verification
 from hpobench.errors import (
     HpobenchError,
     IncompatibleError,
@@ -139,8 +140,9 @@ class RunOutcome:
 
 
 @lru_cache(maxsize=16)
-def _cached_benchmark(spec: BenchmarkSpec, data_dir: str | None) -> Benchmark:
-    return load_benchmark(spec, data_dir=None if data_dir is None else Path(data_dir))
+def _cached_benchmark(spec: BenchmarkSpec, data_dir: str | None, verify: bool) -> Benchmark:
+    # ``verify`` is part of the key: a benchmark loaded unverified is never handed to a verified run
+    return load_benchmark(spec, data_dir=None if data_dir is None else Path(data_dir), verify=verify)
 
 
 def _versions() -> dict[str, str]:
@@ -326,13 +328,13 @@ def _describe(benchmark: Benchmark, provenance: dict[str, Any]) -> None:
 
 
 def _simulate(
-    spec: RunSpec, *, data_dir: Path | None, timeout: float | None, provenance: dict[str, Any]
+    spec: RunSpec, *, data_dir: Path | None, timeout: float | None, verify: bool, provenance: dict[str, Any]
 ) -> Simulation | None:
     """Load, build and run the simulation; record task, reference and errors in ``provenance``."""
     sim: Simulation | None = None
     try:
         with _deadline(timeout):
-            benchmark = _cached_benchmark(spec.benchmark, None if data_dir is None else str(data_dir))
+            benchmark = _cached_benchmark(spec.benchmark, None if data_dir is None else str(data_dir), verify)
             _describe(benchmark, provenance)
             method = _make_method(spec, benchmark)
             provenance["method_params"] = json.loads(json.dumps(method.params(), default=repr))
@@ -434,7 +436,9 @@ def failed_outcome(spec: RunSpec, *, error: str, wall_seconds: float | None = No
     return RunOutcome(frame=frame, provenance=provenance)
 
 
-def execute_run(spec: RunSpec, *, data_dir: Path | None = None, timeout: float | None = None) -> RunOutcome:
+def execute_run(
+    spec: RunSpec, *, data_dir: Path | None = None, timeout: float | None = None, verify: bool = True
+) -> RunOutcome:
     """Execute one run and return its table and provenance; never raises for method failures.
 
     A method that raises, stalls, proposes an invalid trial or exceeds ``timeout`` wall-clock
@@ -446,13 +450,17 @@ def execute_run(spec: RunSpec, *, data_dir: Path | None = None, timeout: float |
         spec: The run.
         data_dir: The benchmark data directory.
         timeout: Wall-clock limit for the whole run in seconds (``None``: no limit).
+        verify: Whether the benchmark's data files must match their pinned sha256 (``False``:
+            for data edited on purpose; recorded in provenance as ``data_verified``).
     """
     started = time.time()
     provenance = _base_provenance(spec)
     # full collections of the garbage collector would traverse every object the run made,
     # again and again; they resume once the simulation is released
     with young_collections_only():
-        sim = _simulate(spec, data_dir=data_dir, timeout=timeout, provenance=provenance)
+        provenance["data_verified"] = verify
+        with data_verification(enabled=verify):  # also for data a benchmark reads lazily
+            sim = _simulate(spec, data_dir=data_dir, timeout=timeout, verify=verify, provenance=provenance)
         frame = _record(spec, sim, provenance)
         del sim
     provenance["wall_seconds"] = time.time() - started

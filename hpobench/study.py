@@ -147,12 +147,12 @@ class _Job:
     out: str
     data_dir: str | None
     timeout: float | None
+    verify: bool
 
 
 def _execute_and_store(job: _Job) -> tuple[str, str]:
-    outcome = execute_run(
-        job.spec, data_dir=None if job.data_dir is None else Path(job.data_dir), timeout=job.timeout
-    )
+    data_dir = None if job.data_dir is None else Path(job.data_dir)
+    outcome = execute_run(job.spec, data_dir=data_dir, timeout=job.timeout, verify=job.verify)
     write_run(Path(job.out), job.spec.run_id, outcome.frame, outcome.provenance)
     return job.spec.run_id, str(outcome.provenance.get("error", ""))
 
@@ -244,6 +244,7 @@ def run_study(
     timeout: float | None = None,
     max_memory: int | None = None,
     retry_failed: bool = True,
+    verify_data: bool = True,
     progress: bool = True,
     backend: Backend | str = Backend.LOKY,
     scheduler: str | None = None,
@@ -270,6 +271,9 @@ def run_study(
             10 % (at least 2 s) later.
         max_memory: Resident-memory cap per run's worker in bytes, or ``None``.
         retry_failed: Whether runs recorded as failed by an earlier call are executed again.
+        verify_data: Whether every data file must match its pinned sha256 when a run loads it
+            (a mismatch fails the run with a ``DataError`` naming the file); ``False`` for data
+            edited on purpose. Recorded in each run's provenance.
         progress: Whether to show a progress bar (on stderr).
         backend: Where runs execute (:class:`Backend` or its value): contained local worker
             processes, or a dask.distributed / Ray cluster through joblib's
@@ -302,7 +306,10 @@ def run_study(
         write_study_record(out, plan)
         triage = _triage(out, plan, retry_failed=retry_failed)
         data = None if data_dir is None else str(data_dir)
-        jobs_ = [_Job(spec=r, out=str(out), data_dir=data, timeout=timeout) for r in triage.todo]
+        jobs_ = [
+            _Job(spec=r, out=str(out), data_dir=data, timeout=timeout, verify=verify_data)
+            for r in triage.todo
+        ]
         failed: dict[str, str] = {}
         bar = _progress_bar(total=len(plan.runs), initial=len(plan.runs) - len(jobs_), enabled=progress)
         cluster = contextlib.ExitStack()

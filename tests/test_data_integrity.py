@@ -297,3 +297,25 @@ def test_fetch_with_a_stated_sha256(tmp_path: Path, capsys: pytest.CaptureFixtur
         datasets.fetch(pinned, target, url_base=url, sha256=right)
     with pytest.raises(DataError, match="has 12 sources"):
         datasets.fetch(datasets.find_dataset("yahpo"), target, url_base=url, sha256=right)
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_a_study_on_a_tampered_table_fails_the_run_unless_told_not_to_verify(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "data"
+    target = _copy(data_dir, root, FCNET)
+    _reencode_with_altered_metric(target, "valid_mse")
+    command = ["run", "--benchmarks", "fcnet/naval_propulsion", "--methods", "random_search"]
+    command += ["--seeds", "0", "--budget", "5", "--quiet", "--data-dir", str(root)]
+    assert main([*command, "--out", str(tmp_path / "checked")]) == 1
+    err = capsys.readouterr().err
+    assert "DataError" in err
+    assert "naval_propulsion.parquet" in err
+    assert main([*command, "--out", str(tmp_path / "unchecked"), "--no-verify"]) == 0
+    (record,) = (tmp_path / "unchecked" / "runs").glob("*.json")
+    provenance = json.loads(record.read_text())
+    assert provenance["status"] == "ok"
+    assert provenance["data_verified"] is False
+    assert provenance["data_files"] == {str(target.resolve()): datadir.sha256_of(target)}
