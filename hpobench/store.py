@@ -311,6 +311,8 @@ def _unified(members: list[_Member], schemas: Mapping[str, pa.Schema]) -> tuple[
 
 def _conform(table: pa.Table, target: pa.Schema) -> pa.Table:
     """``table`` with the columns of ``target``, in its order and types (nulls where it has none)."""
+    if table.schema.equals(target):
+        return table
     columns = [
         table.column(f.name).cast(f.type)
         if f.name in table.column_names

@@ -194,7 +194,8 @@ def test_a_failed_run_is_finished_and_its_record_is_kept_when_it_is_retried(tmp_
     _store(tmp_path, "r0", status="failed")
     check = check_run(tmp_path, "r0")
     assert (check.state, check.reason, check.finished) == (RunState.FAILED, "MethodError: boom", True)
-    assert check.provenance is not None and check.provenance["status"] == "failed"
+    assert check.provenance is not None
+    assert check.provenance["status"] == "failed"
     record = (tmp_path / "runs" / "r0.json").read_bytes()
     folder = move_aside(tmp_path, "r0", reason=f"retried: {check.reason}", into=Aside.RETRIED)
     assert folder == tmp_path / "retried" / "r0.1"
@@ -274,7 +275,8 @@ def test_combined_columns_do_not_depend_on_runs_that_are_gone(tmp_path: Path) ->
     write_run(tmp_path / "x", "r0", extra, _record("r0"))
     assert write_combined(tmp_path / "x") == 3
     whole = read_combined(tmp_path / "x")
-    assert whole is not None and "extra" in whole.table.column_names
+    assert whole is not None
+    assert "extra" in whole.table.column_names
     for suffix in (".json", ".parquet"):
         (tmp_path / "x" / "runs" / f"r0{suffix}").unlink()
     assert write_combined(tmp_path / "x") == 2
@@ -282,4 +284,5 @@ def test_combined_columns_do_not_depend_on_runs_that_are_gone(tmp_path: Path) ->
     table = "combined/evaluations.parquet"
     assert (tmp_path / "x" / table).read_bytes() == (tmp_path / "y" / table).read_bytes()
     whole = read_combined(tmp_path / "x")
-    assert whole is not None and "extra" not in whole.table.column_names
+    assert whole is not None
+    assert "extra" not in whole.table.column_names
