@@ -133,14 +133,14 @@ def test_a_damaged_run_is_reported_with_its_reason_and_moved_aside_whole(tmp_pat
     assert [c.state for c in scan.values()] == [RunState.OK, RunState.DAMAGED, RunState.OK, RunState.MISSING]
     assert scan["r1"].reason == check.reason
     assert finished_run_ids(tmp_path) == {"r0", "r2"}
+    assert write_combined(tmp_path) == 2  # the combined table leaves the damaged run out
     folder = move_aside(tmp_path, "r1", reason=check.reason)
     assert folder == tmp_path / "damaged" / "r1.1"
     assert {p.name: p.read_bytes() for p in folder.glob("r1.*")} == kept  # every file kept, unchanged
     assert check.reason in (folder / "reason.txt").read_text()
     assert not list(runs.glob("r1.*"))
     assert check_run(tmp_path, "r1").state is RunState.MISSING
-    # the others are untouched, and the combined table leaves the damaged run out
-    assert finished_run_ids(tmp_path) == {"r0", "r2"}
+    assert finished_run_ids(tmp_path) == {"r0", "r2"}  # the others are untouched
 
 
 def test_a_table_without_record_is_missing_and_nothing_is_read_for_absent_runs(tmp_path: Path) -> None:
