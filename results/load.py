@@ -1,8 +1,9 @@
 """Read a study directory (see :mod:`hpobench.store`) into pandas frames.
 
-Only the columns that reporting needs are read (the ``config`` JSON is skipped): from the study's
-combined table for the runs it holds unchanged, and from the per-run files (all in one pyarrow
-dataset scan) for the others.
+Only the columns that reporting needs are kept (the ``config`` JSON is skipped): from the study's
+combined table for the runs it holds unchanged, and from the per-run files for the others, each
+checked first (:func:`hpobench.store.check_run`: a run whose files do not read back or do not agree
+is skipped and reported, never used).
 """
 
 from __future__ import annotations
@@ -15,15 +16,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.dataset as pads
-import pyarrow.parquet as pq
 
 from hpobench.errors import DataError
+from hpobench.runfiles import inspect_run
 from hpobench.store import (
     RUNS_DIR,
     Combined,
     read_combined,
-    read_provenance,
     run_fingerprints,
     write_combined,
 )
@@ -76,34 +75,19 @@ _STORED = tuple(c for c in REPORT_COLUMNS if c not in ("run_id", "benchmark"))
 """Columns read from the tables; a run's identity (run_id, benchmark) comes from its record."""
 
 
-def _read_one(path: Path) -> pa.Table:
-    schema = pq.read_schema(path)
-    missing = [c for c in _STORED if c not in schema.names]
+def _read_run(runs_dir: Path, run_id: str) -> tuple[dict[str, Any], pa.Table]:
+    """A run's record and the report's columns of its table, if its files are finished and intact.
+
+    Raises:
+        ValueError: The run is damaged (:func:`hpobench.store.check_run`) or lacks a column.
+    """
+    check, table, _ = inspect_run(runs_dir, run_id)
+    if not check.finished or table is None or check.provenance is None:
+        raise ValueError(f"{check.state.value}: {check.reason}")
+    missing = [c for c in _STORED if c not in table.column_names]
     if missing:
         raise ValueError(f"missing column(s) {', '.join(missing)}")
-    return pq.read_table(path, columns=list(_STORED), use_threads=False)
-
-
-def _read_tables(paths: list[Path]) -> tuple[list[pa.Table | None], list[str]]:
-    """Read all tables in one multi-file scan; on failure, file by file to name the bad ones."""
-    try:
-        dataset = pads.dataset([str(p) for p in paths], format="parquet")
-        table = dataset.to_table(columns=list(_STORED))
-        lengths = [f.metadata.num_rows for f in dataset.get_fragments()]
-        offsets = np.r_[0, np.cumsum(lengths)]
-        if len(lengths) != len(paths) or offsets[-1] != table.num_rows:
-            raise ValueError("inconsistent scan")
-        return [table.slice(int(offsets[i]), lengths[i]) for i in range(len(paths))], []
-    except Exception:  # some file is damaged: find it, keep the others
-        tables: list[pa.Table | None] = []
-        problems = []
-        for path in paths:
-            try:
-                tables.append(_read_one(path))
-            except Exception as exc:
-                tables.append(None)
-                problems.append(f"skipped {path.stem}: {type(exc).__name__}: {exc}")
-        return tables, problems
+    return check.provenance, table.select(list(_STORED))
 
 
 def _run_row(run_id: str, prov: dict[str, Any], table: pa.Table) -> dict[str, Any]:
@@ -158,7 +142,8 @@ def load_results(out: Path, *, combined: bool = True, consolidate: bool = False)
 
     Runs are read from the study's combined table (:func:`hpobench.store.read_combined`) while
     their files are unchanged since it was written, and from their own files otherwise, with
-    the same result either way. Unreadable files are skipped and reported in
+    the same result either way. Runs whose files are not finished and intact
+    (:func:`hpobench.store.check_run`) are skipped and reported in
     :attr:`StudyResults.problems`, so a partial or damaged directory still yields a report of
     what is there. Runs of a task whose objective or direction disagrees with the task's other
     runs are left out the same way (:func:`check_objectives`).
@@ -187,39 +172,22 @@ def load_results(out: Path, *, combined: bool = True, consolidate: bool = False)
                 prints = run_fingerprints(out)
                 whole = read_combined(out, columns=list(_STORED))
     problems: list[str] = []
-    provenance: list[tuple[str, dict[str, Any]]] = []
-    pieces: list[tuple[int, int] | None] = []
-    to_read: list[str] = []
+    rows: list[dict[str, Any]] = []
+    parts: list[pa.Table | tuple[int, int]] = []
     for run_id, fp in prints.items():
         if fp is None:
             problems.append(f"skipped {run_id}: its table {run_id}.parquet is missing")
             continue
         entry = whole.current(run_id, fp) if whole is not None else None
-        if entry is not None:
-            provenance.append((run_id, entry.provenance))
-            pieces.append((entry.offset, entry.rows))
-            continue
-        try:
-            provenance.append((run_id, read_provenance(runs_dir / f"{run_id}.json")))
-        except Exception as exc:  # a damaged file must not hide the others
-            problems.append(f"skipped {run_id}: {type(exc).__name__}: {exc}")
-            continue
-        pieces.append(None)
-        to_read.append(run_id)
-    read, bad = _read_tables([runs_dir / f"{r}.parquet" for r in to_read])
-    problems += bad
-    by_id = dict(zip(to_read, read, strict=True))
-    rows: list[dict[str, Any]] = []
-    parts: list[pa.Table | tuple[int, int]] = []
-    for (run_id, prov), piece in zip(provenance, pieces, strict=True):
-        if piece is not None and whole is not None:
-            table = whole.table.slice(piece[0], piece[1])
-            parts.append(piece)
+        if whole is not None and entry is not None:
+            prov, table = entry.provenance, whole.table.slice(entry.offset, entry.rows)
+            parts.append((entry.offset, entry.rows))
         else:
-            got = by_id[run_id]
-            if got is None:
+            try:
+                prov, table = _read_run(runs_dir, run_id)
+            except Exception as exc:  # a damaged run must not hide the others
+                problems.append(f"skipped {run_id}: {exc}")
                 continue
-            table = got
             parts.append(table)
         rows.append(_run_row(run_id, prov, table))
     if not rows:
