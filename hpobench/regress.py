@@ -37,7 +37,7 @@ from hpobench.budget import Budget
 from hpobench.errors import DataError, HpobenchError
 from hpobench.registry import METHODS_GROUP, load_method, task_info
 from hpobench.scoring import run_scored
-from hpobench.store import RUNS_DIR, atomic_write_bytes, read_provenance
+from hpobench.store import atomic_write_bytes, scan_runs
 from hpobench.study import plan_study
 from hpobench.testing.assertions import PairedComparison, paired_comparison
 
@@ -412,11 +412,13 @@ def format_result(result: RegressionResult) -> str:
 
 
 def _record_entries(out: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Per-method and per-task provenance gathered from a study's run records."""
+    """Per-method and per-task provenance gathered from a study's intact run records."""
     methods: dict[str, Any] = {}
     tasks: dict[str, Any] = {}
-    for path in sorted((out / RUNS_DIR).glob("*.json")):
-        prov = read_provenance(path)
+    for check in scan_runs(out).values():
+        if check.provenance is None:
+            continue  # not finished intact: the study reports it
+        prov = check.provenance
         spec = prov["spec"]
         entry = methods.setdefault(spec["method"], {"runs": 0, "failed": 0})
         entry["runs"] += 1

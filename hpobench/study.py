@@ -1,9 +1,12 @@
-"""Studies: the cross product of benchmarks, methods and seeds, fanned out with joblib.
+"""Studies: the cross product of benchmarks, methods and seeds, run in contained worker processes.
 
-A study writes into one output directory (see :mod:`hpobench.store`). Running the same study
-again on the same directory resumes it: finished runs (including recorded failures) are not
-redone, temporary files of interrupted runs are discarded, and the remaining runs produce the
-same bytes they would have produced in an uninterrupted study.
+A study writes into one output directory (see :mod:`hpobench.store`), which it holds locked while
+it runs (:mod:`hpobench.studylock`). Running the same study again on the same directory resumes
+it: runs whose files read back intact are not redone, damaged ones are moved aside and redone,
+failed ones are redone unless asked not to, temporary files of interrupted runs are discarded,
+and the remaining runs produce the same bytes they would have produced in an uninterrupted
+study. Each run executes in a worker process that contains its failures
+(:mod:`hpobench.containment`), or in a dask/Ray cluster through joblib.
 """
 
 from __future__ import annotations
@@ -25,9 +28,12 @@ from hpobench.errors import HpobenchError
 from hpobench.registry import load_method, task_info
 from hpobench.runner import RunSpec, execute_run, failed_outcome
 from hpobench.store import (
+    Aside,
+    RunState,
     atomic_write_bytes,
-    finished_run_ids,
+    move_aside,
     remove_stale_temporaries,
+    scan_runs,
     write_combined,
     write_run,
 )
@@ -204,24 +210,30 @@ class _Triage:
 
 
 def _triage(out: Path, plan: StudyPlan, *, retry_failed: bool) -> _Triage:
-    """Sort the planned runs by the state of their files; move damaged (and retried) ones aside."""
-    # TEMPORARY until the store validates runs
-    done = finished_run_ids(out)
+    """Sort the planned runs by the state of their files; move damaged (and retried) ones aside.
+
+    Only planned runs are looked at (a folder may hold runs of other plans); a run counts as
+    finished only if its files read back intact (:func:`hpobench.store.check_run`).
+    """
+    specs = {r.run_id: r for r in plan.runs}
     todo: list[RunSpec] = []
+    damaged: dict[str, str] = {}
     kept: dict[str, str] = {}
     retried = 0
-    for spec in {r.run_id: r for r in plan.runs}.values():
-        if spec.run_id not in done:
-            todo.append(spec)
+    for run_id, check in scan_runs(out, specs).items():
+        if check.state is RunState.OK:
             continue
-        record = json.loads((out / "runs" / f"{spec.run_id}.json").read_text())
-        if record.get("status") != "ok":
-            if retry_failed:
-                retried += 1
-                todo.append(spec)
-            else:
-                kept[spec.run_id] = str(record.get("error", ""))
-    return _Triage(todo=tuple(todo), damaged={}, kept_failed=kept, retried=retried)
+        if check.state is RunState.DAMAGED:
+            move_aside(out, run_id, reason=check.reason)
+            damaged[run_id] = check.reason
+        elif check.state is RunState.FAILED and not retry_failed:
+            kept[run_id] = check.reason
+            continue
+        elif check.state is RunState.FAILED:
+            move_aside(out, run_id, reason=f"retried: {check.reason}", into=Aside.RETRIED)
+            retried += 1
+        todo.append(specs[run_id])
+    return _Triage(todo=tuple(todo), damaged=damaged, kept_failed=kept, retried=retried)
 
 
 def write_study_record(out: Path, plan: StudyPlan, extra: Mapping[str, Any] | None = None) -> None:

@@ -29,7 +29,8 @@ def small_plan() -> StudyPlan:
 
 
 def run_files(out: Path) -> dict[str, Any]:
-    """Parquet bytes and provenance records (without wall-clock entries) of every run."""
+    """Parquet bytes and provenance records (without wall-clock entries) of every run, and the
+    bytes of the combined table."""
     files: dict[str, Any] = {}
     for path in sorted((out / RUNS_DIR).iterdir()):
         if path.suffix == ".parquet":
@@ -37,6 +38,7 @@ def run_files(out: Path) -> dict[str, Any]:
         elif path.suffix == ".json":
             record = json.loads(path.read_text())
             files[path.name] = {k: v for k, v in record.items() if k not in TIMINGS}
+    files["combined"] = (out / "combined" / "evaluations.parquet").read_bytes()
     return files
 
 

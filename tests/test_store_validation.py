@@ -217,19 +217,31 @@ def test_the_report_skips_a_run_whose_files_disagree(tmp_path: Path) -> None:
     assert set(combined_.unreadable) == {"r1"}
 
 
-def test_resume_executes_a_damaged_run_again(tmp_path: Path) -> None:
-    plan = plan_study(
-        benchmarks=[BenchmarkSpec(family="synthetic", task="branin")],
-        methods=["random_search"],
-        seeds=[0, 1],
-        budget=Budget.parse("3x"),
-    )
-    run_study(plan, out=tmp_path, progress=False)
-    damaged = plan.runs[1].run_id
-    path = tmp_path / "runs" / f"{damaged}.parquet"
-    path.write_bytes(path.read_bytes()[:-100])
-    assert run_study(plan, out=tmp_path, progress=False).executed == 1
-    assert [check_run(tmp_path, r.run_id).state for r in plan.runs] == [RunState.OK, RunState.OK]
+def test_resume_moves_damaged_runs_aside_and_executes_them_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hpobench.cli import main
+
+    command = ["run", "--benchmarks", "synthetic/branin", "--methods", "random_search", "--seeds", "0-2"]
+    command += ["--budget", "3x", "--quiet", "--out", str(tmp_path)]
+    assert main(command) == 0
+    runs = sorted((tmp_path / "runs").glob("*.parquet"))
+    original = {p.name: p.read_bytes() for p in runs}
+    runs[1].write_bytes(runs[1].read_bytes()[:-100])  # truncated table
+    runs[2].with_suffix(".json").write_text("{not json")  # garbage record
+    capsys.readouterr()
+    assert main(command) == 0
+    out = capsys.readouterr()
+    assert "done: 2 run(s) executed, 1 already finished (resumed); 2 damaged" in out.out
+    assert out.err.count("DAMAGED") == 2
+    assert "table checksum mismatch" in out.err
+    # the damaged files are kept aside, the runs are whole again, with the same bytes as before
+    aside = sorted(p.name for p in (tmp_path / "damaged").rglob("*") if p.is_file())
+    assert aside.count("reason.txt") == 2
+    assert len(aside) == 6
+    assert {p.name: p.read_bytes() for p in sorted((tmp_path / "runs").glob("*.parquet"))} == original
+    assert main(command) == 0
+    assert "done: 0 run(s) executed, 3 already finished (resumed)\n" in capsys.readouterr().out
 
 
 # combined/evaluations.parquet: the same bytes for the same runs, however the study got there
