@@ -30,16 +30,23 @@ import signal
 import sys
 import threading
 import time
+import types
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+
+from hpobench.errors import HpobenchError
 
 __all__ = ["JobResult", "Limits", "parse_memory", "run_contained"]
 
 T = TypeVar("T")
 R = TypeVar("R")
 
+_READY = -1
+"""Key of the message a worker sends once it is set up (before its first job)."""
+_STARTUP_FAILURES = 3
+"""Workers in a row that may die before they are set up before the whole pool gives up."""
 _LIFELINE_EXIT = 70
 """Exit status of a worker whose owner died."""
 _MEMORY_POLL = 0.05
@@ -168,6 +175,10 @@ def _worker_main(
     with contextlib.suppress(OSError):
         os.chdir(cwd)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the owner decides what an interrupt stops
+    try:
+        conn.send((_READY, None, None))
+    except (EOFError, OSError):
+        return
     while True:
         try:
             message = conn.recv()
@@ -194,6 +205,7 @@ class _Worker:
     lifeline: mpc.Connection
     job: tuple[int, Any] | None = None
     started: float = 0.0
+    ready: bool = False
 
     def kill(self) -> None:
         """Kill the worker's process group (itself and whatever its job started), then reap it."""
@@ -221,6 +233,25 @@ def _context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
+@contextlib.contextmanager
+def _without_main() -> Iterator[None]:
+    """Start a process without re-running the owner's ``__main__`` in it.
+
+    ``multiprocessing`` re-imports the main script in every child it starts this way (so a
+    script without an ``if __name__ == "__main__"`` guard would run again in each worker, and
+    one read from stdin cannot be found at all). The job function always lives in an importable
+    module, so the children need no main module: hide it while the child's start-up data is
+    gathered.
+    """
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
 def _start_worker(ctx: Any, fn: Callable[[Any], Any]) -> _Worker:
     ours, theirs = ctx.Pipe(duplex=True)
     life_read, life_write = ctx.Pipe(duplex=False)
@@ -228,7 +259,8 @@ def _start_worker(ctx: Any, fn: Callable[[Any], Any]) -> _Worker:
     process = ctx.Process(
         target=_worker_main, args=(theirs, life_read, fn, setup), name="hpobench-worker", daemon=False
     )
-    process.start()
+    with _without_main():
+        process.start()
     theirs.close()
     life_read.close()  # the writing end stays here alone: its closing is the worker's signal
     return _Worker(process=process, conn=ours, lifeline=life_write)
@@ -265,6 +297,7 @@ def run_contained(
     pending = deque(enumerate(items))
     workers: list[_Worker] = []
     changed = True
+    stillborn = 0  # workers in a row that died before they were set up
     try:
         while pending or any(w.job is not None for w in workers):
             while len(workers) < min(jobs, len(pending) + sum(w.job is not None for w in workers)):
@@ -277,21 +310,31 @@ def run_contained(
                 if worker.job is None and pending:
                     worker.job = pending.popleft()
                     worker.started = time.monotonic()
-                    worker.conn.send(worker.job)
-            ended: list[tuple[_Worker, JobResult[T, R], bool]] = []
+                    with contextlib.suppress(OSError):  # a dead worker is found below
+                        worker.conn.send(worker.job)
             busy = [w for w in workers if w.job is not None]
             waitables = [w.conn for w in busy] + [w.process.sentinel for w in busy]
             ready = set(mpc.wait(waitables, _wait_time(busy, limits)))
             for worker in busy:
-                outcome: tuple[_Worker, JobResult[T, R], bool] | None = _check(worker, ready, limits, items)
-                if outcome is not None:
-                    ended.append(outcome)
-            for worker, result, replace in ended:
-                worker.job = None
-                if replace:
+                ended: _Ended[T, R] | None = _check(worker, ready, limits, items)
+                if ended is None:
+                    continue
+                job, worker.job = worker.job, None
+                if ended.replace:
                     workers.remove(worker)
                     changed = True
-                yield result
+                if ended.result is None:  # died before it was set up: not the job's fault
+                    assert job is not None
+                    pending.appendleft(job)
+                    stillborn += 1
+                    if stillborn >= _STARTUP_FAILURES:
+                        raise HpobenchError(
+                            f"worker processes die while starting ({ended.cause}); "
+                            "no run was started (is the interpreter or the environment broken?)"
+                        )
+                    continue
+                stillborn = 0
+                yield ended.result
     finally:
         for worker in workers:
             if worker.job is None and worker.process.is_alive():
@@ -320,25 +363,45 @@ def _wait_time(busy: list[_Worker], limits: Limits) -> float | None:
     return max(0.0, min(waits)) if waits else None
 
 
-def _check(
-    worker: _Worker, ready: set[Any], limits: Limits, items: Sequence[T]
-) -> tuple[_Worker, JobResult[T, R], bool] | None:
-    """How ``worker``'s job ended, if it did: (worker, result, whether the worker must go)."""
+@dataclass(frozen=True, kw_only=True)
+class _Ended(Generic[T, R]):
+    """A worker's job that ended.
+
+    ``result`` is ``None`` when the worker died before it was set up (the job never started);
+    ``replace`` says whether the worker must be replaced.
+    """
+
+    result: JobResult[T, R] | None
+    cause: str | None
+    replace: bool
+
+
+def _check(worker: _Worker, ready: set[Any], limits: Limits, items: Sequence[T]) -> _Ended[T, R] | None:
+    """How ``worker``'s job ended, if it did (``None``: still running)."""
     assert worker.job is not None
     key = worker.job[0]
     pid = int(worker.process.pid)
 
-    def failed(cause: str) -> tuple[_Worker, JobResult[T, R], bool]:
-        return worker, JobResult(item=items[key], value=None, failure=cause, pid=pid), True
+    def failed(cause: str) -> _Ended[T, R]:
+        if not worker.ready:
+            return _Ended(result=None, cause=cause, replace=True)
+        result: JobResult[T, R] = JobResult(item=items[key], value=None, failure=cause, pid=pid)
+        return _Ended(result=result, cause=cause, replace=True)
 
     if worker.conn in ready or worker.process.sentinel in ready:
         try:
-            if worker.conn.poll():
+            while worker.conn.poll():
                 got, value, failure = worker.conn.recv()
+                if got == _READY:
+                    worker.ready = True
+                    continue
                 assert got == key, f"worker {pid} answered job {got} while running job {key}"
-                return worker, JobResult(item=items[key], value=value, failure=failure, pid=pid), False
+                answer: JobResult[T, R] = JobResult(item=items[key], value=value, failure=failure, pid=pid)
+                return _Ended(result=answer, cause=failure, replace=False)
         except (EOFError, OSError):
             pass  # it died while answering
+        if worker.process.sentinel not in ready and worker.process.is_alive():
+            return None  # it only said it is ready
         worker.process.join(timeout=5)
         code = worker.process.exitcode
         worker.kill()

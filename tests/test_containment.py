@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ import pytest
 from hpobench.benchmark import BenchmarkSpec
 from hpobench.budget import Budget
 from hpobench.containment import Limits, parse_memory, run_contained
+from hpobench.errors import HpobenchError
 from hpobench.store import RUNS_DIR
 from hpobench.study import plan_study, run_study
 from hpobench.studylock import LOCK_NAME, StudyBusyError, study_lock
@@ -250,3 +252,43 @@ def test_the_exit_status_reflects_the_study_as_it_stands(plugins: Path, tmp_path
     )
     assert "FAILED" in kept.stderr
     assert "the optional dependency is missing" in kept.stderr
+
+
+def test_workers_that_cannot_start_stop_the_pool_with_a_clear_error() -> None:
+    ghost = types.ModuleType("hpobench_ghost_module")  # importable here, nowhere else
+
+    def job(x: int) -> int:
+        return x
+
+    job.__module__ = ghost.__name__
+    job.__qualname__ = "job"
+    ghost.job = job  # type: ignore[attr-defined]
+    sys.modules[ghost.__name__] = ghost
+    try:
+        with pytest.raises(HpobenchError, match="worker processes die while starting"):
+            list(run_contained(job, [1, 2, 3], jobs=1, limits=Limits()))
+    finally:
+        del sys.modules[ghost.__name__]
+
+
+@pytest.mark.slow
+def test_a_script_without_a_main_guard_runs_once(tmp_path: Path) -> None:
+    script = f"""
+import pathlib
+from hpobench.benchmark import BenchmarkSpec
+from hpobench.budget import Budget
+from hpobench.study import plan_study, run_study
+
+with open({str(tmp_path / "log")!r}, "a") as fh:
+    fh.write("ran\\n")
+plan = plan_study(benchmarks=[BenchmarkSpec.parse("synthetic/branin")], methods=["random_search"],
+                  seeds=[0, 1, 2], budget=Budget.parse("5"))
+print(run_study(plan, out=pathlib.Path({str(tmp_path / "out")!r}), jobs=2, progress=False).executed)
+"""
+    (tmp_path / "script.py").write_text(script)
+    for how in (["script.py"], ["-"]):  # a file without `if __name__ == "__main__"`, and stdin
+        done = subprocess.run(
+            [sys.executable, *how], input=script, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+    assert (tmp_path / "log").read_text() == "ran\nran\n"
