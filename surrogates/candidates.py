@@ -42,6 +42,7 @@ import numpy as np
 from hpobench.surrogates._dense import DenseLookup
 from hpobench.surrogates.optima import StoredOptimum
 from hpobench.types import Config, Fidelity, Objective, Task
+from hpobench.values import has_bool
 
 __all__ = ["CandidateBenchmark"]
 
@@ -123,6 +124,9 @@ class CandidateBenchmark(DenseLookup):
         self._memo_old: dict[tuple[Any, ...], int] = {}
         self._exact = {tuple(row): i for i, row in reversed(list(enumerate(values.tolist())))}
         self._key = itemgetter(*self._names) if len(self._names) > 1 else lambda c: (c[self._names[0]],)
+        # True == 1.0 and False == 0.0 as dictionary keys: a box holding 0 or 1 checks for booleans
+        box = [(self._low <= v) & (self._high >= v) for v in (0.0, 1.0)]
+        self._bool_prone = bool(np.any(box[0] | box[1]))
         self.n_candidates = n
         self._what = "listed candidates"
         self._init_dense(
@@ -202,6 +206,8 @@ class CandidateBenchmark(DenseLookup):
             if any(map(k.__ne__, map(len, configs))):
                 raise KeyError("unknown or missing hyperparameter")
             keys = list(map(self._key, configs))
+            if self._bool_prone and has_bool(chain.from_iterable(keys)):
+                raise TypeError("a boolean is not a number")
             out = np.fromiter(map(self._exact.get, keys, repeat(-1)), dtype=np.intp, count=n)
             for memo in (self._memo, self._memo_old):
                 misses = np.flatnonzero(out < 0).tolist()
@@ -244,6 +250,8 @@ class CandidateBenchmark(DenseLookup):
         try:
             if len(config) == len(self._names):
                 key = self._key(config)
+                if self._bool_prone and has_bool(key):
+                    raise TypeError("a boolean is not a number")
                 found = self._known(key)
                 if found >= 0:
                     return found
