@@ -156,7 +156,9 @@ class Fuzz:
         fid = self.task.fidelity
         if data.draw(st.integers(0, 3)) == 0:
             return Value(value=None, valid=True)
-        if fid is None:
+        if fid is None:  # None is the only valid fidelity: draw it as often as valid values elsewhere
+            if data.draw(st.integers(0, 2)) > 0:
+                return Value(value=None, valid=True)
             return Value(value=data.draw(st.sampled_from([1, 1.0, True, "1", math.nan])), valid=False)
         if data.draw(st.integers(0, 2)) > 0:
             if self.grid_fidelities is not None:
