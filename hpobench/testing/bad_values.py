@@ -56,6 +56,11 @@ def _arrays(benchmark: Benchmark) -> Callable[..., Any] | None:
     return method if callable(method) else None
 
 
+def _evaluate_at(benchmark: Benchmark, config: Mapping[str, Any], fidelity: Any, seed: int) -> object:
+    """Evaluate ``config`` at ``fidelity``; the Trial itself may already refuse the fidelity's type."""
+    return benchmark.evaluate([Trial(config=config, fidelity=fidelity)], seed=seed)
+
+
 def _bad_values_of(hp: Any, valid: Any) -> list[Any]:
     """Values hyperparameter ``hp`` must refuse, whatever its kind."""
     if isinstance(hp, CS.hyperparameters.NumericalHyperparameter):
@@ -87,7 +92,7 @@ def check_bad_values(benchmark: Benchmark, config: Mapping[str, Any], seed: int)
         what = f"a fidelity of {value!r} ({type(value).__name__})"
         expect_error(
             InvalidFidelityError,
-            lambda v=value: benchmark.evaluate([Trial(config=config, fidelity=v)], seed=seed),
+            partial(_evaluate_at, benchmark, config, value, seed),
             f"evaluate with {what}",
         )
         if arrays is not None:
