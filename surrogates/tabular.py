@@ -164,12 +164,14 @@ class TabularBenchmark(DenseLookup):
             if len(lut) != len(self._grid[hp]):
                 raise ValueError(f"grid of {hp!r} has duplicate values: {self._grid[hp]!r}")
         self._groups = self._group_luts()
-        # True == 1 and False == 0 as dictionary keys: grids holding 0 or 1 check for booleans
-        self._bool_prone = tuple(
-            itemgetter(hp)
-            for hp, values in self._grid.items()
+        # True == 1 and False == 0 as dictionary keys: grids holding 0 or 1 check for booleans; per such
+        # hyperparameter (getter, stride, grid size, digits of its 0 and 1) for the batch check
+        self._bool_digits = tuple(
+            (itemgetter(hp), stride, len(values), np.array([i for i, v in enumerate(values) if v in (0, 1)]))
+            for (hp, values), stride in zip(self._grid.items(), self._strides, strict=True)
             if any(is_real(v) and v in (0, 1) for v in values)
         )
+        self._bool_prone = tuple(d[0] for d in self._bool_digits)
         self._init_cost(name, self._model_cost(name, cost, cost_model))
         self._data_files = dict(data_files or {})
 
@@ -318,8 +320,10 @@ class TabularBenchmark(DenseLookup):
         out = np.zeros(n, dtype=np.intp)
         for get, lut in self._groups:
             out += np.fromiter(map(lut, map(get, configs)), dtype=np.intp, count=n)
-        for get in self._bool_prone:
-            if has_bool(map(get, configs)):
+        for get, stride, size, digits in self._bool_digits:
+            # only rows that found the grid's 0 or 1 can hold a boolean (True == 1): check their types
+            rows = np.flatnonzero(np.isin((out // stride) % size, digits)).tolist()
+            if rows and has_bool(map(get, map(configs.__getitem__, rows))):
                 raise KeyError("a boolean is not a number")
         return out
 
