@@ -167,7 +167,7 @@ class TabularBenchmark(DenseLookup):
         # True == 1 and False == 0 as dictionary keys: grids holding 0 or 1 check for booleans; per such
         # hyperparameter (getter, stride, grid size, digits of its 0 and 1) for the batch check
         self._bool_digits = tuple(
-            (itemgetter(hp), stride, len(values), np.array([i for i, v in enumerate(values) if v in (0, 1)]))
+            (itemgetter(hp), stride, len(values), tuple(i for i, v in enumerate(values) if v in (0, 1)))
             for (hp, values), stride in zip(self._grid.items(), self._strides, strict=True)
             if any(is_real(v) and v in (0, 1) for v in values)
         )
@@ -322,7 +322,11 @@ class TabularBenchmark(DenseLookup):
             out += np.fromiter(map(lut, map(get, configs)), dtype=np.intp, count=n)
         for get, stride, size, digits in self._bool_digits:
             # only rows that found the grid's 0 or 1 can hold a boolean (True == 1): check their types
-            rows = np.flatnonzero(np.isin((out // stride) % size, digits)).tolist()
+            digit = (out // stride) % size
+            found = digit == digits[0]
+            if len(digits) > 1:
+                found |= digit == digits[1]
+            rows = np.flatnonzero(found).tolist()
             if rows and has_bool(map(get, map(configs.__getitem__, rows))):
                 raise KeyError("a boolean is not a number")
         return out
