@@ -18,8 +18,9 @@ same rule, implemented here once and used by :class:`~hpobench.types.Trial` (fid
   else raises :class:`~hpobench.errors.InvalidSeedError` (a ``ValueError``) naming the seed.
 
 Arrays (``evaluate_arrays``) are held to the same rule by dtype: integer or floating dtypes
-only (``bool``, strings and ``object`` arrays are refused; an ``object`` sequence is checked by
-the set of its element types, one pass in C).
+pass at once; other arrays and plain sequences are checked by the set of their element types
+(:func:`real_types_only`, one pass in C), so ``bool`` and string arrays are refused (see
+:func:`hpobench.benchmark.paired_fidelities`).
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from hpobench.errors import InvalidSeedError
 
 __all__ = [
     "REAL_TYPES",
-    "check_real_array",
     "check_seed",
     "choice_key",
     "has_bool",
@@ -118,36 +118,3 @@ def check_seed(seed: object) -> int:
     if isinstance(seed, _EXACT_INTS) and not isinstance(seed, bool) and seed >= 0:
         return int(seed)
     raise InvalidSeedError(f"seed must be a non-negative integer, got seed={seed!r} ({type(seed).__name__})")
-
-
-def check_real_array(values: Any, *, what: str, error: type[Exception]) -> np.ndarray:
-    """``values`` as a float64 array of shape ``(n,)`` if every element is a real number, else raise.
-
-    Arrays are checked by dtype (integer or floating); other sequences by the set of their
-    element types (:func:`real_types_only`). Finiteness and ranges are the caller's to check.
-
-    Args:
-        values: A numpy array or a sequence of scalars.
-        what: What the values are, for the error message.
-        error: The exception class to raise (the caller's documented one).
-
-    Returns:
-        The values as float64; Python ints beyond float64's range become infinities (which no
-        finite range contains).
-
-    Raises:
-        error: A value is not a real number (bool, string, None, nested sequence, ...), or an
-            array is not one-dimensional.
-    """
-    if isinstance(values, np.ndarray):
-        if values.dtype.kind not in "iuf" or values.ndim != 1:
-            raise error(f"{what} must be a 1-d integer or floating array, got {values.dtype} {values.shape}")
-        return np.asarray(values, dtype=np.float64)
-    items = list(values)
-    if not real_types_only(set(map(type, items))):
-        bad = next(v for v in items if not is_real(v))
-        raise error(f"{what} must be real numbers, got {bad!r} ({type(bad).__name__})")
-    try:
-        return np.array(items, dtype=np.float64).reshape(len(items))
-    except OverflowError:  # ints beyond float64: out of any range, infinite as a float
-        return np.array([v if -1e308 <= v <= 1e308 else math.copysign(math.inf, v) for v in items])
