@@ -18,6 +18,7 @@ import numpy as np
 from hpobench.errors import InvalidFidelityError
 from hpobench.space import SpaceCodec
 from hpobench.types import Config, Evaluation, Reference, Task, Trial
+from hpobench.values import is_real, real_types_only
 
 __all__ = ["Benchmark", "BenchmarkFamily", "BenchmarkSpec", "TaskInfo", "paired_fidelities"]
 
@@ -47,14 +48,19 @@ class Benchmark(ABC):
 
         Args:
             trials: The trials; ``fidelity=None`` means the maximal fidelity.
-            seed: Selects the noise realisation (e.g. which repeated training run of a table).
+            seed: Selects the noise realisation (e.g. which repeated training run of a table):
+                a non-negative integer (check it with :func:`hpobench.values.check_seed`).
 
         Returns:
             One :class:`Evaluation` per trial, in order, each holding the trial object it answers.
 
         Raises:
-            InvalidConfigError: A configuration is not in the space.
-            InvalidFidelityError: A fidelity is outside the task's range.
+            InvalidConfigError: A configuration is not in the space (a hyperparameter is missing
+                or unknown, a numeric value is not a finite real number in range, a categorical
+                value is not a choice of its own kind; see :mod:`hpobench.values`).
+            InvalidFidelityError: A fidelity is outside the task's range, or given to a task
+                without one (its type is checked when the :class:`Trial` is made).
+            InvalidSeedError: ``seed`` is not a non-negative integer (a ``ValueError``).
         """
 
     @abstractmethod
@@ -108,7 +114,7 @@ class Benchmark(ABC):
 
 
 def paired_fidelities(
-    configs: Sequence[Config], fidelities: Sequence[float | None] | None
+    configs: Sequence[Config], fidelities: Sequence[float | None] | np.ndarray | None
 ) -> list[float | None]:
     """The fidelity of each configuration in an ``evaluate_arrays`` call (``None``: the maximal one).
 
@@ -116,14 +122,32 @@ def paired_fidelities(
         configs: The configurations.
         fidelities: One fidelity per configuration, or ``None`` for all at the maximal fidelity.
 
+    Returns:
+        One fidelity per configuration; each is ``None`` or a real number (not yet checked
+        against a task's range or for finiteness).
+
     Raises:
         ValueError: ``fidelities`` and ``configs`` differ in length (never broadcast).
+        InvalidFidelityError: A fidelity is not ``None`` and not a real number (a ``bool``, a
+            string, ...; the rule of :mod:`hpobench.values`, checked by dtype for arrays and by
+            the set of element types otherwise).
     """
     if fidelities is None:
         return [None] * len(configs)
     if len(fidelities) != len(configs):
         raise ValueError(f"{len(configs)} configurations but {len(fidelities)} fidelities")
-    return list(fidelities)
+    if isinstance(fidelities, np.ndarray) and fidelities.dtype.kind in "iuf" and fidelities.ndim == 1:
+        return list(fidelities.tolist())  # the dtype says every value is a real number
+    out = list(fidelities)
+    kinds = set(map(type, out))
+    kinds.discard(type(None))
+    if not real_types_only(kinds):
+        bad = next(f for f in out if f is not None and not is_real(f))
+        raise InvalidFidelityError(
+            f"a fidelity must be a finite real number (int or float) or None, "
+            f"got {bad!r} ({type(bad).__name__})"
+        )
+    return out
 
 
 @dataclass(frozen=True, kw_only=True)

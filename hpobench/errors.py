@@ -34,6 +34,10 @@ class InvalidFidelityError(HpobenchError, ValueError):
     """A fidelity outside the task's fidelity range (or given to a task without one)."""
 
 
+class InvalidSeedError(HpobenchError, ValueError):
+    """An evaluation seed that is not a non-negative integer (see :func:`hpobench.values.check_seed`)."""
+
+
 class DataError(HpobenchError, FileNotFoundError):
     """A missing, unreadable or corrupt data file or data directory."""
 

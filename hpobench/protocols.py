@@ -33,6 +33,7 @@ from hpobench.registry import load_benchmark, load_method
 from hpobench.runner import MAX_EVALUATIONS, RunSpec, execute_run
 from hpobench.simulator import Simulation
 from hpobench.types import Config, Evaluation, Reference, Status, Trial
+from hpobench.values import check_seed
 
 __all__ = [
     "HeldOutSeedsResult",
@@ -70,7 +71,7 @@ class SeedSplitBenchmark(Benchmark):
 
     def evaluate(self, trials: Sequence[Trial], *, seed: int) -> list[Evaluation]:
         """Evaluate with ``seeds[seed % len(seeds)]`` of the wrapped benchmark."""
-        return self.benchmark.evaluate(trials, seed=self.seeds[seed % len(self.seeds)])
+        return self.benchmark.evaluate(trials, seed=self.seeds[check_seed(seed) % len(self.seeds)])
 
     def optimum(self) -> Reference:
         """The wrapped benchmark's reference."""

@@ -1,5 +1,8 @@
 """Fast checks and sampling over ConfigSpace search spaces.
 
+Values are held to the rule of :mod:`hpobench.values`: numeric hyperparameters take finite real
+numbers (never booleans or strings), choices match only values of their own kind.
+
 ConfigSpace is the lingua franca for spaces, but building a ``Configuration`` costs tens of
 microseconds. :class:`SpaceCodec` precomputes, per hyperparameter, a membership check and a
 vectorised sampler driven by a caller-owned :class:`numpy.random.Generator`, so validation and
@@ -19,6 +22,7 @@ import ConfigSpace as CS
 import numpy as np
 
 from hpobench.errors import InvalidConfigError
+from hpobench.values import choice_key, is_finite_real
 
 __all__ = ["SpaceCodec", "to_python"]
 
@@ -30,34 +34,31 @@ def to_python(value: Any) -> Any:
     return value
 
 
-def _is_real(value: Any) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-
-
 Check = Callable[[Any], bool]
 Sampler = Callable[[np.random.Generator, int], list[Any]]
 
 
 def _float_check(low: float, high: float) -> Check:
     def check(value: Any) -> bool:
-        return _is_real(value) and math.isfinite(value) and low <= value <= high
+        return is_finite_real(value) and low <= value <= high
 
     return check
 
 
 def _int_check(low: int, high: int) -> Check:
-    def check(value: Any) -> bool:
-        return _is_real(value) and float(value).is_integer() and low <= value <= high
+    def check(value: Any) -> bool:  # range first: float() of a huge int would overflow
+        return is_finite_real(value) and low <= value <= high and float(value).is_integer()
 
     return check
 
 
 def _member_check(values: Sequence[Any]) -> Check:
-    allowed = {to_python(v) for v in values}
+    """Membership by :func:`~hpobench.values.choice_key`: ``True`` is not the choice ``1``."""
+    allowed = {choice_key(v) for v in values}
 
     def check(value: Any) -> bool:
         try:
-            return to_python(value) in allowed
+            return choice_key(value) in allowed
         except TypeError:  # unhashable
             return False
 
@@ -114,7 +115,21 @@ def _describe(hp: Any) -> tuple[Check, Sampler]:
         return _member_check(hp.choices), _choice_sampler(hp.choices, hp.weights)
     if isinstance(hp, CS.OrdinalHyperparameter):
         return _member_check(hp.sequence), _choice_sampler(hp.sequence, None)
-    return (lambda value: bool(hp.legal_value(value))), _fallback_sampler(hp)
+    return _fallback_check(hp), _fallback_sampler(hp)
+
+
+def _fallback_check(hp: Any) -> Check:
+    numeric = isinstance(hp, CS.hyperparameters.NumericalHyperparameter)
+
+    def check(value: Any) -> bool:
+        if numeric and not is_finite_real(value):
+            return False
+        try:
+            return bool(hp.legal_value(value))
+        except (TypeError, ValueError, OverflowError):  # a value ConfigSpace cannot even compare
+            return False
+
+    return check
 
 
 class SpaceCodec:

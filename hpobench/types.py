@@ -14,6 +14,9 @@ from enum import Enum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from hpobench.errors import InvalidFidelityError
+from hpobench.values import is_finite_real
+
 if TYPE_CHECKING:
     from ConfigSpace import ConfigurationSpace
 
@@ -166,7 +169,10 @@ class Trial(FrozenValue):
 
     Attributes:
         config: The configuration (copied into a read-only mapping).
-        fidelity: The fidelity, or ``None`` for the task's maximal fidelity.
+        fidelity: The fidelity, or ``None`` for the task's maximal fidelity: a finite real number
+            (``int``, ``float`` or a numpy integer or floating scalar; never a ``bool`` or a
+            string, see :mod:`hpobench.values`). Whether it lies in a task's range is checked by
+            the benchmark that evaluates the trial.
         tag: A label the method chooses for its own book-keeping (e.g. ``"bracket=1,rung=0"``);
             recorded in the results.
         checkpoint: Name under which the runner keeps the training state reached by this trial
@@ -188,7 +194,18 @@ class Trial(FrozenValue):
     resume_from: str | None = None
 
     def __post_init__(self) -> None:
+        """Freeze the configuration and check the fidelity's type.
+
+        Raises:
+            InvalidFidelityError: ``fidelity`` is not ``None`` and not a finite real number.
+        """
         object.__setattr__(self, "config", _frozen(self.config))
+        fidelity = self.fidelity
+        if fidelity is not None and not is_finite_real(fidelity):
+            raise InvalidFidelityError(
+                f"a fidelity must be a finite real number (int or float), "
+                f"got {fidelity!r} ({type(fidelity).__name__})"
+            )
 
     __hash__ = None  # type: ignore[assignment]  # configs are mappings; trials are compared, not hashed
 

@@ -24,6 +24,7 @@ import numpy as np
 from hpobench.benchmark import Benchmark, paired_fidelities
 from hpobench.errors import DataError, InvalidConfigError, InvalidFidelityError
 from hpobench.types import Config, Evaluation, Fidelity, Objective, Reference, Status, Task, Trial
+from hpobench.values import check_seed
 
 if TYPE_CHECKING:
     from hpobench.surrogates.optima import StoredOptimum
@@ -107,7 +108,8 @@ class DenseLookup(Benchmark):
     (the same for a batch). ``_what`` names the rows in reference sources (e.g. "grid
     configurations").
 
-    Seeds: ``seed % n_seeds`` selects the recorded run for a whole batch. Fidelities: only
+    Seeds: ``seed % n_seeds`` selects the recorded run for a whole batch (``seed`` a non-negative
+    integer, :func:`~hpobench.values.check_seed`). Fidelities: only
     recorded ones (``None`` is the maximal one). Failures: a non-finite objective gives status
     FAILED with NaN objective values (non-finite extras become NaN), the cost is still charged.
     """
@@ -254,6 +256,8 @@ class DenseLookup(Benchmark):
 
     def evaluate(self, trials: Sequence[Trial], *, seed: int) -> list[Evaluation]:
         """Look the trials up in the table; see the class docstring for seeds, fidelities and failures."""
+        if type(seed) is not int or seed < 0:  # one type check on the hot path
+            seed = check_seed(seed)
         s = seed % self.n_seeds
         if len(trials) == 1:  # fast path: pure-Python index arithmetic, scalar numpy access
             trial = trials[0]
@@ -350,7 +354,8 @@ class DenseLookup(Benchmark):
 
         Raises:
             InvalidConfigError: A configuration is not valid.
-            InvalidFidelityError: A fidelity is not recorded.
+            InvalidFidelityError: A fidelity is not a real number or not recorded.
+            InvalidSeedError: ``seed`` is not a non-negative integer.
             ValueError: ``fidelities`` and ``configs`` differ in length.
         """
         fidx: np.ndarray | int = self.n_fidelities - 1
@@ -364,8 +369,8 @@ class DenseLookup(Benchmark):
                     f"fidelities {bad[:5]} are not recorded for {self.task.name!r}: "
                     f"{list(self._fidelity_values)}"
                 ) from None
+        s = check_seed(seed) % self.n_seeds
         cidx = self.config_index(configs)
-        s = seed % self.n_seeds
         values = self._table[cidx, s, fidx][:, self._objective_cols]  # fancy indexing: a fresh array
         ok = np.isfinite(values).all(axis=1)
         if not ok.all():

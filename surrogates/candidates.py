@@ -42,6 +42,7 @@ import numpy as np
 from hpobench.surrogates._dense import DenseLookup
 from hpobench.surrogates.optima import StoredOptimum
 from hpobench.types import Config, Fidelity, Objective, Task
+from hpobench.values import has_bool
 
 __all__ = ["CandidateBenchmark"]
 
@@ -49,6 +50,7 @@ _CHUNK = 2048  # rows of the (queries x candidates) distance matrix computed at 
 _MEMO_SIZE = 1 << 15
 """Snapped configurations per memo generation (two are kept: at most about 20 MB for 8 floats each)."""
 _FLOATS = frozenset({float})
+_BOOLS = (bool, np.bool_)
 
 
 class CandidateBenchmark(DenseLookup):
@@ -123,6 +125,10 @@ class CandidateBenchmark(DenseLookup):
         self._memo_old: dict[tuple[Any, ...], int] = {}
         self._exact = {tuple(row): i for i, row in reversed(list(enumerate(values.tolist())))}
         self._key = itemgetter(*self._names) if len(self._names) > 1 else lambda c: (c[self._names[0]],)
+        # True == 1.0 and False == 0.0 as dictionary keys: columns with a listed 0 or 1 check for
+        # booleans (the memo never holds a 0 or 1, see _snap_one, so only listed values can alias)
+        listed_01 = np.any((values == 0.0) | (values == 1.0), axis=0)
+        self._bool_cols = tuple(itemgetter(j) for j in np.flatnonzero(listed_01).tolist())
         self.n_candidates = n
         self._what = "listed candidates"
         self._init_dense(
@@ -202,6 +208,9 @@ class CandidateBenchmark(DenseLookup):
             if any(map(k.__ne__, map(len, configs))):
                 raise KeyError("unknown or missing hyperparameter")
             keys = list(map(self._key, configs))
+            for col in self._bool_cols:
+                if has_bool(map(col, keys)):
+                    raise TypeError("a boolean is not a number")
             out = np.fromiter(map(self._exact.get, keys, repeat(-1)), dtype=np.intp, count=n)
             for memo in (self._memo, self._memo_old):
                 misses = np.flatnonzero(out < 0).tolist()
@@ -244,6 +253,9 @@ class CandidateBenchmark(DenseLookup):
         try:
             if len(config) == len(self._names):
                 key = self._key(config)
+                for col in self._bool_cols:
+                    if type(col(key)) in _BOOLS:
+                        raise TypeError("a boolean is not a number")
                 found = self._known(key)
                 if found >= 0:
                     return found
@@ -270,7 +282,8 @@ class CandidateBenchmark(DenseLookup):
         found = int((self._sq - 2.0 * x[None, :] @ self._unit_t).argmin())
         if len(self._memo) >= _MEMO_SIZE:
             self._memo_old, self._memo = self._memo, {}
-        self._memo[key] = found
+        if 0.0 not in key and 1.0 not in key:  # True/False would find such a key: never remember it
+            self._memo[key] = found
         return found
 
     def _row(self, config: Config) -> list[float]:

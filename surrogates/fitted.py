@@ -62,6 +62,7 @@ from hpobench.benchmark import Benchmark, BenchmarkFamily, TaskInfo, paired_fide
 from hpobench.datadir import file_sha256, verified
 from hpobench.errors import DataError, InvalidConfigError, InvalidFidelityError, UnknownNameError
 from hpobench.types import Config, Direction, Evaluation, Fidelity, Objective, Reference, Status, Task, Trial
+from hpobench.values import check_seed, choice_key, real_types_only
 
 __all__ = [
     "FAMILY",
@@ -168,10 +169,6 @@ class HyperparameterEncoding:
         )
 
 
-_NUMBER = (int, float, np.integer, np.floating)
-_NOT_NUMBER = (bool, np.bool_)
-
-
 @dataclass(frozen=True, kw_only=True)
 class _NumericPlan:
     """The numeric hyperparameters of an :class:`Encoding` as arrays, for encoding them together.
@@ -238,9 +235,9 @@ class Encoding:
             if plan.getter is not None:  # all numeric hyperparameters at once: few numpy calls per batch
                 raw = list(map(plan.getter, configs))  # a tuple per configuration (a value if one name)
                 kinds = set(map(type, chain.from_iterable(raw) if len(plan.names) > 1 else raw))
-                if not all(issubclass(t, _NUMBER) and not issubclass(t, _NOT_NUMBER) for t in kinds):
+                if not real_types_only(kinds):
                     self._raise(configs)  # strings, booleans, lists (which numpy would unpack), ...
-                x = np.array(raw, dtype=float).reshape(n, len(plan.names))
+                x = np.array(raw, dtype=float).reshape(n, len(plan.names))  # OverflowError: huge ints
                 ok = np.isfinite(x) & (x >= plan.low) & (x <= plan.high)
                 ok[:, plan.integer] &= x[:, plan.integer] == np.round(x[:, plan.integer])
                 if not np.all(ok):
@@ -249,6 +246,11 @@ class Encoding:
                 out[:, plan.columns] = (x - plan.shift) / plan.scale  # HyperparameterEncoding.unit
             col = 0
             for h in self.hyperparameters:
+                if h.kind in ("constant", "categorical") and not all(isinstance(v, str) for v in h.choices):
+                    # non-string choices: match by kind too (True is not the choice 1)
+                    allowed = {choice_key(v) for v in h.choices}
+                    if any(choice_key(c[h.name]) not in allowed for c in configs):
+                        self._raise(configs)
                 if h.kind == "constant":
                     if any(c[h.name] != h.choices[0] for c in configs):
                         self._raise(configs)
@@ -259,7 +261,7 @@ class Encoding:
                     block[np.arange(n), idx] = 1.0
                     out[:, col : col + h.width] = block
                 col += h.width
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
             self._raise(configs)
         if self.fidelity is not None:
             f = np.asarray(fidelities, dtype=float)
@@ -543,8 +545,8 @@ class FittedSurrogate(Benchmark):
             InvalidFidelityError: A fidelity is outside the task's range.
             ValueError: ``fidelities`` and ``configs`` differ in length.
         """
+        m = check_seed(seed) % self.members
         fid = self._fidelity_array(configs, paired_fidelities(configs, fidelities))
-        m = seed % self.members
         values, costs = self.predict(self.encoding.encode(configs, fid), members=slice(m, m + 1))
         return values.reshape(len(configs), 1), costs.reshape(len(configs))
 
@@ -561,7 +563,7 @@ class FittedSurrogate(Benchmark):
                     ok &= f == np.round(f)
                 if np.all(ok):
                     return f
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # checked one by one below
                 pass
         trials = [Trial(config=c, fidelity=f) for c, f in zip(configs, fidelities, strict=True)]
         self.check_trials(trials)  # raises with a message naming the bad trial
@@ -574,11 +576,11 @@ class FittedSurrogate(Benchmark):
             InvalidConfigError: A configuration is not in the space.
             InvalidFidelityError: A fidelity is outside the task's range.
         """
+        m = check_seed(seed) % self.members
         if not trials:
             return []
         configs = [t.config for t in trials]
         x = self.encoding.encode(configs, self._fidelity_array(configs, [t.fidelity for t in trials]))
-        m = seed % self.members
         values, costs = self.predict(x, members=slice(m, m + 1))
         name = self._objective.name
         return [

@@ -53,6 +53,7 @@ from hpobench.benchmark import Benchmark, BenchmarkFamily, TaskInfo
 from hpobench.errors import UnknownNameError
 from hpobench.seeding import stable_int
 from hpobench.types import Config, Direction, Evaluation, Fidelity, Objective, Reference, Task, Trial
+from hpobench.values import check_seed
 
 __all__ = ["FAMILY", "FIDELITY", "SyntheticBenchmark", "SyntheticFamily", "fidelity_to_z"]
 
@@ -261,8 +262,10 @@ class SyntheticBenchmark(Benchmark):
     def evaluate(self, trials: Sequence[Trial], *, seed: int) -> list[Evaluation]:
         """Evaluate a batch in one vectorised pass; see :meth:`Benchmark.evaluate`.
 
-        ``seed`` only matters when ``noise_std > 0``; it must then be a non-negative integer.
+        ``seed`` only matters when ``noise_std > 0``; it must be a non-negative integer in any case
+        (:func:`~hpobench.values.check_seed`).
         """
+        check_seed(seed)
         fidelity = self.check_trials(trials)
         if not trials:
             return []

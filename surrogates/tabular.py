@@ -7,7 +7,8 @@ mixed-radix (row-major, last hyperparameter fastest) index of the per-hyperparam
 indices. Lookups never build a ConfigSpace ``Configuration``: consecutive hyperparameters are
 grouped (up to 1,024 value combinations per group) and each group has a value tuple ->
 partial index dictionary, so a configuration's index is a sum of a few small dictionary lookups
-(numeric values match across int/float/numpy types, ``8 == 8.0 == np.int64(8)``). A batch is
+(numeric values match across int/float/numpy types, ``8 == 8.0 == np.int64(8)``; booleans never
+match, see :mod:`hpobench.values`). A batch is
 indexed with one C-level pass per group; evaluation, costs and reference values are shared
 with candidate sets in :mod:`hpobench.surrogates._dense`.
 
@@ -36,6 +37,7 @@ from hpobench.space import to_python
 from hpobench.surrogates._dense import DenseLookup
 from hpobench.surrogates.optima import StoredOptimum
 from hpobench.types import Config, Fidelity, Objective, Task
+from hpobench.values import has_bool, is_finite_real, is_real
 
 __all__ = ["CostModel", "Index", "TabularBenchmark", "dense_from_arrow", "dense_from_arrow_ragged"]
 
@@ -52,18 +54,13 @@ for a single-fidelity table, meaning "the full run"). It returns an array that b
 Index = np.ndarray | int
 """An integer index array (or a single index) for the raw lookup API; broadcast like numpy."""
 
+_BOOLS = (bool, np.bool_)
 _GROUP_CELLS = 1024
 """Largest number of value combinations of one hyperparameter group in the index lookups."""
 
 
-def _is_numeric(value: Any) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-        value, (bool, np.bool_)
-    )
-
-
 def _hyperparameter(name: str, values: Sequence[Any]) -> Hyperparameter[Any, Any]:
-    if all(_is_numeric(v) for v in values):
+    if all(is_real(v) for v in values):
         return CS.OrdinalHyperparameter(name, sequence=list(values))
     if all(isinstance(v, str) for v in values):
         return CS.CategoricalHyperparameter(name, choices=list(values))
@@ -167,6 +164,14 @@ class TabularBenchmark(DenseLookup):
             if len(lut) != len(self._grid[hp]):
                 raise ValueError(f"grid of {hp!r} has duplicate values: {self._grid[hp]!r}")
         self._groups = self._group_luts()
+        # True == 1 and False == 0 as dictionary keys: grids holding 0 or 1 check for booleans; per such
+        # hyperparameter (getter, stride, grid size, digits of its 0 and 1) for the batch check
+        self._bool_digits = tuple(
+            (itemgetter(hp), stride, len(values), tuple(i for i, v in enumerate(values) if v in (0, 1)))
+            for (hp, values), stride in zip(self._grid.items(), self._strides, strict=True)
+            if any(is_real(v) and v in (0, 1) for v in values)
+        )
+        self._bool_prone = tuple(d[0] for d in self._bool_digits)
         self._init_cost(name, self._model_cost(name, cost, cost_model))
         self._data_files = dict(data_files or {})
 
@@ -300,6 +305,9 @@ class TabularBenchmark(DenseLookup):
         c = 0
         for get, lut in self._groups:
             c += lut(get(config))
+        for get in self._bool_prone:
+            if type(get(config)) in _BOOLS:
+                raise KeyError("a boolean is not a number")
         return c
 
     def _indices(self, configs: Sequence[Config]) -> np.ndarray:
@@ -312,6 +320,15 @@ class TabularBenchmark(DenseLookup):
         out = np.zeros(n, dtype=np.intp)
         for get, lut in self._groups:
             out += np.fromiter(map(lut, map(get, configs)), dtype=np.intp, count=n)
+        for get, stride, size, digits in self._bool_digits:
+            # only rows that found the grid's 0 or 1 can hold a boolean (True == 1): check their types
+            digit = (out // stride) % size
+            found = digit == digits[0]
+            if len(digits) > 1:
+                found |= digit == digits[1]
+            rows = np.flatnonzero(found).tolist()
+            if rows and has_bool(map(get, map(configs.__getitem__, rows))):
+                raise KeyError("a boolean is not a number")
         return out
 
     def snap(self, configs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -337,12 +354,12 @@ class TabularBenchmark(DenseLookup):
                 if hp not in config:
                     raise InvalidConfigError(f"hyperparameter {hp!r} is missing from the configuration")
                 value = config[hp]
-                if not all(_is_numeric(v) for v in values):
+                if not all(is_real(v) for v in values):
                     if value not in values:
                         raise InvalidConfigError(f"value {value!r} is not a choice of {hp!r}: {values}")
                     snapped[hp] = value
                     continue
-                if not _is_numeric(value) or not math.isfinite(value):
+                if not is_finite_real(value):
                     raise InvalidConfigError(f"value {value!r} of {hp!r} is not a finite number")
                 grid = np.asarray(values, dtype=float)
                 log = bool(np.all(grid > 0) and grid.max() >= 10 * grid.min())

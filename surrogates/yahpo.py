@@ -71,6 +71,7 @@ from hpobench.surrogates._dense import STATUS_OF_OK, row_dicts
 from hpobench.surrogates._onnx import OnnxModel, configured_threads, load_onnx_model
 from hpobench.surrogates._yahpo_scenarios import SCENARIOS, Scenario
 from hpobench.types import Config, Evaluation, Reference, Task, Trial
+from hpobench.values import check_seed
 
 __all__ = [
     "FAMILY",
@@ -464,6 +465,7 @@ class YahpoBenchmark(Benchmark):
             InvalidConfigError: A configuration is not in the space.
             InvalidFidelityError: A fidelity is outside the task's range.
         """
+        check_seed(seed)
         out: list[Evaluation] = []
         for part, y in self._outputs(trials):
             out += self._evaluations(part, y)
@@ -486,6 +488,7 @@ class YahpoBenchmark(Benchmark):
             InvalidFidelityError: A fidelity is outside the task's range.
             ValueError: ``fidelities`` and ``configs`` differ in length.
         """
+        check_seed(seed)
         trials = list(map(_trial, configs, paired_fidelities(configs, fidelities)))
         y = np.empty((0, self._data.model.n_outputs))
         parts = [out for _, out in self._outputs(trials)]

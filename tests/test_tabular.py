@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from hpobench.errors import DataError, InvalidConfigError, InvalidFidelityError
+from hpobench.errors import DataError, InvalidConfigError, InvalidFidelityError, InvalidSeedError
 from hpobench.surrogates.tabular import TabularBenchmark, dense_from_arrow
 from hpobench.testing.benchmarks import check_benchmark
 from hpobench.types import Direction, Evaluation, Fidelity, Objective, Status, Trial
@@ -130,7 +130,8 @@ def test_seed_selects_repeated_run_modulo() -> None:
         201.0,
         1.0,
     ]
-    assert _loss(bench, cfg, seed=-1, fidelity=1) == 201.0
+    with pytest.raises(InvalidSeedError, match="seed=-1"):  # seeds are non-negative integers
+        _loss(bench, cfg, seed=-1, fidelity=1)
 
 
 def test_fidelity() -> None:

@@ -9,7 +9,7 @@ contract.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -18,6 +18,7 @@ import numpy as np
 
 from hpobench.benchmark import Benchmark
 from hpobench.errors import InvalidConfigError, InvalidFidelityError
+from hpobench.testing.bad_values import check_bad_values, expect_error
 from hpobench.types import Evaluation, Fidelity, Reference, Status, Task, Trial
 
 __all__ = ["check_benchmark"]
@@ -37,8 +38,12 @@ def check_benchmark(benchmark: Benchmark, *, seed: int = 0, n: int = 16) -> None
     equal answers; ``fidelity=None`` equals the maximal fidelity; an empty batch gives ``[]``;
     invalid configurations (unknown or missing hyperparameter, out-of-range value) raise
     :class:`InvalidConfigError` in ``evaluate`` and ``reference_values``; invalid fidelities raise
-    :class:`InvalidFidelityError`; ``reference_values`` has shape ``(n, n_objectives)`` and no
-    finite value beats ``optimum().best``, whose names match the objectives.
+    :class:`InvalidFidelityError`; values that break the rule of :mod:`hpobench.values` (string,
+    boolean, NaN, infinite or huge fidelities and hyperparameter values, in ``evaluate`` and in
+    ``evaluate_arrays`` where the benchmark has it) raise :class:`InvalidFidelityError` or
+    :class:`InvalidConfigError`, and seeds that are not non-negative integers (``-1``, ``"1"``,
+    ``None``, ``True``, ``1.0``) a ``ValueError`` naming the seed; ``reference_values`` has shape
+    ``(n, n_objectives)`` and no finite value beats ``optimum().best``, whose names match the objectives.
 
     Args:
         benchmark: The benchmark under test; it is only read and evaluated.
@@ -88,6 +93,7 @@ def check_benchmark(benchmark: Benchmark, *, seed: int = 0, n: int = 16) -> None
 
     _check_invalid_configs(benchmark, configs[0], seed)
     _check_invalid_fidelities(benchmark, configs[0], seed)
+    check_bad_values(benchmark, configs[0], seed)
     _check_reference(benchmark, configs)
 
 
@@ -174,18 +180,6 @@ def _out_of_range(hp: Any) -> Any:
     return _NOT_A_VALUE
 
 
-def _expect(error: type[Exception], call: Callable[[], object], what: str) -> None:
-    try:
-        call()
-    except error:
-        return
-    except Exception as exc:
-        raise AssertionError(
-            f"{what} must raise {error.__name__}, raised {type(exc).__name__}: {exc}"
-        ) from exc
-    raise AssertionError(f"{what} must raise {error.__name__}, but nothing was raised")
-
-
 def _check_invalid_configs(benchmark: Benchmark, config: Mapping[str, Any], seed: int) -> None:
     space = benchmark.task.space
     name = next(iter(config))
@@ -197,8 +191,10 @@ def _check_invalid_configs(benchmark: Benchmark, config: Mapping[str, Any], seed
         bad.append((f"a missing hyperparameter {name!r}", {k: v for k, v in config.items() if k != name}))
     for what, cfg in bad:
         trial = Trial(config=cfg)
-        _expect(InvalidConfigError, partial(benchmark.evaluate, [trial], seed=seed), f"evaluate with {what}")
-        _expect(
+        expect_error(
+            InvalidConfigError, partial(benchmark.evaluate, [trial], seed=seed), f"evaluate with {what}"
+        )
+        expect_error(
             InvalidConfigError, partial(benchmark.reference_values, [cfg]), f"reference_values with {what}"
         )
 
@@ -215,7 +211,7 @@ def _check_invalid_fidelities(benchmark: Benchmark, config: Mapping[str, Any], s
         label = f"a fidelity outside {fid.name} in [{fid.low:g}, {fid.high:g}]"
     for value in bad:
         trial = Trial(config=config, fidelity=value)
-        _expect(
+        expect_error(
             InvalidFidelityError,
             partial(benchmark.evaluate, [trial], seed=seed),
             f"evaluate with {label} ({value})",
