@@ -28,6 +28,7 @@ import multiprocessing.connection as mpc
 import os
 import signal
 import sys
+import tempfile
 import threading
 import time
 import types
@@ -225,12 +226,26 @@ class _Worker:
 
 
 def _context() -> Any:
-    methods = multiprocessing.get_all_start_methods()
-    if "forkserver" in methods:
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["hpobench.runner"])
-        return ctx
-    return multiprocessing.get_context("spawn")
+    """The fork-server context, its server started (once per process) with the runner imported.
+
+    The server starts in a neutral working directory: it runs as ``python -c``, so the folder
+    it starts in heads its ``sys.path`` (Python 3.11 ignores the owner's path there), and from
+    a source checkout it would import the checkout's ``hpobench`` folder, which is not the
+    installed package, instead of the package the owner runs.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    from multiprocessing import forkserver
+
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["hpobench.runner"])
+    cwd = os.getcwd()
+    os.chdir(tempfile.gettempdir())
+    try:
+        forkserver.ensure_running()
+    finally:
+        os.chdir(cwd)
+    return ctx
 
 
 @contextlib.contextmanager

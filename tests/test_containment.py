@@ -205,11 +205,13 @@ def test_sigkill_of_the_study_stops_its_workers_and_the_folder_has_one_writer(
     plugins: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "study"
-    owner = subprocess.Popen(_cli(plugins, out), env=_env(plugins), stderr=subprocess.PIPE)
+    owner = subprocess.Popen(_cli(plugins, out), env=_env(plugins), cwd=tmp_path, stderr=subprocess.PIPE)
     try:
         workers = _workers(out)
         # a second study on the same folder is refused while the owner lives
-        second = subprocess.run(_cli(plugins, out), env=_env(plugins), capture_output=True, text=True)
+        second = subprocess.run(
+            _cli(plugins, out), env=_env(plugins), cwd=tmp_path, capture_output=True, text=True
+        )
         assert second.returncode == 2
         assert f"is in use by process {owner.pid}" in second.stderr
         plan = plan_study(benchmarks=[BRANIN], methods=["test_counting"], seeds=[0], budget=Budget.parse("3"))
@@ -229,7 +231,9 @@ def test_sigkill_of_the_study_stops_its_workers_and_the_folder_has_one_writer(
     with study_lock(out) as lock:
         assert lock.previous is not None
         assert lock.previous["pid"] == owner.pid
-    resumed = subprocess.run(_cli(plugins, out), env=_env(plugins), capture_output=True, text=True)
+    resumed = subprocess.run(
+        _cli(plugins, out), env=_env(plugins), cwd=tmp_path, capture_output=True, text=True
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert "run(s) executed" in resumed.stdout
     assert len(list((out / RUNS_DIR).glob("*.json"))) == 4
@@ -241,7 +245,7 @@ def test_the_exit_status_reflects_the_study_as_it_stands(plugins: Path, tmp_path
         command = [sys.executable, "-m", "hpobench", "run", "--benchmarks", "synthetic/branin"]
         command += ["--methods", "test_needs_fix", "test_counting", "--seeds", "0", "--budget", "5"]
         command += ["--quiet", "--out", str(tmp_path), *extra]
-        return subprocess.run(command, env=_env(plugins), capture_output=True, text=True)
+        return subprocess.run(command, env=_env(plugins), cwd=tmp_path, capture_output=True, text=True)
 
     first = cli()
     assert first.returncode == 1
