@@ -12,11 +12,14 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hpobench.budget import Budget
 from hpobench.datadir import ENV_VAR, resolve_data_dir
 from hpobench.errors import DataError, HpobenchError
+
+if TYPE_CHECKING:  # the study module is imported only when a study runs
+    from hpobench.study import StudySummary
 
 DEFAULT_BENCHMARKS = ("synthetic", "fcnet_own/parkinsons_telemonitoring")
 DEFAULT_METHODS = ("random_search", "successive_halving", "hyperband")
@@ -157,7 +160,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 1 if summary.still_failed else 0
 
 
-def _summary_line(summary: Any, out: Path) -> str:
+def _summary_line(summary: StudySummary, out: Path) -> str:
     """One line on what a study call did and how the study stands (see ``StudySummary``)."""
     parts = [f"done: {summary.executed} run(s) executed, {summary.resumed} already finished (resumed)"]
     if summary.damaged:

@@ -163,18 +163,16 @@ def _worker_main(
     conn: mpc.Connection,
     lifeline: mpc.Connection,
     fn: Callable[[Any], Any],
-    setup: tuple[list[str], dict[str, str], str],
+    environ: dict[str, str],
 ) -> None:
     """Body of a worker process: take jobs from ``conn`` until told to stop."""
     with contextlib.suppress(OSError):
         os.setsid()  # its own process group: a kill from outside also reaches what the job started
     threading.Thread(target=_watch_owner, args=(lifeline,), daemon=True, name="owner-watch").start()
-    sys_path, environ, cwd = setup
-    sys.path[:] = sys_path
+    # multiprocessing hands the owner's sys.path and working directory to the child; the
+    # environment is the fork server's, so the owner's current one is set here
     os.environ.clear()
     os.environ.update(environ)
-    with contextlib.suppress(OSError):
-        os.chdir(cwd)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the owner decides what an interrupt stops
     try:
         conn.send((_READY, None, None))
@@ -270,9 +268,11 @@ def _without_main() -> Iterator[None]:
 def _start_worker(ctx: Any, fn: Callable[[Any], Any]) -> _Worker:
     ours, theirs = ctx.Pipe(duplex=True)
     life_read, life_write = ctx.Pipe(duplex=False)
-    setup = (list(sys.path), dict(os.environ), os.getcwd())
     process = ctx.Process(
-        target=_worker_main, args=(theirs, life_read, fn, setup), name="hpobench-worker", daemon=False
+        target=_worker_main,
+        args=(theirs, life_read, fn, dict(os.environ)),
+        name="hpobench-worker",
+        daemon=False,
     )
     with _without_main():
         process.start()

@@ -421,7 +421,7 @@ def _base_provenance(spec: RunSpec) -> dict[str, Any]:
     }
 
 
-def failed_outcome(spec: RunSpec, *, error: str, wall_seconds: float | None = None) -> RunOutcome:
+def failed_outcome(spec: RunSpec, *, error: str) -> RunOutcome:
     """The record of a run whose worker never reported back: an empty table and ``error`` as cause.
 
     For runs whose process crashed or was killed at its timeout or memory cap; called by the
@@ -430,10 +430,7 @@ def failed_outcome(spec: RunSpec, *, error: str, wall_seconds: float | None = No
     provenance = _base_provenance(spec)
     provenance["status"] = "failed"
     provenance["error"] = error
-    frame = _record(spec, None, provenance)
-    if wall_seconds is not None:
-        provenance["wall_seconds"] = wall_seconds
-    return RunOutcome(frame=frame, provenance=provenance)
+    return RunOutcome(frame=_record(spec, None, provenance), provenance=provenance)
 
 
 def execute_run(

@@ -174,7 +174,9 @@ def _execute_on_cluster(job: _Job) -> tuple[str, str]:
     if multiprocessing.current_process().daemon:
         return _execute_and_store(job)
     limits = Limits(timeout=job.timeout)
-    return next(_record_failures(run_contained(_execute_and_store, [job], jobs=1, limits=limits)))
+    # consumed whole, so the pool has stopped its worker before the task returns
+    (result,) = _record_failures(run_contained(_execute_and_store, [job], jobs=1, limits=limits))
+    return result
 
 
 def _contained(
