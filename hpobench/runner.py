@@ -41,6 +41,7 @@ from hpobench.registry import BENCHMARKS_GROUP, METHODS_GROUP, load_benchmark, l
 from hpobench.seeding import derive_seed
 from hpobench.simulator import Simulation, young_collections_only
 from hpobench.types import FrozenValue, Trial
+from hpobench.values import check_seed
 
 __all__ = ["RunOutcome", "RunSpec", "execute_run", "failed_outcome", "method_label"]
 
@@ -80,8 +81,7 @@ class RunSpec(FrozenValue):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "method_kwargs", MappingProxyType(dict(self.method_kwargs)))
-        if self.seed < 0:
-            raise ValueError(f"seeds must be non-negative, got {self.seed}")
+        object.__setattr__(self, "seed", check_seed(self.seed))  # the one seed rule, as an int
         if self.workers < 1:
             raise ValueError(f"workers must be at least 1, got {self.workers}")
 

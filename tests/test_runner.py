@@ -8,7 +8,7 @@ import pytest
 
 from hpobench.benchmark import BenchmarkSpec
 from hpobench.budget import Budget, BudgetKind
-from hpobench.errors import PluginImportError, UnknownNameError
+from hpobench.errors import InvalidSeedError, PluginImportError, UnknownNameError
 from hpobench.runner import RunSpec, execute_run
 from hpobench.store import finished_run_ids
 from hpobench.study import plan_study, run_study
@@ -182,3 +182,15 @@ def test_resume_skips_finished_runs_and_redoes_missing_ones(tmp_path: Path) -> N
     assert (summary.executed, summary.resumed) == (1, 2)
     assert _tables(tmp_path) == before
     assert not list((tmp_path / "runs").glob(".tmp-*"))
+
+
+@pytest.mark.parametrize("seed", [-1, "1", True, 1.0, None])
+def test_a_run_spec_holds_its_seed_to_the_one_seed_rule(seed: object) -> None:
+    with pytest.raises(InvalidSeedError, match="seed must be a non-negative integer"):
+        RunSpec(benchmark=BRANIN, method="random_search", seed=seed, budget=Budget.parse("5"))  # type: ignore[arg-type]
+    assert (
+        type(
+            RunSpec(benchmark=BRANIN, method="random_search", seed=np.int64(3), budget=Budget.parse("5")).seed
+        )
+        is int
+    )
