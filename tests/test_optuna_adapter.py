@@ -164,3 +164,13 @@ def test_the_runner_records_the_report_and_the_cli_prints_it(
     (runs / "a.json").write_text(json.dumps(record))
     (runs / "b.json").write_text(json.dumps({"run_id": "b"}))
     assert _method_warnings(tmp_path, ["a", "b", "missing"]) == ["WARNING a: fell back"]
+
+
+def test_cmaes_comes_with_the_optuna_and_test_extras() -> None:
+    """Without ``cmaes``, every ``CmaEsSampler`` run fails at its first relative sample."""
+    import tomllib
+
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    extras = pyproject["project"]["optional-dependencies"]
+    for extra in ("optuna", "test"):
+        assert any(req.split(">")[0].split("=")[0].strip() == "cmaes" for req in extras[extra]), extra
