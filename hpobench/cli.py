@@ -156,8 +156,28 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"DAMAGED {run_id}: {reason} (files moved aside, run executed again)", file=sys.stderr)
     for run_id, error in summary.still_failed:
         print(f"FAILED {run_id}: {error}", file=sys.stderr)
+    for line in _method_warnings(out, [r.run_id for r in plan.runs]):
+        print(line, file=sys.stderr)
     print(f"next: hpobench report {out}")
     return 1 if summary.still_failed else 0
+
+
+def _method_warnings(out: Path, run_ids: Sequence[str]) -> list[str]:
+    """``WARNING <run>: <text>`` for each warning of a method's report in the runs' provenance.
+
+    Runs without a readable record are skipped (the summary lists failed and damaged ones).
+    """
+    from hpobench.runfiles import RUNS_DIR, read_provenance
+
+    lines = []
+    for run_id in run_ids:
+        try:
+            report = read_provenance(out / RUNS_DIR / f"{run_id}.json").get("method_report")
+        except (OSError, ValueError):
+            continue
+        if isinstance(report, dict):
+            lines += [f"WARNING {run_id}: {w}" for w in report.get("warnings", ())]
+    return lines
 
 
 def _summary_line(summary: StudySummary, out: Path) -> str:

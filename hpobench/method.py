@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import inspect
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from hpobench.types import Evaluation, Task, Trial
 
-__all__ = ["Capabilities", "Method"]
+__all__ = ["Capabilities", "Method", "MethodReport"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,6 +56,24 @@ class Capabilities:
         if task.candidates is not None and not self.candidate_set:
             return f"{task.name!r} is a finite candidate set and the method cannot propose candidates"
         return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MethodReport:
+    """What a method says about a run it made, recorded in the run's provenance (``method_report``).
+
+    Attributes:
+        warnings: Ways in which the run did not do what the method's name and parameters promise
+            (e.g. a library's sampler that fell back to another algorithm), one sentence each.
+        counts: Named counters behind the warnings, e.g. ``{"independent_sampling": 12}``.
+    """
+
+    warnings: tuple[str, ...] = ()
+    counts: Mapping[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready record: ``{"warnings": [...], "counts": {...}}``."""
+        return {"warnings": list(self.warnings), "counts": {str(k): int(v) for k, v in self.counts.items()}}
 
 
 class Method(ABC):
@@ -116,3 +135,11 @@ class Method(ABC):
     def params(self) -> dict[str, Any]:
         """The method's hyperparameters as passed to ``__init__`` (for provenance)."""
         return {name: getattr(self, name) for name in self.param_names()}
+
+    def report(self) -> MethodReport:
+        """What the method says about the run so far (default: nothing).
+
+        Called by the runner once, after the run has ended (also when it failed), and recorded
+        in its provenance; the CLI prints the warnings. Must not mutate the method.
+        """
+        return MethodReport()

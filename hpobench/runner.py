@@ -332,6 +332,7 @@ def _simulate(
 ) -> Simulation | None:
     """Load, build and run the simulation; record task, reference and errors in ``provenance``."""
     sim: Simulation | None = None
+    method: Method | None = None
     try:
         with _deadline(timeout):
             benchmark = _cached_benchmark(spec.benchmark, None if data_dir is None else str(data_dir), verify)
@@ -360,7 +361,17 @@ def _simulate(
             kind += " (raised in plugin code)"
         provenance["error"] = f"{kind}: {exc}"
         provenance["traceback"] = traceback.format_exc()
+    if method is not None:
+        _report(method, provenance)
     return sim
+
+
+def _report(method: Method, provenance: dict[str, Any]) -> None:
+    """Record the method's :class:`~hpobench.method.MethodReport` (or why it has none) in ``provenance``."""
+    try:
+        provenance["method_report"] = method.report().to_dict()
+    except Exception as exc:  # plugin code: its failure to report must not lose the run
+        provenance["method_report"] = {"error": f"{type(exc).__name__} (raised in plugin code): {exc}"}
 
 
 def _record(spec: RunSpec, sim: Simulation | None, provenance: dict[str, Any]) -> pd.DataFrame:

@@ -1,27 +1,35 @@
 """Adapter: any Optuna sampler (TPE, CMA-ES, GP, QMC, NSGA-II, random, ...) as an hpobench method.
 
-Optuna is an optional dependency (``pip install 'hpobench[optuna]'``); it is imported when the
-adapter is constructed, never when the registry lists methods.
+Optuna is an optional dependency (``pip install 'hpobench[optuna]'``, which brings ``cmaes`` for
+``CmaEsSampler``); it is imported when the adapter is constructed, never when the registry lists
+methods.
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
+import logging
 import math
-from collections.abc import Mapping
+import re
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import ConfigSpace as CS
 
-from hpobench.method import Capabilities, Method
+from hpobench.method import Capabilities, Method, MethodReport
 from hpobench.methods._pending import PendingTrials
 from hpobench.space import to_python
 from hpobench.types import Evaluation, Status, Task, Trial
 
-__all__ = ["OptunaSampler", "optuna_distributions"]
+__all__ = ["OptunaSampler", "OptunaSpace", "optuna_distributions"]
 
 _NOT_BY_NAME = frozenset({"BaseSampler", "BaseGASampler", "PartialFixedSampler"})
+_INDEPENDENT = re.compile(r"parameter [`'](?P<name>.+?)[`'] in [Tt]rial#\d+ is sampled independently")
+"""Optuna's warning (``optuna.samplers._base``) that a parameter fell back to independent sampling."""
 
 
 def _import_optuna() -> Any:
@@ -33,15 +41,40 @@ def _import_optuna() -> Any:
     return optuna
 
 
-def optuna_distributions(space: CS.ConfigurationSpace) -> tuple[dict[str, Any], dict[str, Any]]:
+@dataclass(frozen=True, kw_only=True)
+class OptunaSpace:
+    """A ConfigSpace space as Optuna distributions, and the way back.
+
+    Attributes:
+        distributions: Name -> Optuna distribution, for ``study.ask``.
+        constants: Name -> value of the parameters that take one value only (not asked).
+        indexed: Name -> the values of a parameter asked as an index (``IntDistribution`` over
+            ``0..len-1``): ordinals, whose order is kept, and categoricals of two values, which
+            have no order to lose (both orders are mirror images).
+    """
+
+    distributions: Mapping[str, Any]
+    constants: Mapping[str, Any]
+    indexed: Mapping[str, Sequence[Any]]
+
+    def config(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The configuration of an Optuna trial's ``params`` (indices become values)."""
+        config = dict(self.constants)
+        for name in self.distributions:
+            value = params[name]
+            values = self.indexed.get(name)
+            config[name] = to_python(value if values is None else values[int(value)])
+        return config
+
+
+def optuna_distributions(space: CS.ConfigurationSpace) -> OptunaSpace:
     """Map a ConfigSpace space to Optuna distributions.
 
-    Floats and integers keep their bounds and log scale; categoricals and ordinals become
-    categorical distributions over their values (ordinals lose their order); constants are
-    returned separately.
-
-    Returns:
-        ``(distributions, constants)``: name -> Optuna distribution, name -> constant value.
+    Floats and integers keep their bounds and log scale. Ordinals and two-valued categoricals
+    become ``IntDistribution(0, len - 1)`` over the index of their value, so that samplers that
+    model numbers jointly (CMA-ES, GP, QMC, multivariate TPE) model them too instead of sampling
+    them independently; categoricals of three or more values stay categorical. A parameter with
+    a single value (a constant, or a one-element ordinal or categorical) is not asked.
 
     Raises:
         ValueError: The space has conditions or forbidden clauses, or an unsupported type.
@@ -52,6 +85,7 @@ def optuna_distributions(space: CS.ConfigurationSpace) -> tuple[dict[str, Any], 
         raise ValueError("the Optuna adapter does not support conditional or forbidden clauses")
     out: dict[str, Any] = {}
     constants: dict[str, Any] = {}
+    indexed: dict[str, tuple[Any, ...]] = {}
     for name in space:
         hp = space[name]
         if isinstance(hp, CS.Constant):
@@ -60,13 +94,50 @@ def optuna_distributions(space: CS.ConfigurationSpace) -> tuple[dict[str, Any], 
             out[name] = dist.FloatDistribution(float(hp.lower), float(hp.upper), log=bool(hp.log))
         elif isinstance(hp, CS.UniformIntegerHyperparameter):
             out[name] = dist.IntDistribution(int(hp.lower), int(hp.upper), log=bool(hp.log))
-        elif isinstance(hp, CS.CategoricalHyperparameter):
-            out[name] = dist.CategoricalDistribution([to_python(c) for c in hp.choices])
-        elif isinstance(hp, CS.OrdinalHyperparameter):
-            out[name] = dist.CategoricalDistribution([to_python(c) for c in hp.sequence])
+        elif isinstance(hp, CS.CategoricalHyperparameter | CS.OrdinalHyperparameter):
+            ordinal = isinstance(hp, CS.OrdinalHyperparameter)
+            grid = hp.sequence if isinstance(hp, CS.OrdinalHyperparameter) else hp.choices
+            values = tuple(to_python(c) for c in grid)
+            if len(values) == 1:
+                constants[name] = values[0]
+            elif ordinal or len(values) == 2:
+                indexed[name] = values
+                out[name] = dist.IntDistribution(0, len(values) - 1)
+            else:
+                out[name] = dist.CategoricalDistribution(list(values))
         else:
             raise ValueError(f"cannot map hyperparameter {name!r} of type {type(hp).__name__} to Optuna")
-    return out, constants
+    return OptunaSpace(distributions=out, constants=constants, indexed=indexed)
+
+
+class _IndependentSamplingCounter(logging.Handler):
+    """Counts Optuna's "sampled independently" warnings of the current thread, per parameter."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.thread = threading.get_ident()
+        self.counts: dict[str, int] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread != self.thread:
+            return
+        match = _INDEPENDENT.search(record.getMessage())
+        if match is not None:
+            self.counts[match["name"]] = self.counts.get(match["name"], 0) + 1
+
+
+@contextmanager
+def _counting_independent_sampling(into: dict[str, int]) -> Iterator[None]:
+    """Add the parameters that Optuna reports as sampled independently, while inside, to ``into``."""
+    logger = logging.getLogger("optuna")
+    handler = _IndependentSamplingCounter()
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        for name, n in handler.counts.items():
+            into[name] = into.get(name, 0) + n
 
 
 class OptunaSampler(Method):
@@ -77,9 +148,18 @@ class OptunaSampler(Method):
     ``"NSGAIISampler"``, ...); nothing else is imported by name. It is built as
     ``cls(seed=seed % 2**32, **sampler_kwargs)`` (``seed`` only if the class takes one) inside an
     in-memory study whose directions are the task's. Every ask is ``study.ask(distributions)``
-    over the mapped space (see :func:`optuna_distributions`); results are told with their
-    objective values, and failed or non-finite ones as ``TrialState.FAIL``. Several trials may be
-    in flight (Optuna handles running trials itself).
+    over the mapped space (see :func:`optuna_distributions`: ordinals are asked as integer
+    indices); results are told with their objective values, and failed or non-finite ones as
+    ``TrialState.FAIL``. Several trials may be in flight (Optuna handles running trials itself).
+
+    ``QMCSampler`` is built with ``scramble=True``, so that its sequence depends on the seed
+    (unscrambled, every seed gives the same run); ``scramble=False`` is refused.
+
+    Fallbacks: a sampler that cannot model a parameter samples it independently (Optuna logs
+    "... is sampled independently ..."), so the run is partly another algorithm than its name
+    says. These warnings are counted per parameter during every ask, and :meth:`report` returns
+    them (the runner records them in the run's provenance as ``method_report``, the CLI prints
+    them).
 
     Pickling keeps the sampler and replays the study's trials into a fresh in-memory study, so a
     pickled adapter continues exactly like the original.
@@ -92,7 +172,8 @@ class OptunaSampler(Method):
 
     Raises:
         ImportError: Optuna is not installed (``pip install 'hpobench[optuna]'``).
-        ValueError: Unknown sampler name, or the space cannot be mapped.
+        ValueError: Unknown sampler name, ``seed`` or (``QMCSampler``) ``scramble=False`` in
+            ``sampler_kwargs``, or the space cannot be mapped.
     """
 
     capabilities: ClassVar[Capabilities] = Capabilities(
@@ -124,7 +205,15 @@ class OptunaSampler(Method):
         kwargs = dict(sampler_kwargs or {})
         if "seed" in kwargs:
             raise ValueError("pass the seed through `seed`, not sampler_kwargs")
-        self._distributions, self._constants = optuna_distributions(task.space)
+        if sampler == "QMCSampler":
+            if kwargs.get("scramble", True) is not True:
+                raise ValueError(
+                    "QMCSampler needs scramble=True: an unscrambled sequence ignores the seed, "
+                    "so every seed of a study would be the same run"
+                )
+            kwargs["scramble"] = True
+        self._space = optuna_distributions(task.space)
+        self._independent: dict[str, int] = {}
         cls = getattr(optuna.samplers, sampler)
         if "seed" in inspect.signature(cls.__init__).parameters:
             kwargs["seed"] = int(seed) % 2**32
@@ -141,10 +230,29 @@ class OptunaSampler(Method):
 
     def ask(self) -> Trial:
         """Ask the sampler for a configuration at the maximal fidelity (never ``None``)."""
-        trial = self._get_study().ask(self._distributions)
-        config = dict(self._constants)
-        config.update({name: to_python(trial.params[name]) for name in self._distributions})
-        return self._pending.add(Trial(config=config), int(trial.number))
+        study = self._get_study()
+        with _counting_independent_sampling(self._independent):
+            trial = study.ask(self._space.distributions)
+        return self._pending.add(Trial(config=self._space.config(trial.params)), int(trial.number))
+
+    def report(self) -> MethodReport:
+        """How often the sampler fell back to independent sampling, in total and per parameter.
+
+        ``counts``: ``independent_sampling`` (parameter samples drawn by the fallback) and
+        ``independent_sampling[<name>]`` per parameter; one warning when there was any.
+        """
+        total = sum(self._independent.values())
+        counts = {"independent_sampling": total}
+        counts.update({f"independent_sampling[{k}]": v for k, v in sorted(self._independent.items())})
+        if not total:
+            return MethodReport(counts=counts)
+        names = ", ".join(sorted(self._independent))
+        warning = (
+            f"{self.sampler} fell back to independent sampling {total} time(s) "
+            f"({len(self._independent)} of {len(self._space.distributions)} parameters: {names}): "
+            f"those values were not chosen by {self.sampler}'s own model"
+        )
+        return MethodReport(warnings=(warning,), counts=counts)
 
     def tell(self, evaluation: Evaluation) -> None:
         """Tell the study the objective values, or ``TrialState.FAIL`` for failed / NaN results.

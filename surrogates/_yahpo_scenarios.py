@@ -27,7 +27,8 @@ class Scenario:
         cat_names: Integer input columns, in order.
         y_names: Output columns, in order.
         fidelity: The fidelity dimension (a parameter named in ``cont_names``).
-        fixed: Parameters held constant (not searched), with their value.
+        fixed: Parameters held constant (not searched), with their value; a configuration may
+            set them itself, within their ``config_space.json`` range (see :mod:`.yahpo`).
         objective: The optimised output.
         cost: The runtime output used as the evaluation cost.
     """

@@ -38,7 +38,12 @@ Seeds and ``repl``: the surrogates are deterministic (yahpo-gym's ``noisy=False`
 ship in v1.0.2), so ``seed`` does not change the answers. rbv2's ``repl`` (which of 10
 cross-validation replications a training run was) is not part of the search space and is fixed
 to 10, as yahpo-gym's own experiments and mf-prior-bench do; it is not used as a noise seed,
-because the model's dependence on it was not validated as a model of run-to-run noise.
+because the model's dependence on it was not validated as a model of run-to-run noise. As in
+yahpo-gym, a configuration may set it (and every other fixed parameter of a scenario, see
+``Scenario.fixed``) itself: ``{..., "repl": 3}`` is answered for replication 3, with exactly
+yahpo-gym's outputs; a value outside the range of ``config_space.json`` (``repl``: an integer
+in 1..10) is an :class:`~hpobench.errors.InvalidConfigError`, and an omitted one takes the fixed
+value, so results without it are unchanged.
 
 Reference optimum: there is no table. :func:`estimate_reference` takes the best and worst of
 20,000 random configurations at the maximal fidelity (seed 0), then refines the best with a
@@ -141,8 +146,15 @@ def _condition(raw: Mapping[str, Any], hps: Mapping[str, Any]) -> Any:
     raise ValueError(f"unsupported condition type {raw['type']!r}")
 
 
-def _parse_space(raw: Any, scenario: Scenario, instance_choices_out: list[str]) -> CS.ConfigurationSpace:
-    """Build the task space (instance, fidelity and fixed parameters removed) from ConfigSpace JSON."""
+def _parse_space(
+    raw: Any, scenario: Scenario, instance_choices_out: list[str]
+) -> tuple[CS.ConfigurationSpace, dict[str, Any]]:
+    """Build the task space (instance, fidelity and fixed parameters removed) from ConfigSpace JSON.
+
+    Returns:
+        ``(space, fixed)``: the search space, and the scenario's fixed parameters as numeric
+        hyperparameters (range from the JSON, default the scenario's value, which must lie in it).
+    """
     if raw.get("forbiddens"):
         raise ValueError("forbidden clauses are not supported")
     hps = {h["name"]: h for h in raw["hyperparameters"]}
@@ -161,7 +173,18 @@ def _parse_space(raw: Any, scenario: Scenario, instance_choices_out: list[str]) 
     conditions = [_condition(c, kept) for c in raw.get("conditions", [])]
     if conditions:
         space.add(conditions)
-    return space
+    fixed: dict[str, Any] = {}
+    for name, value in scenario.fixed.items():
+        spec = hps[name]
+        if spec["type"] not in ("uniform_int", "uniform_float"):
+            raise ValueError(f"fixed parameter {name!r} is not numeric")
+        if not float(spec["lower"]) <= value <= float(spec["upper"]):
+            raise ValueError(
+                f"fixed value {value!r} of {name!r} is outside [{spec['lower']}, {spec['upper']}]"
+            )
+        default = int(value) if spec["type"] == "uniform_int" else value
+        fixed[name] = _hyperparameter({**spec, "default": default})  # our default, not the JSON's
+    return space, fixed
 
 
 _FILES = ("config_space.json", "encoding.json", "model.onnx")
@@ -171,6 +194,7 @@ _FILES = ("config_space.json", "encoding.json", "model.onnx")
 @dataclass(frozen=True, kw_only=True)
 class _ScenarioData:
     space: CS.ConfigurationSpace
+    fixed: Mapping[str, Any]
     instances: frozenset[str]
     encoding: Mapping[str, Mapping[str, int]]
     model: OnnxModel
@@ -206,7 +230,7 @@ def _load_scenario(
     raw_space = _read_json(space_path, what)
     choices: list[str] = []
     try:
-        space = _parse_space(raw_space, scenario, choices)
+        space, fixed = _parse_space(raw_space, scenario, choices)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise DataError(f"{what}: {str(space_path)!r} is not the expected ConfigSpace JSON: {exc}") from exc
     raw_encoding = _read_json(encoding_path, what)
@@ -221,7 +245,12 @@ def _load_scenario(
         )
     files = {str(p): file_sha256(p) for p in (space_path, encoding_path, model.path)}
     return _ScenarioData(
-        space=space, instances=frozenset(choices), encoding=encoding, model=model, files=files
+        space=space,
+        fixed=fixed,
+        instances=frozenset(choices),
+        encoding=encoding,
+        model=model,
+        files=files,
     )
 
 
@@ -244,16 +273,28 @@ def _check_encoding(
 # --- validation ---------------------------------------------------------------------------------
 
 
+def _single(hp: Any) -> CS.ConfigurationSpace:
+    """A space holding only ``hp``."""
+    space = CS.ConfigurationSpace(name=hp.name)
+    space.add(hp)
+    return space
+
+
 class _Codec(SpaceCodec):
     """A :class:`SpaceCodec` whose validation handles EQ/IN conditions without building Configurations.
 
     ConfigSpace's ``Configuration`` costs tens of microseconds; YAHPO queries cost a few, so the
     condition structure (a child is active iff its parent is active and takes one of the listed
     values) is checked directly. Other condition kinds fall back to the base class.
+
+    ``fixed``: the scenario's fixed parameters (rbv2's ``repl``), which a configuration may carry
+    in addition to the searched ones, as in yahpo-gym; each must then lie in its range (an
+    omitted one takes the scenario's value). Sampling never draws them.
     """
 
-    def __init__(self, space: CS.ConfigurationSpace) -> None:
+    def __init__(self, space: CS.ConfigurationSpace, fixed: Mapping[str, Any] | None = None) -> None:
         super().__init__(space)
+        self._fixed = {name: SpaceCodec(_single(hp)) for name, hp in (fixed or {}).items()}
         self._parents: dict[str, tuple[str, frozenset[Any]]] = {}
         self._simple = True
         for cond in space.conditions:
@@ -281,7 +322,7 @@ class _Codec(SpaceCodec):
                 self._fast_usable = False
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_Codec, (self.space,))
+        return (_Codec, (self.space, {name: c.space[name] for name, c in self._fixed.items()}))
 
     def _active(self, name: str, config: Mapping[str, Any]) -> bool:
         link = self._parents.get(name)
@@ -344,10 +385,15 @@ class _Codec(SpaceCodec):
         """Raise :class:`InvalidConfigError` naming the offending hyperparameter, if any.
 
         A hyperparameter is required exactly when it is active (its parent condition holds);
-        an inactive one must be absent, as in yahpo-gym (which refuses inactive values).
+        an inactive one must be absent, as in yahpo-gym (which refuses inactive values). Fixed
+        parameters may be present (see the class docstring).
         """
         if self._fast_usable and self._valid_fast(config):
             return
+        if self._fixed and isinstance(config, Mapping) and not self._fixed.keys().isdisjoint(config):
+            config = self._without_fixed(config)
+            if self._fast_usable and self._valid_fast(config):
+                return
         if not self._simple or not self._parents:
             super().validate(config)
             return
@@ -361,6 +407,20 @@ class _Codec(SpaceCodec):
             if not active:
                 raise InvalidConfigError(f"hyperparameter {name!r} is inactive here and must be absent")
             self._check_value(name, config[name])
+
+    def _without_fixed(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """``config`` without its fixed parameters, after checking their values."""
+        for name, codec in self._fixed.items():
+            if name in config and not codec.is_valid({name: config[name]}):
+                hp = codec.space[name]
+                assert isinstance(hp, CS.UniformIntegerHyperparameter | CS.UniformFloatHyperparameter)
+                kind = "an integer" if isinstance(hp, CS.UniformIntegerHyperparameter) else "a number"
+                raise InvalidConfigError(
+                    f"value {config[name]!r} is not allowed for the fixed parameter {name!r} of "
+                    f"{self.space.name}: it must be {kind} in [{hp.lower}, {hp.upper}] "
+                    f"(omit it for the default, {hp.default_value!r})"
+                )
+        return {k: v for k, v in config.items() if k not in self._fixed}
 
 
 # --- the benchmark ------------------------------------------------------------------------------
@@ -404,7 +464,7 @@ class YahpoBenchmark(Benchmark):
     @cached_property
     def codec(self) -> SpaceCodec:
         """Validation (condition-aware, fast) and sampling for the task's space."""
-        return _Codec(self._task.space)
+        return _Codec(self._task.space, self._data.fixed)
 
     def data_files(self) -> Mapping[str, str]:
         """The scenario's config_space.json, encoding.json and model.onnx with their sha256."""
@@ -426,7 +486,8 @@ class YahpoBenchmark(Benchmark):
             if name == sc.fidelity.name:
                 cont[:, j] = fidelities
             elif name in sc.fixed:
-                cont[:, j] = sc.fixed[name]
+                default = sc.fixed[name]
+                cont[:, j] = [c.get(name, default) for c in configs]
             else:
                 cont[:, j] = [c.get(name, 0.0) for c in configs]
         cat = np.empty((n, len(sc.cat_names)), dtype=np.int32)
