@@ -205,7 +205,9 @@ def test_sigkill_of_the_study_stops_its_workers_and_the_folder_has_one_writer(
     plugins: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "study"
-    owner = subprocess.Popen(_cli(plugins, out), env=_env(plugins), cwd=tmp_path, stderr=subprocess.PIPE)
+    # trials of 2 s keep the owner busy however slowly the checks below start on a loaded machine
+    slow = {**_env(plugins), "HPOBENCH_TEST_SLOW": "2"}
+    owner = subprocess.Popen(_cli(plugins, out), env=slow, cwd=tmp_path, stderr=subprocess.PIPE)
     try:
         workers = _workers(out)
         # a second study on the same folder is refused while the owner lives
