@@ -3,13 +3,24 @@
 A :class:`Claim` names the runs a paper's statement is about (methods with their budgets, which
 may differ, e.g. "at a tenth of the compute") and the paired comparisons that make it true.
 :func:`check_claim` runs them through a study (joblib fan-out) and tests every comparison with
-the one-sided paired Wilcoxon test of :mod:`hpobench.testing.assertions` over (task, seed).
+:func:`evaluate_comparison`, built on the one-sided paired Wilcoxon signed-rank test of
+:mod:`hpobench.testing.assertions` over (task, seed):
+
+* ``BEATS``: the test of "method better than baseline" rejects at ``alpha``.
+* ``NOT_WORSE``: non-inferiority within the comparison's stated ``margin``: the test of
+  H0 ``difference >= margin`` against H1 ``difference < margin`` (the upper half of the two
+  one-sided tests, TOST) rejects at ``alpha``. A difference that is merely not significant does
+  not make a method "not worse": with few pairs or a large spread nothing is significant.
+* ``EQUIVALENT``: both halves of TOST reject (``-margin < difference < margin``).
+
+Differences are method minus baseline of a value to minimise, per (task, seed).
 The runnable files in the repository's ``protocols/`` folder are built on this module.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -23,23 +34,40 @@ import pandas as pd
 from hpobench.benchmark import BenchmarkSpec
 from hpobench.budget import Budget
 from hpobench.datadir import ENV_VAR, resolve_data_dir
-from hpobench.errors import DataError, HpobenchError
-from hpobench.registry import task_info
+from hpobench.errors import DataError, HpobenchError, IncompatibleError
+from hpobench.registry import load_benchmark, task_info
 from hpobench.runner import RunSpec
 from hpobench.scoring import run_scored
 from hpobench.study import StudyPlan, plan_study
 from hpobench.testing.assertions import PairedComparison, paired_comparison, select_method
 
-__all__ = ["Claim", "ClaimResult", "Comparison", "ComputeLimit", "Relation", "check_claim", "main"]
+__all__ = [
+    "INCUMBENT_RULES",
+    "Claim",
+    "ClaimResult",
+    "Comparison",
+    "ComparisonTest",
+    "ComputeLimit",
+    "Relation",
+    "check_claim",
+    "evaluate_comparison",
+    "main",
+    "require_first_fidelity",
+]
+
+INCUMBENT_RULES = ("any_fidelity", "max_fidelity")
+"""Names of :class:`hpobench.results.regret.Incumbent` rules a claim may score with."""
 
 
 class Relation(Enum):
     """What a comparison asserts about ``method`` relative to ``baseline``."""
 
     BEATS = "beats"
-    """Significantly lower regret (one-sided test rejects)."""
+    """Significantly lower value (the one-sided test of "better by more than margin" rejects)."""
     NOT_WORSE = "not worse than"
-    """Not significantly higher regret (one-sided test of "worse" does not reject)."""
+    """Non-inferior within ``margin``: the test of H0 ``difference >= margin`` rejects."""
+    EQUIVALENT = "equivalent to"
+    """Equivalent within ``margin``: both one-sided tests of TOST reject."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,14 +78,123 @@ class Comparison:
         method: The method the claim is about.
         relation: What it must achieve.
         baseline: The method it is compared with.
+        margin: In the unit of the compared value. ``BEATS``: the method must be better by more
+            than this (default 0). ``NOT_WORSE`` and ``EQUIVALENT``: the equivalence margin, which
+            the claim must state (> 0): differences within it count as "no worse".
+
+    Raises:
+        ValueError: A negative or non-finite margin, or a ``NOT_WORSE``/``EQUIVALENT``
+            comparison without a positive margin.
     """
 
     method: str
     relation: Relation
     baseline: str
+    margin: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.margin) and self.margin >= 0):
+            raise ValueError(f"margin must be finite and non-negative, got {self.margin!r}")
+        if self.relation is not Relation.BEATS and self.margin <= 0:
+            raise ValueError(
+                f"'{self}' needs a stated equivalence margin > 0: without one, 'not worse' could only "
+                "mean 'no significant difference', which is not evidence of being no worse"
+            )
 
     def __str__(self) -> str:
-        return f"{self.method} {self.relation.value} {self.baseline}"
+        margin = f" (margin {self.margin:g})" if self.margin else ""
+        return f"{self.method} {self.relation.value} {self.baseline}{margin}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComparisonTest:
+    """The outcome of one comparison (:func:`evaluate_comparison`).
+
+    Attributes:
+        comparison: The comparison.
+        effect: The paired one-sided test of "method better than baseline" without margin: its
+            means, differences and better/worse/tied counts describe the effect.
+        pvalue: The p-value the decision rests on: the test of "better by more than margin"
+            (``BEATS``), of H0 ``difference >= margin`` (``NOT_WORSE``), or the larger of the two
+            TOST p-values (``EQUIVALENT``).
+        p_upper: TOST's p-value of H0 ``difference >= margin`` (``None`` for ``BEATS``).
+        p_lower: TOST's p-value of H0 ``difference <= -margin`` (``None`` for ``BEATS``).
+        held: Whether ``pvalue < alpha``.
+    """
+
+    comparison: Comparison
+    effect: PairedComparison
+    pvalue: float
+    p_upper: float | None
+    p_lower: float | None
+    held: bool
+
+    def describe(self) -> str:
+        """One line: verdict, effect and p-values."""
+        e = self.effect
+        line = (
+            f"{'HELD' if self.held else 'NOT HELD'}: {self.comparison} — mean {e.candidate_mean:.4f} vs "
+            f"{e.reference_mean:.4f} (difference {e.mean_difference:+.4f}, "
+            f"median {e.median_difference:+.4f}, "
+            f"rank-biserial r = {e.rank_biserial:+.2f}, better/worse/tied {e.n_better}/{e.n_worse}/"
+            f"{e.n_tied} of {e.n_pairs})"
+        )
+        if self.p_upper is None or self.p_lower is None:
+            return f"{line}, one-sided Wilcoxon p = {self.pvalue:.3g}"
+        m = self.comparison.margin
+        return (
+            f"{line}, TOST (paired Wilcoxon): p(H0 difference >= {m:g}) = {self.p_upper:.3g}, "
+            f"p(H0 difference <= {-m:g}) = {self.p_lower:.3g}"
+        )
+
+
+def _shifted(frame: pd.DataFrame, column: str, by: float) -> pd.DataFrame:
+    """``frame`` with ``column`` moved by ``by`` (a failed run's NaN counts as 1, as in the tests)."""
+    out = frame.copy()
+    out[column] = out[column].astype(float).fillna(1.0) + by
+    return out
+
+
+def evaluate_comparison(
+    comparison: Comparison, scores: pd.DataFrame, *, alpha: float, column: str = "normalized_regret"
+) -> ComparisonTest:
+    """Test one comparison on a score frame (one row per run; lower ``column`` is better).
+
+    Runs are paired by (task, seed); the methods may have run at different budgets. See the
+    module docstring for what each relation tests.
+
+    Args:
+        comparison: The comparison.
+        scores: Rows of both methods (columns ``benchmark``, ``seed``, ``method``, ``column``).
+        alpha: Level of each one-sided test, in (0, 1).
+        column: The compared value.
+
+    Raises:
+        ValueError: A bad ``alpha``, a method without runs, or no common (task, seed) pair.
+    """
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
+    # methods may run at different budgets on purpose (e.g. "a tenth of the compute")
+    a = select_method(scores, comparison.method).drop(columns="budget", errors="ignore")
+    b = select_method(scores, comparison.baseline).drop(columns="budget", errors="ignore")
+    effect = paired_comparison(a, b, alternative="less", column=column)
+    m = comparison.margin
+    if comparison.relation is Relation.BEATS:
+        pvalue = paired_comparison(a, b, alternative="less", margin=m, column=column).pvalue
+        p_upper = p_lower = None
+    else:
+        # H1 a - b < m  <=>  (a - m) - b < 0;  H1 a - b > -m  <=>  (a + m) - b > 0
+        p_upper = paired_comparison(_shifted(a, column, -m), b, alternative="less", column=column).pvalue
+        p_lower = paired_comparison(_shifted(a, column, m), b, alternative="greater", column=column).pvalue
+        pvalue = p_upper if comparison.relation is Relation.NOT_WORSE else max(p_upper, p_lower)
+    return ComparisonTest(
+        comparison=comparison,
+        effect=effect,
+        pvalue=pvalue,
+        p_upper=p_upper,
+        p_lower=p_lower,
+        held=pvalue < alpha,
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,8 +229,16 @@ class Claim:
         column: Compared value (lower is better).
         method_kwargs: Method name -> keyword arguments.
         note: How this check differs from the paper's setting (printed with the result).
+        first_fidelity: When set (e.g. ``"epoch"``), the claim is about what one unit of this
+            fidelity shows: :func:`check_claim` refuses a task whose lowest fidelity is not one
+            integer unit of it (see :func:`require_first_fidelity`).
         incumbent: Incumbent rule of the scores (``any_fidelity`` or ``max_fidelity``, see
-            :class:`hpobench.results.regret.Incumbent`).
+            :class:`hpobench.results.regret.Incumbent`). ``max_fidelity`` is the rule of the
+            Hyperband/BOHB reference code (HpBandSter's ``Result.get_incumbent_id``: the
+            smallest loss among runs on the maximum budget) and what a user of a method gets.
+
+    Raises:
+        ValueError: An unknown incumbent rule.
     """
 
     name: str
@@ -108,7 +253,12 @@ class Claim:
     column: str = "normalized_regret"
     method_kwargs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     note: str = ""
+    first_fidelity: str | None = None
     incumbent: str = "any_fidelity"
+
+    def __post_init__(self) -> None:
+        if self.incumbent not in INCUMBENT_RULES:
+            raise ValueError(f"incumbent must be one of {', '.join(INCUMBENT_RULES)}, got {self.incumbent!r}")
 
     def plan(self, *, seeds: Sequence[int] | None = None) -> StudyPlan:
         """The runs of the claim (each method at its own budget)."""
@@ -133,18 +283,18 @@ class ClaimResult:
 
     Attributes:
         claim: The claim.
-        tests: Each comparison with its paired test and whether it held.
+        tests: Each comparison's test and whether it held.
         scores: One row per run (:data:`hpobench.scoring.SCORE_COLUMNS`).
     """
 
     claim: Claim
-    tests: tuple[tuple[Comparison, PairedComparison, bool], ...]
+    tests: tuple[ComparisonTest, ...]
     scores: pd.DataFrame
 
     @property
     def held(self) -> bool:
         """Whether every comparison and every compute limit held."""
-        return all(ok for _, _, ok in self.tests) and all(ok for _, _, ok in self.compute_checks())
+        return all(t.held for t in self.tests) and all(ok for _, _, ok in self.compute_checks())
 
     def compute(self) -> pd.Series:
         """Mean fidelity spent per run (multiples of the maximal fidelity), per method."""
@@ -178,13 +328,7 @@ class ClaimResult:
                 f"  {method:<20} mean {c.column} {means.get(method, float('nan')):.4f}, "
                 f"mean compute {compute.get(method, float('nan')):.2f}x max fidelity"
             )
-        for comparison, test, ok in self.tests:
-            lines.append(
-                f"{'HELD' if ok else 'NOT HELD'}: {comparison} — mean {test.candidate_mean:.4f} vs "
-                f"{test.reference_mean:.4f} (difference {test.mean_difference:+.4f}, rank-biserial "
-                f"r = {test.rank_biserial:+.2f}, better/worse/tied {test.n_better}/{test.n_worse}/"
-                f"{test.n_tied} of {test.n_pairs}), one-sided Wilcoxon p = {test.pvalue:.3g}"
-            )
+        lines.extend(t.describe() for t in self.tests)
         for limit, ratio, ok in self.compute_checks():
             lines.append(
                 f"{'HELD' if ok else 'NOT HELD'}: compute of {limit.method} is {ratio:.3f} of "
@@ -193,6 +337,33 @@ class ClaimResult:
         verdict = "the claim HELD" if self.held else "the claim did NOT hold"
         lines.append(f"{verdict} (alpha = {c.alpha:g} per comparison)")
         return "\n".join(lines)
+
+
+def require_first_fidelity(benchmarks: Sequence[str], *, unit: str, data_dir: Path | None) -> None:
+    """Refuse tasks whose lowest fidelity is not one ``unit`` (e.g. one epoch of training).
+
+    A task passes when its fidelity is named ``unit``, is integer, and starts at 1. The name is
+    the loader's statement of what the fidelity counts; a loader whose first recorded point is
+    something else (TaskSet's first point is step 200 of training, named ``step``) does not pass.
+
+    Args:
+        benchmarks: Task names, ``family/task``.
+        unit: The unit the claim is about.
+        data_dir: Benchmark data directory (the tasks are loaded).
+
+    Raises:
+        IncompatibleError: A task without such a first fidelity; the message says what it has.
+    """
+    for name in benchmarks:
+        fidelity = load_benchmark(name, data_dir=data_dir).task.fidelity
+        if fidelity is None:
+            raise IncompatibleError(f"{name} has no fidelity, so it has no first {unit}")
+        if fidelity.name != unit or not fidelity.integer or fidelity.low != 1:
+            kind = "integer" if fidelity.integer else "continuous"
+            raise IncompatibleError(
+                f"{name}: its lowest fidelity is {fidelity.name} = {fidelity.low:g} ({kind}, up to "
+                f"{fidelity.high:g}), not one {unit}; the claim is about what one {unit} shows"
+            )
 
 
 def check_claim(
@@ -214,11 +385,14 @@ def check_claim(
 
     Raises:
         DataError: A task needs the data directory and none is given.
+        IncompatibleError: The claim names a first fidelity that a task lacks.
         HpobenchError: A run failed.
     """
     needing = [b for b in claim.benchmarks if task_info(BenchmarkSpec.parse(b)).needs_data]
     if needing and data_dir is None:
         raise DataError(f"{', '.join(needing)} need(s) the data directory: --data-dir DIR or ${ENV_VAR}")
+    if claim.first_fidelity is not None:
+        require_first_fidelity(claim.benchmarks, unit=claim.first_fidelity, data_dir=data_dir)
     with tempfile.TemporaryDirectory(prefix="hpobench-claim-") as tmp:
         scored = run_scored(
             claim.plan(seeds=seeds),
@@ -231,19 +405,10 @@ def check_claim(
         run_id, error = scored.summary.failed[0]
         raise HpobenchError(f"{len(scored.summary.failed)} run(s) failed, e.g. {run_id}: {error}")
     scores = scored.scores
-    tests = []
-    for comparison in claim.comparisons:
-        # methods may run at different budgets on purpose (e.g. "a tenth of the compute")
-        a = select_method(scores, comparison.method).drop(columns="budget")
-        b = select_method(scores, comparison.baseline).drop(columns="budget")
-        if comparison.relation is Relation.BEATS:
-            test = paired_comparison(a, b, alternative="less", column=claim.column)
-            ok = test.significant(claim.alpha)
-        else:
-            test = paired_comparison(a, b, alternative="greater", column=claim.column)
-            ok = not test.significant(claim.alpha)
-        tests.append((comparison, test, ok))
-    return ClaimResult(claim=claim, tests=tuple(tests), scores=scores)
+    tests = tuple(
+        evaluate_comparison(c, scores, alpha=claim.alpha, column=claim.column) for c in claim.comparisons
+    )
+    return ClaimResult(claim=claim, tests=tests, scores=scores)
 
 
 def main(make_claim: Callable[[Path | None], Claim], argv: Sequence[str] | None = None) -> int:
