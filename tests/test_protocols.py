@@ -277,6 +277,16 @@ def test_incumbent_rule_ignores_low_fidelity_bests(tmp_path: Path) -> None:
     assert differs > 0  # some run's best value at any fidelity is a low-fidelity one
 
 
+def test_protocol_command_line_can_score_with_the_other_incumbent_rule(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    module = load_protocol("hyperband_vs_random")
+    assert module.main(module.make_claim, ["--seeds", "2", "--incumbent", "any_fidelity"]) in (0, 1)
+    assert "incumbent: any fidelity" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        module.main(module.make_claim, ["--incumbent", "last"])
+
+
 def test_hyperband_protocol_holds_on_the_synthetic_tasks(capsys: pytest.CaptureFixture[str]) -> None:
     module = load_protocol("hyperband_vs_random")
     assert module.main(module.make_claim, ["--seeds", "6"]) == 0
