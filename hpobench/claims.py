@@ -268,7 +268,12 @@ def check_claim(
     return ClaimResult(claim=claim, tests=tests, scores=scores)
 
 
-def main(make_claim: Callable[[Path | None], Claim], argv: Sequence[str] | None = None) -> int:
+def main(
+    make_claim: Callable[[Path | None], Claim],
+    argv: Sequence[str] | None = None,
+    *,
+    variants: Mapping[str, Callable[[Path | None], Claim]] | None = None,
+) -> int:
     """Command line of a protocol file: run the claim, print the report.
 
     Exit status: 0 when the claim held, 1 when it did not, 2 on bad input (e.g. missing data).
@@ -277,6 +282,7 @@ def main(make_claim: Callable[[Path | None], Claim], argv: Sequence[str] | None 
         make_claim: Builds the claim for a data directory (some claims adapt their tasks to
             the data present).
         argv: Arguments (default: ``sys.argv[1:]``).
+        variants: Other claims of the same file, chosen with ``--variant NAME``.
     """
     parser = argparse.ArgumentParser(description="Check a paper's claim on hpobench's benchmarks.")
     parser.add_argument("--data-dir", default=None, help=f"benchmark data directory (default: ${ENV_VAR})")
@@ -289,10 +295,13 @@ def main(make_claim: Callable[[Path | None], Claim], argv: Sequence[str] | None 
         default=None,
         help="score with this incumbent rule instead of the claim's (does the verdict depend on it?)",
     )
+    if variants:
+        parser.add_argument("--variant", choices=sorted(variants), default=None, help="check this variant")
     args = parser.parse_args(argv)
     try:
         data_dir = resolve_data_dir(args.data_dir)
-        claim = make_claim(data_dir)
+        variant = getattr(args, "variant", None)
+        claim = (make_claim if variant is None else dict(variants or {})[variant])(data_dir)
         if args.incumbent is not None:
             claim = replace(claim, incumbent=args.incumbent)
         result = check_claim(

@@ -252,6 +252,25 @@ def test_hyperband_and_dehb_protocols_score_the_incumbent_at_the_maximal_fidelit
         assert load_protocol(name).make_claim(None).incumbent == "max_fidelity"
 
 
+def test_one_epoch_yahpo_variant_trains_to_the_first_trained_epoch() -> None:
+    module = load_protocol("one_epoch")
+    claim = module.make_yahpo_claim(Path("."))
+    assert all(b.startswith("yahpo/lcbench-") for b in claim.benchmarks)
+    assert claim.method_kwargs["one_epoch_topk"]["min_fidelity"] == module.YAHPO_FIRST_EPOCH == 2
+    assert claim.first_fidelity is None
+    assert "before training" in claim.note
+    assert claim.incumbent == "max_fidelity"
+
+
+def test_protocol_command_line_refuses_an_unknown_variant(capsys: pytest.CaptureFixture[str]) -> None:
+    module = load_protocol("one_epoch")
+    with pytest.raises(SystemExit):
+        module.main(
+            module.make_claim, ["--variant", "taskset"], variants={"yahpo_lcbench": module.make_yahpo_claim}
+        )
+    assert "invalid choice" in capsys.readouterr().err
+
+
 def test_incumbent_rule_ignores_low_fidelity_bests(tmp_path: Path) -> None:
     from hpobench.results.load import load_results
 
