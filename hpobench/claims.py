@@ -84,9 +84,11 @@ class Claim:
             fidelity shows: :func:`check_claim` refuses a task whose lowest fidelity is not one
             integer unit of it (see :func:`require_first_fidelity`).
         incumbent: Incumbent rule of the scores (``any_fidelity`` or ``max_fidelity``, see
-            :class:`hpobench.results.regret.Incumbent`). ``max_fidelity`` is the rule of the
-            Hyperband/BOHB reference code (HpBandSter's ``Result.get_incumbent_id``: the
-            smallest loss among runs on the maximum budget) and what a user of a method gets.
+            :class:`hpobench.results.regret.Incumbent`). ``max_fidelity`` is the rule of
+            HpBandSter's ``Result.get_incumbent_id`` (the smallest loss among runs on the
+            maximum budget) and what a user of a method gets; the ``dehb`` package's
+            ``inc_score`` is the best value at any fidelity instead. Protocol files take
+            ``--incumbent`` to show whether a verdict depends on the rule.
 
     Raises:
         ValueError: An unknown incumbent rule.
