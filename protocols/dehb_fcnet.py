@@ -8,8 +8,9 @@ and than Hyperband's (paired one-sided Wilcoxon over task x seed, alpha 0.05 eac
 incumbent of every run is the best configuration evaluated at the maximal fidelity (100
 epochs), the rule of the Hyperband/BOHB reference code (HpBandSter's
 ``Result.get_incumbent_id``) and what a user of the method gets; a low-fidelity value never
-becomes a run's score. (The ``dehb`` package itself tracks ``inc_score`` over all fidelities;
-on FCNet that would score a 1-epoch loss that no returned model has.)
+becomes a run's score. (The ``dehb`` package's own ``inc_score`` is the best value at any
+fidelity; ``--incumbent any_fidelity`` scores that way and gives the same verdict here, see
+``benchmarks/reference/protocols.md``.)
 
 The paper runs FCNet's full grid (62,208 configurations x 4 repeats) with the number of epochs
 as fidelity. The published FCNet tables in the shared data hold the full grid but only the
