@@ -217,6 +217,20 @@ def test_not_worse_and_equivalent_hold_within_the_margin() -> None:
     assert result.pvalue == max(result.p_upper or 0.0, result.p_lower or 0.0) > 0.05
 
 
+def test_tost_p_values_equal_scipy_wilcoxon_on_the_shifted_differences() -> None:
+    from scipy import stats
+
+    rng = np.random.default_rng(3)
+    b = rng.uniform(0.1, 0.5, size=15)
+    a = b + rng.normal(0.01, 0.03, size=15)
+    comparison = Comparison(method="a", relation=Relation.NOT_WORSE, baseline="b", margin=0.02)
+    result = evaluate_comparison(comparison, _scores(list(a), list(b)), alpha=0.05)
+    d = a - b
+    assert result.p_upper == pytest.approx(stats.wilcoxon(d - 0.02, alternative="less").pvalue)
+    assert result.p_lower == pytest.approx(stats.wilcoxon(d + 0.02, alternative="greater").pvalue)
+    assert result.pvalue == result.p_upper
+
+
 def test_not_worse_needs_a_stated_margin() -> None:
     for relation in (Relation.NOT_WORSE, Relation.EQUIVALENT):
         with pytest.raises(ValueError, match="margin"):
