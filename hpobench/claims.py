@@ -1,9 +1,10 @@
 """Paper claims as checkable objects: which methods, tasks, budgets, and which comparisons.
 
 A :class:`Claim` names the runs a paper's statement is about (methods with their budgets, which
-may differ, e.g. "at a tenth of the compute") and the paired comparisons that make it true.
-:func:`check_claim` runs them through a study (joblib fan-out) and tests every comparison with
-the one-sided paired Wilcoxon test of :mod:`hpobench.testing.assertions` over (task, seed).
+may differ, e.g. "at a tenth of the compute") and the paired comparisons that make it true
+(:class:`~hpobench.comparisons.Comparison`: ``BEATS``, or ``NOT_WORSE``/``EQUIVALENT`` within a
+stated margin, tested by TOST). :func:`check_claim` runs them through a study (joblib fan-out)
+and tests every comparison with :func:`~hpobench.comparisons.evaluate_comparison` over (task, seed).
 The runnable files in the repository's ``protocols/`` folder are built on this module.
 """
 
@@ -13,8 +14,7 @@ import argparse
 import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from enum import Enum
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,42 +22,30 @@ import pandas as pd
 
 from hpobench.benchmark import BenchmarkSpec
 from hpobench.budget import Budget
+from hpobench.comparisons import Comparison, ComparisonTest, Relation, evaluate_comparison
 from hpobench.datadir import ENV_VAR, resolve_data_dir
-from hpobench.errors import DataError, HpobenchError
-from hpobench.registry import task_info
+from hpobench.errors import DataError, HpobenchError, IncompatibleError
+from hpobench.registry import load_benchmark, task_info
 from hpobench.runner import RunSpec
 from hpobench.scoring import run_scored
 from hpobench.study import StudyPlan, plan_study
-from hpobench.testing.assertions import PairedComparison, paired_comparison, select_method
 
-__all__ = ["Claim", "ClaimResult", "Comparison", "ComputeLimit", "Relation", "check_claim", "main"]
+__all__ = [
+    "INCUMBENT_RULES",
+    "Claim",
+    "ClaimResult",
+    "Comparison",
+    "ComparisonTest",
+    "ComputeLimit",
+    "Relation",
+    "check_claim",
+    "evaluate_comparison",
+    "main",
+    "require_first_fidelity",
+]
 
-
-class Relation(Enum):
-    """What a comparison asserts about ``method`` relative to ``baseline``."""
-
-    BEATS = "beats"
-    """Significantly lower regret (one-sided test rejects)."""
-    NOT_WORSE = "not worse than"
-    """Not significantly higher regret (one-sided test of "worse" does not reject)."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class Comparison:
-    """One paired comparison of a claim.
-
-    Attributes:
-        method: The method the claim is about.
-        relation: What it must achieve.
-        baseline: The method it is compared with.
-    """
-
-    method: str
-    relation: Relation
-    baseline: str
-
-    def __str__(self) -> str:
-        return f"{self.method} {self.relation.value} {self.baseline}"
+INCUMBENT_RULES = ("any_fidelity", "max_fidelity")
+"""Names of :class:`hpobench.results.regret.Incumbent` rules a claim may score with."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,8 +80,18 @@ class Claim:
         column: Compared value (lower is better).
         method_kwargs: Method name -> keyword arguments.
         note: How this check differs from the paper's setting (printed with the result).
+        first_fidelity: When set (e.g. ``"epoch"``), the claim is about what one unit of this
+            fidelity shows: :func:`check_claim` refuses a task whose lowest fidelity is not one
+            integer unit of it (see :func:`require_first_fidelity`).
         incumbent: Incumbent rule of the scores (``any_fidelity`` or ``max_fidelity``, see
-            :class:`hpobench.results.regret.Incumbent`).
+            :class:`hpobench.results.regret.Incumbent`). ``max_fidelity`` is the rule of
+            HpBandSter's ``Result.get_incumbent_id`` (the smallest loss among runs on the
+            maximum budget) and what a user of a method gets; the ``dehb`` package's
+            ``inc_score`` is the best value at any fidelity instead. Protocol files take
+            ``--incumbent`` to show whether a verdict depends on the rule.
+
+    Raises:
+        ValueError: An unknown incumbent rule.
     """
 
     name: str
@@ -108,7 +106,12 @@ class Claim:
     column: str = "normalized_regret"
     method_kwargs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     note: str = ""
+    first_fidelity: str | None = None
     incumbent: str = "any_fidelity"
+
+    def __post_init__(self) -> None:
+        if self.incumbent not in INCUMBENT_RULES:
+            raise ValueError(f"incumbent must be one of {', '.join(INCUMBENT_RULES)}, got {self.incumbent!r}")
 
     def plan(self, *, seeds: Sequence[int] | None = None) -> StudyPlan:
         """The runs of the claim (each method at its own budget)."""
@@ -133,18 +136,18 @@ class ClaimResult:
 
     Attributes:
         claim: The claim.
-        tests: Each comparison with its paired test and whether it held.
+        tests: Each comparison's test and whether it held.
         scores: One row per run (:data:`hpobench.scoring.SCORE_COLUMNS`).
     """
 
     claim: Claim
-    tests: tuple[tuple[Comparison, PairedComparison, bool], ...]
+    tests: tuple[ComparisonTest, ...]
     scores: pd.DataFrame
 
     @property
     def held(self) -> bool:
         """Whether every comparison and every compute limit held."""
-        return all(ok for _, _, ok in self.tests) and all(ok for _, _, ok in self.compute_checks())
+        return all(t.held for t in self.tests) and all(ok for _, _, ok in self.compute_checks())
 
     def compute(self) -> pd.Series:
         """Mean fidelity spent per run (multiples of the maximal fidelity), per method."""
@@ -178,12 +181,12 @@ class ClaimResult:
                 f"  {method:<20} mean {c.column} {means.get(method, float('nan')):.4f}, "
                 f"mean compute {compute.get(method, float('nan')):.2f}x max fidelity"
             )
-        for comparison, test, ok in self.tests:
-            lines.append(
-                f"{'HELD' if ok else 'NOT HELD'}: {comparison} — mean {test.candidate_mean:.4f} vs "
-                f"{test.reference_mean:.4f} (difference {test.mean_difference:+.4f}, rank-biserial "
-                f"r = {test.rank_biserial:+.2f}, better/worse/tied {test.n_better}/{test.n_worse}/"
-                f"{test.n_tied} of {test.n_pairs}), one-sided Wilcoxon p = {test.pvalue:.3g}"
+        for t in self.tests:
+            lines.append(t.describe())
+            lines.extend(
+                f"    {r.benchmark:<40} {r.candidate_mean:.4f} vs {r.reference_mean:.4f} "
+                f"(difference {r.mean_difference:+.4f}; worse {r.worse}, better {r.better}, tied {r.tied})"
+                for r in t.effect.per_task.itertuples(index=False)
             )
         for limit, ratio, ok in self.compute_checks():
             lines.append(
@@ -193,6 +196,33 @@ class ClaimResult:
         verdict = "the claim HELD" if self.held else "the claim did NOT hold"
         lines.append(f"{verdict} (alpha = {c.alpha:g} per comparison)")
         return "\n".join(lines)
+
+
+def require_first_fidelity(benchmarks: Sequence[str], *, unit: str, data_dir: Path | None) -> None:
+    """Refuse tasks whose lowest fidelity is not one ``unit`` (e.g. one epoch of training).
+
+    A task passes when its fidelity is named ``unit``, is integer, and starts at 1. The name is
+    the loader's statement of what the fidelity counts; a loader whose first recorded point is
+    something else (TaskSet's first point is step 200 of training, named ``step``) does not pass.
+
+    Args:
+        benchmarks: Task names, ``family/task``.
+        unit: The unit the claim is about.
+        data_dir: Benchmark data directory (the tasks are loaded).
+
+    Raises:
+        IncompatibleError: A task without such a first fidelity; the message says what it has.
+    """
+    for name in benchmarks:
+        fidelity = load_benchmark(name, data_dir=data_dir).task.fidelity
+        if fidelity is None:
+            raise IncompatibleError(f"{name} has no fidelity, so it has no first {unit}")
+        if fidelity.name != unit or not fidelity.integer or fidelity.low != 1:
+            kind = "integer" if fidelity.integer else "continuous"
+            raise IncompatibleError(
+                f"{name}: its lowest fidelity is {fidelity.name} = {fidelity.low:g} ({kind}, up to "
+                f"{fidelity.high:g}), not one {unit}; the claim is about what one {unit} shows"
+            )
 
 
 def check_claim(
@@ -214,11 +244,14 @@ def check_claim(
 
     Raises:
         DataError: A task needs the data directory and none is given.
+        IncompatibleError: The claim names a first fidelity that a task lacks.
         HpobenchError: A run failed.
     """
     needing = [b for b in claim.benchmarks if task_info(BenchmarkSpec.parse(b)).needs_data]
     if needing and data_dir is None:
         raise DataError(f"{', '.join(needing)} need(s) the data directory: --data-dir DIR or ${ENV_VAR}")
+    if claim.first_fidelity is not None:
+        require_first_fidelity(claim.benchmarks, unit=claim.first_fidelity, data_dir=data_dir)
     with tempfile.TemporaryDirectory(prefix="hpobench-claim-") as tmp:
         scored = run_scored(
             claim.plan(seeds=seeds),
@@ -231,22 +264,18 @@ def check_claim(
         run_id, error = scored.summary.failed[0]
         raise HpobenchError(f"{len(scored.summary.failed)} run(s) failed, e.g. {run_id}: {error}")
     scores = scored.scores
-    tests = []
-    for comparison in claim.comparisons:
-        # methods may run at different budgets on purpose (e.g. "a tenth of the compute")
-        a = select_method(scores, comparison.method).drop(columns="budget")
-        b = select_method(scores, comparison.baseline).drop(columns="budget")
-        if comparison.relation is Relation.BEATS:
-            test = paired_comparison(a, b, alternative="less", column=claim.column)
-            ok = test.significant(claim.alpha)
-        else:
-            test = paired_comparison(a, b, alternative="greater", column=claim.column)
-            ok = not test.significant(claim.alpha)
-        tests.append((comparison, test, ok))
-    return ClaimResult(claim=claim, tests=tuple(tests), scores=scores)
+    tests = tuple(
+        evaluate_comparison(c, scores, alpha=claim.alpha, column=claim.column) for c in claim.comparisons
+    )
+    return ClaimResult(claim=claim, tests=tests, scores=scores)
 
 
-def main(make_claim: Callable[[Path | None], Claim], argv: Sequence[str] | None = None) -> int:
+def main(
+    make_claim: Callable[[Path | None], Claim],
+    argv: Sequence[str] | None = None,
+    *,
+    variants: Mapping[str, Callable[[Path | None], Claim]] | None = None,
+) -> int:
     """Command line of a protocol file: run the claim, print the report.
 
     Exit status: 0 when the claim held, 1 when it did not, 2 on bad input (e.g. missing data).
@@ -255,16 +284,28 @@ def main(make_claim: Callable[[Path | None], Claim], argv: Sequence[str] | None 
         make_claim: Builds the claim for a data directory (some claims adapt their tasks to
             the data present).
         argv: Arguments (default: ``sys.argv[1:]``).
+        variants: Other claims of the same file, chosen with ``--variant NAME``.
     """
     parser = argparse.ArgumentParser(description="Check a paper's claim on hpobench's benchmarks.")
     parser.add_argument("--data-dir", default=None, help=f"benchmark data directory (default: ${ENV_VAR})")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (-1: all cores)")
     parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the claim's)")
     parser.add_argument("--out", default=None, help="keep the runs in this study directory")
+    parser.add_argument(
+        "--incumbent",
+        choices=INCUMBENT_RULES,
+        default=None,
+        help="score with this incumbent rule instead of the claim's (does the verdict depend on it?)",
+    )
+    if variants:
+        parser.add_argument("--variant", choices=sorted(variants), default=None, help="check this variant")
     args = parser.parse_args(argv)
     try:
         data_dir = resolve_data_dir(args.data_dir)
-        claim = make_claim(data_dir)
+        variant = getattr(args, "variant", None)
+        claim = (make_claim if variant is None else dict(variants or {})[variant])(data_dir)
+        if args.incumbent is not None:
+            claim = replace(claim, incumbent=args.incumbent)
         result = check_claim(
             claim,
             data_dir=data_dir,

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import importlib.util
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from hpobench.budget import Budget
-from hpobench.claims import Claim, Comparison, ComputeLimit, Relation, check_claim
+from hpobench.claims import (
+    Claim,
+    Comparison,
+    ComputeLimit,
+    Relation,
+    check_claim,
+    evaluate_comparison,
+    require_first_fidelity,
+)
+from hpobench.errors import IncompatibleError
 from hpobench.protocols import SeedSplitBenchmark, held_out_seeds, held_out_seeds_frame, transfer
 from hpobench.registry import load_benchmark
 from hpobench.types import Trial
@@ -141,7 +152,7 @@ def test_check_claim_reports_held_and_not_held() -> None:
         seeds=tuple(range(6)),
     )
     result = check_claim(claim)
-    assert [ok for _, _, ok in result.tests] == [True, False]
+    assert [t.held for t in result.tests] == [True, False]
     assert not result.held
     report = result.report()
     assert "HELD: hyperband beats random_search" in report
@@ -151,13 +162,162 @@ def test_check_claim_reports_held_and_not_held() -> None:
 
 
 def test_protocol_files_import_and_describe_their_claim() -> None:
-    for name in ("hyperband_vs_random", "dehb_fcnet", "one_epoch_taskset"):
+    for name in ("hyperband_vs_random", "dehb_fcnet", "one_epoch"):
         module = load_protocol(name)
         assert module.__doc__
         assert "Claim checked" in module.__doc__
-        claim = module.make_claim(None if name != "one_epoch_taskset" else Path("."))
+        claim = module.make_claim(None if name != "one_epoch" else Path("."))
         assert claim.comparisons
         assert claim.benchmarks
+    assert not (PROTOCOLS / "one_epoch_taskset.py").exists()
+
+
+def _scores(a: list[float], b: list[float]) -> pd.DataFrame:
+    """A score frame of methods ``a`` and ``b`` on one task, seed i pairing a[i] with b[i]."""
+    rows = [
+        {"benchmark": "t/x", "seed": i, "method": m, "normalized_regret": v}
+        for m, values in (("a", a), ("b", b))
+        for i, v in enumerate(values)
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_not_worse_fails_on_a_large_difference_that_is_not_significant() -> None:
+    # four pairs cannot make a one-sided Wilcoxon test significant (smallest p = 1/16), so "not
+    # significantly worse" would hold although "a" is worse by 0.3 in every pair
+    scores = _scores([0.4, 0.5, 0.6, 0.7], [0.1, 0.2, 0.3, 0.4])
+    comparison = Comparison(method="a", relation=Relation.NOT_WORSE, baseline="b", margin=0.05)
+    result = evaluate_comparison(comparison, scores, alpha=0.05)
+    assert not result.held
+    assert result.p_upper == pytest.approx(1.0)
+    assert result.effect.mean_difference == pytest.approx(0.3)
+    assert result.describe().startswith("NOT HELD: a not worse than b (margin 0.05)")
+
+
+def test_not_worse_and_equivalent_hold_within_the_margin() -> None:
+    rng = np.random.default_rng(0)
+    b = rng.uniform(0.1, 0.5, size=12)
+    close = _scores(list(b + rng.uniform(-0.01, 0.01, size=12)), list(b))
+    better = _scores(list(b - 0.2), list(b))
+    for relation, frame, held in (
+        (Relation.NOT_WORSE, close, True),
+        (Relation.EQUIVALENT, close, True),
+        (Relation.NOT_WORSE, better, True),  # far better is not worse ...
+        (Relation.EQUIVALENT, better, False),  # ... but not equivalent
+    ):
+        comparison = Comparison(method="a", relation=relation, baseline="b", margin=0.05)
+        result = evaluate_comparison(comparison, frame, alpha=0.05)
+        assert result.held is held, (relation, result.describe())
+        assert result.p_upper is not None
+        assert result.p_lower is not None
+    # the decision is TOST's upper test for NOT_WORSE and the larger p-value for EQUIVALENT
+    result = evaluate_comparison(
+        Comparison(method="a", relation=Relation.EQUIVALENT, baseline="b", margin=0.05), better, alpha=0.05
+    )
+    assert result.pvalue == max(result.p_upper or 0.0, result.p_lower or 0.0) > 0.05
+
+
+def test_tost_p_values_equal_scipy_wilcoxon_on_the_shifted_differences() -> None:
+    from scipy import stats
+
+    rng = np.random.default_rng(3)
+    b = rng.uniform(0.1, 0.5, size=15)
+    a = b + rng.normal(0.01, 0.03, size=15)
+    comparison = Comparison(method="a", relation=Relation.NOT_WORSE, baseline="b", margin=0.02)
+    result = evaluate_comparison(comparison, _scores(list(a), list(b)), alpha=0.05)
+    d = a - b
+    assert result.p_upper == pytest.approx(stats.wilcoxon(d - 0.02, alternative="less").pvalue)
+    assert result.p_lower == pytest.approx(stats.wilcoxon(d + 0.02, alternative="greater").pvalue)
+    assert result.pvalue == result.p_upper
+
+
+def test_not_worse_needs_a_stated_margin() -> None:
+    for relation in (Relation.NOT_WORSE, Relation.EQUIVALENT):
+        with pytest.raises(ValueError, match="margin"):
+            Comparison(method="a", relation=relation, baseline="b")
+    with pytest.raises(ValueError, match="margin"):
+        Comparison(method="a", relation=Relation.BEATS, baseline="b", margin=-0.1)
+    with pytest.raises(ValueError, match="incumbent"):
+        Claim(name="t", paper="p", statement="s", benchmarks=(), budgets={}, comparisons=(), incumbent="last")
+
+
+def test_one_epoch_protocol_uses_real_epochs_and_an_equivalence_margin() -> None:
+    claim = load_protocol("one_epoch").make_claim(Path("."))
+    assert claim.first_fidelity == "epoch"
+    assert claim.incumbent == "max_fidelity"
+    assert not any(b.startswith("taskset/") for b in claim.benchmarks)
+    assert all(c.relation is Relation.NOT_WORSE and c.margin > 0 for c in claim.comparisons)
+    require_first_fidelity(claim.benchmarks, unit="epoch", data_dir=None)  # own tables: no download
+
+
+@pytest.mark.data
+def test_one_epoch_protocol_refuses_a_task_whose_first_fidelity_is_not_an_epoch(data_dir: Path) -> None:
+    module = load_protocol("one_epoch")
+    taskset = "taskset/FixedTextRNNClassification_imdb_patch32_GRU128_bs128"
+    claim = module.make_claim(data_dir, benchmarks=("fcnet_own/naval_propulsion", taskset))
+    with pytest.raises(IncompatibleError, match=r"lowest fidelity is step = 1 .*not one epoch"):
+        check_claim(claim, data_dir=data_dir, seeds=[0])
+    with pytest.raises(IncompatibleError, match="has no fidelity"):
+        require_first_fidelity(("fcnet/naval_propulsion",), unit="epoch", data_dir=data_dir)
+
+
+def test_hyperband_and_dehb_protocols_score_the_incumbent_at_the_maximal_fidelity() -> None:
+    for name in ("hyperband_vs_random", "dehb_fcnet"):
+        assert load_protocol(name).make_claim(None).incumbent == "max_fidelity"
+
+
+def test_one_epoch_yahpo_variant_trains_to_the_first_trained_epoch() -> None:
+    module = load_protocol("one_epoch")
+    claim = module.make_yahpo_claim(Path("."))
+    assert all(b.startswith("yahpo/lcbench-") for b in claim.benchmarks)
+    assert claim.method_kwargs["one_epoch_topk"]["min_fidelity"] == module.YAHPO_FIRST_EPOCH == 2
+    assert claim.first_fidelity is None
+    assert "before training" in claim.note
+    assert claim.incumbent == "max_fidelity"
+
+
+def test_protocol_command_line_refuses_an_unknown_variant(capsys: pytest.CaptureFixture[str]) -> None:
+    module = load_protocol("one_epoch")
+    with pytest.raises(SystemExit):
+        module.main(
+            module.make_claim, ["--variant", "taskset"], variants={"yahpo_lcbench": module.make_yahpo_claim}
+        )
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_incumbent_rule_ignores_low_fidelity_bests(tmp_path: Path) -> None:
+    from hpobench.results.load import load_results
+
+    # DEHB's low-fidelity mutants often observe the best value of a run on these tasks
+    claim = replace(
+        load_protocol("dehb_fcnet").make_claim(None),
+        benchmarks=("synthetic/hartmann3", "synthetic/hartmann6"),
+        budgets={"dehb": "10x"},
+        comparisons=(),
+    )
+    result = check_claim(claim, seeds=range(10), out=tmp_path)
+    loaded = load_results(tmp_path)
+    evaluations = loaded.evaluations[loaded.evaluations["status"] == "ok"]
+    high = loaded.runs.set_index("run_id")["fidelity_high"]
+    scores = result.scores.set_index("run_id")
+    differs = 0
+    for run_id, frame in evaluations.groupby("run_id"):
+        at_max = frame[frame["fidelity"] >= high[run_id]]
+        chosen = at_max.loc[at_max["value"].idxmin()]  # the synthetic tasks minimise
+        row = scores.loc[run_id]
+        assert row["regret"] == pytest.approx(chosen["value_max"] - row["ref_best"])
+        differs += frame.loc[frame["value"].idxmin(), "value_max"] != chosen["value_max"]
+    assert differs > 0  # some run's best value at any fidelity is a low-fidelity one
+
+
+def test_protocol_command_line_can_score_with_the_other_incumbent_rule(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    module = load_protocol("hyperband_vs_random")
+    assert module.main(module.make_claim, ["--seeds", "2", "--incumbent", "any_fidelity"]) in (0, 1)
+    assert "incumbent: any fidelity" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        module.main(module.make_claim, ["--incumbent", "last"])
 
 
 def test_hyperband_protocol_holds_on_the_synthetic_tasks(capsys: pytest.CaptureFixture[str]) -> None:
