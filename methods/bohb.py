@@ -13,7 +13,19 @@ from hpobench.methods._model import Observations, check_number
 from hpobench.methods._parzen import Parzen
 from hpobench.types import Task, Trial
 
-__all__ = ["BOHB"]
+__all__ = ["BOHB", "sampling_categorical_bandwidth"]
+
+
+def sampling_categorical_bandwidth(cat_bw: FloatArray, n_choices: IntArray) -> FloatArray:
+    """Aitchison–Aitken ``b`` of HpBandSter's categorical proposal step, per coordinate.
+
+    HpBandSter keeps the centre's choice with probability ``1 - bw`` and otherwise draws one of
+    the ``k`` choices uniformly (the centre included), with the model's bandwidth ``bw`` unwidened
+    (``bandwidth_factor`` applies to numeric coordinates only). That is a kernel that leaves the
+    centre with probability ``min(bw, 1) * (k - 1) / k``.
+    """
+    k = np.maximum(n_choices, 1)
+    return np.asarray(np.minimum(cat_bw, 1.0) * (k - 1) / k, dtype=float)
 
 
 class BOHB(BracketMethod):
@@ -28,8 +40,10 @@ class BOHB(BracketMethod):
     ``n_bad = max(n_min, (100 - top_n_percent) * n // 100)`` each get a product-kernel density
     estimator (normal-reference bandwidth ``1.06 * std * n**(-1/(d+4))``, at least
     ``min_bandwidth``); a model needs more than ``d`` points in both sets, and ``n_min`` defaults
-    to ``d + 1``. ``num_samples`` candidates are drawn from the good density with bandwidths
-    widened by ``bandwidth_factor`` and the one with the largest ``l(x) / g(x)`` is kept.
+    to ``d + 1``. ``num_samples`` candidates are drawn from the good density with numeric
+    bandwidths widened by ``bandwidth_factor`` and categorical ones not widened (as HpBandSter:
+    keep the centre's choice with probability ``1 - bw``, else a uniform choice, see
+    :func:`sampling_categorical_bandwidth`), and the one with the largest ``l(x) / g(x)`` is kept.
     Once a larger fidelity has a model, smaller ones are not refitted (as in HpBandSter).
 
     Deviation from HpBandSter: all first-rung configurations of a bracket are proposed when the
@@ -48,7 +62,7 @@ class BOHB(BracketMethod):
         top_n_percent: Percentage of observations in the good set.
         num_samples: Candidates drawn from the good density per configuration.
         random_fraction: Probability of a configuration drawn from the prior (``rho``).
-        bandwidth_factor: Widening of the bandwidths when sampling candidates.
+        bandwidth_factor: Widening of the numeric bandwidths when sampling candidates.
         min_bandwidth: Smallest bandwidth (keeps diversity once the good set collapses).
 
     Raises:
@@ -146,6 +160,22 @@ class BOHB(BracketMethod):
             return None
         return self._kde(obs.xn[good], obs.xc[good]), self._kde(obs.xn[bad], obs.xc[bad])
 
+    def proposal_density(self, good: Parzen) -> Parzen:
+        """The density candidates are drawn from.
+
+        It is ``good`` with numeric bandwidths times ``bandwidth_factor`` and categorical ones as
+        HpBandSter samples them, not widened (:func:`sampling_categorical_bandwidth`).
+        """
+        return Parzen(
+            mu=good.mu,
+            sigma=good.sigma * float(self.bandwidth_factor),
+            centers=good.centers,
+            cat_bw=sampling_categorical_bandwidth(good.cat_bw, good.n_choices),
+            n_choices=good.n_choices,
+            weights=good.weights,
+            prior_weight=0.0,
+        )
+
     def _sample_configs(self, n: int) -> list[dict[str, Any]]:
         enc = self._enc
         xn, xc = enc.sample(self._rng, n)
@@ -153,15 +183,7 @@ class BOHB(BracketMethod):
             return enc.decode(xn, xc)
         _, good, bad = self._model
         use_model = self._rng.random(n) >= float(self.random_fraction)
-        wide = Parzen(
-            mu=good.mu,
-            sigma=good.sigma * float(self.bandwidth_factor),
-            centers=good.centers,
-            cat_bw=good.cat_bw * float(self.bandwidth_factor),
-            n_choices=good.n_choices,
-            weights=good.weights,
-            prior_weight=0.0,
-        )
+        wide = self.proposal_density(good)
         k = int(self.num_samples)
         for i in np.flatnonzero(use_model):
             cn, cc = wide.sample(self._rng, k)
