@@ -7,7 +7,12 @@ from typing import Any
 
 import numpy as np
 
-from hpobench.methods._brackets import BracketMethod, hyperband_brackets, resolve_fidelity_range, validate_eta
+from hpobench.methods._brackets import (
+    BracketMethod,
+    hpbandster_brackets,
+    resolve_fidelity_range,
+    validate_eta,
+)
 from hpobench.methods._encoding import Encoding, FloatArray, IntArray
 from hpobench.methods._model import Observations, check_number
 from hpobench.methods._parzen import Parzen
@@ -31,12 +36,14 @@ def sampling_categorical_bandwidth(cat_bw: FloatArray, n_choices: IntArray) -> F
 class BOHB(BracketMethod):
     """Hyperband whose new configurations come from kernel density models (BOHB).
 
-    The bracket schedule, promotion and ask/tell protocol are those of
-    :class:`~hpobench.methods.hyperband.Hyperband`. Every result is stored with the fidelity it
-    was evaluated at. When a bracket starts, each of its first-rung configurations is, with
-    probability ``random_fraction``, drawn from the prior; otherwise it comes from the model of
-    the *largest fidelity with enough observations*: with ``n`` results there, sorted by loss,
-    the best ``n_good = max(n_min, top_n_percent * n // 100)`` and the next
+    Promotion and the ask/tell protocol are those of :class:`~hpobench.methods.hyperband.Hyperband`;
+    bracket sizes are HpBandSter's (:func:`~hpobench.methods._brackets.hpbandster_brackets`:
+    ``floor((s_max + 1) / (s + 1)) * eta**s`` first-rung configurations). Every result is stored
+    with the fidelity it was evaluated at. When a bracket starts, each of its first-rung
+    configurations is, with probability ``random_fraction``, drawn from the prior; otherwise it
+    comes from the model of the *largest fidelity with enough observations*: with ``n``
+    results there, sorted by loss, the best ``n_good = max(n_min, top_n_percent * n // 100)``
+    and the next
     ``n_bad = max(n_min, (100 - top_n_percent) * n // 100)`` each get a product-kernel density
     estimator (normal-reference bandwidth ``1.06 * std * n**(-1/(d+4))``, at least
     ``min_bandwidth``); a model needs more than ``d`` points in both sets, and ``n_min`` defaults
@@ -110,7 +117,7 @@ class BOHB(BracketMethod):
         self._by_fidelity: dict[float, Observations] = {}
         self._model: tuple[float, Parzen, Parzen] | None = None  # (fidelity, good, bad)
         self.n_model_configs = 0
-        self._setup(hyperband_brackets(eta=eta_f, r_min=r_min, r_max=r_max, integer=fid.integer))
+        self._setup(hpbandster_brackets(eta=eta_f, r_min=r_min, r_max=r_max, integer=fid.integer))
 
     @property
     def model_fidelity(self) -> float | None:

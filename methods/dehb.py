@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
 from hpobench.method import Capabilities, Method
-from hpobench.methods._brackets import (
-    Bracket,
-    hyperband_brackets,
-    resolve_fidelity_range,
-    validate_eta,
-)
+from hpobench.methods._brackets import Bracket, hpbandster_brackets, resolve_fidelity_range, validate_eta
 from hpobench.methods._encoding import Encoding, FloatArray
 from hpobench.methods._pending import PendingTrials, loss_of
 from hpobench.types import Evaluation, Task, Trial
 
-__all__ = ["DEHB", "binomial_crossover", "dehb_brackets", "fix_bounds", "promotion_pool", "rand1_mutation"]
+__all__ = ["DEHB", "binomial_crossover", "fix_bounds", "promotion_pool", "rand1_mutation"]
 
 
 def _without(pool: FloatArray, vector: FloatArray) -> FloatArray:
@@ -58,25 +53,6 @@ def fix_bounds(vector: FloatArray, rng: np.random.Generator) -> FloatArray:
     out = vector.copy()
     out[bad] = rng.random(int(bad.sum()))
     return out
-
-
-def dehb_brackets(*, eta: float, r_min: float, r_max: float, integer: bool) -> tuple[Bracket, ...]:
-    """The ``dehb`` package's brackets ``s = s_max..0``.
-
-    Rung fidelities are Hyperband's; bracket ``s`` starts ``floor((s_max + 1) / (s + 1)) * eta**s``
-    configurations and rung ``i`` keeps ``max(1, int(n0 * eta**-i))`` of them (the package's
-    ``_get_next_iteration``; Hyperband's Algorithm 1 rounds ``(s_max + 1) / (s + 1) * eta**s``
-    up instead).
-    """
-    hyperband = hyperband_brackets(eta=eta, r_min=r_min, r_max=r_max, integer=integer)
-    s_max = hyperband[0].s
-    out = []
-    for bracket in hyperband:
-        n0 = math.floor((s_max + 1) / (bracket.s + 1)) * eta**bracket.s
-        sizes = [max(int(n0 * eta**-i + 1e-9), 1) for i in range(bracket.s + 1)]
-        rungs = tuple(replace(r, n_configs=k) for r, k in zip(bracket.rungs, sizes, strict=True))
-        out.append(replace(bracket, rungs=rungs))
-    return tuple(out)
 
 
 def promotion_pool(
@@ -121,7 +97,8 @@ class DEHB(Method):
     Every fidelity level ``j`` of Hyperband (``max_fidelity * eta**-(s_max - j)``) owns a DE
     subpopulation of ``N_j`` unit-hypercube vectors, ``N_j`` being the largest rung any bracket has
     at that level; it starts as random vectors of unknown (``+inf``) fitness. Brackets and rung
-    sizes are the ``dehb`` package's (:func:`dehb_brackets`, cycled ``s_max..0``). Every trial
+    sizes are the ``dehb`` package's (:func:`~hpobench.methods._brackets.hpbandster_brackets`,
+    cycled ``s_max..0``). Every trial
     competes with a *target* taken in turn from the subpopulation of its level, and replaces it
     when told if it is not worse (DE selection).
 
@@ -183,7 +160,8 @@ class DEHB(Method):
         if not (isinstance(crossover_prob, (int, float)) and 0 <= crossover_prob <= 1):
             raise ValueError(f"crossover_prob must be in [0, 1], got {crossover_prob!r}")
         fid, r_min, r_max = resolve_fidelity_range(task, min_fidelity, max_fidelity)
-        self.brackets = dehb_brackets(eta=validate_eta(eta), r_min=r_min, r_max=r_max, integer=fid.integer)
+        eta_f = validate_eta(eta)
+        self.brackets = hpbandster_brackets(eta=eta_f, r_min=r_min, r_max=r_max, integer=fid.integer)
         self._s_max = self.brackets[0].s
         sizes = [0] * (self._s_max + 1)
         for bracket in self.brackets:
