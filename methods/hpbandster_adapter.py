@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import ConfigSpace as CS
 import numpy as np
@@ -89,7 +89,7 @@ class HpBandSterBOHB(BracketMethod):
         ValueError: A hyperparameter is invalid or the task has no fidelity.
     """
 
-    requires = ("hpbandster", "statsmodels")
+    requires: ClassVar[tuple[str, ...]] = ("hpbandster", "statsmodels")
 
     def __init__(
         self,

@@ -171,3 +171,49 @@ def test_dehb_first_round_promotes_new_vectors_from_the_level_below() -> None:
         seen.setdefault(trial.fidelity, []).append(key)
         tell(dehb, trial, float(np.hypot(key[0] - 0.3, key[1] - 0.7)))
     assert len(seen[fidelities[-1]]) == sum(b.rungs[-1].n_configs for b in dehb.brackets)
+
+
+# --- HpBandSter adapter ---------------------------------------------------------------------------
+
+
+def test_hpbandster_adapter_sees_ordinals_as_integers_over_positions() -> None:
+    from hpobench.methods.hpbandster_adapter import _integer_space
+
+    space = CS.ConfigurationSpace()
+    space.add(
+        [CS.OrdinalHyperparameter("units", [16, 64, 256]), CS.CategoricalHyperparameter("a", ["x", "y"])]
+    )
+    converted = _integer_space(space, seed=0)
+    units = converted["units"]
+    assert isinstance(units, CS.UniformIntegerHyperparameter)
+    assert (units.lower, units.upper) == (0, 2)
+    assert converted["a"] == space["a"]
+
+
+def test_hpbandster_adapter_runs_bohb_deterministically_on_the_task_space() -> None:
+    pytest.importorskip("hpbandster.optimizers.config_generators.bohb")
+    pytest.importorskip("statsmodels")
+    from hpobench import registry
+
+    bench = registry.load_benchmark("fcnet_own/naval_propulsion")
+    method_cls = registry.load_method("bohb_hpbandster")
+
+    def run(seed: int) -> list[tuple[object, ...]]:
+        method = method_cls(bench.task, seed=seed, num_samples=8)
+        out = []
+        for _ in range(150):
+            trial = method.ask()
+            assert trial is not None
+            CS.Configuration(bench.task.space, values=dict(trial.config)).check_valid_configuration()
+            method.tell(bench.evaluate([trial], seed=0)[0])
+            out.append((trial.fidelity, *sorted(trial.config.items())))
+        assert method._generator.kde_models  # the model was fitted and used
+        return out
+
+    np.random.seed(123)  # noqa: NPY002 (the adapter must leave the global generator alone)
+    first = run(0)
+    after = np.random.random()  # noqa: NPY002
+    np.random.seed(123)  # noqa: NPY002
+    assert np.random.random() == after  # noqa: NPY002
+    assert run(0) == first
+    assert run(1) != first
