@@ -22,8 +22,9 @@ inter-quartile bands).
 
 Usage: ``python benchmarks/reference_check.py [--data-dir DIR] [--work-dir DIR] [--jobs 2]
 [--pairs TPE DEHB ...]`` (needs the ``optuna`` and ``dehb`` extras; ``dehb`` 0.1.2 pins
-``numpy<2``, so run it from an environment made for it, e.g. ``pip install "numpy<2" dehb optuna``
-then ``pip install -e .``; add ``pip install --no-deps hpbandster statsmodels`` for BOHB).
+``numpy<2``, so run it from an environment made for it: ``pip install "numpy<2" "pyarrow<20"
+dehb optuna``, then ``pip install -e .``, and for BOHB ``pip install --no-deps hpbandster`` and
+``pip install statsmodels Pyro4 serpent``; that is how ``reference/reference_check.md`` was made).
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 ``hpbandster`` (with ``statsmodels``) is an optional dependency, imported when the adapter is
 constructed: ``pip install 'hpobench[hpbandster]'`` (HpBandSter 0.7.4 also declares
-``netifaces``, used only by its network name server: ``pip install --no-deps hpbandster``
-avoids building it). Only HpBandSter's *config generator*
+``netifaces``, used only by its network name server: ``pip install --no-deps hpbandster`` then
+``pip install statsmodels Pyro4 serpent`` avoids building it). Only HpBandSter's *config generator*
 (``hpbandster.optimizers.config_generators.bohb.BOHB``) runs here: its distributed master,
 Pyro name server and workers are replaced by the suite's synchronous bracket engine with
 HpBandSter's own bracket sizes (:func:`~hpobench.methods._brackets.hpbandster_brackets`).
