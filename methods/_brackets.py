@@ -13,7 +13,7 @@ hyperparameters so that schedules can be tested (and printed) without running an
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -28,6 +28,7 @@ __all__ = [
     "Bracket",
     "BracketMethod",
     "Rung",
+    "hpbandster_brackets",
     "hyperband_brackets",
     "is_positive_int",
     "max_bracket_index",
@@ -183,6 +184,25 @@ def hyperband_brackets(*, eta: float, r_min: float, r_max: float, integer: bool)
         _bracket(s, _ceil((s_max + 1) / (s + 1) * eta**s), eta=eta, r_min=r_min, r_max=r_max, integer=integer)
         for s in range(s_max, -1, -1)
     )
+
+
+def hpbandster_brackets(*, eta: float, r_min: float, r_max: float, integer: bool) -> tuple[Bracket, ...]:
+    """The brackets ``s = s_max..0`` of HpBandSter and the ``dehb`` package.
+
+    Rung fidelities are Hyperband's; bracket ``s`` starts ``floor((s_max + 1) / (s + 1)) * eta**s``
+    configurations and rung ``i`` keeps ``max(1, int(n0 * eta**-i))`` of them (their
+    ``get_next_iteration``; Hyperband's Algorithm 1 rounds ``(s_max + 1) / (s + 1) * eta**s``
+    up instead).
+    """
+    hyperband = hyperband_brackets(eta=eta, r_min=r_min, r_max=r_max, integer=integer)
+    s_max = hyperband[0].s
+    out = []
+    for bracket in hyperband:
+        n0 = math.floor((s_max + 1) / (bracket.s + 1)) * eta**bracket.s
+        sizes = [max(int(n0 * eta**-i + 1e-9), 1) for i in range(bracket.s + 1)]
+        rungs = tuple(replace(r, n_configs=k) for r, k in zip(bracket.rungs, sizes, strict=True))
+        out.append(replace(bracket, rungs=rungs))
+    return tuple(out)
 
 
 def successive_halving_bracket(

@@ -2,7 +2,9 @@
 
 Numeric coordinates use Gaussian kernels truncated to ``[0, 1]``; categorical coordinates use an
 Aitchison–Aitken kernel (probability ``1 - b`` on the centre's choice, ``b / (k - 1)`` on each
-other choice). An optional uniform *prior* component is mixed in with its own weight.
+other choice). An optional *prior* component is mixed in with its own weight: uniform over the
+categorical choices and, on numeric coordinates, a Gaussian centred at ``0.5`` with standard
+deviation ``prior_sigma`` truncated to ``[0, 1]`` (uniform when ``prior_sigma`` is infinite).
 A *multivariate* estimator is a mixture of product kernels (Falkner et al. 2018; Optuna's
 ``multivariate=True``); an *independent* one is a product over coordinates of one-dimensional
 mixtures (Bergstra et al. 2011).
@@ -35,7 +37,7 @@ def logsumexp(a: FloatArray, axis: int) -> FloatArray:
 
 @dataclass(frozen=True, kw_only=True)
 class Parzen:
-    """A Parzen estimator with ``m`` kernels (plus an optional uniform prior component).
+    """A Parzen estimator with ``m`` kernels (plus an optional prior component).
 
     Attributes:
         mu: Kernel centres of the numeric coordinates, ``(m, n_numeric)`` in ``[0, 1]``.
@@ -44,8 +46,11 @@ class Parzen:
         cat_bw: Probability ``b`` of leaving the centre's choice, ``(n_categorical,)``.
         n_choices: Number of choices per categorical coordinate, ``(n_categorical,)``.
         weights: Non-negative kernel weights, ``(m,)``.
-        prior_weight: Weight of the uniform component, on the scale of ``weights``.
+        prior_weight: Weight of the prior component, on the scale of ``weights``.
         multivariate: Mixture of product kernels (True) or product of 1-d mixtures (False).
+        prior_sigma: Standard deviation of the prior's truncated Gaussian on each numeric
+            coordinate, centred at ``0.5`` (Optuna's TPE uses the whole range, ``1.0``);
+            ``math.inf`` makes the prior uniform on ``[0, 1]``.
     """
 
     mu: FloatArray
@@ -56,6 +61,16 @@ class Parzen:
     weights: FloatArray
     prior_weight: float
     multivariate: bool = True
+    prior_sigma: float = math.inf
+
+    def _prior_log_density(self, xn: FloatArray) -> FloatArray:
+        """Log density of the prior's numeric part at each coordinate, ``(q, n_numeric)``."""
+        if math.isinf(self.prior_sigma):
+            return np.zeros_like(xn)
+        s = float(self.prior_sigma)
+        log_z = math.log(max(float(ndtr(0.5 / s) - ndtr(-0.5 / s)), _TINY))
+        z = (xn - 0.5) / s
+        return np.asarray(-0.5 * z * z - math.log(s) - _LOG_SQRT_2PI - log_z, dtype=float)
 
     def _log_weights(self) -> tuple[FloatArray, float]:
         total = float(self.weights.sum()) + self.prior_weight
@@ -86,7 +101,7 @@ class Parzen:
         lw, lp = self._log_weights()
         q = xn.shape[0]
         num = lk + lw[None, :, None]
-        num = np.concatenate([num, np.full((q, 1, num.shape[2]), lp)], axis=1)
+        num = np.concatenate([num, (lp + self._prior_log_density(xn))[:, None, :]], axis=1)
         cat = lc + lw[None, :, None]
         cat = np.concatenate([cat, np.broadcast_to(lp - log_k, (q, 1, cat.shape[2]))], axis=1)
         out = logsumexp(num, axis=1).sum(axis=1) + logsumexp(cat, axis=1).sum(axis=1)
@@ -111,8 +126,17 @@ class Parzen:
             comp += matches + float(off.sum())
         lw, lp = self._log_weights()
         comp += lw[None, :]
-        prior = np.full((q, 1), lp - float(log_k.sum()))
+        prior = (lp - float(log_k.sum()) + self._prior_log_density(xn).sum(axis=1))[:, None]
         return logsumexp(np.hstack([comp, prior]), axis=1)
+
+    def _prior_quantile(self, u: FloatArray) -> FloatArray:
+        """Map uniform draws to the prior's numeric marginal (the identity when uniform)."""
+        if math.isinf(self.prior_sigma):
+            return u
+        s = float(self.prior_sigma)
+        lo, hi = ndtr(-0.5 / s), ndtr(0.5 / s)
+        out = 0.5 + s * ndtri(np.clip(lo + u * (hi - lo), 1e-12, 1 - 1e-12))
+        return np.asarray(np.clip(out, 0.0, 1.0), dtype=float)
 
     def sample(self, rng: np.random.Generator, n: int) -> tuple[FloatArray, IntArray]:
         """Draw ``n`` points from the estimator with the caller's generator."""
@@ -125,7 +149,7 @@ class Parzen:
         comp = rng.choice(m + 1, size=shape, p=p)
         comp = np.broadcast_to(comp, (n, dn + dc))
         cn, cc = comp[:, :dn], comp[:, dn:]
-        # numeric: truncated normal around the chosen centre, uniform for the prior component
+        # numeric: truncated normal around the chosen centre or, for the prior component, 0.5
         prior_n = cn == m
         cols = np.arange(dn)[None, :]
         safe = np.where(prior_n, 0, cn)
@@ -135,7 +159,7 @@ class Parzen:
         lo, hi = ndtr(-mu / s), ndtr((1.0 - mu) / s)
         u = rng.random((n, dn))
         xn = np.clip(mu + s * ndtri(np.clip(lo + u * (hi - lo), 1e-12, 1 - 1e-12)), 0.0, 1.0)
-        xn = np.where(prior_n, rng.random((n, dn)), xn)
+        xn = np.where(prior_n, self._prior_quantile(rng.random((n, dn))), xn)
         # categorical: keep the centre with probability 1 - b, else another choice uniformly
         k = self.n_choices
         prior_c = cc == m

@@ -12,20 +12,34 @@ from typing import Any, ClassVar
 import numpy as np
 
 from hpobench.method import Capabilities, Method
-from hpobench.methods._brackets import (
-    max_bracket_index,
-    resolve_fidelity_range,
-    rung_fidelities,
-    validate_eta,
-)
+from hpobench.methods._brackets import max_bracket_index, resolve_fidelity_range, validate_eta
 from hpobench.methods._pending import PendingTrials, loss_of
 from hpobench.space import SpaceCodec
 from hpobench.types import Evaluation, Task, Trial
 
-__all__ = ["ASHA"]
+__all__ = ["ASHA", "asha_rung_fidelities"]
 
 _PRIOR_BLOCK = 64
 """New configurations are sampled from the prior this many at a time (one vectorised draw)."""
+
+
+def asha_rung_fidelities(*, eta: float, r_min: float, r_max: float, integer: bool) -> tuple[float, ...]:
+    """ASHA's rung fidelities ``r_min * eta**k`` for ``k = 0..K-1``, then ``r_max``.
+
+    ``K = floor(log_eta(r_max / r_min))`` (Li et al. 2020, Algorithm 2: rung ``k`` trains for
+    ``r * eta**k`` with ``r`` the minimum resource). The lowest rung is exactly ``r_min``; the top
+    rung ``K`` is ``r_max`` rather than ``r_min * eta**K <= r_max`` so that the incumbent is
+    evaluated at the maximal fidelity. Values are rounded to the nearest integer when
+    ``integer`` and clipped to ``[r_min, r_max]``.
+    """
+    k_max = max_bracket_index(eta, r_min, r_max)
+    out = []
+    for k in range(k_max):
+        r = r_min * eta**k
+        if integer:
+            r = float(math.floor(r + 0.5))
+        out.append(min(max(r, r_min), r_max))
+    return (*out, r_max)
 
 
 class _Rung:
@@ -88,9 +102,14 @@ class _Rung:
 class ASHA(Method):
     """Asynchronous successive halving with one bracket (early-stopping rate 0).
 
-    Rungs ``k = 0..K`` sit at fidelities ``max_fidelity * eta**-(K - k)`` with
-    ``K = floor(log_eta(max_fidelity / min_fidelity))`` (rounded for integer fidelities, the last
-    one exactly ``max_fidelity``). :meth:`ask` follows Algorithm 2 of Li et al. (2020): scanning
+    Rungs ``k = 0..K`` sit at fidelities ``min_fidelity * eta**k`` with
+    ``K = floor(log_eta(max_fidelity / min_fidelity))``, as in Li et al. (2020); the top rung is
+    ``max_fidelity`` itself (see :func:`asha_rung_fidelities`). Deviation from the paper: when
+    ``max_fidelity / min_fidelity`` is not a power of ``eta``, the last step is larger than ``eta``
+    (up to ``eta**2``) instead of the top rung stopping short of ``max_fidelity``, so that the
+    incumbent is always evaluated at the maximal fidelity (which is what regret is measured on;
+    no reference ASHA is installable here to measure the difference against).
+    :meth:`ask` follows Algorithm 2 of Li et al. (2020): scanning
     rungs from the top-but-one down, it promotes the best configuration that is among the top
     ``floor(n_k / eta)`` of the ``n_k`` results of rung ``k`` and was not promoted from rung ``k``
     before; if there is none, it samples a new configuration from the prior at rung 0. It never
@@ -147,9 +166,8 @@ class ASHA(Method):
         if continuation and not task.continuation:
             raise ValueError(f"continuation=True, but {task.name!r} does not support continuation")
         self._resume = task.continuation if continuation is None else bool(continuation)
-        k = max_bracket_index(self._eta, r_min, r_max)
-        self.rung_fidelities: tuple[float, ...] = rung_fidelities(
-            k + 1, eta=self._eta, r_min=r_min, r_max=r_max, integer=fid.integer
+        self.rung_fidelities: tuple[float, ...] = asha_rung_fidelities(
+            eta=self._eta, r_min=r_min, r_max=r_max, integer=fid.integer
         )
         self._rng = np.random.default_rng(seed)
         self._codec = SpaceCodec(task.space)

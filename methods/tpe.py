@@ -11,7 +11,22 @@ from hpobench.methods._model import ModelMethod, check_number
 from hpobench.methods._parzen import Parzen
 from hpobench.types import Task
 
-__all__ = ["TPE", "neighbor_bandwidth", "parzen_bandwidth"]
+__all__ = ["TPE", "neighbor_bandwidth", "parzen_bandwidth", "ramp_weights"]
+
+_FLAT = 25
+"""Number of most recent observations that keep full weight (Optuna's ``default_weights``)."""
+
+
+def ramp_weights(n: int) -> FloatArray:
+    """Kernel weights of ``n`` observations in chronological order (oldest first).
+
+    Below 25 observations all weights are 1; from 25 on, the 25 most recent keep weight 1 and
+    the ``n - 25`` older ones ramp linearly from ``1 / n`` (oldest) up to 1, so that old
+    observations fade out of the model (Bergstra et al. 2013; Optuna's ``default_weights``).
+    """
+    if n < _FLAT:
+        return np.ones(n)
+    return np.concatenate([np.linspace(1.0 / n, 1.0, num=n - _FLAT), np.ones(_FLAT)])
 
 
 def parzen_bandwidth(n: int, dim: int, factor: float, n_levels: IntArray, min_bandwidth: float) -> FloatArray:
@@ -60,10 +75,23 @@ class TPE(ModelMethod):
     coordinates with per-kernel neighbour-distance bandwidths and Optuna's "magic clip" (see
     :func:`neighbor_bandwidth`), or the Scott-style ``bandwidth_factor * n**(-1/(d+4))`` with
     ``bandwidth="scott"``; Aitchison–Aitken kernels with ``categorical_bandwidth`` per
-    categorical; a uniform prior component of weight ``prior_weight``), draws
+    categorical; a prior component of weight ``prior_weight``: uniform over categorical choices
+    and a Gaussian ``N(0.5, 1)`` truncated to the unit interval on numeric coordinates, i.e.
+    centred in the range with the whole range as standard deviation, as Optuna's TPE), draws
     ``n_ei_candidates`` candidates from the good estimator and returns the one that maximises
     ``log l(x) - log g(x)``, the TPE form of expected improvement. Everything is vectorised
-    numpy: one ask costs ``O(n log n * d + n_ei_candidates * n * d)``.
+    numpy: one ask costs ``O(n log n * d + n_ei_candidates * n * d)``. Kernel weights follow
+    :func:`ramp_weights` over the observations of each estimator taken in the order they were
+    told: the 25 most recent weigh 1 and older ones less (Optuna's ``default_weights``).
+
+    Deviations from Optuna's ``TPESampler``: categorical kernels are Aitchison–Aitken with a fixed
+    ``categorical_bandwidth`` (Optuna adds ``prior_weight / (n + 1)`` to every choice of an
+    observation's one-hot row), integers and ordinals are rounded from the unit cube rather than
+    discretised, and the weights' order is the order of results, not of trial numbers (the same
+    unless trials finish out of order). Evidence that they do not matter:
+    ``benchmarks/reference/reference_check.md`` (FCNet's 4 tasks and 3 synthetic functions x 10
+    seeds, 100 evaluations) finds this TPE not worse than Optuna's on any task (paired one-sided
+    Wilcoxon, smallest p = 0.14).
 
     Asynchronous: trials in flight are ignored by the model (no constant liar). Always asks at
     the maximal fidelity; losses are ``sign * value`` of the primary objective; FAILED
@@ -77,7 +105,7 @@ class TPE(ModelMethod):
         n_ei_candidates: Candidates drawn from the good estimator per ask (Optuna: 24).
         gamma: Fraction of observations in the good set.
         max_below: Cap on the size of the good set (Optuna: 25).
-        prior_weight: Weight of the uniform prior component relative to one observation.
+        prior_weight: Weight of the prior component relative to one full-weight observation.
         bandwidth_factor: Scale of the Scott-style bandwidth in the unit cube (used with
             ``bandwidth="scott"``).
         min_bandwidth: Smallest numeric bandwidth.
@@ -148,10 +176,18 @@ class TPE(ModelMethod):
             centers=self._obs.xc[idx],
             cat_bw=np.full(enc.n_categorical, float(self.categorical_bandwidth)),
             n_choices=enc.n_choices,
-            weights=np.ones(n),
+            weights=self._weights(idx),
             prior_weight=float(self.prior_weight),
             multivariate=self.multivariate,
+            prior_sigma=1.0,
         )
+
+    @staticmethod
+    def _weights(idx: IntArray) -> FloatArray:
+        """:func:`ramp_weights` of the observations ``idx``, oldest (smallest index) first."""
+        out = np.empty(len(idx))
+        out[np.argsort(idx, kind="stable")] = ramp_weights(len(idx))
+        return out
 
     def split(self) -> tuple[IntArray, IntArray]:
         """Indices of the good and bad observations (stable sort; failures are last)."""

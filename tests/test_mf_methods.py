@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from hpobench.method import Method
-from hpobench.methods._brackets import hyperband_brackets
+from hpobench.methods._brackets import hpbandster_brackets
 from hpobench.methods.asha import ASHA
 from hpobench.methods.dehb import DEHB, binomial_crossover, fix_bounds, rand1_mutation
 from hpobench.methods.idhb import IDHB
@@ -121,11 +121,12 @@ def test_de_operators_keep_vectors_in_the_unit_cube() -> None:
     assert rand1_mutation(pool[:2], 0.5, rng).shape == (4,)  # tiny pools give a random vector
 
 
-def test_dehb_follows_hyperband_brackets_and_proposes_valid_configs() -> None:
+def test_dehb_follows_the_packages_brackets_and_proposes_valid_configs() -> None:
     task = mixed_task(Fidelity(name="epoch", low=1, high=27, integer=True))
     dehb = DEHB(task, seed=0)
-    brackets = hyperband_brackets(eta=3, r_min=1, r_max=27, integer=True)
-    assert dehb.pop_sizes == tuple(r.n_configs for r in brackets[0].rungs)
+    brackets = hpbandster_brackets(eta=3, r_min=1, r_max=27, integer=True)
+    assert [[r.n_configs for r in b.rungs] for b in brackets] == [[27, 9, 3, 1], [9, 3, 1], [6, 2], [4]]
+    assert dehb.pop_sizes == (27, 9, 6, 4)  # the largest rung of any bracket at each level
     expected = Counter(
         (f"round=0,bracket={b.s},rung={i}", r.fidelity) for b in brackets for i, r in enumerate(b.rungs)
         for _ in range(r.n_configs)

@@ -12,13 +12,13 @@ import pytest
 from hpobench import registry
 from hpobench.benchmark import Benchmark
 from hpobench.method import Method
+from hpobench.methods._brackets import hpbandster_brackets
 from hpobench.methods._cqr import conformal_quantiles, kernel_quantiles, quantile_levels
 from hpobench.methods._encoding import Encoding
 from hpobench.methods.bohb import BOHB
 from hpobench.methods.cqr_bo import CQRBO
 from hpobench.methods.cqr_bo_mf import CQRBOMF
 from hpobench.methods.gp_bo import GPBO
-from hpobench.methods.hyperband import Hyperband
 from hpobench.methods.random_search import RandomSearch
 from hpobench.methods.regularized_evolution import RegularizedEvolution
 from hpobench.methods.tpe import TPE
@@ -209,13 +209,18 @@ def test_bohb_uses_the_model_of_the_largest_fidelity_with_enough_observations() 
     assert method.model_fidelity > method.brackets[0].rungs[0].fidelity
 
 
-def test_bohb_with_random_fraction_one_keeps_hyperbands_schedule_without_model_proposals() -> None:
+def test_bohb_with_random_fraction_one_keeps_hpbandsters_schedule_without_model_proposals() -> None:
     benchmark = registry.load_benchmark("synthetic/hartmann3")
     bohb = BOHB(benchmark.task, seed=0, random_fraction=1.0)
-    hb = Hyperband(benchmark.task, seed=0)
-    ours = run_bracket_method(bohb, benchmark, 300)
-    theirs = run_bracket_method(hb, benchmark, 300)
-    assert [(t.fidelity, t.tag) for t in ours] == [(t.fidelity, t.tag) for t in theirs]
+    fid = benchmark.task.fidelity
+    assert fid is not None
+    assert bohb.brackets == hpbandster_brackets(eta=3, r_min=fid.low, r_max=fid.high, integer=False)
+    expected = [
+        (r.fidelity, f"round=0,bracket={b.s},rung={i}")
+        for b in bohb.brackets for i, r in enumerate(b.rungs) for _ in range(r.n_configs)
+    ]  # fmt: skip
+    ours = run_bracket_method(bohb, benchmark, len(expected))
+    assert [(t.fidelity, t.tag) for t in ours] == expected
     assert bohb.n_model_configs == 0
 
 
