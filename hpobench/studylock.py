@@ -53,9 +53,12 @@ class StudyLock:
         self._write()
 
     def _write(self) -> None:
+        # One pwrite over the old record, padded with blanks to at least its length: a SIGKILL
+        # between a truncate and a write would leave an empty file, that is, a lock with no owner
+        # record; trailing blanks are valid JSON whitespace.
         data = (json.dumps(self._record, sort_keys=True) + "\n").encode()
-        os.ftruncate(self._fd, 0)
-        os.pwrite(self._fd, data, 0)
+        old = os.fstat(self._fd).st_size
+        os.pwrite(self._fd, data.ljust(old), 0)
 
 
 def _read(fd: int) -> dict[str, Any] | None:

@@ -298,3 +298,27 @@ print(run_study(plan, out=pathlib.Path({str(tmp_path / "out")!r}), jobs=2, progr
         )
         assert done.returncode == 0, done.stderr
     assert (tmp_path / "log").read_text() == "ran\nran\n"
+
+
+def test_a_kill_while_the_lock_record_is_rewritten_leaves_the_owner_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The owner's record is overwritten in one write: dying mid-update never empties it."""
+    import hpobench.studylock as studylock
+
+    with study_lock(tmp_path) as lock:
+        lock.set_workers([11, 12, 13])
+
+        def killed(*args: object) -> int:  # the process dies at its first write of the update
+            raise SystemExit("killed")
+
+        monkeypatch.setattr(studylock.os, "pwrite", killed)
+        monkeypatch.setattr(studylock.os, "write", killed)
+        with pytest.raises(SystemExit):
+            lock.set_workers([14])
+        monkeypatch.undo()
+        record = json.loads((tmp_path / LOCK_NAME).read_text())
+        assert record["pid"] == os.getpid()
+        assert record["workers"] == [11, 12, 13]
+        lock.set_workers([14])  # a shorter record over a longer one still reads back whole
+        assert json.loads((tmp_path / LOCK_NAME).read_text())["workers"] == [14]
