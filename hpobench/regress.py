@@ -420,7 +420,10 @@ def format_result(result: RegressionResult) -> str:
     is the smallest p-value that test could give, marked ``!`` when it cannot reach alpha.
     """
     c = result.comparison
-    tests = result.task_tests.set_index("benchmark") if len(result.task_tests) else pd.DataFrame()
+    t = result.task_tests
+    names = t["benchmark"].astype(str).tolist() if len(t) else []
+    floors = dict(zip(names, t["min_pvalue"].astype(float).tolist() if len(t) else [], strict=True))
+    task_p = dict(zip(names, t["pvalue"].astype(float).tolist() if len(t) else [], strict=True))
 
     def pvalues(p: float, floor: float, *, all_tied: bool) -> str:
         if math.isnan(p):
@@ -434,15 +437,14 @@ def format_result(result: RegressionResult) -> str:
         f"{'task':<62} {'n':>3} {'reference':>10} {'candidate':>10} {'diff':>9} {'worse':>6} "
         f"{'better':>6} {'tied':>5} {'p':>8} {'min p':>9}",
     ]
-    for row in c.per_task.itertuples(index=False):
+    all_tied = (c.per_task["tied"] == c.per_task["n"]).tolist()
+    for row, tied in zip(c.per_task.itertuples(index=False), all_tied, strict=True):
         bench = str(row.benchmark)
-        found = bench in tests.index
-        p = float(tests.at[bench, "pvalue"]) if found else math.nan
-        floor = float(tests.at[bench, "min_pvalue"]) if found else math.nan
+        p, floor = task_p.get(bench, math.nan), floors.get(bench, math.nan)
         lines.append(
             f"{bench:<62} {row.n:>3} {row.reference_mean:>10.4f} {row.candidate_mean:>10.4f} "
             f"{row.mean_difference:>+9.4f} {row.worse:>6} {row.better:>6} {row.tied:>5} "
-            f"{pvalues(p, floor, all_tied=row.tied == row.n)}"
+            f"{pvalues(p, floor, all_tied=bool(tied))}"
         )
     lines.append(
         f"{'all':<62} {c.n_pairs:>3} {c.reference_mean:>10.4f} {c.candidate_mean:>10.4f} "

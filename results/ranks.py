@@ -71,7 +71,7 @@ def ranks_over_time(sm: StepMatrix, *, blocks: Blocks | str = Blocks.TASK_SEED) 
     np.add.at(total, (block, method), np.where(finite, sm.values, 0.0))
     np.add.at(count, (block, method), finite)
     with np.errstate(invalid="ignore", divide="ignore"):
-        cube = np.where(count > 0, total / count, np.nan)  # the mean over a block's seeds (one with task-seed)
+        cube = np.where(count > 0, total / count, np.nan)  # mean over a block's seeds (one: task-seed)
     ranked = stats.rankdata(cube, axis=1, method="average", nan_policy="omit")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # positions without any value stay NaN

@@ -268,8 +268,9 @@ def _markdown(
     if notes:
         lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
     if a is not None:
+        tests = tests_text(a.blocks, n_blocks=a.n_blocks, n_complete=a.n_complete)
         lines += ["## Final normalised regret", "", a.table.caption, "", to_markdown(a.table)]
-        lines += ["## Statistical tests", "", tests_text(a.blocks, n_blocks=a.n_blocks, n_complete=a.n_complete), ""]
+        lines += ["## Statistical tests", "", tests, ""]
         if a.friedman is not None:
             f = a.friedman
             lines += [
@@ -354,7 +355,8 @@ def _html(
             )
         )
         sections.append(Section(title="Final normalised regret", fragments=[to_html(a.table)]))
-        sections.append(Section(title="Statistical tests", text=tests_text(a.blocks, n_blocks=a.n_blocks, n_complete=a.n_complete)))
+        tests = tests_text(a.blocks, n_blocks=a.n_blocks, n_complete=a.n_complete)
+        sections.append(Section(title="Statistical tests", text=tests))
         if a.friedman is not None:
             f = a.friedman
             sections.append(

@@ -31,8 +31,8 @@ from hpobench.power import holm_min_adjusted, wilcoxon_min_pvalue
 __all__ = [
     "Blocks",
     "FriedmanResult",
-    "block_table",
     "as_blocks",
+    "block_table",
     "cd_cliques",
     "friedman",
     "holm",
