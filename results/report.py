@@ -356,14 +356,13 @@ def _html(
         )
         sections.append(Section(title="Final normalised regret", fragments=[to_html(a.table)]))
         tests = tests_text(a.blocks, n_blocks=a.n_blocks, n_complete=a.n_complete)
-        sections.append(Section(title="Statistical tests", text=tests))
         if a.friedman is not None:
             f = a.friedman
             sections.append(
                 Section(
-                    title="Critical-difference diagram",
-                    text=f"{friedman_text(f, a.blocks)} Methods joined by a bar are not significantly "
-                    "different (Nemenyi).",
+                    title="Statistical tests: critical-difference diagram",
+                    text=f"{tests} {friedman_text(f, a.blocks)} Methods joined by a bar are not "
+                    "significantly different (Nemenyi).",
                     figures=[(figures["cd"], "Critical-difference diagram of final normalised regret.")],
                 )
             )
@@ -371,6 +370,7 @@ def _html(
             sections.append(
                 Section(
                     title="Paired Wilcoxon signed-rank tests (Holm-corrected)",
+                    text="" if a.friedman is not None else tests,
                     fragments=[to_html(frame_table(wilcoxon_frame(a.wilcoxon)))],
                 )
             )

@@ -79,16 +79,16 @@ def tests_text(blocks: Blocks, *, n_blocks: int, n_complete: int) -> str:
     """
     incomplete = f" ({n_complete} of them complete)" if n_complete < n_blocks else ""
     scope = (
-        "The tests treat (task, seed) pairs as the sample: they generalise over runs of this suite, "
-        "not over new tasks (blocks 'task' do, at the cost of power)."
+        "The tests generalise over (task, seed) instances of this suite, not over new tasks "
+        "(blocks 'task' do, with less power)."
         if blocks is Blocks.TASK_SEED
-        else "The tests treat tasks as the sample: they generalise over tasks, with n = number of tasks."
+        else "The tests generalise over tasks (n = number of tasks)."
     )
     return (
-        f"Blocks: {blocks.description}; {n_blocks} blocks{incomplete}. The rank row of the final "
-        f"table, the ranks over time, the critical-difference diagram and the paired Wilcoxon tests "
-        f"all use these blocks. {scope} Every test states its smallest attainable p-value given the "
-        f"blocks, ties and correction; one that cannot reach α = {ALPHA} is flagged."
+        f"Blocks: {blocks.description}; {n_blocks} blocks{incomplete}, shared by the rank row, the "
+        f"ranks over time, the CD diagram and the Wilcoxon tests. {scope} Each test states its "
+        f"smallest attainable p-value (given blocks, ties and correction); one that cannot reach "
+        f"α = {ALPHA} is flagged."
     )
 
 
@@ -97,6 +97,6 @@ def friedman_text(f: FriedmanResult, blocks: Blocks) -> str:
     flag = "" if f.can_reach_alpha else " (cannot reach α)"
     return (
         f"Friedman χ² = {f.statistic:.4g} over {f.n_blocks} {blocks.label}, p = {f.pvalue:.3g} "
-        f"(smallest attainable {f.min_pvalue:.3g}{flag}); Nemenyi critical difference (α = {f.alpha}) "
-        f"= {f.critical_difference:.3f}, largest attainable rank difference {f.max_rank_difference:.3f}."
+        f"(smallest attainable {f.min_pvalue:.3g}{flag}); Nemenyi CD (α = {f.alpha}) = "
+        f"{f.critical_difference:.3f}, largest attainable rank difference {f.max_rank_difference:.3f}."
     )

@@ -59,10 +59,10 @@ class Blocks(str, Enum):
         """One sentence for reports: what a block is and what the tests generalise over."""
         if self is Blocks.TASK_SEED:
             return (
-                "one block per (task, seed) pair: the runs of all methods on one task with one seed, "
-                "which share their initial design and benchmark noise (seeds are paired by design)"
+                "one block per (task, seed) pair (seeds are paired by design: the methods share the "
+                "initial design and benchmark noise)"
             )
-        return "one block per task: each method's final regret averaged over its seeds on that task"
+        return "one block per task (each method's final regret averaged over its seeds)"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -162,6 +162,7 @@ def test_tests_equal_scipy_on_the_block_table(blocks: Blocks) -> None:
 @pytest.mark.parametrize("blocks", list(Blocks))
 def test_friedman_nemenyi_and_wilcoxon_equal_autorank(blocks: Blocks) -> None:
     from autorank import autorank  # in the test extra: a missing install fails here, not skips
+
     t = block_table(winner_frame(seed=3), blocks=blocks).reset_index(drop=True)
     t.columns = [str(c) for c in t.columns]
     ours = friedman(t)
@@ -220,7 +221,8 @@ def test_report_states_one_block_definition_and_the_attainable_p(tmp_path: Path,
         assert not wil["can_reach_alpha"].any()
         assert any("3 of 3 pairwise Wilcoxon tests cannot reach α = 0.05" in n for n in report.notes)
         assert "cannot reach α = 0.05" in html
-    assert "Statistical tests" in html
+    assert "Statistical tests: critical-difference diagram" in html
+    assert "Blocks: one block per" in html
 
 
 def test_cli_report_takes_the_block_definition(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
