@@ -32,7 +32,7 @@ def wilcoxon_min_pvalue(differences: ArrayLike, *, alternative: Alternative = "t
     as observed, and scipy chooses the same method (exact or normal approximation) as for the data.
 
     Args:
-        differences: Paired differences (zeros allowed, NaN not).
+        differences: Paired differences (zeros and infinities allowed, NaN not).
         alternative: As in ``scipy.stats.wilcoxon``; ``"less"`` is most extreme with every
             difference negative, the others with every difference positive.
 
@@ -40,13 +40,13 @@ def wilcoxon_min_pvalue(differences: ArrayLike, *, alternative: Alternative = "t
         The floor of the p-value, in (0, 1]; 1 when no difference is non-zero.
 
     Raises:
-        ValueError: A difference is not finite, or ``alternative`` is unknown.
+        ValueError: A difference is NaN, or ``alternative`` is unknown.
     """
     if alternative not in ("two-sided", "greater", "less"):
         raise ValueError(f"alternative must be 'two-sided', 'greater' or 'less', got {alternative!r}")
     d = np.abs(np.asarray(differences, dtype=float).ravel())
-    if not np.isfinite(d).all():
-        raise ValueError("differences must be finite")
+    if np.isnan(d).any():
+        raise ValueError("differences must not be NaN (drop incomplete pairs first)")
     if not (d > 0).any():
         return 1.0
     extreme = -d if alternative == "less" else d

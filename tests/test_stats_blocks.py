@@ -58,8 +58,10 @@ def test_wilcoxon_floor_counts_zeros_and_ties_as_scipy_does() -> None:
     assert floor == pytest.approx(stats.wilcoxon(np.abs(d)).pvalue)
     assert floor > 2.0 / 2**8  # the zeros are dropped: fewer pairs, a higher floor
     assert wilcoxon_min_pvalue(np.zeros(5)) == 1.0
-    with pytest.raises(ValueError, match="finite"):
+    with pytest.raises(ValueError, match="NaN"):
         wilcoxon_min_pvalue([1.0, np.nan])
+    inf = np.array([np.inf, 1.0, 2.0, 3.0, 4.0, 5.0])  # ranked like any largest value, as by scipy
+    assert wilcoxon_min_pvalue(inf) == pytest.approx(stats.wilcoxon(inf).pvalue)
     with pytest.raises(ValueError, match="alternative"):
         wilcoxon_min_pvalue([1.0], alternative="two")  # type: ignore[arg-type]
 
