@@ -317,3 +317,16 @@ def test_cli_regress_prints_a_p_value_per_task(
         assert p == pytest.approx(floor, rel=5e-3)  # every differing pair is worse: the floor
         assert floor == pytest.approx(1 / 2**worse, rel=5e-3)  # one-sided, tied pairs dropped
         assert fields[-1].endswith("!") == (floor >= 0.05)
+
+
+def test_report_says_when_tests_use_only_the_complete_blocks(tmp_path: Path) -> None:
+    synthesise(tmp_path, methods=3, tasks=2, seeds=3, evals=10)
+    for suffix in ("parquet", "json"):
+        (tmp_path / "runs" / f"t1.m2.s1.{suffix}").unlink()  # one (task, seed) block lacks m2
+    report = write_report(tmp_path, formats=["md"])
+    assert any(
+        "1 of 6 (task, seed) blocks lack a method: the tests use the 5 complete ones" in n
+        for n in report.notes
+    )
+    assert "6 blocks (5 of them complete)" in report.markdown
+    assert "over 5 (task, seed) blocks" in report.markdown
