@@ -98,5 +98,6 @@ def friedman_text(f: FriedmanResult, blocks: Blocks) -> str:
     return (
         f"Friedman χ² = {f.statistic:.4g} over {f.n_blocks} {blocks.label}, p = {f.pvalue:.3g} "
         f"(smallest attainable {f.min_pvalue:.3g}{flag}); Nemenyi CD (α = {f.alpha}) = "
-        f"{f.critical_difference:.3f}, largest attainable rank difference {f.max_rank_difference:.3f}."
+        f"{f.critical_difference:.3f}, largest attainable rank difference {f.max_rank_difference:.3f} "
+        f"(smallest attainable Nemenyi p {f.min_nemenyi_pvalue:.3g})."
     )

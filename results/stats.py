@@ -102,6 +102,13 @@ class FriedmanResult:
         """Whether some outcome on these blocks would put two methods more than the CD apart."""
         return self.max_rank_difference > self.critical_difference
 
+    @property
+    def min_nemenyi_pvalue(self) -> float:
+        """Smallest Nemenyi p-value a pair could get on these blocks (at the largest rank difference)."""
+        k, n = len(self.average_ranks), self.n_blocks
+        q = self.max_rank_difference * np.sqrt(2) / np.sqrt(k * (k + 1) / (6.0 * n))
+        return float(np.clip(stats.studentized_range.sf(q, k, np.inf), 0.0, 1.0))
+
 
 def as_blocks(blocks: Blocks | str) -> Blocks:
     """``blocks`` as a :class:`Blocks` member (accepts the values ``"task-seed"`` and ``"task"``).

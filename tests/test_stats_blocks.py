@@ -20,7 +20,7 @@ from hpobench.results.curves import step_matrix
 from hpobench.results.ranks import final_ranks, ranks_over_time
 from hpobench.results.regret import XAxis
 from hpobench.results.report import write_report
-from hpobench.results.stats import Blocks, block_table, friedman, holm, wilcoxon_holm
+from hpobench.results.stats import Blocks, block_table, friedman, holm, nemenyi, wilcoxon_holm
 
 
 def winner_frame(*, tasks: int = 6, seeds: int = 10, methods: int = 4, seed: int = 0) -> pd.DataFrame:
@@ -91,6 +91,8 @@ def test_friedman_floor_and_largest_rank_gap() -> None:
     assert res.max_rank_difference == k - 1
     assert res.can_reach_alpha
     assert res.can_separate
+    extreme = nemenyi(res).loc["a", "d"]  # a always best, d always worst: the largest gap
+    assert res.min_nemenyi_pvalue == pytest.approx(extreme, rel=1e-12)
     tied = aligned.assign(b=aligned["a"])  # a and b always tie: the extremes shrink
     assert friedman(tied).max_rank_difference == pytest.approx(k - 1.5)
     assert friedman(tied).min_pvalue == pytest.approx(friedman(tied).pvalue)  # attained here too
