@@ -95,9 +95,11 @@ def tests_text(blocks: Blocks, *, n_blocks: int, n_complete: int) -> str:
 def friedman_text(f: FriedmanResult, blocks: Blocks) -> str:
     """One sentence: the Friedman statistic and p-value with its floor, the CD and the largest rank gap."""
     flag = "" if f.can_reach_alpha else " (cannot reach α)"
+    floor = f.min_nemenyi_pvalue
+    nemenyi_floor = f"{floor:.3g}" if floor > 0 else "< 1e-15"  # the studentized range underflows
     return (
         f"Friedman χ² = {f.statistic:.4g} over {f.n_blocks} {blocks.label}, p = {f.pvalue:.3g} "
         f"(smallest attainable {f.min_pvalue:.3g}{flag}); Nemenyi CD (α = {f.alpha}) = "
         f"{f.critical_difference:.3f}, largest attainable rank difference {f.max_rank_difference:.3f} "
-        f"(smallest attainable Nemenyi p {f.min_nemenyi_pvalue:.3g})."
+        f"(smallest attainable Nemenyi p {nemenyi_floor})."
     )
