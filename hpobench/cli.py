@@ -200,7 +200,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if not out.is_dir():
         raise HpobenchError(f"results directory {str(out)!r} does not exist")
     formats = list(dict.fromkeys(args.format)) if args.format else list(FORMATS)
-    report = write_report(out, axis=XAxis(args.x), formats=formats)
+    report = write_report(out, axis=XAxis(args.x), formats=formats, blocks=args.blocks)
     if "md" in report.documents:
         print(report.markdown)
     for note in report.notes:
@@ -390,6 +390,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=[a.value for a in _axes()],
         default="budget",
         help="x-axis of anytime curves, ranks over time, ECDF and speed-ups",
+    )
+    p_report.add_argument(
+        "--blocks",
+        choices=["task-seed", "task"],
+        default="task-seed",
+        help="blocks of the rank row, CD diagram and paired tests: (task, seed) pairs (default; seeds "
+        "are paired by design) or tasks with seeds averaged (generalises over tasks, less power)",
     )
     p_report.set_defaults(func=_cmd_report)
 

@@ -282,6 +282,9 @@ class RegressionResult:
         suite: Suite name.
         alpha: Significance level.
         comparison: The paired test over (task, seed).
+        task_tests: The same one-sided test on each task alone (over its seeds), uncorrected and
+            descriptive (the verdict is ``comparison``): columns benchmark, n, statistic, pvalue,
+            min_pvalue (the smallest p-value attainable with that task's pairs).
         failed: ``(run_id, error)`` of failed candidate runs.
         skipped: Tasks of the suite left out, with the reason.
     """
@@ -291,6 +294,7 @@ class RegressionResult:
     suite: str
     alpha: float
     comparison: PairedComparison
+    task_tests: pd.DataFrame = field(default_factory=pd.DataFrame)
     failed: tuple[tuple[str, str], ...] = ()
     skipped: tuple[str, ...] = field(default=())
 
@@ -370,35 +374,94 @@ def regress(
         suite=suite,
         alpha=alpha,
         comparison=comparison,
+        task_tests=task_tests(ran, ref, margin=margin),
         failed=scored.summary.failed,
         skipped=tuple(skipped),
     )
 
 
+def task_tests(candidate: pd.DataFrame, reference: pd.DataFrame, *, margin: float = 0.0) -> pd.DataFrame:
+    """The one-sided paired test of "candidate worse" on each task alone, over its seeds.
+
+    Args:
+        candidate: Score frame of the candidate (one method).
+        reference: Score frame of the reference method.
+        margin: Tolerated worsening, as in :func:`hpobench.testing.assertions.paired_comparison`.
+
+    Returns:
+        One row per task the two frames share, sorted: benchmark, n, statistic, pvalue,
+        min_pvalue. The p-values are not corrected for the number of tasks.
+    """
+    rows = []
+    shared = sorted(set(candidate["benchmark"].astype(str)) & set(reference["benchmark"].astype(str)))
+    for bench in shared:
+        c = paired_comparison(
+            candidate[candidate["benchmark"].astype(str) == bench],
+            reference[reference["benchmark"].astype(str) == bench],
+            alternative="greater",
+            margin=margin,
+        )
+        rows.append(
+            {
+                "benchmark": bench,
+                "n": c.n_pairs,
+                "statistic": c.statistic,
+                "pvalue": c.pvalue,
+                "min_pvalue": c.min_pvalue,
+            }
+        )
+    return pd.DataFrame(rows, columns=["benchmark", "n", "statistic", "pvalue", "min_pvalue"])
+
+
 def format_result(result: RegressionResult) -> str:
-    """The table ``hpobench regress`` prints: per task, then the test and the verdict."""
+    """The table ``hpobench regress`` prints: per task (with its own p-value), then the test and the verdict.
+
+    The per-task p-values are the one-sided test on that task's seeds alone, uncorrected; ``min p``
+    is the smallest p-value that test could give, marked ``!`` when it cannot reach alpha.
+    """
     c = result.comparison
+    t = result.task_tests
+    names = t["benchmark"].astype(str).tolist() if len(t) else []
+    floors = dict(zip(names, t["min_pvalue"].astype(float).tolist() if len(t) else [], strict=True))
+    task_p = dict(zip(names, t["pvalue"].astype(float).tolist() if len(t) else [], strict=True))
+
+    def pvalues(p: float, floor: float, *, all_tied: bool) -> str:
+        if math.isnan(p):
+            return f"{'-':>8} {'-':>9}"
+        mark = "!" if floor >= result.alpha and not all_tied else " "
+        return f"{p:>8.3g} {floor:>8.3g}{mark}"
+
     lines = [
         f"regress {result.method} against the stored reference of {result.against} "
         f"(suite {result.suite}, {c.n_pairs} task x seed pairs, final normalised regret, lower is better)",
         f"{'task':<62} {'n':>3} {'reference':>10} {'candidate':>10} {'diff':>9} {'worse':>6} "
-        f"{'better':>6} {'tied':>5}",
+        f"{'better':>6} {'tied':>5} {'p':>8} {'min p':>9}",
     ]
-    for row in c.per_task.itertuples(index=False):
+    all_tied = (c.per_task["tied"] == c.per_task["n"]).tolist()
+    for row, tied in zip(c.per_task.itertuples(index=False), all_tied, strict=True):
+        bench = str(row.benchmark)
+        p, floor = task_p.get(bench, math.nan), floors.get(bench, math.nan)
         lines.append(
-            f"{row.benchmark!s:<62} {row.n:>3} {row.reference_mean:>10.4f} {row.candidate_mean:>10.4f} "
-            f"{row.mean_difference:>+9.4f} {row.worse:>6} {row.better:>6} {row.tied:>5}"
+            f"{bench:<62} {row.n:>3} {row.reference_mean:>10.4f} {row.candidate_mean:>10.4f} "
+            f"{row.mean_difference:>+9.4f} {row.worse:>6} {row.better:>6} {row.tied:>5} "
+            f"{pvalues(p, floor, all_tied=bool(tied))}"
         )
     lines.append(
         f"{'all':<62} {c.n_pairs:>3} {c.reference_mean:>10.4f} {c.candidate_mean:>10.4f} "
-        f"{c.mean_difference:>+9.4f} {c.n_worse:>6} {c.n_better:>6} {c.n_tied:>5}"
+        f"{c.mean_difference:>+9.4f} {c.n_worse:>6} {c.n_better:>6} {c.n_tied:>5} "
+        f"{pvalues(c.pvalue, c.min_pvalue, all_tied=c.n_tied == c.n_pairs)}"
     )
     statistic = "-" if math.isnan(c.statistic) else f"{c.statistic:g}"
     margin = f", margin {c.margin:g}" if c.margin else ""
     lines.append(
+        "p: one-sided Wilcoxon signed-rank of H1 'candidate worse' on the task's seeds (uncorrected, "
+        "descriptive; the verdict is the test over all pairs); min p: the smallest p-value attainable "
+        "with those pairs' ties ('!': a task with differences whose test cannot reach alpha)"
+    )
+    lines.append(
         f"one-sided Wilcoxon signed-rank (H1: candidate worse{margin}): W+ = {statistic}, "
         f"p = {c.pvalue:.3g}, alpha = {result.alpha:g}; median difference {c.median_difference:+.4f}, "
-        f"rank-biserial r = {c.rank_biserial:+.2f}"
+        f"rank-biserial r = {c.rank_biserial:+.2f}; smallest attainable p = {c.min_pvalue:.3g}"
     )
     lines.extend(f"skipped {s}" for s in result.skipped)
     lines.extend(f"FAILED {run_id}: {error}" for run_id, error in result.failed)
