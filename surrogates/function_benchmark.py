@@ -1,7 +1,8 @@
 """A user's Python training function as a live benchmark (:func:`hpobench.function_benchmark`).
 
 The function is called as ``fn(config, seed=seed)`` (single-fidelity) or ``fn(config,
-fidelity=fidelity, seed=seed)`` and returns a mapping holding a number for every objective (and
+fidelity=fidelity, seed=seed)`` (``seed`` an int in ``[0, 2**32)``, the evaluation seed modulo
+``2**32``) and returns a mapping holding a number for every objective (and
 for the ``cost`` key when one is named); other numeric entries become extras. A non-finite
 objective value gives status FAILED; an exception propagates (the run fails with it).
 
@@ -34,7 +35,6 @@ from typing import Any
 
 import ConfigSpace as CS
 import numpy as np
-from ConfigSpace.read_and_write import json as cs_json
 
 from hpobench.benchmark import Benchmark
 from hpobench.errors import DataError, HpobenchError
@@ -44,6 +44,8 @@ from hpobench.values import check_seed
 __all__ = ["FunctionBenchmark", "function_from_meta", "import_path", "save_function"]
 
 TrainFunction = Callable[..., Mapping[str, Any]]
+_SEEDS = 2**32
+"""The function receives ``seed % 2**32`` (what numpy's and scikit-learn's ``random_state`` take)."""
 
 
 def import_path(fn: TrainFunction) -> str:
@@ -128,7 +130,7 @@ class FunctionBenchmark(Benchmark):
         cached = self._memo.get(key)
         if cached is not None:
             return Evaluation(trial=trial, values=cached.values, cost=cached.cost, status=cached.status, extras=cached.extras)
-        kwargs: dict[str, Any] = {"seed": seed}
+        kwargs: dict[str, Any] = {"seed": seed % _SEEDS}
         if self._task.fidelity is not None:
             kwargs["fidelity"] = fidelity
         start = time.perf_counter()
@@ -195,7 +197,7 @@ def save_function(
     """
     meta = {
         "function": import_path(fn),
-        "space": json.loads(cs_json.write(space)),
+        "space": space.to_serialized_dict(),
         "objectives": {o.name: o.direction.value for o in objectives},
         "fidelity": None
         if fidelity is None
@@ -217,7 +219,7 @@ def function_from_meta(raw: Mapping[str, Any], *, family: str, where: str) -> Fu
 
     try:
         target = str(raw["function"])
-        space = cs_json.read(json.dumps(raw["space"]))
+        space = CS.ConfigurationSpace.from_serialized_dict(dict(raw["space"]))
         objectives = [Objective(name=k, direction=Direction(v)) for k, v in dict(raw["objectives"]).items()]
         fid = raw.get("fidelity")
         fidelity = None if fid is None else Fidelity(**fid)
