@@ -107,7 +107,9 @@ def _describe(benchmark: Any, name: str) -> list[str]:
     grid = getattr(benchmark, "grid", None)
     if grid is not None:
         points = math.prod(len(v) for v in grid.values())
-        lines.append(f"  full grid of {points} configurations x {benchmark.n_seeds} seed(s); missing cells: 0")
+        lines.append(
+            f"  full grid of {points} configurations x {benchmark.n_seeds} seed(s); missing cells: 0"
+        )
         lines.extend(f"  {hp}: {_span(values)}" for hp, values in grid.items())
     else:
         lines.append(
@@ -119,10 +121,8 @@ def _describe(benchmark: Any, name: str) -> list[str]:
             lines.append(f"  {hp.name}: [{hp.lower:g}, {hp.upper:g}]{log}")
     fidelity = task.fidelity
     if fidelity is not None:
-        lines.append(
-            f"  fidelity {fidelity.name}: {benchmark.n_fidelities} values in [{fidelity.low:g}, {fidelity.high:g}]"
-            + (" (integer)" if fidelity.integer else "")
-        )
+        span = f"[{fidelity.low:g}, {fidelity.high:g}]" + (" (integer)" if fidelity.integer else "")
+        lines.append(f"  fidelity {fidelity.name}: {benchmark.n_fidelities} values in {span}")
     else:
         lines.append("  fidelity: none (single-fidelity)")
     lines.append(

@@ -40,7 +40,9 @@ def _objectives(objectives: Objectives) -> tuple[Objective, ...]:
             return tuple(Objective(name=k, direction=Direction(v)) for k, v in items)
         except ValueError as exc:
             raise HpobenchError(f"an objective's direction must be 'minimize' or 'maximize': {exc}") from None
-    out = tuple(o if isinstance(o, Objective) else Objective(name=o, direction=Direction.MINIMIZE) for o in objectives)
+    out = tuple(
+        o if isinstance(o, Objective) else Objective(name=o, direction=Direction.MINIMIZE) for o in objectives
+    )
     if not out:
         raise HpobenchError("give at least one objective")
     return out
@@ -108,13 +110,18 @@ def tabular(
     meta = TableMeta.from_json(raw, where="tabular(...)")
     if data_dir is None:
         return build_benchmark(frame, meta, name=name, where="the frame")
-    folder, family, task = _folder(data_dir, name)
+    folder, _, task = _folder(data_dir, name)
     benchmark = build_benchmark(frame, meta, name=name, where="the frame")  # checked before writing
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / "meta.json"
     text = json.dumps(meta.to_json(), indent=1) + "\n"
-    if target.exists() and TableMeta.from_json(json.loads(target.read_text(encoding="utf-8")), where="") != meta:
-        raise HpobenchError(f"{str(target)!r} holds another meta; the tables of one folder share one meta.json")
+    if (
+        target.exists()
+        and TableMeta.from_json(json.loads(target.read_text(encoding="utf-8")), where="") != meta
+    ):
+        raise HpobenchError(
+            f"{str(target)!r} holds another meta; the tables of one folder share one meta.json"
+        )
     tmp = folder / f".{task}.{os.getpid()}.tmp"
     frame.to_parquet(tmp, index=False)
     os.replace(tmp, folder / f"{task}.parquet")
@@ -165,12 +172,16 @@ def function_benchmark(
     cs = space if isinstance(space, CS.ConfigurationSpace) else CS.ConfigurationSpace(dict(space))
     if isinstance(fidelity, tuple):
         fname, low, high = fidelity
-        fidelity = Fidelity(name=fname, low=low, high=high, integer=isinstance(low, int) and isinstance(high, int))
+        fidelity = Fidelity(
+            name=fname, low=low, high=high, integer=isinstance(low, int) and isinstance(high, int)
+        )
     objs = _objectives(objectives)
     task = getattr(fn, "__name__", "function")
     full = name or f"function/{task}"
     if data_dir is not None:
         folder, family, _ = _folder(data_dir, full)
-        save_function(folder, fn=fn, space=cs, objectives=objs, fidelity=fidelity, cost=cost, provenance=provenance)
+        save_function(
+            folder, fn=fn, space=cs, objectives=objs, fidelity=fidelity, cost=cost, provenance=provenance
+        )
         full = f"{family}/{task}"
     return FunctionBenchmark(fn=fn, name=full, space=cs, objectives=objs, fidelity=fidelity, cost=cost)

@@ -97,7 +97,9 @@ def _hyperparameter(frame: pd.DataFrame, hp: HyperparameterMeta, where: str) -> 
     off = ~column.isin(declared)
     if off.any():
         row = _row(frame, off)
-        raise DataError(f"{at}, row {row}: {column.iloc[row - 1]!r} is not among the declared values {declared}")
+        raise DataError(
+            f"{at}, row {row}: {column.iloc[row - 1]!r} is not among the declared values {declared}"
+        )
     return declared
 
 
@@ -121,7 +123,9 @@ def _check_values(frame: pd.DataFrame, meta: TableMeta, where: str) -> dict[str,
     for o in meta.objectives:
         values = _numbers(frame, o.name, "objective", where)
         if np.isnan(values).any():
-            raise DataError(f"{where}: column {o.name!r} (objective), row {_row(frame, np.isnan(values))}: NaN")
+            raise DataError(
+                f"{where}: column {o.name!r} (objective), row {_row(frame, np.isnan(values))}: NaN"
+            )
         out[o.name] = values
     if meta.fidelity is not None:
         values = _numbers(frame, meta.fidelity, "fidelity", where)
@@ -278,10 +282,7 @@ def build_benchmark(
     )
     table = np.ascontiguousarray(dense[..., :-1])
     table.flags.writeable = False
-    if meta.cost:
-        cost = dense[..., -1]
-    else:
-        cost = np.broadcast_to(np.asarray(fids) / fids[-1], dense.shape[:3])
+    cost = dense[..., -1] if meta.cost else np.broadcast_to(np.asarray(fids) / fids[-1], dense.shape[:3])
     fidelity = None
     if meta.fidelity:
         integer = all(float(f).is_integer() for f in fids)

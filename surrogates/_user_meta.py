@@ -34,7 +34,15 @@ from typing import Any
 from hpobench.errors import DataError
 from hpobench.types import Direction, Objective
 
-__all__ = ["META_FILE", "HyperparameterMeta", "TableMeta", "check_family_name", "guess_meta", "read_meta", "read_raw"]
+__all__ = [
+    "META_FILE",
+    "HyperparameterMeta",
+    "TableMeta",
+    "check_family_name",
+    "guess_meta",
+    "read_meta",
+    "read_raw",
+]
 
 META_FILE = "meta.json"
 _KEYS = {"hyperparameters", "fidelity", "objectives", "cost", "seed", "provenance"}

@@ -129,7 +129,13 @@ class FunctionBenchmark(Benchmark):
         key = (json.dumps(dict(trial.config), sort_keys=True, default=repr), fidelity, seed)
         cached = self._memo.get(key)
         if cached is not None:
-            return Evaluation(trial=trial, values=cached.values, cost=cached.cost, status=cached.status, extras=cached.extras)
+            return Evaluation(
+                trial=trial,
+                values=cached.values,
+                cost=cached.cost,
+                status=cached.status,
+                extras=cached.extras,
+            )
         kwargs: dict[str, Any] = {"seed": seed % _SEEDS}
         if self._task.fidelity is not None:
             kwargs["fidelity"] = fidelity
@@ -151,7 +157,7 @@ class FunctionBenchmark(Benchmark):
         cost = float(out[self._cost]) if self._cost else seconds
         evaluation = Evaluation(
             trial=trial,
-            values=values if ok else {n: math.nan for n in values},
+            values=values if ok else dict.fromkeys(values, math.nan),
             cost=cost,
             status=Status.OK if ok else Status.FAILED,
             extras=extras,
@@ -165,7 +171,8 @@ class FunctionBenchmark(Benchmark):
         fidelities = self.check_trials(trials)
         has = self._task.fidelity is not None
         return [
-            self._call(t, float(f) if has else None, seed) for t, f in zip(trials, fidelities.tolist(), strict=True)
+            self._call(t, float(f) if has else None, seed)
+            for t, f in zip(trials, fidelities.tolist(), strict=True)
         ]
 
     def optimum(self) -> Reference:

@@ -23,6 +23,7 @@ tasks); ``load`` reads, checks and builds one task, cached per process on the fi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Sequence
@@ -72,7 +73,9 @@ def task_files(folder: Path) -> dict[str, Path]:
     out: dict[str, Path] = {}
     for path in sorted(p for p in folder.iterdir() if p.suffix in SUFFIXES and p.is_file()):
         if path.stem in out:
-            raise DataError(f"{str(folder)!r}: {out[path.stem].name} and {path.name} are both task {path.stem!r}")
+            raise DataError(
+                f"{str(folder)!r}: {out[path.stem].name} and {path.name} are both task {path.stem!r}"
+            )
         out[path.stem] = path
     if not out:
         raise DataError(f"{str(folder)!r} holds no task file (*.parquet or *.csv)")
@@ -219,8 +222,6 @@ class TableFolder(BenchmarkFamily):
         )
         new = {n: d for n, d in ((META_FILE, meta_sha), (path.name, sha)) if n not in pins}
         if new:
-            try:
+            with contextlib.suppress(OSError):  # a read-only folder: the digests still go into provenance
                 record_checksums(self.folder, new)
-            except OSError:
-                pass  # a read-only folder: the digests still go into provenance
         return loaded.benchmark

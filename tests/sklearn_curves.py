@@ -64,7 +64,11 @@ def mlp_curves() -> pd.DataFrame:
         warnings.simplefilter("ignore")
         for (lr, alpha, width), seed in product(product(*GRID.values()), SEEDS):
             model = MLPClassifier(
-                hidden_layer_sizes=(width,), learning_rate_init=lr, alpha=alpha, batch_size=64, random_state=seed
+                hidden_layer_sizes=(width,),
+                learning_rate_init=lr,
+                alpha=alpha,
+                batch_size=64,
+                random_state=seed,
             )
             seconds = 0.0
             for epoch in range(1, EPOCHS + 1):

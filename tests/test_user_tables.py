@@ -17,16 +17,16 @@ import pytest
 
 pytest.importorskip("sklearn")
 
-import hpobench  # noqa: E402
-from hpobench import registry  # noqa: E402
-from hpobench.budget import Budget  # noqa: E402
-from hpobench.errors import DataError, HpobenchError  # noqa: E402
-from hpobench.study import plan_study, run_study  # noqa: E402
-from hpobench.testing import check_benchmark  # noqa: E402
-from hpobench.types import Trial  # noqa: E402
+import hpobench
+from hpobench import registry
+from hpobench.budget import Budget
+from hpobench.errors import DataError, HpobenchError
+from hpobench.study import plan_study, run_study
+from hpobench.testing import check_benchmark
+from hpobench.types import Trial
 
 sys.path.insert(0, str(Path(__file__).parent))
-from sklearn_curves import mlp_curves  # noqa: E402
+from sklearn_curves import mlp_curves
 
 META = {
     "hyperparameters": {"learning_rate_init": {"log": True}, "alpha": {"log": True}, "width": {}},
@@ -43,7 +43,9 @@ def curves() -> pd.DataFrame:
     return mlp_curves()
 
 
-def _folder(root: Path, frame: pd.DataFrame, *, name: str = "mlp", meta: dict | None = None, csv: bool = False) -> Path:
+def _folder(
+    root: Path, frame: pd.DataFrame, *, name: str = "mlp", meta: dict | None = None, csv: bool = False
+) -> Path:
     folder = root / "tables" / name
     folder.mkdir(parents=True)
     (folder / "meta.json").write_text(json.dumps(meta or META))
@@ -58,19 +60,24 @@ def test_folder_is_a_family_listed_loaded_and_checked(tmp_path: Path, curves: pd
     _folder(tmp_path, curves)
     assert "mlp" in registry.family_names(data_dir=str(tmp_path))
     (info,) = registry.load_family("mlp", data_dir=tmp_path).tasks()
-    assert info.name == "mlp/digits" and info.multi_fidelity and info.continuation
+    assert info.name == "mlp/digits"
+    assert info.multi_fidelity
+    assert info.continuation
     assert [o.name for o in info.objectives] == ["valid_error", "train_loss"]
     bench = registry.load_benchmark("mlp/digits", data_dir=str(tmp_path))  # a str works
     check_benchmark(bench)
     task = bench.task
-    assert task.objective.name == "valid_error" and task.candidates == 12
-    assert task.fidelity is not None and (task.fidelity.low, task.fidelity.high) == (1, 10)
+    assert task.objective.name == "valid_error"
+    assert task.candidates == 12
+    assert task.fidelity is not None
+    assert (task.fidelity.low, task.fidelity.high) == (1, 10)
     # the table answers exactly what the training run recorded
     row = curves[(curves.seed == 1) & (curves.epoch == 4) & (curves.width == 32)].iloc[0]
     config = {"learning_rate_init": row.learning_rate_init, "alpha": row.alpha, "width": 32}
     (ev,) = bench.evaluate([Trial(config=config, fidelity=4)], seed=1)
     assert ev.values["valid_error"] == row.valid_error
-    assert ev.extras["train_loss"] == row.train_loss and ev.cost == row.seconds
+    assert ev.extras["train_loss"] == row.train_loss
+    assert ev.cost == row.seconds
     # optimum: the family-wide rule (best mean over seeds at the maximal fidelity)
     last = curves[curves.epoch == 10].groupby(["learning_rate_init", "alpha", "width"]).valid_error.mean()
     assert bench.optimum().best["valid_error"] == pytest.approx(last.min())
@@ -113,7 +120,10 @@ def test_sha256_recorded_on_first_use_and_checked(tmp_path: Path, curves: pd.Dat
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda f, m: (f.drop(columns="alpha"), m), r"digits.csv: column 'alpha' \(hyperparameter\) is named"),
+        (
+            lambda f, m: (f.drop(columns="alpha"), m),
+            r"digits.csv: column 'alpha' \(hyperparameter\) is named",
+        ),
         (
             lambda f, m: (f, {**m, "objectives": {"valid_error": "lower"}}),
             r"objective 'valid_error' has direction 'lower'; use 'minimize' or 'maximize'",
@@ -122,14 +132,27 @@ def test_sha256_recorded_on_first_use_and_checked(tmp_path: Path, curves: pd.Dat
             lambda f, m: (pd.concat([f, f.iloc[[5]].assign(valid_error=0.5)]), m),
             r"rows 6 and 241 are the same cell .* different values in column 'valid_error'",
         ),
-        (lambda f, m: (f.assign(valid_error=f.valid_error.where(f.index != 7)), m), r"'valid_error' \(objective\), row 8: NaN"),
         (
-            lambda f, m: (f.astype({"epoch": object}).assign(epoch=lambda d: d.epoch.where(d.index != 3, "ten")), m),
+            lambda f, m: (f.assign(valid_error=f.valid_error.where(f.index != 7)), m),
+            r"'valid_error' \(objective\), row 8: NaN",
+        ),
+        (
+            lambda f, m: (
+                f.astype({"epoch": object}).assign(epoch=lambda d: d.epoch.where(d.index != 3, "ten")),
+                m,
+            ),
             r"column 'epoch' \(fidelity\), row 4: 'ten' is not a number",
         ),
         (lambda f, m: (f[f.index != 9], m), r"no row for configuration \(.*\) at seed=0, epoch=10"),
     ],
-    ids=["missing-column", "bad-direction", "conflicting-duplicate", "nan-objective", "text-fidelity", "short-curve"],
+    ids=[
+        "missing-column",
+        "bad-direction",
+        "conflicting-duplicate",
+        "nan-objective",
+        "text-fidelity",
+        "short-curve",
+    ],
 )
 def test_bad_input_names_file_column_and_row(tmp_path: Path, curves: pd.DataFrame, edit, message) -> None:
     frame, meta = edit(curves.copy(), dict(META))
@@ -148,7 +171,8 @@ def test_a_random_sweep_becomes_a_candidate_set(tmp_path: Path, curves: pd.DataF
     keep = curves.groupby(["learning_rate_init", "alpha", "width"]).ngroup() % 3 != 0
     _folder(tmp_path, curves[keep])
     bench = registry.load_benchmark("mlp/digits", data_dir=tmp_path)
-    assert "candidate-set" in bench.task.tags and bench.task.candidates == 8
+    assert "candidate-set" in bench.task.tags
+    assert bench.task.candidates == 8
     check_benchmark(bench)
 
 
@@ -185,7 +209,8 @@ def test_study_over_a_folder_family_and_report(tmp_path: Path, curves: pd.DataFr
 
     write_report(out)
     text = (out / "report" / "report.md").read_text()
-    assert "mlp/digits" in text and "hyperband" in text
+    assert "mlp/digits" in text
+    assert "hyperband" in text
 
 
 def test_cli_table_init_check_list_and_run(tmp_path: Path, curves: pd.DataFrame) -> None:
@@ -195,13 +220,19 @@ def test_cli_table_init_check_list_and_run(tmp_path: Path, curves: pd.DataFrame)
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "hpobench", *args], cwd=tmp_path, capture_output=True, text=True, check=False
+            [sys.executable, "-m", "hpobench", *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
         )
 
     init = cli("table", "init", str(folder / "digits.csv"))
     assert init.returncode == 0, init.stderr
     meta = json.loads((folder / "meta.json").read_text())
-    assert meta["fidelity"] == "epoch" and meta["seed"] == "seed" and meta["cost"] == "seconds"
+    assert meta["fidelity"] == "epoch"
+    assert meta["seed"] == "seed"
+    assert meta["cost"] == "seconds"
     assert meta["objectives"] == {"valid_error": "minimize", "train_loss": "minimize"}
     assert meta["hyperparameters"]["learning_rate_init"] == {"log": True}
     check = cli("table", "check", str(folder))
@@ -211,13 +242,29 @@ def test_cli_table_init_check_list_and_run(tmp_path: Path, curves: pd.DataFrame)
     assert "fidelity epoch: 10 values in [1, 10] (integer)" in check.stdout
     listing = cli("list", "--data-dir", "data")
     assert "mlp/digits" in listing.stdout
-    run = cli("run", "--benchmarks", "mlp", "--methods", "random_search", "--seeds", "0", "--budget", "3x",
-              "--data-dir", "data", "--out", "out", "--jobs", "1")
+    run = cli(
+        "run",
+        "--benchmarks",
+        "mlp",
+        "--methods",
+        "random_search",
+        "--seeds",
+        "0",
+        "--budget",
+        "3x",
+        "--data-dir",
+        "data",
+        "--out",
+        "out",
+        "--jobs",
+        "1",
+    )
     assert run.returncode == 0, run.stderr
     bad = folder / "meta.json"
     bad.write_text(json.dumps({**meta, "objectives": {"valid_error": "down"}}))
     check = cli("table", "check", str(folder))
-    assert check.returncode == 2 and "direction 'down'" in check.stderr
+    assert check.returncode == 2
+    assert "direction 'down'" in check.stderr
 
 
 SPACE = {"learning_rate_init": (0.001, 0.03), "alpha": (0.0001, 0.01), "width": (8, 32)}
@@ -227,28 +274,44 @@ def test_function_benchmark_study_is_reproducible(tmp_path: Path) -> None:
     from sklearn_curves import train_mlp
 
     bench = hpobench.function_benchmark(
-        train_mlp, SPACE, objectives="valid_error", fidelity=("epoch", 1, 4), cost="seconds", data_dir=tmp_path
+        train_mlp,
+        SPACE,
+        objectives="valid_error",
+        fidelity=("epoch", 1, 4),
+        cost="seconds",
+        data_dir=tmp_path,
     )
     assert bench.task.name == "function/train_mlp"
-    (ev,) = bench.evaluate([Trial(config={"learning_rate_init": 0.01, "alpha": 0.001, "width": 16}, fidelity=2)], seed=0)
-    assert 0 <= ev.values["valid_error"] <= 1 and ev.cost == pytest.approx(0.02)
+    (ev,) = bench.evaluate(
+        [Trial(config={"learning_rate_init": 0.01, "alpha": 0.001, "width": 16}, fidelity=2)], seed=0
+    )
+    assert 0 <= ev.values["valid_error"] <= 1
+    assert ev.cost == pytest.approx(0.02)
     assert "train_loss" in ev.extras
     specs = registry.expand_benchmarks(["function"], data_dir=tmp_path)
-    plan = plan_study(benchmarks=specs, methods=["random_search"], seeds=[0, 1], budget=Budget.parse("3"), data_dir=tmp_path)
+    plan = plan_study(
+        benchmarks=specs, methods=["random_search"], seeds=[0, 1], budget=Budget.parse("3"), data_dir=tmp_path
+    )
     tables = []
     for out in (tmp_path / "a", tmp_path / "b"):
         summary = run_study(plan, out=out, jobs=2, data_dir=tmp_path, progress=False)
         assert summary.still_failed == ()
         tables.append(sorted((p.name, p.read_bytes()) for p in (out / "runs").glob("*.parquet")))
-    assert tables[0] == tables[1] and len(tables[0]) == 2
+    assert tables[0] == tables[1]
+    assert len(tables[0]) == 2
 
 
 def test_function_benchmark_measures_wall_clock_without_a_cost_key() -> None:
     from sklearn_curves import train_mlp
 
-    bench = hpobench.function_benchmark(train_mlp, SPACE, objectives={"valid_error": "minimize"}, fidelity=("epoch", 1, 4))
-    (ev,) = bench.evaluate([Trial(config={"learning_rate_init": 0.01, "alpha": 0.001, "width": 16}, fidelity=1)], seed=0)
-    assert ev.cost > 0 and ev.cost != pytest.approx(0.01)
+    bench = hpobench.function_benchmark(
+        train_mlp, SPACE, objectives={"valid_error": "minimize"}, fidelity=("epoch", 1, 4)
+    )
+    (ev,) = bench.evaluate(
+        [Trial(config={"learning_rate_init": 0.01, "alpha": 0.001, "width": 16}, fidelity=1)], seed=0
+    )
+    assert ev.cost > 0
+    assert ev.cost != pytest.approx(0.01)
 
 
 def test_function_defined_in_main_or_a_lambda_is_refused_for_studies(tmp_path: Path) -> None:
@@ -264,7 +327,9 @@ def test_function_defined_in_main_or_a_lambda_is_refused_for_studies(tmp_path: P
         "def f(config, *, seed):\n    return {'y': 0.0}\n"
         f"hpobench.function_benchmark(f, {{'x': (0.0, 1.0)}}, objectives='y', data_dir={str(tmp_path)!r})\n"
     )
-    run = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, check=False)
+    run = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
     assert "not in __main__" in run.stderr or "__main__ or a notebook cell" in run.stderr
     # in-process use needs no import path
     assert hpobench.function_benchmark(local, SPACE, objectives="y").evaluate(
