@@ -335,3 +335,37 @@ def test_function_defined_in_main_or_a_lambda_is_refused_for_studies(tmp_path: P
     assert hpobench.function_benchmark(local, SPACE, objectives="y").evaluate(
         [Trial(config={"learning_rate_init": 0.01, "alpha": 0.001, "width": 16})], seed=0
     )[0].values == {"y": 0.0}
+
+
+@pytest.mark.data
+def test_public_entry_points_take_str(data_dir: Path, tmp_path: Path, curves: pd.DataFrame) -> None:
+    bench = registry.load_benchmark("fcnet/naval_propulsion", data_dir=str(data_dir))
+    assert bench.task.name == "fcnet/naval_propulsion"
+    from hpobench.protocols import held_out_seeds
+
+    _folder(tmp_path, curves)
+    result = held_out_seeds(
+        benchmark="mlp/digits",
+        method="random_search",
+        seed=0,
+        budget=Budget.parse("5"),
+        tuning_seeds=[0],
+        test_seeds=[1],
+        data_dir=str(tmp_path),
+    )
+    assert result.evaluations == 5
+    plan = plan_study(
+        benchmarks=registry.expand_benchmarks(["mlp"], data_dir=str(tmp_path)),
+        methods=["random_search"],
+        seeds=[0],
+        budget=Budget.parse("3"),
+        data_dir=str(tmp_path),
+    )
+    out = str(tmp_path / "study")
+    run_study(plan, out=out, jobs=1, data_dir=str(tmp_path), progress=False)
+    from hpobench.results.load import load_results
+    from hpobench.results.report import write_report
+
+    assert len(load_results(out).runs) == 1
+    write_report(out, dest=str(tmp_path / "report"), formats=["md"])
+    assert (tmp_path / "report" / "report.md").is_file()
