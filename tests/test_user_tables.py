@@ -270,7 +270,7 @@ def test_cli_table_init_check_list_and_run(tmp_path: Path, curves: pd.DataFrame)
 SPACE = {"learning_rate_init": (0.001, 0.03), "alpha": (0.0001, 0.01), "width": (8, 32)}
 
 
-def test_function_benchmark_study_is_reproducible(tmp_path: Path) -> None:
+def test_function_benchmark_study_is_reproducible(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from sklearn_curves import train_mlp
 
     bench = hpobench.function_benchmark(
@@ -298,6 +298,18 @@ def test_function_benchmark_study_is_reproducible(tmp_path: Path) -> None:
         assert summary.still_failed == ()
         tables.append(sorted((p.name, p.read_bytes()) for p in (out / "runs").glob("*.parquet")))
     assert tables[0] == tables[1]
+    distributed = pytest.importorskip("distributed")
+    # a cluster's workers import the function too: its module must be on their path
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent))
+    with distributed.LocalCluster(
+        n_workers=1, processes=True, threads_per_worker=1, dashboard_address=None
+    ) as c:
+        out = tmp_path / "dask"
+        summary = run_study(
+            plan, out=out, backend="dask", scheduler=c.scheduler_address, data_dir=tmp_path, progress=False
+        )
+    assert summary.still_failed == ()
+    assert sorted((p.name, p.read_bytes()) for p in (out / "runs").glob("*.parquet")) == tables[0]
     assert len(tables[0]) == 2
 
 
