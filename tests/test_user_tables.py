@@ -28,6 +28,8 @@ from hpobench.types import Trial
 sys.path.insert(0, str(Path(__file__).parent))
 from sklearn_curves import mlp_curves
 
+pytest_plugins = ["pytester"]
+
 META = {
     "hyperparameters": {"learning_rate_init": {"log": True}, "alpha": {"log": True}, "width": {}},
     "fidelity": "epoch",
@@ -381,3 +383,30 @@ def test_public_entry_points_take_str(data_dir: Path, tmp_path: Path, curves: pd
     assert len(load_results(out).runs) == 1
     write_report(out, dest=str(tmp_path / "report"), formats=["md"])
     assert (tmp_path / "report" / "report.md").is_file()
+
+
+def test_pytest_plugin_runs_a_table_folder(pytester: pytest.Pytester, curves: pd.DataFrame) -> None:
+    _folder(pytester.path / "data", curves)
+    pytester.makeconftest('pytest_plugins = ["hpobench.testing.pytest_plugin"]\n')
+    pytester.makepyfile(
+        test_mine="""
+import pytest
+
+@pytest.mark.hpo(methods=["random_search"], benchmarks=["mlp"], budget="5")
+def test_runs(hpo_benchmark, hpo_results):
+    assert hpo_benchmark.task.name == "mlp/digits"
+    assert set(hpo_results["benchmark"]) == {"mlp/digits"}
+"""
+    )
+    result = pytester.runpytest_subprocess(
+        "--strict-markers",
+        "-p",
+        "no:cacheprovider",
+        "--hpo-seeds",
+        "0-1",
+        "--hpo-data-dir",
+        "data",
+        "-m",
+        "mlp",
+    )
+    result.assert_outcomes(passed=1)
