@@ -112,9 +112,12 @@ def _describe(benchmark: Any, name: str) -> list[str]:
         )
         lines.extend(f"  {hp}: {_span(values)}" for hp, values in grid.items())
     else:
+        listed = benchmark.candidate_configs()
+        points = math.prod(len({c[hp] for c in listed}) for hp in listed[0])
         lines.append(
-            f"  candidate set of {task.candidates} listed configurations x {benchmark.n_seeds} seed(s) "
-            "(not a full grid: proposals snap to the nearest listed configuration); missing cells: 0"
+            f"  candidate set of {task.candidates} listed configurations x {benchmark.n_seeds} seed(s): "
+            f"not a full grid ({points - len(listed)} of its {points} grid points have no rows), so "
+            "proposals snap to the nearest listed configuration; missing (seed, fidelity) cells: 0"
         )
         for hp in task.space.values():
             log = " (log)" if getattr(hp, "log", False) else ""

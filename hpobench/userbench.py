@@ -49,10 +49,21 @@ def _objectives(objectives: Objectives) -> tuple[Objective, ...]:
 
 
 def _folder(data_dir: str | os.PathLike[str], name: str) -> tuple[Path, str, str]:
+    """The table folder of ``name`` in ``data_dir``; refused before anything is written.
+
+    Raises:
+        HpobenchError: ``name`` is not ``family/task``.
+        DataError: The family name is unusable or an installed family has it.
+    """
+    from hpobench.registry import installed_family_names
+    from hpobench.surrogates._user_meta import check_family_name
+
     family, sep, task = name.partition("/")
     if not sep or not family or not task or "/" in task:
         raise HpobenchError(f"a benchmark name has the form 'family/task', got {name!r}")
-    return Path(data_dir).expanduser() / "tables" / family, family, task
+    folder = Path(data_dir).expanduser() / "tables" / family
+    check_family_name(family, where=str(folder), shipped=installed_family_names())
+    return folder, family, task
 
 
 def tabular(
@@ -87,7 +98,8 @@ def tabular(
         provenance: Where the data comes from (kept in ``meta.json``).
         data_dir: Also write the table to ``DATA_DIR/tables/FAMILY/TASK.parquet`` with its
             ``meta.json`` so that studies can run ``name`` with this data directory (the folder
-            must not hold a different ``meta.json``).
+            must not hold a different ``meta.json``); their sha256 are recorded as the ones
+            later loads check (writing through this call is a change on purpose).
 
     Raises:
         DataError: A problem in the table, naming the column and row.
@@ -95,8 +107,10 @@ def tabular(
     """
     import json
 
+    from hpobench.datadir import file_sha256
     from hpobench.surrogates._user_build import build_benchmark
     from hpobench.surrogates._user_meta import TableMeta
+    from hpobench.surrogates.user_tables import record_checksums
 
     hps = {h: {} for h in hyperparameters} if not isinstance(hyperparameters, Mapping) else hyperparameters
     raw = {
@@ -127,6 +141,8 @@ def tabular(
     os.replace(tmp, folder / f"{task}.parquet")
     if not target.exists():
         target.write_text(text, encoding="utf-8")
+    # written on purpose: record these files as the ones to check from now on
+    record_checksums(folder, {p.name: file_sha256(p) for p in (target, folder / f"{task}.parquet")})
     return benchmark
 
 

@@ -11,8 +11,9 @@ A folder ``DATA_DIR/tables/NAME/`` holds one Parquet or CSV file per task and on
       "provenance": "sklearn MLPClassifier on digits, trained by ..."
     }
 
-``hyperparameters`` maps each hyperparameter column to options: ``log`` (bool, for continuous
-relaxations of numeric values), ``values`` (the full grid, in order: values outside it are
+``hyperparameters`` maps each hyperparameter column to options: ``log`` (bool: the values are
+log-scaled in the continuous space of a candidate-set table; a full grid is ordinal and ignores
+it), ``values`` (the full grid, in order: values outside it are
 refused, grid points without rows are reported as missing) and ``low`` / ``high`` (an
 explicit range: values outside are refused). A plain list of column names is accepted too.
 ``objectives`` maps objective columns to ``"minimize"`` or ``"maximize"`` (in order: the first

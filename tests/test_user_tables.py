@@ -179,10 +179,28 @@ def test_a_random_sweep_becomes_a_candidate_set(tmp_path: Path, curves: pd.DataF
 
 
 def test_folder_colliding_with_a_shipped_family_is_refused(tmp_path: Path, curves: pd.DataFrame) -> None:
+    kwargs = {"hyperparameters": ["alpha", "learning_rate_init", "width"], "objectives": "valid_error"}
+    frame = curves[(curves.seed == 0) & (curves.epoch == 10)]
+    with pytest.raises(DataError, match="collides with the installed benchmark family 'synthetic'"):
+        hpobench.tabular(frame, name="synthetic/mine", data_dir=tmp_path, **kwargs)
+    assert not (tmp_path / "tables").exists()  # refused before anything was written
     _folder(tmp_path, curves, name="synthetic")
     with pytest.raises(DataError, match="collides with the installed benchmark family 'synthetic'"):
         registry.load_family("synthetic", data_dir=tmp_path)
     assert registry.load_family("synthetic").tasks()  # without the data dir: the shipped one
+
+
+def test_tabular_rewrite_records_the_new_files(tmp_path: Path, curves: pd.DataFrame) -> None:
+    kwargs = {"hyperparameters": ["alpha", "learning_rate_init", "width"], "objectives": "valid_error"}
+    frame = curves[(curves.seed == 0) & (curves.epoch == 10)]
+    hpobench.tabular(frame, name="mine/last", data_dir=tmp_path, **kwargs)
+    first = registry.load_benchmark("mine/last", data_dir=tmp_path).optimum()
+    hpobench.tabular(
+        frame.assign(valid_error=frame.valid_error / 2), name="mine/last", data_dir=tmp_path, **kwargs
+    )
+    again = registry.load_benchmark("mine/last", data_dir=tmp_path).optimum()
+    assert again.best["valid_error"] == pytest.approx(first.best["valid_error"] / 2)
+    assert registry.load_benchmark("mine/last", data_dir=tmp_path).task.fidelity is None
 
 
 def test_study_over_a_folder_family_and_report(tmp_path: Path, curves: pd.DataFrame) -> None:
@@ -207,6 +225,11 @@ def test_study_over_a_folder_family_and_report(tmp_path: Path, curves: pd.DataFr
     out = tmp_path / "study"
     summary = run_study(plan, out=str(out), jobs=2, data_dir=str(tmp_path), progress=False)
     assert summary.still_failed == ()
+    record = json.loads(next((out / "runs").glob("*.json")).read_text())
+    assert record["plugins"]["benchmark"] == {"name": "mlp", "table_folder": str(tmp_path / "tables" / "mlp")}
+    assert list(record["data_files"].values()) == [
+        json.loads((tmp_path / "tables" / "mlp" / "SHA256SUMS.json").read_text())["files"]["digits.parquet"]
+    ]
     from hpobench.results.report import write_report
 
     write_report(out)

@@ -353,7 +353,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     options = _options(metafunc.config)
     decl = _declaration(metafunc.definition)
-    specs: list[BenchmarkSpec | None] = list(_benchmarks(decl, metafunc.definition, options.data_dir)) if wants_b else [None]
+    specs: list[BenchmarkSpec | None] = (
+        list(_benchmarks(decl, metafunc.definition, options.data_dir)) if wants_b else [None]
+    )
     methods: list[str | None] = list(_methods(decl)) if wants_m else [None]
     params = []
     for spec in specs:
@@ -375,7 +377,9 @@ def _item_study(item: pytest.Item, options: HpoOptions) -> _ItemStudy:
     if "hpo_benchmark" in params:
         specs = [BenchmarkSpec.parse(params["hpo_benchmark"])]
     else:
-        specs = [s for s in _benchmarks(decl, item, options.data_dir) if _unrunnable(s, None, options)[1] is None]
+        specs = [
+            s for s in _benchmarks(decl, item, options.data_dir) if _unrunnable(s, None, options)[1] is None
+        ]
     methods = (params["hpo_method"],) if "hpo_method" in params else decl.methods
     methods = tuple(dict.fromkeys((*methods, *decl.baselines)))
     names = tuple(s.name for s in specs)
