@@ -153,6 +153,7 @@ def function_benchmark(
     objectives: Objectives,
     fidelity: Fidelity | tuple[str, float, float] | None = None,
     cost: str | None = None,
+    reference: tuple[float, float] | None = None,
     name: str | None = None,
     provenance: str = "",
     data_dir: str | os.PathLike[str] | None = None,
@@ -171,6 +172,9 @@ def function_benchmark(
             both bounds are ints), or ``None``.
         cost: The key of ``fn``'s result that holds the cost in seconds; ``None`` measures the
             call's wall-clock time.
+        reference: Known ``(best, worst)`` of the first objective (e.g. ``(0.0, 0.9)`` for the
+            error of a 10-class classifier: none better, chance level), for normalised regret;
+            ``None``: unknown, reports use the best value observed.
         name: The task name ``"family/task"`` (default ``"function/<fn name>"``; with
             ``data_dir`` the task is always the function's name).
         provenance: Free text kept in ``meta.json``.
@@ -197,7 +201,16 @@ def function_benchmark(
     if data_dir is not None:
         folder, family, _ = _folder(data_dir, full)
         save_function(
-            folder, fn=fn, space=cs, objectives=objs, fidelity=fidelity, cost=cost, provenance=provenance
+            folder,
+            fn=fn,
+            space=cs,
+            objectives=objs,
+            fidelity=fidelity,
+            cost=cost,
+            reference=reference,
+            provenance=provenance,
         )
         full = f"{family}/{task}"
-    return FunctionBenchmark(fn=fn, name=full, space=cs, objectives=objs, fidelity=fidelity, cost=cost)
+    return FunctionBenchmark(
+        fn=fn, name=full, space=cs, objectives=objs, fidelity=fidelity, cost=cost, reference=reference
+    )

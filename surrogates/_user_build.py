@@ -35,6 +35,7 @@ import pyarrow as pa
 
 from hpobench.benchmark import Benchmark
 from hpobench.errors import DataError
+from hpobench.space import to_python
 from hpobench.surrogates._user_meta import HyperparameterMeta, TableMeta
 from hpobench.surrogates.candidates import CandidateBenchmark
 from hpobench.surrogates.tabular import TabularBenchmark, dense_from_arrow
@@ -53,6 +54,11 @@ def table_tags(family: str, meta: TableMeta) -> frozenset[str]:
     if meta.fidelity is not None:
         tags.add("learning-curves")
     return frozenset(tags)
+
+
+def _py(value: Any) -> Any:
+    """A value as Python shows it (``0.5``, not ``np.float64(0.5)``), for messages."""
+    return to_python(value)
 
 
 def _row(frame: pd.DataFrame, mask: pd.Series | np.ndarray) -> int:
@@ -74,7 +80,7 @@ def _hyperparameter(frame: pd.DataFrame, hp: HyperparameterMeta, where: str) -> 
         if not_text.any():
             row = _row(frame, not_text)
             raise DataError(
-                f"{at}, row {row}: {column.iloc[row - 1]!r} mixes kinds; a hyperparameter holds only "
+                f"{at}, row {row}: {_py(column.iloc[row - 1])!r} mixes kinds; a hyperparameter holds only "
                 "numbers or only strings"
             )
     elif not np.all(np.isfinite(column.to_numpy(dtype=float))):
@@ -86,7 +92,7 @@ def _hyperparameter(frame: pd.DataFrame, hp: HyperparameterMeta, where: str) -> 
         )
         if outside.any():
             raise DataError(
-                f"{at}, row {_row(frame, outside)}: {values[outside][0]!r} is outside the declared "
+                f"{at}, row {_row(frame, outside)}: {_py(values[outside][0])!r} is outside the declared "
                 f"range [{hp.low}, {hp.high}]"
             )
     if numeric and hp.log and np.any(column.to_numpy(dtype=float) <= 0):
@@ -98,7 +104,7 @@ def _hyperparameter(frame: pd.DataFrame, hp: HyperparameterMeta, where: str) -> 
     if off.any():
         row = _row(frame, off)
         raise DataError(
-            f"{at}, row {row}: {column.iloc[row - 1]!r} is not among the declared values {declared}"
+            f"{at}, row {row}: {_py(column.iloc[row - 1])!r} is not among the declared values {declared}"
         )
     return declared
 
@@ -113,7 +119,7 @@ def _numbers(frame: pd.DataFrame, name: str, role: str, where: str) -> np.ndarra
     bad = values.isna() & column.notna()
     if bad.any():
         row = _row(frame, bad)
-        raise DataError(f"{at}, row {row}: {column.iloc[row - 1]!r} is not a number")
+        raise DataError(f"{at}, row {row}: {_py(column.iloc[row - 1])!r} is not a number")
     return values.to_numpy(dtype=float)
 
 
@@ -133,7 +139,7 @@ def _check_values(frame: pd.DataFrame, meta: TableMeta, where: str) -> dict[str,
         if bad.any():
             raise DataError(
                 f"{where}: column {meta.fidelity!r} (fidelity), row {_row(frame, bad)}: "
-                f"{values[bad][0]!r} is not a positive finite number"
+                f"{_py(values[bad][0])!r} is not a positive finite number"
             )
         out[meta.fidelity] = values
     if meta.seed is not None:
@@ -142,7 +148,7 @@ def _check_values(frame: pd.DataFrame, meta: TableMeta, where: str) -> dict[str,
         if bad.any():
             raise DataError(
                 f"{where}: column {meta.seed!r} (seed), row {_row(frame, bad)}: "
-                f"{values[bad][0]!r} is not a non-negative integer"
+                f"{_py(values[bad][0])!r} is not a non-negative integer"
             )
         out[meta.seed] = values
     if meta.cost is not None:
@@ -151,7 +157,7 @@ def _check_values(frame: pd.DataFrame, meta: TableMeta, where: str) -> dict[str,
         if bad.any():
             raise DataError(
                 f"{where}: column {meta.cost!r} (cost), row {_row(frame, bad)}: "
-                f"{values[bad][0]!r} is not a non-negative number of seconds"
+                f"{_py(values[bad][0])!r} is not a non-negative number of seconds"
             )
         out[meta.cost] = values
     return out
@@ -170,10 +176,10 @@ def _deduplicate(frame: pd.DataFrame, keys: list[str], values: list[str], where:
             if differs.any():
                 a = int(group.index[0]) + 1
                 b = int(group.index[np.flatnonzero(differs.to_numpy())[0]]) + 1
-                cell = ", ".join(f"{k}={group[k].iloc[0]!r}" for k in keys)
+                cell = ", ".join(f"{k}={_py(group[k].iloc[0])!r}" for k in keys)
                 raise DataError(
                     f"{where}: rows {a} and {b} are the same cell ({cell}) with different values "
-                    f"in column {column!r}: {first!r} and {frame[column].iloc[b - 1]!r}"
+                    f"in column {column!r}: {_py(first)!r} and {_py(frame[column].iloc[b - 1])!r}"
                 )
     return frame.drop_duplicates(keys, keep="first")
 
@@ -184,12 +190,12 @@ def _first_missing(frame: pd.DataFrame, meta: TableMeta, configs: pd.Series, n_c
     config = int(counts.index[np.flatnonzero(counts.to_numpy() < n_cells)][0])
     rows = frame[configs.to_numpy() == config]
     names = [h.name for h in meta.hyperparameters]
-    shown = ", ".join(f"{n}={rows[n].iloc[0]!r}" for n in names)
+    shown = ", ".join(f"{n}={_py(rows[n].iloc[0])!r}" for n in names)
     axes = [c for c in (meta.seed, meta.fidelity) if c is not None]
     have = set(map(tuple, rows[axes].to_numpy(dtype=float).tolist()))
     for cell in pd.MultiIndex.from_product([sorted(pd.unique(frame[c])) for c in axes]):
         if tuple(float(x) for x in cell) not in have:
-            at = ", ".join(f"{c}={v!r}" for c, v in zip(axes, cell, strict=True))
+            at = ", ".join(f"{c}={_py(v)!r}" for c, v in zip(axes, cell, strict=True))
             return (
                 f"{where}: no row for configuration ({shown}) at {at} (first seen in row "
                 f"{int(rows.index[0]) + 1}); every configuration needs a row for each seed and "
@@ -264,7 +270,7 @@ def build_benchmark(
         cells = pd.MultiIndex.from_product(list(grid.values()), names=hp_names)
         present = set(map(tuple, frame[hp_names].drop_duplicates().itertuples(index=False)))
         absent = next(c for c in cells if tuple(c) not in present)
-        shown = ", ".join(f"{n}={v!r}" for n, v in zip(hp_names, absent, strict=True))
+        shown = ", ".join(f"{n}={_py(v)!r}" for n, v in zip(hp_names, absent, strict=True))
         raise DataError(
             f"{where}: the grid point ({shown}) has no rows; a table with a categorical "
             "hyperparameter must hold every combination of its hyperparameters' values "

@@ -10,8 +10,11 @@ Cost: the returned ``cost`` entry in seconds, or else the call's measured wall-c
 Studies are reproducible when the function is deterministic given ``(config, fidelity, seed)``
 *and* the cost is returned (wall-clock costs differ between runs).
 
-Reference values: a live function has no known optimum, so :meth:`FunctionBenchmark.optimum`
-answers NaN and reports fall back to the best value observed (and say so).
+Reference values: a live function has no optimum that could be looked up. Give the bounds you
+know (``reference=(best, worst)``, e.g. an error of 0 and the error of chance) and
+:meth:`FunctionBenchmark.optimum` answers them (normalised regret as for every task, and
+:func:`hpobench.testing.check_benchmark` passes); without them it answers NaN and reports fall
+back to the best value observed (and say so).
 :meth:`FunctionBenchmark.reference_values` is the value at the maximal fidelity under seed 0.
 Answers are memoised per instance on ``(config, fidelity, seed)``, so re-reading a
 configuration (a reference value, a promotion) does not train again.
@@ -94,6 +97,7 @@ class FunctionBenchmark(Benchmark):
         objectives: The objectives (the first is optimised; the others are reported too).
         fidelity: The fidelity range, or ``None``.
         cost: Key of the returned cost in seconds, or ``None`` for measured wall-clock seconds.
+        reference: Known ``(best, worst)`` of the first objective, or ``None`` (unknown: NaN).
     """
 
     def __init__(
@@ -105,11 +109,13 @@ class FunctionBenchmark(Benchmark):
         objectives: Sequence[Objective],
         fidelity: Fidelity | None = None,
         cost: str | None = None,
+        reference: tuple[float, float] | None = None,
     ) -> None:
         if not objectives:
             raise ValueError("a function benchmark needs at least one objective")
         self._fn = fn
         self._cost = cost
+        self._reference = reference
         self._names = tuple(o.name for o in objectives)
         self._memo: dict[tuple[str, float | None, int], Evaluation] = {}
         self._task = Task(
@@ -176,9 +182,12 @@ class FunctionBenchmark(Benchmark):
         ]
 
     def optimum(self) -> Reference:
-        """Unknown (NaN): reports fall back to the best value observed."""
+        """The given ``reference`` bounds, or NaN (unknown: reports fall back to the best value observed)."""
         name = self._names[0]
-        return Reference(best={name: math.nan}, worst={name: math.nan}, source="unknown: a live function")
+        if self._reference is None:
+            return Reference(best={name: math.nan}, worst={name: math.nan}, source="unknown: a live function")
+        best, worst = self._reference
+        return Reference(best={name: best}, worst={name: worst}, source="given by the user")
 
     def reference_values(self, configs: Sequence[Config]) -> np.ndarray:
         """The value at the maximal fidelity under seed 0, shape ``(len(configs), 1)``."""
@@ -195,6 +204,7 @@ def save_function(
     objectives: Sequence[Objective],
     fidelity: Fidelity | None,
     cost: str | None,
+    reference: tuple[float, float] | None,
     provenance: str,
 ) -> None:
     """Write ``folder/meta.json`` describing a function family (read by :func:`function_from_meta`).
@@ -210,6 +220,7 @@ def save_function(
         if fidelity is None
         else {"name": fidelity.name, "low": fidelity.low, "high": fidelity.high, "integer": fidelity.integer},
         "cost": cost,
+        "reference": None if reference is None else list(reference),
         "provenance": provenance,
     }
     folder.mkdir(parents=True, exist_ok=True)
@@ -231,10 +242,18 @@ def function_from_meta(raw: Mapping[str, Any], *, family: str, where: str) -> Fu
         fid = raw.get("fidelity")
         fidelity = None if fid is None else Fidelity(**fid)
         cost = raw.get("cost")
+        bounds = raw.get("reference")
+        reference = None if bounds is None else (float(bounds[0]), float(bounds[1]))
     except (KeyError, TypeError, ValueError) as exc:
         raise DataError(f"{where}: not a valid function meta.json: {type(exc).__name__}: {exc}") from exc
     fn = _resolve(target)
     task = target.rpartition(".")[2].rpartition(":")[2]
     return FunctionBenchmark(
-        fn=fn, name=f"{family}/{task}", space=space, objectives=objectives, fidelity=fidelity, cost=cost
+        fn=fn,
+        name=f"{family}/{task}",
+        space=space,
+        objectives=objectives,
+        fidelity=fidelity,
+        cost=cost,
+        reference=reference,
     )

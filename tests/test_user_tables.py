@@ -132,7 +132,8 @@ def test_sha256_recorded_on_first_use_and_checked(tmp_path: Path, curves: pd.Dat
         ),
         (
             lambda f, m: (pd.concat([f, f.iloc[[5]].assign(valid_error=0.5)]), m),
-            r"rows 6 and 241 are the same cell .* different values in column 'valid_error'",
+            r"rows 6 and 241 are the same cell \(learning_rate_init=0.0003, alpha=0.0001, width=8, seed=0, "
+            r"epoch=6\) with different values in column 'valid_error': [0-9.]+ and 0.5",
         ),
         (
             lambda f, m: (f.assign(valid_error=f.valid_error.where(f.index != 7)), m),
@@ -304,6 +305,7 @@ def test_function_benchmark_study_is_reproducible(tmp_path: Path, monkeypatch: p
         objectives="valid_error",
         fidelity=("epoch", 1, 4),
         cost="seconds",
+        reference=(0.0, 0.9),  # no error below 0; chance level of 10 classes
         data_dir=tmp_path,
     )
     assert bench.task.name == "function/train_mlp"
@@ -313,6 +315,7 @@ def test_function_benchmark_study_is_reproducible(tmp_path: Path, monkeypatch: p
     assert 0 <= ev.values["valid_error"] <= 1
     assert ev.cost == pytest.approx(0.02)
     assert "train_loss" in ev.extras
+    check_benchmark(bench)
     specs = registry.expand_benchmarks(["function"], data_dir=tmp_path)
     plan = plan_study(
         benchmarks=specs, methods=["random_search"], seeds=[0, 1], budget=Budget.parse("3"), data_dir=tmp_path
@@ -323,6 +326,8 @@ def test_function_benchmark_study_is_reproducible(tmp_path: Path, monkeypatch: p
         assert summary.still_failed == ()
         tables.append(sorted((p.name, p.read_bytes()) for p in (out / "runs").glob("*.parquet")))
     assert tables[0] == tables[1]
+    record = json.loads(next((tmp_path / "a" / "runs").glob("*.json")).read_text())
+    assert record["reference"] == {"best": 0.0, "worst": 0.9, "source": "given by the user"}
     distributed = pytest.importorskip("distributed")
     # a cluster's workers import the function too: its module must be on their path
     monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent))
