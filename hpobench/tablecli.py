@@ -69,7 +69,7 @@ def check_folder(folder: str | Path, *, record: bool = False) -> list[str]:
     Raises:
         DataError: The first problem found (folder name, meta, a table's file, column and row).
     """
-    from hpobench.datadir import data_verification
+    from hpobench.datadir import CHECKSUMS_FILE, data_verification, read_checksums
     from hpobench.registry import installed_family_names
     from hpobench.surrogates.user_tables import META_FILE, TableFolder, record_checksums, task_files
 
@@ -95,7 +95,13 @@ def check_folder(folder: str | Path, *, record: bool = False) -> list[str]:
         from hpobench.datadir import file_sha256
 
         record_checksums(path, {f.name: file_sha256(f) for f in files})
-        lines.append(f"recorded the sha256 of {len(files)} file(s) in {path / 'SHA256SUMS.json'}")
+        lines.append(f"recorded the sha256 of {len(files)} file(s) in {path / CHECKSUMS_FILE}")
+    pins = read_checksums(path) or {}
+    if pins:
+        listed = ", ".join(sorted(pins))
+        lines.append(f"sha256 of {listed} recorded in {path / CHECKSUMS_FILE}, checked at every load")
+    else:
+        lines.append("sha256 not recorded (the folder is not writable): files are hashed for provenance only")
     return lines
 
 

@@ -266,6 +266,7 @@ def test_cli_table_init_check_list_and_run(tmp_path: Path, curves: pd.DataFrame)
     assert "optimised objective: valid_error (minimize)" in check.stdout
     assert "further objectives, kept as extra metrics: train_loss" in check.stdout
     assert "fidelity epoch: 10 values in [1, 10] (integer)" in check.stdout
+    assert "sha256 of digits.csv, meta.json recorded in" in check.stdout
     listing = cli("list", "--data-dir", "data")
     assert "mlp/digits" in listing.stdout
     run = cli(
