@@ -12,8 +12,9 @@ the hyperparameters' values becomes a :class:`~hpobench.surrogates.tabular.Tabul
 (built with :func:`~hpobench.surrogates.tabular.dense_from_arrow`); any other set of numeric
 configurations (a random sweep) a :class:`~hpobench.surrogates.candidates.CandidateBenchmark`
 (a candidate set: proposals snap to the nearest listed configuration). A table with a
-categorical hyperparameter must be a full grid. Infinite objective values are kept (diverged
-runs: status FAILED, counted as worst by the reference rule).
+categorical hyperparameter, or whose meta declares grid ``values``, must be a full grid.
+Infinite objective values are kept (diverged runs: status FAILED, counted as worst by the
+reference rule).
 
 Several objectives: the task optimises the first; the others are kept as extra metrics of every
 evaluation (``Evaluation.extras``) and listed in ``TaskInfo.objectives``.
@@ -91,9 +92,10 @@ def _hyperparameter(frame: pd.DataFrame, hp: HyperparameterMeta, where: str) -> 
             values > (hp.high if hp.high is not None else math.inf)
         )
         if outside.any():
+            first = _py(column.to_numpy()[outside][0])
             raise DataError(
-                f"{at}, row {_row(frame, outside)}: {_py(values[outside][0])!r} is outside the declared "
-                f"range [{hp.low}, {hp.high}]"
+                f"{at}, row {_row(frame, outside)}: {first!r} is outside the declared range "
+                f"[{hp.low}, {hp.high}]"
             )
     if numeric and hp.log and np.any(column.to_numpy(dtype=float) <= 0):
         raise DataError(f"{at}, row {_row(frame, column <= 0)}: a log-scaled value must be positive")
@@ -263,7 +265,7 @@ def build_benchmark(
     if full_grid:
         columns.update({h: pa.array(frame[h].tolist()) for h in hp_names})
         dense_grid: dict[str, Any] = grid
-    elif numeric:
+    elif numeric and not any(h.values is not None for h in meta.hyperparameters):
         columns[_CONFIG] = configs.to_numpy(dtype=np.int64)
         dense_grid = {_CONFIG: list(range(n_configs))}
     else:
@@ -273,8 +275,9 @@ def build_benchmark(
         shown = ", ".join(f"{n}={_py(v)!r}" for n, v in zip(hp_names, absent, strict=True))
         raise DataError(
             f"{where}: the grid point ({shown}) has no rows; a table with a categorical "
-            "hyperparameter must hold every combination of its hyperparameters' values "
-            "(numeric-only tables may list any configurations)"
+            "hyperparameter or declared grid 'values' must hold every combination of its "
+            "hyperparameters' values (numeric-only tables without declared values may list any "
+            "configurations)"
         )
     dense = dense_from_arrow(
         pa.table(columns),

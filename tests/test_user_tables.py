@@ -439,3 +439,45 @@ def test_runs(hpo_benchmark, hpo_results):
         "mlp",
     )
     result.assert_outcomes(passed=1)
+
+
+def _kinds(curves: pd.DataFrame) -> pd.DataFrame:
+    return curves.assign(width=curves.width.map({8: "narrow", 32: "wide"}))
+
+
+def test_string_hyperparameter_is_categorical(tmp_path: Path, curves: pd.DataFrame) -> None:
+    _folder(tmp_path, _kinds(curves))
+    bench = registry.load_benchmark("mlp/digits", data_dir=tmp_path)
+    assert bench.task.space["width"].choices == ("narrow", "wide")
+    check_benchmark(bench)
+
+
+@pytest.mark.parametrize(
+    ("frame", "options", "message"),
+    [
+        (
+            lambda c: _kinds(c)[~((c.width == 8) & (c.alpha == 0.01) & (c.learning_rate_init == 0.03))],
+            {},
+            r"the grid point \(learning_rate_init=0.03, alpha=0.01, width='narrow'\) has no rows",
+        ),
+        (lambda c: c, {"width": {"values": [8, 16, 32]}}, r"the grid point \(.*width=16\) has no rows"),
+        (
+            lambda c: c,
+            {"width": {"high": 16}},
+            r"column 'width' \(hyperparameter\), row 21: 32 is outside the declared range \[None, 16.0\]",
+        ),
+        (
+            lambda c: c,
+            {"width": {"values": [8]}},
+            r"column 'width' \(hyperparameter\), row 21: 32 is not among",
+        ),
+    ],
+    ids=["categorical-gap", "declared-value-without-rows", "outside-range", "undeclared-value"],
+)
+def test_declared_grids_and_ranges_are_enforced(
+    tmp_path: Path, curves: pd.DataFrame, frame, options, message
+) -> None:
+    hps = {**META["hyperparameters"], **options}
+    _folder(tmp_path, frame(curves), meta={**META, "hyperparameters": hps})
+    with pytest.raises(DataError, match=message):
+        registry.load_benchmark("mlp/digits", data_dir=tmp_path)
