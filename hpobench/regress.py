@@ -22,6 +22,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -263,7 +264,7 @@ def _suite(name: str) -> Suite:
     return SUITES[name]
 
 
-def _check_data(specs: Sequence[BenchmarkSpec], data_dir: Path | None, suite: str) -> None:
+def _check_data(specs: Sequence[BenchmarkSpec], data_dir: str | os.PathLike[str] | None, suite: str) -> None:
     needing = [s.name for s in specs if task_info(s).needs_data]
     if needing and data_dir is None:
         raise DataError(
@@ -314,9 +315,9 @@ def regress(
     margin: float = 0.0,
     method_kwargs: Mapping[str, Any] | None = None,
     store: ReferenceStore | None = None,
-    data_dir: Path | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
     jobs: int = 1,
-    out: Path | None = None,
+    out: str | os.PathLike[str] | None = None,
 ) -> RegressionResult:
     """Run ``method`` on a suite and test it against the stored reference runs.
 
@@ -364,7 +365,8 @@ def regress(
     if not plan.runs:
         raise HpobenchError(f"{method} cannot run on any task of suite {suite!r}: " + "; ".join(skipped))
     with tempfile.TemporaryDirectory(prefix="hpobench-regress-") as tmp:
-        scored = run_scored(plan, out=out or Path(tmp), jobs=jobs, data_dir=data_dir)
+        data = None if data_dir is None else Path(data_dir)
+        scored = run_scored(plan, out=Path(out or tmp), jobs=jobs, data_dir=data)
     ran = scored.scores
     ref = align_reference(reference[reference["seed"].isin(seeds)], ran)
     comparison = paired_comparison(ran, ref, alternative="greater", margin=margin)
@@ -505,9 +507,9 @@ def update_reference(
     suite: str = "default",
     seeds: Sequence[int] = REFERENCE_SEEDS,
     store: ReferenceStore | None = None,
-    data_dir: Path | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
     jobs: int = 1,
-    out: Path | None = None,
+    out: str | os.PathLike[str] | None = None,
     log: Any = print,
 ) -> ReferenceStore:
     """(Re)generate stored reference runs on every task of a suite (the shipped store: ``default``).
@@ -534,8 +536,9 @@ def update_reference(
     plan = plan_study(benchmarks=specs, methods=names, seeds=list(seeds), budget=REFERENCE_BUDGET)
     log(f"reference: {len(plan.runs)} runs ({len(names)} methods) -> {store.path}")
     with tempfile.TemporaryDirectory(prefix="hpobench-reference-") as tmp:
-        study = out or Path(tmp)
-        scored = run_scored(plan, out=study, jobs=jobs, data_dir=data_dir)
+        study = Path(out or tmp)
+        data = None if data_dir is None else Path(data_dir)
+        scored = run_scored(plan, out=study, jobs=jobs, data_dir=data)
         method_records, task_records = _record_entries(study)
     new = scored.scores
     new = new.assign(method=new["method_name"])

@@ -13,6 +13,7 @@ observed stands in, flagged, where a task has none). Outputs, in ``OUT/report/``
 from __future__ import annotations
 
 import multiprocessing
+import os
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -453,10 +454,10 @@ def _figures(a: _Analysis, axis: XAxis, dest: Path) -> tuple[dict[str, Path], li
 
 
 def write_report(
-    out: Path,
+    out: str | os.PathLike[str],
     *,
     axis: XAxis = XAxis.BUDGET,
-    dest: Path | None = None,
+    dest: str | os.PathLike[str] | None = None,
     formats: Sequence[str] = FORMATS,
     points: int = 60,
     blocks: Blocks | str = Blocks.TASK_SEED,
@@ -481,7 +482,8 @@ def write_report(
     if unknown:
         raise ValueError(f"unknown report format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
     block_kind = as_blocks(blocks)
-    dest = dest or out / "report"
+    out = Path(out)
+    dest = Path(dest) if dest is not None else out / "report"
     dest.mkdir(parents=True, exist_ok=True)
     results = load_results(out, consolidate=True)
     notes = list(results.problems)
