@@ -18,6 +18,7 @@ from __future__ import annotations
 from hpobench.benchmark import Benchmark, BenchmarkFamily, BenchmarkSpec, TaskInfo
 from hpobench.method import Capabilities, Method
 from hpobench.types import Direction, Evaluation, Fidelity, Objective, Reference, Status, Task, Trial
+from hpobench.userbench import function_benchmark, tabular
 
 __version__ = "0.1.0"
 
@@ -37,4 +38,6 @@ __all__ = [
     "TaskInfo",
     "Trial",
     "__version__",
+    "function_benchmark",
+    "tabular",
 ]

@@ -17,7 +17,7 @@ import numpy as np
 
 from hpobench.errors import InvalidFidelityError
 from hpobench.space import SpaceCodec
-from hpobench.types import Config, Evaluation, Reference, Task, Trial
+from hpobench.types import Config, Evaluation, Objective, Reference, Task, Trial
 from hpobench.values import is_real, real_types_only
 
 __all__ = ["Benchmark", "BenchmarkFamily", "BenchmarkSpec", "TaskInfo", "paired_fidelities"]
@@ -164,6 +164,9 @@ class TaskInfo:
             declares it, ``None`` when it is only known after loading. Studies leave out
             pairings with methods that need continuation only where this is ``False`` (or the
             task has no fidelity); the runner checks the loaded task in any case.
+        objectives: The objectives the family declares without loading (the first is the
+            task's primary one), or ``()`` when only known after loading. A user table lists
+            every objective of its ``meta.json`` here; its task optimises the first.
     """
 
     name: str
@@ -171,6 +174,7 @@ class TaskInfo:
     needs_data: bool
     tags: frozenset[str] = frozenset()
     continuation: bool | None = None
+    objectives: tuple[Objective, ...] = ()
 
     def __post_init__(self) -> None:
         if self.continuation and not self.multi_fidelity:

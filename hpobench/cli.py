@@ -79,9 +79,9 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
     data_dir = resolve_data_dir(args.data_dir)
     print("benchmarks (family/task):")
-    for family_name in registry.family_names():
+    for family_name in registry.family_names(data_dir=data_dir):
         try:
-            infos = registry.load_family(family_name).tasks()
+            infos = registry.load_family(family_name, data_dir=data_dir).tasks()
         except HpobenchError as exc:
             print(f"  {family_name}/* BROKEN: {exc}")
             continue
@@ -110,8 +110,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from hpobench.study import plan_study, run_study
 
     data_dir = resolve_data_dir(args.data_dir)
-    benchmarks = registry.expand_benchmarks(args.benchmarks)
-    needing = [b.name for b in benchmarks if registry.task_info(b).needs_data]
+    benchmarks = registry.expand_benchmarks(args.benchmarks, data_dir=data_dir)
+    needing = [b.name for b in benchmarks if registry.task_info(b, data_dir=data_dir).needs_data]
     if needing and data_dir is None:
         raise DataError(
             f"{', '.join(needing)} need(s) the benchmark data directory: "
@@ -127,6 +127,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         budget=args.budget,
         method_kwargs=kwargs,
         workers=args.workers,
+        data_dir=data_dir,
     )
     for skip in plan.skipped:
         print(f"skipped {skip.benchmark} x {skip.method}: {skip.reason}", file=sys.stderr)
@@ -200,7 +201,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if not out.is_dir():
         raise HpobenchError(f"results directory {str(out)!r} does not exist")
     formats = list(dict.fromkeys(args.format)) if args.format else list(FORMATS)
-    report = write_report(out, axis=XAxis(args.x), formats=formats)
+    report = write_report(out, axis=XAxis(args.x), formats=formats, blocks=args.blocks)
     if "md" in report.documents:
         print(report.markdown)
     for note in report.notes:
@@ -391,6 +392,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="budget",
         help="x-axis of anytime curves, ranks over time, ECDF and speed-ups",
     )
+    p_report.add_argument(
+        "--blocks",
+        choices=["task-seed", "task"],
+        default="task-seed",
+        help="blocks of the rank row, CD diagram and paired tests: (task, seed) pairs (default; seeds "
+        "are paired by design) or tasks with seeds averaged (generalises over tasks, less power)",
+    )
     p_report.set_defaults(func=_cmd_report)
 
     p_regress = sub.add_parser(
@@ -449,6 +457,9 @@ def build_parser() -> argparse.ArgumentParser:
     for p_d, func in ((p_dlist, _cmd_data_list), (p_dverify, _cmd_data_verify), (p_dfetch, _cmd_data_fetch)):
         p_d.add_argument("--data-dir", default=None, help=f"benchmark data directory (default: ${ENV_VAR})")
         p_d.set_defaults(func=func)
+    from hpobench.tablecli import add_table_parser  # argparse only; the work imports lazily
+
+    add_table_parser(sub)
     return parser
 
 

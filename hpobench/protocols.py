@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,7 +139,7 @@ class HeldOutSeedsResult:
         return self.test_regret - self.tuning_regret
 
 
-def _benchmark(spec: BenchmarkSpec | str, data_dir: Path | None) -> tuple[str, Benchmark]:
+def _benchmark(spec: BenchmarkSpec | str, data_dir: str | os.PathLike[str] | None) -> tuple[str, Benchmark]:
     name = spec if isinstance(spec, str) else spec.name
     return name, load_benchmark(name, data_dir=data_dir)
 
@@ -152,7 +153,7 @@ def held_out_seeds(
     tuning_seeds: Sequence[int],
     test_seeds: Sequence[int],
     method_kwargs: Mapping[str, Any] | None = None,
-    data_dir: Path | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
 ) -> HeldOutSeedsResult:
     """Tune on ``tuning_seeds`` of the benchmark, then re-evaluate the incumbent on ``test_seeds``.
 
@@ -256,12 +257,17 @@ class TransferResult:
 
 
 def _run_incumbent(
-    name: str, method: str, seed: int, budget: Budget, kwargs: Mapping[str, Any], data_dir: Path | None
+    name: str,
+    method: str,
+    seed: int,
+    budget: Budget,
+    kwargs: Mapping[str, Any],
+    data_dir: str | os.PathLike[str] | None,
 ) -> tuple[Config, Benchmark]:
     spec = RunSpec(
         benchmark=BenchmarkSpec.parse(name), method=method, seed=seed, budget=budget, method_kwargs=kwargs
     )
-    outcome = execute_run(spec, data_dir=data_dir)
+    outcome = execute_run(spec, data_dir=None if data_dir is None else Path(data_dir))
     if outcome.failed:
         raise IncompatibleError(f"the run of {method} on {name} failed: {outcome.provenance.get('error')}")
     frame = outcome.frame
@@ -286,7 +292,7 @@ def transfer(
     seed: int,
     budget: Budget,
     method_kwargs: Mapping[str, Any] | None = None,
-    data_dir: Path | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
 ) -> TransferResult:
     """Tune ``method`` on ``source``, evaluate its incumbent on ``target``, and tune on ``target``.
 
@@ -343,7 +349,7 @@ def held_out_seeds_frame(
     budget: Budget,
     tuning_seeds: Sequence[int],
     test_seeds: Sequence[int],
-    data_dir: Path | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
     jobs: int = 1,
 ) -> pd.DataFrame:
     """:func:`held_out_seeds` for every task x method x seed (joblib), one row per run.
@@ -374,7 +380,7 @@ def transfer_frame(
     methods: Sequence[str],
     seeds: Sequence[int],
     budget: Budget,
-    data_dir: Path | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
     jobs: int = 1,
 ) -> pd.DataFrame:
     """:func:`transfer` for every (source, target) pair x method x seed, one row per run.

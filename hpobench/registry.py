@@ -3,19 +3,26 @@
 Listing names reads installed package metadata only; a plugin module is imported when, and only
 when, its name is asked for. Built-in plugins register through the same entry points as
 third-party ones (see ``pyproject.toml``). Nothing is ever imported by scanning folders.
+
+A user's table folders are families too: every sub-folder ``DATA_DIR/tables/NAME/`` is the family
+``NAME`` (:mod:`hpobench.surrogates.user_tables`; data, never code). The functions below that take
+``data_dir`` list and resolve them; without ``data_dir`` they look in ``$HPOBENCH_DATA_DIR``.
+A folder whose name an installed family already has is refused by both (``DataError``).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import importlib
+import os
 from collections.abc import Sequence
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
 from hpobench.benchmark import Benchmark, BenchmarkFamily, BenchmarkSpec, TaskInfo
-from hpobench.datadir import data_verification
-from hpobench.errors import HpobenchError, PluginImportError, UnknownNameError
+from hpobench.datadir import ENV_VAR, data_verification, resolve_data_dir
+from hpobench.errors import DataError, HpobenchError, PluginImportError, UnknownNameError
 from hpobench.method import Method
 
 METHODS_GROUP = "hpobench.methods"
@@ -24,12 +31,14 @@ BENCHMARKS_GROUP = "hpobench.benchmarks"
 __all__ = [
     "expand_benchmarks",
     "family_names",
+    "installed_family_names",
     "load_benchmark",
     "load_family",
     "load_method",
     "method_names",
     "plugin_origin",
     "refresh",
+    "table_folders",
     "task_info",
 ]
 
@@ -50,7 +59,7 @@ def refresh() -> None:
     """Forget cached entry points and plugins (after installing a plugin at run time)."""
     _entry_points.cache_clear()
     load_method.cache_clear()
-    load_family.cache_clear()
+    _entry_family.cache_clear()
 
 
 def plugin_origin(group: str, name: str) -> dict[str, str | None]:
@@ -81,9 +90,29 @@ def method_names() -> list[str]:
     return sorted(_entry_points(METHODS_GROUP))
 
 
-def family_names() -> list[str]:
-    """Sorted names of registered benchmark families (no plugin is imported)."""
+def table_folders(data_dir: str | os.PathLike[str] | None = None) -> dict[str, Path]:
+    """The user's table folders: family name -> ``DATA_DIR/tables/NAME`` (none without a data dir).
+
+    Args:
+        data_dir: The data directory; ``None`` uses ``$HPOBENCH_DATA_DIR`` when it is set.
+    """
+    raw = data_dir if data_dir is not None else os.environ.get(ENV_VAR) or None
+    if raw is None:
+        return {}
+    root = Path(raw).expanduser() / "tables"
+    if not root.is_dir():
+        return {}
+    return {p.name: p for p in sorted(root.iterdir()) if p.is_dir() and not p.name.startswith(".")}
+
+
+def installed_family_names() -> list[str]:
+    """Sorted names of the families registered through entry points (no table folders)."""
     return sorted(_entry_points(BENCHMARKS_GROUP))
+
+
+def family_names(*, data_dir: str | os.PathLike[str] | None = None) -> list[str]:
+    """Sorted names of registered benchmark families and table folders (no plugin is imported)."""
+    return sorted(set(_entry_points(BENCHMARKS_GROUP)) | set(table_folders(data_dir)))
 
 
 def _load(ep: EntryPoint, group: str) -> object:
@@ -113,15 +142,36 @@ def load_method(name: str) -> type[Method]:
     return obj
 
 
-@cache
-def load_family(name: str) -> BenchmarkFamily:
-    """Import and return the benchmark family registered as ``name``.
+def load_family(name: str, *, data_dir: str | os.PathLike[str] | None = None) -> BenchmarkFamily:
+    """Return the benchmark family ``name``: a registered plugin or a table folder of ``data_dir``.
+
+    Args:
+        name: The family name.
+        data_dir: The data directory whose ``tables/`` folders are families too (``None``:
+            ``$HPOBENCH_DATA_DIR``).
 
     Raises:
         UnknownNameError: No family of that name is registered.
         PluginImportError: The plugin's module fails to import.
         HpobenchError: The entry point does not name a :class:`BenchmarkFamily` instance.
+        DataError: A table folder of that name collides with an installed family.
     """
+    folder = table_folders(data_dir).get(name)
+    if folder is None:
+        return _entry_family(name)
+    shipped = sorted(_entry_points(BENCHMARKS_GROUP))
+    if name in shipped:
+        raise DataError(
+            f"{str(folder)!r}: the folder name {name!r} collides with the installed benchmark family "
+            f"{name!r}; rename the folder"
+        )
+    module = importlib.import_module("hpobench.surrogates.user_tables")
+    family: BenchmarkFamily = module.TableFolder(name=name, folder=folder, shipped=shipped)
+    return family
+
+
+@cache
+def _entry_family(name: str) -> BenchmarkFamily:
     eps = _entry_points(BENCHMARKS_GROUP)
     if name not in eps:
         raise UnknownNameError("benchmark family", name, sorted(eps))
@@ -133,13 +183,13 @@ def load_family(name: str) -> BenchmarkFamily:
     return obj
 
 
-def task_info(spec: BenchmarkSpec) -> TaskInfo:
-    """Describe one task without loading its data.
+def task_info(spec: BenchmarkSpec, *, data_dir: str | os.PathLike[str] | None = None) -> TaskInfo:
+    """Describe one task without loading its data (``data_dir`` as in :func:`load_family`).
 
     Raises:
         UnknownNameError: The family or the task is unknown.
     """
-    family = load_family(spec.family)
+    family = load_family(spec.family, data_dir=data_dir)
     infos = {info.name: info for info in family.tasks()}
     if spec.name not in infos:
         raise UnknownNameError("benchmark", spec.name, sorted(infos))
@@ -147,7 +197,7 @@ def task_info(spec: BenchmarkSpec) -> TaskInfo:
 
 
 def load_benchmark(
-    spec: BenchmarkSpec | str, *, data_dir: Path | None = None, verify: bool | None = None
+    spec: BenchmarkSpec | str, *, data_dir: str | os.PathLike[str] | None = None, verify: bool | None = None
 ) -> Benchmark:
     """Load the benchmark named by ``spec`` (``"family/task"`` or a spec).
 
@@ -157,7 +207,7 @@ def load_benchmark(
 
     Args:
         spec: ``"family/task"`` or a spec.
-        data_dir: The benchmark data directory.
+        data_dir: The benchmark data directory (``str`` or path; it must exist).
         verify: ``False`` to accept data files that differ from their pins (for people who edit
             data on purpose), ``True`` to check them; ``None`` (default) keeps the current
             setting of :func:`hpobench.datadir.data_verification` (on unless switched off).
@@ -167,20 +217,25 @@ def load_benchmark(
     Raises:
         UnknownNameError: The family or the task is unknown.
         DataError: The task's data is missing or corrupt, or differs from its pinned sha256
-            while verification is on.
+            while verification is on, or ``data_dir`` does not exist.
     """
     if isinstance(spec, str):
         spec = BenchmarkSpec.parse(spec)
-    task_info(spec)
-    family = load_family(spec.family)
+    root = None if data_dir is None else resolve_data_dir(data_dir)
+    task_info(spec, data_dir=root)
+    family = load_family(spec.family, data_dir=root)
     if verify is None:
-        return family.load(spec.task, data_dir=data_dir)
+        return family.load(spec.task, data_dir=root)
     with data_verification(enabled=verify):
-        return family.load(spec.task, data_dir=data_dir)
+        return family.load(spec.task, data_dir=root)
 
 
-def expand_benchmarks(patterns: Sequence[str]) -> list[BenchmarkSpec]:
+def expand_benchmarks(
+    patterns: Sequence[str], *, data_dir: str | os.PathLike[str] | None = None
+) -> list[BenchmarkSpec]:
     """Expand family names, ``family/task`` names and shell-style patterns to task specs.
+
+    Table folders of ``data_dir`` (``None``: ``$HPOBENCH_DATA_DIR``) count as families.
 
     ``"fcnet"`` selects every FCNet task, ``"synthetic/hartmann*"`` a subset. Order follows the
     patterns, then task order within a family; duplicates are dropped.
@@ -191,16 +246,17 @@ def expand_benchmarks(patterns: Sequence[str]) -> list[BenchmarkSpec]:
     out: list[BenchmarkSpec] = []
     for pattern in patterns:
         family_pattern, _, task_pattern = pattern.partition("/")
-        families = [f for f in family_names() if fnmatch.fnmatchcase(f, family_pattern)]
+        names = family_names(data_dir=data_dir)
+        families = [f for f in names if fnmatch.fnmatchcase(f, family_pattern)]
         if not families:
-            raise UnknownNameError("benchmark family", family_pattern, family_names())
+            raise UnknownNameError("benchmark family", family_pattern, names)
         matched = []
         for family in families:
-            for info in load_family(family).tasks():
+            for info in load_family(family, data_dir=data_dir).tasks():
                 if not task_pattern or fnmatch.fnmatchcase(info.name, pattern):
                     matched.append(BenchmarkSpec.parse(info.name))
         if not matched:
-            known = [i.name for f in families for i in load_family(f).tasks()]
+            known = [i.name for f in families for i in load_family(f, data_dir=data_dir).tasks()]
             raise UnknownNameError("benchmark", pattern, known)
         out.extend(s for s in matched if s not in out)
     return out

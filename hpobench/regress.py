@@ -22,6 +22,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -263,7 +264,7 @@ def _suite(name: str) -> Suite:
     return SUITES[name]
 
 
-def _check_data(specs: Sequence[BenchmarkSpec], data_dir: Path | None, suite: str) -> None:
+def _check_data(specs: Sequence[BenchmarkSpec], data_dir: str | os.PathLike[str] | None, suite: str) -> None:
     needing = [s.name for s in specs if task_info(s).needs_data]
     if needing and data_dir is None:
         raise DataError(
@@ -282,6 +283,9 @@ class RegressionResult:
         suite: Suite name.
         alpha: Significance level.
         comparison: The paired test over (task, seed).
+        task_tests: The same one-sided test on each task alone (over its seeds), uncorrected and
+            descriptive (the verdict is ``comparison``): columns benchmark, n, statistic, pvalue,
+            min_pvalue (the smallest p-value attainable with that task's pairs).
         failed: ``(run_id, error)`` of failed candidate runs.
         skipped: Tasks of the suite left out, with the reason.
     """
@@ -291,6 +295,7 @@ class RegressionResult:
     suite: str
     alpha: float
     comparison: PairedComparison
+    task_tests: pd.DataFrame = field(default_factory=pd.DataFrame)
     failed: tuple[tuple[str, str], ...] = ()
     skipped: tuple[str, ...] = field(default=())
 
@@ -310,9 +315,9 @@ def regress(
     margin: float = 0.0,
     method_kwargs: Mapping[str, Any] | None = None,
     store: ReferenceStore | None = None,
-    data_dir: Path | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
     jobs: int = 1,
-    out: Path | None = None,
+    out: str | os.PathLike[str] | None = None,
 ) -> RegressionResult:
     """Run ``method`` on a suite and test it against the stored reference runs.
 
@@ -360,7 +365,8 @@ def regress(
     if not plan.runs:
         raise HpobenchError(f"{method} cannot run on any task of suite {suite!r}: " + "; ".join(skipped))
     with tempfile.TemporaryDirectory(prefix="hpobench-regress-") as tmp:
-        scored = run_scored(plan, out=out or Path(tmp), jobs=jobs, data_dir=data_dir)
+        data = None if data_dir is None else Path(data_dir)
+        scored = run_scored(plan, out=Path(out or tmp), jobs=jobs, data_dir=data)
     ran = scored.scores
     ref = align_reference(reference[reference["seed"].isin(seeds)], ran)
     comparison = paired_comparison(ran, ref, alternative="greater", margin=margin)
@@ -370,35 +376,94 @@ def regress(
         suite=suite,
         alpha=alpha,
         comparison=comparison,
+        task_tests=task_tests(ran, ref, margin=margin),
         failed=scored.summary.failed,
         skipped=tuple(skipped),
     )
 
 
+def task_tests(candidate: pd.DataFrame, reference: pd.DataFrame, *, margin: float = 0.0) -> pd.DataFrame:
+    """The one-sided paired test of "candidate worse" on each task alone, over its seeds.
+
+    Args:
+        candidate: Score frame of the candidate (one method).
+        reference: Score frame of the reference method.
+        margin: Tolerated worsening, as in :func:`hpobench.testing.assertions.paired_comparison`.
+
+    Returns:
+        One row per task the two frames share, sorted: benchmark, n, statistic, pvalue,
+        min_pvalue. The p-values are not corrected for the number of tasks.
+    """
+    rows = []
+    shared = sorted(set(candidate["benchmark"].astype(str)) & set(reference["benchmark"].astype(str)))
+    for bench in shared:
+        c = paired_comparison(
+            candidate[candidate["benchmark"].astype(str) == bench],
+            reference[reference["benchmark"].astype(str) == bench],
+            alternative="greater",
+            margin=margin,
+        )
+        rows.append(
+            {
+                "benchmark": bench,
+                "n": c.n_pairs,
+                "statistic": c.statistic,
+                "pvalue": c.pvalue,
+                "min_pvalue": c.min_pvalue,
+            }
+        )
+    return pd.DataFrame(rows, columns=["benchmark", "n", "statistic", "pvalue", "min_pvalue"])
+
+
 def format_result(result: RegressionResult) -> str:
-    """The table ``hpobench regress`` prints: per task, then the test and the verdict."""
+    """The table ``hpobench regress`` prints: per task (with its own p-value), then the test and the verdict.
+
+    The per-task p-values are the one-sided test on that task's seeds alone, uncorrected; ``min p``
+    is the smallest p-value that test could give, marked ``!`` when it cannot reach alpha.
+    """
     c = result.comparison
+    t = result.task_tests
+    names = t["benchmark"].astype(str).tolist() if len(t) else []
+    floors = dict(zip(names, t["min_pvalue"].astype(float).tolist() if len(t) else [], strict=True))
+    task_p = dict(zip(names, t["pvalue"].astype(float).tolist() if len(t) else [], strict=True))
+
+    def pvalues(p: float, floor: float, *, all_tied: bool) -> str:
+        if math.isnan(p):
+            return f"{'-':>8} {'-':>9}"
+        mark = "!" if floor >= result.alpha and not all_tied else " "
+        return f"{p:>8.3g} {floor:>8.3g}{mark}"
+
     lines = [
         f"regress {result.method} against the stored reference of {result.against} "
         f"(suite {result.suite}, {c.n_pairs} task x seed pairs, final normalised regret, lower is better)",
         f"{'task':<62} {'n':>3} {'reference':>10} {'candidate':>10} {'diff':>9} {'worse':>6} "
-        f"{'better':>6} {'tied':>5}",
+        f"{'better':>6} {'tied':>5} {'p':>8} {'min p':>9}",
     ]
-    for row in c.per_task.itertuples(index=False):
+    all_tied = (c.per_task["tied"] == c.per_task["n"]).tolist()
+    for row, tied in zip(c.per_task.itertuples(index=False), all_tied, strict=True):
+        bench = str(row.benchmark)
+        p, floor = task_p.get(bench, math.nan), floors.get(bench, math.nan)
         lines.append(
-            f"{row.benchmark!s:<62} {row.n:>3} {row.reference_mean:>10.4f} {row.candidate_mean:>10.4f} "
-            f"{row.mean_difference:>+9.4f} {row.worse:>6} {row.better:>6} {row.tied:>5}"
+            f"{bench:<62} {row.n:>3} {row.reference_mean:>10.4f} {row.candidate_mean:>10.4f} "
+            f"{row.mean_difference:>+9.4f} {row.worse:>6} {row.better:>6} {row.tied:>5} "
+            f"{pvalues(p, floor, all_tied=bool(tied))}"
         )
     lines.append(
         f"{'all':<62} {c.n_pairs:>3} {c.reference_mean:>10.4f} {c.candidate_mean:>10.4f} "
-        f"{c.mean_difference:>+9.4f} {c.n_worse:>6} {c.n_better:>6} {c.n_tied:>5}"
+        f"{c.mean_difference:>+9.4f} {c.n_worse:>6} {c.n_better:>6} {c.n_tied:>5} "
+        f"{pvalues(c.pvalue, c.min_pvalue, all_tied=c.n_tied == c.n_pairs)}"
     )
     statistic = "-" if math.isnan(c.statistic) else f"{c.statistic:g}"
     margin = f", margin {c.margin:g}" if c.margin else ""
     lines.append(
+        "p: one-sided Wilcoxon signed-rank of H1 'candidate worse' on the task's seeds (uncorrected, "
+        "descriptive; the verdict is the test over all pairs); min p: the smallest p-value attainable "
+        "with those pairs' ties ('!': a task with differences whose test cannot reach alpha)"
+    )
+    lines.append(
         f"one-sided Wilcoxon signed-rank (H1: candidate worse{margin}): W+ = {statistic}, "
         f"p = {c.pvalue:.3g}, alpha = {result.alpha:g}; median difference {c.median_difference:+.4f}, "
-        f"rank-biserial r = {c.rank_biserial:+.2f}"
+        f"rank-biserial r = {c.rank_biserial:+.2f}; smallest attainable p = {c.min_pvalue:.3g}"
     )
     lines.extend(f"skipped {s}" for s in result.skipped)
     lines.extend(f"FAILED {run_id}: {error}" for run_id, error in result.failed)
@@ -442,9 +507,9 @@ def update_reference(
     suite: str = "default",
     seeds: Sequence[int] = REFERENCE_SEEDS,
     store: ReferenceStore | None = None,
-    data_dir: Path | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
     jobs: int = 1,
-    out: Path | None = None,
+    out: str | os.PathLike[str] | None = None,
     log: Any = print,
 ) -> ReferenceStore:
     """(Re)generate stored reference runs on every task of a suite (the shipped store: ``default``).
@@ -471,8 +536,9 @@ def update_reference(
     plan = plan_study(benchmarks=specs, methods=names, seeds=list(seeds), budget=REFERENCE_BUDGET)
     log(f"reference: {len(plan.runs)} runs ({len(names)} methods) -> {store.path}")
     with tempfile.TemporaryDirectory(prefix="hpobench-reference-") as tmp:
-        study = out or Path(tmp)
-        scored = run_scored(plan, out=study, jobs=jobs, data_dir=data_dir)
+        study = Path(out or tmp)
+        data = None if data_dir is None else Path(data_dir)
+        scored = run_scored(plan, out=study, jobs=jobs, data_dir=data)
         method_records, task_records = _record_entries(study)
     new = scored.scores
     new = new.assign(method=new["method_name"])

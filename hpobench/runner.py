@@ -37,7 +37,14 @@ from hpobench.errors import (
     MethodError,
 )
 from hpobench.method import Method
-from hpobench.registry import BENCHMARKS_GROUP, METHODS_GROUP, load_benchmark, load_method, plugin_origin
+from hpobench.registry import (
+    BENCHMARKS_GROUP,
+    METHODS_GROUP,
+    load_benchmark,
+    load_method,
+    plugin_origin,
+    table_folders,
+)
 from hpobench.seeding import derive_seed
 from hpobench.simulator import Simulation, young_collections_only
 from hpobench.types import FrozenValue, Trial
@@ -463,6 +470,9 @@ def execute_run(
     """
     started = time.time()
     provenance = _base_provenance(spec)
+    folder = table_folders(data_dir).get(spec.benchmark.family)
+    if folder is not None:  # a user's table folder, not an installed plugin
+        provenance["plugins"]["benchmark"] = {"name": spec.benchmark.family, "table_folder": str(folder)}
     # full collections of the garbage collector would traverse every object the run made,
     # again and again; they resume once the simulation is released
     with young_collections_only():

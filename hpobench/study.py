@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -96,6 +97,7 @@ def plan_study(
     budget: Budget,
     method_kwargs: Mapping[str, Mapping[str, Any]] | None = None,
     workers: int = 1,
+    data_dir: str | os.PathLike[str] | None = None,
 ) -> StudyPlan:
     """Build the runs of a study and leave out pairings a method declares it cannot handle.
 
@@ -109,6 +111,8 @@ def plan_study(
         budget: Budget of every run.
         method_kwargs: Method name -> keyword arguments of its constructor.
         workers: Simulated parallel workers inside every run.
+        data_dir: The data directory whose table folders are families too (``None``:
+            ``$HPOBENCH_DATA_DIR``).
 
     Raises:
         UnknownNameError: A method or task is not registered.
@@ -120,7 +124,7 @@ def plan_study(
     runs: list[RunSpec] = []
     skipped: list[Skipped] = []
     for spec in benchmarks:
-        info = task_info(spec)
+        info = task_info(spec, data_dir=data_dir)
         for name in methods:
             caps = load_method(name).capabilities
             if caps.requires_fidelity and not info.multi_fidelity:
@@ -252,9 +256,9 @@ def write_study_record(out: Path, plan: StudyPlan, extra: Mapping[str, Any] | No
 def run_study(
     plan: StudyPlan,
     *,
-    out: Path,
+    out: str | os.PathLike[str],
     jobs: int = 1,
-    data_dir: Path | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
     timeout: float | None = None,
     max_memory: int | None = None,
     retry_failed: bool = True,
@@ -277,9 +281,9 @@ def run_study(
 
     Args:
         plan: The study.
-        out: Output directory; created if needed.
+        out: Output directory (``str`` or path); created if needed.
         jobs: Number of worker processes (``-1``: one per core).
-        data_dir: Benchmark data directory.
+        data_dir: Benchmark data directory (``str`` or path; handed to workers as an absolute path).
         timeout: Wall-clock limit per run in seconds, or ``None``. The run is stopped at the
             limit (keeping its evaluations); if it does not stop, its worker is killed
             10 % (at least 2 s) later.
@@ -309,6 +313,7 @@ def run_study(
     At the end, the study's combined table is brought up to date
     (:func:`hpobench.store.write_combined`), so that reports read one file.
     """
+    out = Path(out)
     backend = Backend(backend)
     if scheduler is not None and backend is Backend.LOKY:
         raise ValueError("a scheduler address needs a cluster backend (dask or ray)")
@@ -319,7 +324,7 @@ def run_study(
         remove_stale_temporaries(out)
         write_study_record(out, plan)
         triage = _triage(out, plan, retry_failed=retry_failed)
-        data = None if data_dir is None else str(data_dir)
+        data = None if data_dir is None else str(Path(data_dir).resolve())
         jobs_ = [
             _Job(spec=r, out=str(out), data_dir=data, timeout=timeout, verify=verify_data)
             for r in triage.todo

@@ -3,8 +3,10 @@
 * :mod:`hpobench.results.load` — read a study directory into frames (partial directories too)
 * :mod:`hpobench.results.regret` — incumbent trajectories, regret normalised by reference optima
 * :mod:`hpobench.results.curves` — anytime curves on a grid with bootstrap / order-statistic intervals
-* :mod:`hpobench.results.ranks` — ranks per (task, seed), over time and at the final budget
-* :mod:`hpobench.results.stats` — Friedman + Nemenyi critical difference, Wilcoxon + Holm
+* :mod:`hpobench.results.ranks` — ranks within blocks, over time and at the final budget
+* :mod:`hpobench.results.stats` — the block definition; Friedman + Nemenyi critical difference,
+  Wilcoxon + Holm, each with its smallest attainable p-value
+* :mod:`hpobench.results.significance` — what the report says about blocks and the tests' power
 * :mod:`hpobench.results.profiles` — ECDF over regret targets (COCO style)
 * :mod:`hpobench.results.speedup` — expected running time relative to random search
 * :mod:`hpobench.results.tables` — Markdown, LaTeX and HTML tables

@@ -9,6 +9,7 @@ is skipped and reported, never used).
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -137,7 +138,9 @@ def _concat(parts: list[pa.Table | tuple[int, int]], whole: pa.Table | None) -> 
     return pa.concat_tables(clean, promote_options="permissive")
 
 
-def load_results(out: Path, *, combined: bool = True, consolidate: bool = False) -> StudyResults:
+def load_results(
+    out: str | os.PathLike[str], *, combined: bool = True, consolidate: bool = False
+) -> StudyResults:
     """Load every finished run of a study directory.
 
     Runs are read from the study's combined table (:func:`hpobench.store.read_combined`) while
@@ -158,6 +161,7 @@ def load_results(out: Path, *, combined: bool = True, consolidate: bool = False)
     Raises:
         DataError: ``out`` holds no finished run at all.
     """
+    out = Path(out)
     runs_dir = out / RUNS_DIR
     prints = run_fingerprints(out)
     whole: Combined | None = None

@@ -13,6 +13,7 @@ observed stands in, flagged, where a task has none). Outputs, in ``OUT/report/``
 from __future__ import annotations
 
 import multiprocessing
+import os
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,8 +29,9 @@ from hpobench.results.load import StudyResults, load_results
 from hpobench.results.profiles import DEFAULT_TARGETS, ecdf_profiles
 from hpobench.results.ranks import final_ranks, ranks_over_time
 from hpobench.results.regret import XAxis, add_regret, final_regret, resolve_references
+from hpobench.results.significance import ALPHA, friedman_text, power_notes, tests_text, wilcoxon_frame
 from hpobench.results.speedup import BASELINE, speedups
-from hpobench.results.stats import FriedmanResult, block_table, friedman, wilcoxon_holm
+from hpobench.results.stats import Blocks, FriedmanResult, as_blocks, block_table, friedman, wilcoxon_holm
 from hpobench.results.tables import (
     Table,
     final_stats,
@@ -44,10 +46,6 @@ __all__ = ["FORMATS", "Report", "write_report"]
 
 FORMATS = ("md", "latex", "html")
 """Documents :func:`write_report` can write."""
-
-TASK_BLOCKS_FROM = 5
-"""Statistical tests use tasks as blocks (seeds averaged) from this many tasks on; below it,
-(task, seed) pairs, stated in the report."""
 
 PARALLEL_GRID_FROM = 10
 """Draw the per-task grid in a forked process (in parallel with the other figures) from this many
@@ -88,7 +86,9 @@ class _Analysis:
     final: pd.DataFrame
     table: Table
     friedman: FriedmanResult | None
-    blocks: str
+    blocks: Blocks
+    n_blocks: int
+    n_complete: int
     wilcoxon: pd.DataFrame
     profiles: pd.DataFrame
     speedup: pd.DataFrame
@@ -118,8 +118,13 @@ def _aggregate(sm_values: np.ndarray, runs: pd.DataFrame, grid: np.ndarray) -> p
     return pd.concat(out, ignore_index=True)
 
 
-def _analyse(results: StudyResults, axis: XAxis, points: int, notes: list[str]) -> _Analysis | None:
+def _analyse(
+    results: StudyResults, axis: XAxis, points: int, notes: list[str], blocks: Blocks
+) -> _Analysis | None:
     """Compute every number of the report; append what the reader must know to ``notes``.
+
+    ``blocks`` is the one block definition of the rank row, the ranks over time, the
+    critical-difference diagram and the pairwise tests.
 
     Returns ``None`` when no successful run has an evaluation (the notes then say why).
     """
@@ -147,26 +152,32 @@ def _analyse(results: StudyResults, axis: XAxis, points: int, notes: list[str]) 
     curves = anytime_curves(with_regret, matrix=sm)
     grid = sm.grid[0] / sm.grid[0].max() if relative else sm.grid[0]
     aggregate = _aggregate(sm.values, sm.runs, grid)
-    ranks = ranks_over_time(sm)
+    ranks = ranks_over_time(sm, blocks=blocks)
     if relative:
         ranks["x"] = np.tile(grid, ranks["method"].nunique())
     final = final_regret(with_regret)
     stats_frame = final_stats(with_regret)
-    table = final_table(stats_frame, final_ranks(final))
-    n_tasks = final["benchmark"].nunique()
-    blocks = "task" if n_tasks >= TASK_BLOCKS_FROM else "task-seed"
-    btable = block_table(final, blocks=blocks)
+    table = final_table(stats_frame, final_ranks(final, blocks=blocks), blocks=blocks)
+    all_blocks = block_table(final, blocks=blocks, complete=False)
+    btable = all_blocks.dropna(axis=0, how="any")
+    if len(btable) < len(all_blocks):
+        notes.append(
+            f"{len(all_blocks) - len(btable)} of {len(all_blocks)} {blocks.label} lack a method: the "
+            f"tests use the {len(btable)} complete ones; the rank row ranks every block among the "
+            "methods it has"
+        )
     fr: FriedmanResult | None = None
     wil = pd.DataFrame()
     if btable.shape[1] >= 2 and len(btable) >= 2:
-        wil = wilcoxon_holm(btable)
+        wil = wilcoxon_holm(btable, alpha=ALPHA)
     if btable.shape[1] >= 3 and len(btable) >= 2:
-        fr = friedman(btable)
+        fr = friedman(btable, alpha=ALPHA)
     else:
         notes.append(
             f"Friedman test and CD diagram skipped: they need >= 3 methods and >= 2 complete blocks "
-            f"({blocks}), found {btable.shape[1]} and {len(btable)}"
+            f"({blocks.value}), found {btable.shape[1]} and {len(btable)}"
         )
+    notes += power_notes(fr, wil, blocks)
     profiles = ecdf_profiles(with_regret, axis=axis)
     speed = speedups(with_regret, axis=axis)
     if speed.empty:
@@ -180,6 +191,8 @@ def _analyse(results: StudyResults, axis: XAxis, points: int, notes: list[str]) 
         table=table,
         friedman=fr,
         blocks=blocks,
+        n_blocks=len(all_blocks),
+        n_complete=len(btable),
         wilcoxon=wil,
         profiles=profiles,
         speedup=speed,
@@ -216,12 +229,6 @@ def _speedup_summary(speed: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
-
-
-def _wilcoxon_frame(wil: pd.DataFrame) -> pd.DataFrame:
-    out = wil.rename(columns={"p_holm": "p (Holm)", "pvalue": "p"}).copy()
-    out["better"] = out["better"].replace("", "—")
-    return out[["a", "b", "n", "statistic", "p", "p (Holm)", "significant", "better"]]
 
 
 def _reference_frame(runs: pd.DataFrame) -> pd.DataFrame:
@@ -262,14 +269,15 @@ def _markdown(
     if notes:
         lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
     if a is not None:
+        tests = tests_text(a.blocks, n_blocks=a.n_blocks, n_complete=a.n_complete)
         lines += ["## Final normalised regret", "", a.table.caption, "", to_markdown(a.table)]
+        lines += ["## Statistical tests", "", tests, ""]
         if a.friedman is not None:
             f = a.friedman
             lines += [
                 "## Friedman test and Nemenyi critical difference",
                 "",
-                f"Blocks: {a.blocks} ({f.n_blocks}). Friedman χ² = {f.statistic:.4g}, "
-                f"p = {f.pvalue:.3g}; critical difference (α = {f.alpha}) = {f.critical_difference:.3f}.",
+                friedman_text(f, a.blocks),
                 "",
                 to_markdown(frame_table(f.average_ranks.rename("average rank").reset_index())),
             ]
@@ -277,7 +285,7 @@ def _markdown(
             lines += [
                 "## Paired Wilcoxon signed-rank tests (Holm-corrected)",
                 "",
-                to_markdown(frame_table(_wilcoxon_frame(a.wilcoxon))),
+                to_markdown(frame_table(wilcoxon_frame(a.wilcoxon))),
             ]
         if len(a.speedup):
             lines += [
@@ -307,7 +315,9 @@ def _latex(a: _Analysis | None) -> str:
     parts = [to_latex(a.table, label="tab:final-regret")]
     if len(a.wilcoxon):
         t = frame_table(
-            _wilcoxon_frame(a.wilcoxon), caption="Paired Wilcoxon signed-rank tests, Holm-corrected."
+            wilcoxon_frame(a.wilcoxon),
+            caption=f"Paired Wilcoxon signed-rank tests over {a.blocks.label}, Holm-corrected; min p: "
+            "the smallest attainable p-value.",
         )
         parts.append(to_latex(t, label="tab:wilcoxon"))
     if len(a.speedup):
@@ -340,20 +350,20 @@ def _html(
                     (
                         figures["summary"],
                         "Left: normalised regret averaged over tasks (mean of per-task means, 95 % "
-                        "bootstrap interval over tasks). Right: average rank over tasks and seeds.",
+                        f"bootstrap interval over tasks). Right: average rank over {a.blocks.label}.",
                     )
                 ],
             )
         )
         sections.append(Section(title="Final normalised regret", fragments=[to_html(a.table)]))
+        tests = tests_text(a.blocks, n_blocks=a.n_blocks, n_complete=a.n_complete)
         if a.friedman is not None:
             f = a.friedman
             sections.append(
                 Section(
-                    title="Critical-difference diagram",
-                    text=f"Friedman test over {f.n_blocks} blocks ({a.blocks}): χ² = {f.statistic:.4g}, "
-                    f"p = {f.pvalue:.3g}. Methods joined by a bar are not significantly different "
-                    f"(Nemenyi, α = {f.alpha}, CD = {f.critical_difference:.3f}).",
+                    title="Statistical tests: critical-difference diagram",
+                    text=f"{tests} {friedman_text(f, a.blocks)} Methods joined by a bar are not "
+                    "significantly different (Nemenyi).",
                     figures=[(figures["cd"], "Critical-difference diagram of final normalised regret.")],
                 )
             )
@@ -361,7 +371,8 @@ def _html(
             sections.append(
                 Section(
                     title="Paired Wilcoxon signed-rank tests (Holm-corrected)",
-                    fragments=[to_html(frame_table(_wilcoxon_frame(a.wilcoxon)))],
+                    text="" if a.friedman is not None else tests,
+                    fragments=[to_html(frame_table(wilcoxon_frame(a.wilcoxon)))],
                 )
             )
         sections.append(
@@ -424,7 +435,7 @@ def _figures(a: _Analysis, axis: XAxis, dest: Path) -> tuple[dict[str, Path], li
         "ecdf": plots.plot_ecdf(a.profiles, axis, relative=relative, targets=len(DEFAULT_TARGETS)),
     }
     if a.friedman is not None:
-        made["cd"] = plots.plot_cd(a.friedman, title=f"Final normalised regret, blocks: {a.blocks}")
+        made["cd"] = plots.plot_cd(a.friedman, title=f"Final normalised regret, {a.blocks.label}")
     pngs: dict[str, Path] = {}
     written: list[Path] = [dest / "regret.png", dest / "regret.svg"]
     for name, fig in made.items():
@@ -443,12 +454,13 @@ def _figures(a: _Analysis, axis: XAxis, dest: Path) -> tuple[dict[str, Path], li
 
 
 def write_report(
-    out: Path,
+    out: str | os.PathLike[str],
     *,
     axis: XAxis = XAxis.BUDGET,
-    dest: Path | None = None,
+    dest: str | os.PathLike[str] | None = None,
     formats: Sequence[str] = FORMATS,
     points: int = 60,
+    blocks: Blocks | str = Blocks.TASK_SEED,
 ) -> Report:
     """Analyse the study in ``out`` and write the report files.
 
@@ -458,19 +470,24 @@ def write_report(
         dest: Where to write (default ``out/report``).
         formats: Documents to write, among :data:`FORMATS`; figures and CSV files are always written.
         points: Grid points of anytime curves.
+        blocks: The one block definition of the rank row, the ranks over time, the
+            critical-difference diagram and the paired tests (:class:`~hpobench.results.stats.Blocks`):
+            (task, seed) pairs by default, or tasks with seeds averaged (``"task"``).
 
     Raises:
         DataError: ``out`` holds no finished run.
-        ValueError: An unknown format.
+        ValueError: An unknown format or block definition.
     """
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown:
         raise ValueError(f"unknown report format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
-    dest = dest or out / "report"
+    block_kind = as_blocks(blocks)
+    out = Path(out)
+    dest = Path(dest) if dest is not None else out / "report"
     dest.mkdir(parents=True, exist_ok=True)
     results = load_results(out, consolidate=True)
     notes = list(results.problems)
-    analysis = _analyse(results, axis, points, notes)
+    analysis = _analyse(results, axis, points, notes, block_kind)
     runs, _ = resolve_references(results.runs, results.evaluations)
     figures: dict[str, Path] = {}
     written: list[Path] = []

@@ -14,6 +14,7 @@ import pandas as pd
 
 from hpobench.results.curves import bootstrap_mean_ci
 from hpobench.results.regret import final_regret
+from hpobench.results.stats import Blocks
 
 __all__ = ["Table", "final_stats", "final_table", "frame_table", "to_html", "to_latex", "to_markdown"]
 
@@ -59,12 +60,13 @@ def final_stats(with_regret: pd.DataFrame, *, column: str = "normalized_regret")
     return out[["benchmark", "method", "mean", "se", "lo", "hi", "median", "n"]]
 
 
-def final_table(stats: pd.DataFrame, ranks: pd.Series) -> Table:
+def final_table(stats: pd.DataFrame, ranks: pd.Series, *, blocks: Blocks = Blocks.TASK_SEED) -> Table:
     """Benchmarks x methods of ``mean ± se (n=..)``, best mean per row in bold, average rank last.
 
     Args:
         stats: Output of :func:`final_stats`.
         ranks: Average rank per method (:func:`hpobench.results.ranks.final_ranks`).
+        blocks: The blocks ``ranks`` were computed over, named in the caption.
     """
     methods = sorted(stats["method"].unique())
     cell = {(r.benchmark, r.method): r for r in stats.itertuples()}
@@ -72,8 +74,8 @@ def final_table(stats: pd.DataFrame, ranks: pd.Series) -> Table:
         header=["benchmark", *methods],
         rows=[],
         caption="Final normalised regret, mean ± standard error over seeds (0 = reference optimum, "
-        "1 = reference worst); best mean per task in bold; last row: average rank over "
-        "(task, seed) blocks.",
+        f"1 = reference worst); best mean per task in bold; last row: average rank over "
+        f"{blocks.label}.",
     )
     for i, bench in enumerate(sorted(stats["benchmark"].unique())):
         row = [str(bench)]

@@ -31,7 +31,7 @@ def screenshot(page: Path, png: Path, profile: Path) -> np.ndarray:
         "--disable-sync",
         f"--user-data-dir={profile}",
         f"--screenshot={png}",
-        "--window-size=1280,2000",
+        "--window-size=1280,2400",
         page.resolve().as_uri(),
     ]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
@@ -58,7 +58,7 @@ def test_html_report_renders_its_plots_in_chromium(tmp_path: Path) -> None:
     report = write_report(tmp_path / "study", axis=XAxis.EVALS, formats=["html"])
     page = report.documents["html"]
     shown = screenshot(page, tmp_path / "page.png", tmp_path / "profile-a")
-    assert shown.shape == (2000, 1280, 3)
+    assert shown.shape == (2400, 1280, 3)
     # the same page without its images: the difference is what the plots put on screen
     bare = tmp_path / "bare.html"
     bare.write_text(re.sub(r'<img [^>]*src="data:image/png;base64,[^"]*">', "", page.read_text()))

@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from hpobench.power import wilcoxon_min_pvalue
+
 __all__ = ["PairedComparison", "assert_beats", "assert_not_worse", "paired_comparison", "select_method"]
 
 Alternative = Literal["greater", "less"]
@@ -62,6 +64,9 @@ class PairedComparison:
         statistic: Wilcoxon statistic (sum of ranks of positive differences); NaN when every
             pair is tied.
         pvalue: One-sided p-value (1 when every pair is tied).
+        min_pvalue: The smallest p-value the test could give with these pairs (every non-tied
+            pair on the side of the alternative; :func:`hpobench.power.wilcoxon_min_pvalue`):
+            when it is not below alpha, "not significant" says nothing.
         per_task: One row per task: n, candidate_mean, reference_mean, mean_difference, worse,
             better, tied.
     """
@@ -82,6 +87,7 @@ class PairedComparison:
     rank_biserial: float
     statistic: float
     pvalue: float
+    min_pvalue: float
     per_task: pd.DataFrame
 
     def significant(self, alpha: float) -> bool:
@@ -229,6 +235,7 @@ def paired_comparison(
         rank_biserial=r,
         statistic=statistic,
         pvalue=pvalue,
+        min_pvalue=wilcoxon_min_pvalue(nonzero, alternative=alternative),
         per_task=per_task.reset_index(),
     )
 

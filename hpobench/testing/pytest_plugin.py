@@ -98,20 +98,20 @@ def task_markers(info: TaskInfo) -> list[str]:
     return sorted(n for n in names if n.isidentifier())
 
 
-def _all_tasks() -> list[TaskInfo]:
+def _all_tasks(data_dir: Path | None = None) -> list[TaskInfo]:
     out: list[TaskInfo] = []
-    for family in registry.family_names():
+    for family in registry.family_names(data_dir=data_dir):
         try:
-            out.extend(registry.load_family(family).tasks())
+            out.extend(registry.load_family(family, data_dir=data_dir).tasks())
         except HpobenchError:  # a broken third-party family must not break every session
             continue
     return out
 
 
-def hpo_marker_names() -> dict[str, str]:
-    """Every marker the plugin registers, with its description."""
+def hpo_marker_names(data_dir: Path | None = None) -> dict[str, str]:
+    """Every marker the plugin registers, with its description (table folders of ``data_dir`` too)."""
     markers = {"hpo": _HPO_MARKER.partition(": ")[2], **CAPABILITY_MARKERS}
-    for info in _all_tasks():
+    for info in _all_tasks(data_dir):
         for name in task_markers(info):
             markers.setdefault(name, f"hpobench tasks tagged {name!r}")
     return markers
@@ -205,11 +205,11 @@ def _names(value: str | int | Sequence[Any]) -> tuple[Any, ...]:
     return tuple(value)
 
 
-def _benchmarks(decl: _Declaration, node: Any) -> list[BenchmarkSpec]:
+def _benchmarks(decl: _Declaration, node: Any, data_dir: Path | None) -> list[BenchmarkSpec]:
     try:
         if decl.benchmarks:
-            return registry.expand_benchmarks(list(decl.benchmarks))
-        return [BenchmarkSpec.parse(i.name) for i in _all_tasks()]
+            return registry.expand_benchmarks(list(decl.benchmarks), data_dir=data_dir)
+        return [BenchmarkSpec.parse(i.name) for i in _all_tasks(data_dir)]
     except HpobenchError as exc:
         raise pytest.UsageError(f"{node.nodeid}: @pytest.mark.hpo: {exc}") from exc
 
@@ -225,7 +225,7 @@ def _unrunnable(
     marks: list[Any] = []
     reason = None
     if spec is not None:
-        info = registry.task_info(spec)
+        info = registry.task_info(spec, data_dir=options.data_dir)
         marks += [getattr(pytest.mark, name) for name in task_markers(info)]
         if info.needs_data and options.data_dir is None:
             reason = f"{spec.name} needs the benchmark data directory (--hpo-data-dir or ${ENV_VAR})"
@@ -240,7 +240,7 @@ def _unrunnable(
         elif (
             spec is not None
             and cls.capabilities.requires_fidelity
-            and not registry.task_info(spec).multi_fidelity
+            and not registry.task_info(spec, data_dir=options.data_dir).multi_fidelity
         ):
             reason = f"{method} needs a multi-fidelity task and {spec.name} has no fidelity"
     return marks, reason
@@ -339,9 +339,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register the markers and read the options."""
-    for name, text in hpo_marker_names().items():
+    options = HpoOptions.from_config(config)
+    for name, text in hpo_marker_names(options.data_dir).items():
         config.addinivalue_line("markers", _HPO_MARKER if name == "hpo" else f"{name}: {text}")
-    config.stash[_STATE] = _State(options=HpoOptions.from_config(config))
+    config.stash[_STATE] = _State(options=options)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -352,7 +353,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     options = _options(metafunc.config)
     decl = _declaration(metafunc.definition)
-    specs: list[BenchmarkSpec | None] = list(_benchmarks(decl, metafunc.definition)) if wants_b else [None]
+    specs: list[BenchmarkSpec | None] = (
+        list(_benchmarks(decl, metafunc.definition, options.data_dir)) if wants_b else [None]
+    )
     methods: list[str | None] = list(_methods(decl)) if wants_m else [None]
     params = []
     for spec in specs:
@@ -374,7 +377,9 @@ def _item_study(item: pytest.Item, options: HpoOptions) -> _ItemStudy:
     if "hpo_benchmark" in params:
         specs = [BenchmarkSpec.parse(params["hpo_benchmark"])]
     else:
-        specs = [s for s in _benchmarks(decl, item) if _unrunnable(s, None, options)[1] is None]
+        specs = [
+            s for s in _benchmarks(decl, item, options.data_dir) if _unrunnable(s, None, options)[1] is None
+        ]
     methods = (params["hpo_method"],) if "hpo_method" in params else decl.methods
     methods = tuple(dict.fromkeys((*methods, *decl.baselines)))
     names = tuple(s.name for s in specs)
@@ -391,7 +396,12 @@ def _item_study(item: pytest.Item, options: HpoOptions) -> _ItemStudy:
     kwargs = {m: decl.method_kwargs[m] for m in methods if m in decl.method_kwargs}
     try:
         plan = plan_study(
-            benchmarks=specs, methods=list(methods), seeds=seeds, budget=budget, method_kwargs=kwargs
+            benchmarks=specs,
+            methods=list(methods),
+            seeds=seeds,
+            budget=budget,
+            method_kwargs=kwargs,
+            data_dir=options.data_dir,
         )
     except (HpobenchError, ValueError) as exc:
         return _ItemStudy(
