@@ -184,14 +184,14 @@ def plot_curves(curves: pd.DataFrame, axis: XAxis, *, statistic: str = "mean", s
     benches = sorted(curves["benchmark"].unique())
     methods = sorted(curves["method"].unique())
     colors = _colors(methods)
-    # at most 4 panels of 3.2 in across: the figure is at most ~1300 px wide, so the HTML
+    # at most 4 panels of 3.4 in across: the figure is at most ~1360 px wide, so the HTML
     # report (1200 px column) shows its text at nearly full size
     cols = min(4 if len(benches) > 9 else 3, max(len(benches), 1))
     rows = max(int(np.ceil(len(benches) / cols)), 1)
     legend_in = 0.1 + 0.21 * int(np.ceil(len(methods) / 4))  # legend rows of 4 methods
     bottom_in = legend_in + 0.6  # legend, then the x label, then the bottom row's tick labels
     height = 2.6 * rows + bottom_in + 0.3
-    width = 3.2 * cols
+    width = 3.4 * cols
     fig, axes = plt.subplots(rows, cols, figsize=(width, height), squeeze=False)
     xs = curves["x"].to_numpy(dtype=float)
     x_all = (float(np.nanmin(xs[xs > 0], initial=1.0)), float(np.nanmax(xs, initial=1.0)))
