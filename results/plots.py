@@ -156,15 +156,16 @@ def _markevery(points: int) -> int:
 
 
 def _full_ranks(ranks: pd.DataFrame) -> pd.DataFrame:
-    """The rank curves from the first grid point at which every method has a value in every block.
+    """The rank curves from the first grid point at which every method has all its values.
 
-    Before that, a method with no evaluation yet is left out of the ranking, which ranks the
-    others among fewer methods and makes the curves meaningless there.
+    Before that, a method with no evaluation yet is left out of a block's ranking, which ranks
+    the others among fewer methods and makes the curves meaningless there. A method's "all" is
+    the most blocks it ever has a value in (fewer than the others when some of its runs failed).
     """
     if ranks.empty or "n" not in ranks:
         return ranks
-    full = ranks["n"].max()
-    complete = ranks.groupby("position")["n"].min() >= full
+    most = ranks.groupby("method")["n"].transform("max")
+    complete = (ranks["n"] >= most).groupby(ranks["position"]).all()
     start = complete.index[complete.to_numpy()].min() if complete.any() else None
     return ranks[ranks["position"] >= start] if start is not None else ranks.iloc[0:0]
 

@@ -134,6 +134,14 @@ def test_ranks_are_drawn_only_once_every_method_has_an_evaluation() -> None:
     rank_axis = fig.axes[1]
     starts = {line.get_label(): min(line.get_xdata()) for line in rank_axis.get_lines()}
     assert starts == {"random_search": X[2], "hyperband": X[2]}
+    fewer = ranks(methods, late="hyperband")
+    fewer.loc[fewer["method"] == "hyperband", "n"] = fewer["n"].clip(upper=3)  # a failed run: 3 blocks
+    lines = (
+        plot_summary(aggregate(methods, lo_zero=False), fewer, XAxis.EVALS, relative=False)
+        .axes[1]
+        .get_lines()
+    )
+    assert {line.get_label(): min(line.get_xdata()) for line in lines} == starts
 
 
 def test_html_table_cells_do_not_wrap_numbers_and_wide_tables_scroll() -> None:
