@@ -150,6 +150,32 @@ def _handles(methods: Sequence[str]) -> list[Line2D]:
     ]
 
 
+TITLE_CHARS = 34
+"""Longest panel title of the task grid, in characters, that fits a panel at ``TICK_SIZE``."""
+
+
+def _titles(benchmarks: Sequence[str]) -> tuple[str, dict[str, str]]:
+    """Panel titles short enough for their panel: the tasks' common prefix moves above the grid.
+
+    Returns:
+        The prefix cut off (ending at a ``/`` or ``_``; empty when the names fit or share none)
+        and each task's title. A title still longer than ``TITLE_CHARS`` keeps its end,
+        where task names differ, behind an ellipsis.
+    """
+    prefix = ""
+    if len(benchmarks) > 1 and max(len(b) for b in benchmarks) > TITLE_CHARS:
+        first, last = min(benchmarks), max(benchmarks)  # their common prefix is everyone's
+        pairs = zip(first, last, strict=False)
+        common = first[: next((i for i, (a, b) in enumerate(pairs) if a != b), len(first))]
+        cut = max(common.rfind("/"), common.rfind("_")) + 1
+        prefix = common[:cut]
+    titles = {}
+    for b in benchmarks:
+        rest = b[len(prefix) :]
+        titles[b] = rest if len(rest) <= TITLE_CHARS else "…" + rest[-(TITLE_CHARS - 1) :]
+    return prefix, titles
+
+
 def _markevery(points: int) -> int:
     """Marker spacing that puts about five markers on a curve of ``points`` points."""
     return max(points // 5, 1)
@@ -183,6 +209,7 @@ def plot_curves(curves: pd.DataFrame, axis: XAxis, *, statistic: str = "mean", s
     curves = curves.sort_values("benchmark", kind="stable")
     lo_col, hi_col = ("lo", "hi") if statistic == "mean" else ("median_lo", "median_hi")
     benches = sorted(curves["benchmark"].unique())
+    prefix, titles = _titles(benches)
     methods = sorted(curves["method"].unique())
     colors = _colors(methods)
     # at most 4 panels of 3.4 in across: the figure is at most ~1360 px wide, so the HTML
@@ -191,7 +218,8 @@ def plot_curves(curves: pd.DataFrame, axis: XAxis, *, statistic: str = "mean", s
     rows = max(int(np.ceil(len(benches) / cols)), 1)
     legend_in = 0.1 + 0.21 * int(np.ceil(len(methods) / 4))  # legend rows of 4 methods
     bottom_in = legend_in + 0.6  # legend, then the x label, then the bottom row's tick labels
-    height = 2.6 * rows + bottom_in + 0.3
+    top_in = 0.6 if prefix else 0.3  # a line above the grid names the tasks' common prefix
+    height = 2.6 * rows + bottom_in + top_in
     width = 3.4 * cols
     fig, axes = plt.subplots(rows, cols, figsize=(width, height), squeeze=False)
     xs = curves["x"].to_numpy(dtype=float)
@@ -232,7 +260,7 @@ def plot_curves(curves: pd.DataFrame, axis: XAxis, *, statistic: str = "mean", s
         ax.set_xlim(x_lo, x_hi * 1.05 if x_hi > x_lo else x_lo * 10)
         ax.set_ylim(y_lo / 1.5, y_hi * 1.5 if y_hi > y_lo else y_lo * 10)
         # a fixed title position: automatic placement measures every tick label on every draw
-        ax.set_title(bench, fontsize=TICK_SIZE, y=1.0)
+        ax.set_title(titles[bench], fontsize=TICK_SIZE, y=1.0)
         _log_ticks(ax)
         ax.tick_params(labelsize=TICK_SIZE)
         ax.grid(alpha=0.3)
@@ -241,6 +269,8 @@ def plot_curves(curves: pd.DataFrame, axis: XAxis, *, statistic: str = "mean", s
         ax.yaxis.set_label_coords(0.0, 0.5)
     for ax in list(axes.flat)[len(benches) :]:
         ax.axis("off")
+    if prefix:
+        fig.suptitle(f"tasks {prefix}…", y=1 - 0.08 / height, va="top", fontsize=TICK_SIZE + 1)
     fig.supylabel(f"normalised regret ({statistic})", x=0.12 / width, fontsize=TICK_SIZE + 1)
     fig.supxlabel(
         _x_label(axis, relative=False), y=(legend_in + 0.05) / height, fontsize=TICK_SIZE + 1, va="bottom"
@@ -258,7 +288,7 @@ def plot_curves(curves: pd.DataFrame, axis: XAxis, *, statistic: str = "mean", s
         left=0.8 / width,
         right=1 - 0.12 / width,
         bottom=bottom_in / height,
-        top=1 - 0.3 / height,
+        top=1 - top_in / height,
         wspace=0.28,
         hspace=0.45 if shared_x else 0.55,
     )
@@ -317,6 +347,8 @@ def plot_summary(aggregate: pd.DataFrame, ranks: pd.DataFrame, axis: XAxis, *, r
         ax.set_xlabel(label, fontsize=TICK_SIZE)
         ax.tick_params(labelsize=TICK_SIZE)
         ax.grid(alpha=0.3)
+    if len(aggregate):  # one x range for both panels: a rank curve that starts late shows it
+        right.set_xlim(left.get_xlim())
     _legend(fig, left, len(methods))
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.22, top=0.92, wspace=0.22)
     return fig

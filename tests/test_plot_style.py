@@ -155,3 +155,27 @@ def test_html_table_cells_do_not_wrap_numbers_and_wide_tables_scroll() -> None:
     assert re.search(r"(^|[}\s])td\{[^}]*white-space:nowrap", css)
     assert f'<div class="scroll">{table}</div>' in page
     assert re.search(r"\.scroll\{[^}]*overflow-x:auto", css)
+
+
+def test_long_task_names_become_titles_that_fit_their_panels() -> None:
+    from hpobench.results.plots import TITLE_CHARS
+
+    benchmarks = [
+        f"taskset/FixedTextRNNClassification_imdb_patch{p}_{cell}_embed128"
+        for p in (32, 128)
+        for cell in ("GRU64", "LSTM128", "IRNN64_relu_avg", "VRNN64_tanh_avg")
+    ]
+    fig = plot_curves(curves(benchmarks, ["random_search"], lo_zero=False), XAxis.BUDGET)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert len(titles) == len(benchmarks)
+    assert all(len(t) <= TITLE_CHARS for t in titles)
+    assert "patch32_GRU64_embed128" in titles
+    assert fig._suptitle.get_text() == "tasks taskset/FixedTextRNNClassification_imdb_…"
+
+
+def test_both_summary_panels_share_the_x_range() -> None:
+    methods = ["random_search", "hyperband"]
+    fig = plot_summary(
+        aggregate(methods, lo_zero=False), ranks(methods, late="hyperband"), XAxis.EVALS, relative=False
+    )
+    assert fig.axes[1].get_xlim() == fig.axes[0].get_xlim()
