@@ -314,6 +314,8 @@ class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str | None:
         if isinstance(action.default, bool) or action.default in (None, []):
             return action.help
+        if isinstance(action.default, list):  # as typed on the command line, not a Python list
+            return f"{action.help} (default: {' '.join(map(str, action.default))})"
         return super()._get_help_string(action)
 
 

@@ -223,6 +223,7 @@ def test_version_and_run_help_show_defaults(tmp_path: Path) -> None:
     assert version.returncode == 0
     assert version.stdout.startswith("hpobench 0.")
     helptext = " ".join(hpobench("run", "--help", cwd=tmp_path).stdout.split())
+    assert "(default: random_search successive_halving hyperband)" in helptext
     for default in ("(default: 0-4)", "(default: 50x)", "(default: hpobench-results)", "(default: 1800.0)"):
         assert default in helptext
     assert "(default: True)" not in helptext  # flags say what they do, not a confusing default
