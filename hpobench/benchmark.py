@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -190,6 +191,13 @@ class BenchmarkFamily(ABC):
 
     name: str
     """The family name (the entry-point name)."""
+
+    requires: ClassVar[tuple[str, ...]] = ()
+    """Top-level modules of optional dependencies that loading a task imports (e.g. onnxruntime).
+
+    ``hpobench run`` refuses a study whose families need a module that is not importable, and
+    ``hpobench list`` shows them as needing the extra; nothing is imported to find out.
+    """
 
     @abstractmethod
     def tasks(self) -> tuple[TaskInfo, ...]:

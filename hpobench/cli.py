@@ -19,6 +19,7 @@ from hpobench.datadir import ENV_VAR, resolve_data_dir
 from hpobench.errors import DataError, HpobenchError
 
 if TYPE_CHECKING:  # the study module is imported only when a study runs
+    from hpobench.benchmark import BenchmarkSpec
     from hpobench.study import StudySummary
 
 DEFAULT_BENCHMARKS = ("synthetic", "fcnet_own/parkinsons_telemonitoring")
@@ -34,6 +35,10 @@ def _parse_seeds(text: str) -> list[int]:
     try:
         for part in text.split(","):
             lo, sep, hi = part.strip().partition("-")
+            if sep and lo and hi and int(lo) > int(hi):
+                raise argparse.ArgumentTypeError(
+                    f"seed range {part.strip()!r} is reversed: write it low-high, e.g. {int(hi)}-{int(lo)}"
+                )
             seeds.extend(range(int(lo), int(hi) + 1) if sep else [int(lo)])
     except ValueError:
         raise argparse.ArgumentTypeError(f"cannot read seeds {text!r}: use e.g. 0-9 or 0,1,5") from None
@@ -75,51 +80,24 @@ def _parse_set(items: Sequence[str]) -> dict[str, dict[str, Any]]:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from hpobench import registry
+    from hpobench import listing
 
     data_dir = resolve_data_dir(args.data_dir)
-    print("benchmarks (family/task):")
-    for family_name in registry.family_names(data_dir=data_dir):
-        try:
-            infos = registry.load_family(family_name, data_dir=data_dir).tasks()
-        except HpobenchError as exc:
-            print(f"  {family_name}/* BROKEN: {exc}")
-            continue
-        for info in infos:
-            fidelity = "multi-fidelity" if info.multi_fidelity else "single-fidelity"
-            data = "needs data" if info.needs_data else "embedded"
-            if info.needs_data and data_dir is None:
-                data += f" (no data dir: --data-dir or ${ENV_VAR})"
-            tags = ",".join(sorted(info.tags))
-            print(f"  {info.name:<44} {fidelity:<16} {data:<12} [{tags}]")
-    print("methods:")
-    for name in registry.method_names():
-        try:
-            cls = registry.load_method(name)
-        except HpobenchError as exc:
-            print(f"  {name:<22} BROKEN: {exc}")
-            continue
-        caps = [k for k, v in vars(cls.capabilities).items() if v]
-        params = ", ".join(cls.param_names()) or "-"
-        print(f"  {name:<22} capabilities: {', '.join(caps) or '-'}; hyperparameters: {params}")
+    family_rows, method_rows = listing.families(data_dir), listing.methods()
+    if args.json:
+        print(json.dumps(listing.to_json(family_rows, method_rows), indent=1))
+    elif args.tasks:
+        print(listing.format_tasks(family_rows, method_rows))
+    else:
+        print(listing.format_families(family_rows, method_rows))
     return 0
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from hpobench import registry
     from hpobench.study import plan_study, run_study
 
     data_dir = resolve_data_dir(args.data_dir)
-    benchmarks = registry.expand_benchmarks(args.benchmarks, data_dir=data_dir)
-    needing = [b.name for b in benchmarks if registry.task_info(b, data_dir=data_dir).needs_data]
-    if needing and data_dir is None:
-        raise DataError(
-            f"{', '.join(needing)} need(s) the benchmark data directory: "
-            f"pass --data-dir DIR or set ${ENV_VAR}"
-        )
-    for name in args.methods:
-        registry.load_method(name)
-    kwargs = _parse_set(args.set)
+    benchmarks, kwargs = _checked_study(args, data_dir)
     plan = plan_study(
         benchmarks=benchmarks,
         methods=args.methods,
@@ -134,11 +112,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if not plan.runs:
         raise HpobenchError("nothing to run: every benchmark x method pairing was skipped")
     out = Path(args.out)
-    print(
-        f"study: {len(benchmarks)} benchmark(s) x {len(args.methods)} method(s) x {len(args.seeds)} seed(s) "
-        f"= {len(plan.runs)} runs, budget {args.budget} each, {args.jobs} job(s) -> {out}",
-        file=sys.stderr,
-    )
+    print(_study_line(args, benchmarks, len(plan.skipped), len(plan.runs), out), file=sys.stderr)
     summary = run_study(
         plan,
         out=out,
@@ -181,6 +155,56 @@ def _method_warnings(out: Path, run_ids: Sequence[str]) -> list[str]:
     return lines
 
 
+def _study_line(
+    args: argparse.Namespace, benchmarks: Sequence[BenchmarkSpec], skipped: int, runs: int, out: Path
+) -> str:
+    """The study's size as a sum that adds up: tasks x methods x seeds, less the skipped pairings."""
+    seeds = len(args.seeds)
+    size = f"{len(benchmarks)} benchmark(s) x {len(args.methods)} method(s) x {seeds} seed(s)"
+    if skipped:
+        size += f" - {skipped} skipped pairing(s) x {seeds} seed(s)"
+    return f"study: {size} = {runs} runs, budget {args.budget} each, {args.jobs} job(s) -> {out}"
+
+
+def _checked_study(
+    args: argparse.Namespace, data_dir: Path | None
+) -> tuple[list[BenchmarkSpec], dict[str, dict[str, Any]]]:
+    """The study's tasks and method arguments, after checking everything before the first run.
+
+    Raises:
+        InvalidStudyError: Naming every problem found (see :mod:`hpobench.preflight`).
+    """
+    from hpobench import registry
+    from hpobench.errors import InvalidStudyError, UnknownNameError
+    from hpobench.preflight import study_problems
+
+    problems: list[str] = []
+    benchmarks: list[BenchmarkSpec] = []
+    for pattern in args.benchmarks:
+        try:
+            benchmarks.extend(
+                s for s in registry.expand_benchmarks([pattern], data_dir=data_dir) if s not in benchmarks
+            )
+        except UnknownNameError as exc:
+            problems.append(str(exc))
+    try:
+        kwargs = _parse_set(args.set)
+    except HpobenchError as exc:
+        problems.append(str(exc))
+        kwargs = {}
+    problems += study_problems(
+        benchmarks=benchmarks,
+        methods=args.methods,
+        budget=args.budget,
+        method_kwargs=kwargs,
+        data_dir=data_dir,
+        verify=args.verify,
+    )
+    if problems:
+        raise InvalidStudyError(problems)
+    return benchmarks, kwargs
+
+
 def _summary_line(summary: StudySummary, out: Path) -> str:
     """One line on what a study call did and how the study stands (see ``StudySummary``)."""
     parts = [f"done: {summary.executed} run(s) executed, {summary.resumed} already finished (resumed)"]
@@ -202,13 +226,21 @@ def _cmd_report(args: argparse.Namespace) -> int:
         raise HpobenchError(f"results directory {str(out)!r} does not exist")
     formats = list(dict.fromkeys(args.format)) if args.format else list(FORMATS)
     report = write_report(out, axis=XAxis(args.x), formats=formats, blocks=args.blocks)
-    if "md" in report.documents:
-        print(report.markdown)
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
-    written = [*report.documents.values(), *report.figures]
-    print(f"wrote {', '.join(str(p) for p in written)}")
+    print(_report_summary(report.documents, report.figures))
     return 0
+
+
+def _report_summary(documents: dict[str, Path], figures: Sequence[Path]) -> str:
+    """Where a report went, ending with the one file to open (not the report itself)."""
+    folder = next(iter(documents.values()), None) or (figures[0] if figures else None)
+    where = f" in {folder.parent}" if folder is not None else ""
+    lines = [f"wrote {len(documents)} document(s) and {len(figures)} figure file(s){where}"]
+    first = documents.get("html") or documents.get("md") or documents.get("latex")
+    if first is not None:
+        lines.append(f"open {first}")
+    return "\n".join(lines)
 
 
 def _cmd_regress(args: argparse.Namespace) -> int:
@@ -299,19 +331,35 @@ def _cmd_data_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Help that shows each option's default, except flags and options without one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if isinstance(action.default, bool) or action.default in (None, []):
+            return action.help
+        if isinstance(action.default, list):  # as typed on the command line, not a Python list
+            return f"{action.help} (default: {' '.join(map(str, action.default))})"
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hpobench`` command."""
     parser = argparse.ArgumentParser(
         prog="hpobench", description="Benchmark hyperparameter-optimization methods."
     )
+    parser.add_argument("--version", action="version", version=f"hpobench {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p_list = sub.add_parser("list", help="list benchmarks and methods with their capabilities")
     p_list.add_argument("--data-dir", default=None, help=f"benchmark data directory (default: ${ENV_VAR})")
+    p_list.add_argument("--tasks", action="store_true", help="list every task (the long form)")
+    p_list.add_argument("--json", action="store_true", help="machine-readable output")
     p_list.set_defaults(func=_cmd_list)
 
     p_run = sub.add_parser(
-        "run", help="run a study (default: a small study on the embedded synthetic benchmarks)"
+        "run",
+        help="run a study (default: a small study on the embedded synthetic benchmarks)",
+        formatter_class=_DefaultsFormatter,
     )
     p_run.add_argument(
         "--benchmarks",
@@ -320,13 +368,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="families, family/task names or patterns (e.g. fcnet synthetic/hartmann*)",
     )
     p_run.add_argument("--methods", nargs="+", default=list(DEFAULT_METHODS), help="registered method names")
-    p_run.add_argument(
-        "--seeds", type=_parse_seeds, default=_parse_seeds(DEFAULT_SEEDS), help="e.g. 0-9 or 0,3,7"
-    )
+    p_run.add_argument("--seeds", type=_parse_seeds, default=DEFAULT_SEEDS, help="e.g. 0-9 or 0,3,7")
     p_run.add_argument(
         "--budget",
         type=_parse_budget,
-        default=Budget.parse(DEFAULT_BUDGET),
+        default=DEFAULT_BUDGET,
         help="per run: N evaluations, Nx (multiples of the maximal fidelity) or Ns/Nm/Nh simulated time",
     )
     p_run.add_argument("--jobs", type=int, default=1, help="worker processes (-1: all cores)")
@@ -463,22 +509,52 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    """The installed distribution's version (``unknown`` in an uninstalled source tree)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("hpobench")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def _axes() -> list[Any]:
     from hpobench.results.regret import XAxis
 
     return list(XAxis)
 
 
+def _check_counts(args: argparse.Namespace) -> None:
+    """Refuse ``--jobs 0`` (or below -1) and ``--workers`` below 1 with a one-line error."""
+    jobs = getattr(args, "jobs", 1)
+    if jobs == 0:
+        raise HpobenchError(f"--jobs must be a positive number of processes or -1 (all cores), got {jobs}")
+    workers = getattr(args, "workers", 1)
+    if workers < 1:
+        raise HpobenchError(f"--workers must be at least 1, got {workers}")
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null after its reader went away, so that exiting flushes nothing."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hpobench`` command; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "jobs", 1) == 0:
-        parser.error("--jobs must be a positive number or -1")
-    if getattr(args, "workers", 1) < 1:
-        parser.error("--workers must be at least 1")
     try:
-        return int(args.func(args))
+        _check_counts(args)
+        status = int(args.func(args))
+        sys.stdout.flush()  # inside the try: a reader that stopped early (| head) is not an error
+        return status
+    except BrokenPipeError:
+        _silence_stdout()
+        return 0
     except (HpobenchError, ValueError) as exc:
         print(f"hpobench: error: {exc}", file=sys.stderr)
         return 2

@@ -7,6 +7,8 @@ instead of a traceback, and from the matching builtin (``ValueError``, ``LookupE
 
 from __future__ import annotations
 
+import difflib
+
 
 class HpobenchError(Exception):
     """Base class of every error the suite raises on purpose."""
@@ -20,7 +22,10 @@ class UnknownNameError(HpobenchError, LookupError):
         self.name = name
         self.known = known
         shown = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")
-        super().__init__(f"unknown {kind} {name!r}; known {kind}s: {shown or '(none registered)'}")
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        plural = f"{kind[:-1]}ies" if kind.endswith("y") else f"{kind}s"
+        super().__init__(f"unknown {kind} {name!r}{hint}; known {plural}: {shown or '(none registered)'}")
 
     def __str__(self) -> str:  # LookupError would otherwise quote the message
         return str(self.args[0])
@@ -52,3 +57,16 @@ class MethodError(HpobenchError, RuntimeError):
 
 class PluginImportError(HpobenchError, ImportError):
     """A registered plugin whose module could not be imported or does not define the named object."""
+
+
+class InvalidStudyError(HpobenchError, ValueError):
+    """A study that cannot start: every problem found before its first run, in one message.
+
+    Attributes:
+        problems: The problems, one sentence each.
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = tuple(problems)
+        count = f"{len(problems)} problems: " if len(problems) > 1 else ""
+        super().__init__(f"the study cannot start, {count}" + "; ".join(problems))

@@ -330,7 +330,10 @@ def run_study(
             for r in triage.todo
         ]
         failed: dict[str, str] = {}
-        bar = _progress_bar(total=len(plan.runs), initial=len(plan.runs) - len(jobs_), enabled=progress)
+        # a study with nothing left to execute draws no bar (the summary says what was resumed)
+        bar = _progress_bar(
+            total=len(plan.runs), initial=len(plan.runs) - len(jobs_), enabled=progress and bool(jobs_)
+        )
         cluster = contextlib.ExitStack()
         try:
             results: Iterable[tuple[str, str]]

@@ -20,7 +20,9 @@ th:first-child{text-align:left}thead th{background:#f4f4f4}figure{margin:.6em 0}
 figure img{max-width:100%;height:auto;border:1px solid #eee}figcaption{color:#555;font-size:.85em}
 .note{background:#fff8e1;border-left:4px solid #f0b400;padding:6px 10px;margin:6px 0}
 .muted{color:#666;font-size:.85em}
+td{white-space:nowrap}.scroll{overflow-x:auto;max-width:100%}
 """
+# numbers such as 5.8845e-05 never break at their '-'; a table wider than the page scrolls
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,7 +69,7 @@ def render_html(title: str, intro: str, sections: Sequence[Section]) -> str:
             parts.append(f"<p>{html.escape(s.text)}</p>")
         parts += [f'<div class="note">{html.escape(n)}</div>' for n in s.notes]
         parts += [_figure(p, c) for p, c in s.figures]
-        parts += list(s.fragments)
+        parts += [f'<div class="scroll">{f}</div>' for f in s.fragments]
         parts.append("</section>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

@@ -20,7 +20,16 @@ from matplotlib.lines import Line2D
 from hpobench.results.regret import XAxis
 from hpobench.results.stats import FriedmanResult, cd_cliques
 
-__all__ = ["FLOOR", "plot_cd", "plot_curves", "plot_ecdf", "plot_summary", "save"]
+__all__ = [
+    "FLOOR",
+    "TICK_SIZE",
+    "method_style",
+    "plot_cd",
+    "plot_curves",
+    "plot_ecdf",
+    "plot_summary",
+    "save",
+]
 
 FLOOR = 1e-9
 """Smallest regret drawn on log axes (exact zeros are drawn there)."""
@@ -65,13 +74,126 @@ def _log_ticks(ax: Any, *, x: bool = True, y: bool = True) -> None:
             axis.set_minor_locator(NullLocator())
 
 
+_PALETTE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf", "#393b79", "#ad494a", "#637939", "#843c39", "#7b4173", "#3182bd",
+)  # fmt: skip
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+_SHIPPED = (
+    "random_search", "successive_halving", "hyperband", "tpe", "bohb", "regularized_evolution",
+    "gp_bo", "cqr_bo", "cqr_bo_mf", "asha", "pbt", "dehb", "idhb", "one_epoch_topk", "optuna",
+    "dehb_package",
+)  # fmt: skip
+"""The shipped methods in a fixed order: each gets its own colour and marker, whatever the report."""
+
+
+def method_style(method: str) -> tuple[str, str]:
+    """The (colour, marker) of ``method`` in every figure of every report: fixed by its name.
+
+    Shipped methods have distinct styles; any other name gets one picked by the CRC-32 of its
+    name (stable across processes and reports, unlike ``hash()``), so a method keeps its colour
+    when methods are added to or removed from a study.
+    """
+    import zlib
+
+    if method in _SHIPPED:
+        i = _SHIPPED.index(method)
+        return _PALETTE[i % len(_PALETTE)], _MARKERS[i % len(_MARKERS)]
+    code = zlib.crc32(method.encode("utf-8"))
+    return _PALETTE[code % len(_PALETTE)], _MARKERS[(code // len(_PALETTE)) % len(_MARKERS)]
+
+
 def _colors(methods: Sequence[str]) -> dict[str, str]:
-    return {m: f"C{i % 10}" for i, m in enumerate(sorted(methods))}
+    return {m: method_style(m)[0] for m in methods}
+
+
+TICK_SIZE = 9
+"""Font size (points) of tick labels, legends and panel titles in every figure."""
 
 
 def _legend(fig: Any, ax: Any, methods: int) -> None:
     handles, labels = ax.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(methods, 5), frameon=False, fontsize=8)
+    fig.legend(handles, labels, loc="lower center", ncol=min(methods, 5), frameon=False, fontsize=TICK_SIZE)
+
+
+def _x_label(axis: XAxis, *, relative: bool) -> str:
+    """The x label; on a relative axis the unit is a fraction of each task's range, not seconds."""
+    if not relative:
+        return axis.label
+    return f"{axis.label.removesuffix(' (s)')}, as a fraction of each task's range"
+
+
+def _floor(values: np.ndarray) -> float:
+    """Bottom of a log axis: below the smallest positive value drawn, never at ``FLOOR`` for a zero.
+
+    A band that touches zero (its lower end is 0) would otherwise stretch the axis down to
+    ``FLOOR`` and squeeze the curves into the top of the panel; such band ends (and exact
+    zeros) are drawn at this floor, the bottom edge of the panel.
+    """
+    positive = values[np.isfinite(values) & (values > 0)]
+    return float(positive.min()) / 1.5 if positive.size else FLOOR
+
+
+def _markers(ax: Any, x: np.ndarray, y: np.ndarray, method: str, *, count: int = 4) -> None:
+    """A few markers at evenly spaced points of a curve, so methods differ without colour."""
+    if len(x) == 0:
+        return
+    at = np.unique(np.linspace(0, len(x) - 1, count + 2).round().astype(int)[1:-1])
+    color, marker = method_style(method)
+    ax.plot(x[at], y[at], linestyle="none", marker=marker, color=color, markersize=4)
+
+
+def _handles(methods: Sequence[str]) -> list[Line2D]:
+    return [
+        Line2D([], [], color=method_style(m)[0], marker=method_style(m)[1], markersize=5, lw=1.5, label=m)
+        for m in methods
+    ]
+
+
+TITLE_CHARS = 34
+"""Longest panel title of the task grid, in characters, that fits a panel at ``TICK_SIZE``."""
+
+
+def _titles(benchmarks: Sequence[str]) -> tuple[str, dict[str, str]]:
+    """Panel titles short enough for their panel: the tasks' common prefix moves above the grid.
+
+    Returns:
+        The prefix cut off (ending at a ``/`` or ``_``; empty when the names fit or share none)
+        and each task's title. A title still longer than ``TITLE_CHARS`` keeps its end,
+        where task names differ, behind an ellipsis.
+    """
+    prefix = ""
+    if len(benchmarks) > 1 and max(len(b) for b in benchmarks) > TITLE_CHARS:
+        first, last = min(benchmarks), max(benchmarks)  # their common prefix is everyone's
+        pairs = zip(first, last, strict=False)
+        common = first[: next((i for i, (a, b) in enumerate(pairs) if a != b), len(first))]
+        cut = max(common.rfind("/"), common.rfind("_")) + 1
+        prefix = common[:cut]
+    titles = {}
+    for b in benchmarks:
+        rest = b[len(prefix) :]
+        titles[b] = rest if len(rest) <= TITLE_CHARS else "…" + rest[-(TITLE_CHARS - 1) :]
+    return prefix, titles
+
+
+def _markevery(points: int) -> int:
+    """Marker spacing that puts about five markers on a curve of ``points`` points."""
+    return max(points // 5, 1)
+
+
+def _full_ranks(ranks: pd.DataFrame) -> pd.DataFrame:
+    """The rank curves from the first grid point at which every method has all its values.
+
+    Before that, a method with no evaluation yet is left out of a block's ranking, which ranks
+    the others among fewer methods and makes the curves meaningless there. A method's "all" is
+    the most blocks it ever has a value in (fewer than the others when some of its runs failed).
+    """
+    if ranks.empty or "n" not in ranks:
+        return ranks
+    most = ranks.groupby("method")["n"].transform("max")
+    complete = (ranks["n"] >= most).groupby(ranks["position"]).all()
+    start = complete.index[complete.to_numpy()].min() if complete.any() else None
+    return ranks[ranks["position"] >= start] if start is not None else ranks.iloc[0:0]
 
 
 def plot_curves(curves: pd.DataFrame, axis: XAxis, *, statistic: str = "mean", shared_x: bool = False) -> Any:
@@ -87,14 +209,19 @@ def plot_curves(curves: pd.DataFrame, axis: XAxis, *, statistic: str = "mean", s
     curves = curves.sort_values("benchmark", kind="stable")
     lo_col, hi_col = ("lo", "hi") if statistic == "mean" else ("median_lo", "median_hi")
     benches = sorted(curves["benchmark"].unique())
+    prefix, titles = _titles(benches)
     methods = sorted(curves["method"].unique())
     colors = _colors(methods)
-    cols = min(5 if len(benches) > 9 else 3, max(len(benches), 1))
+    # at most 4 panels of 3.4 in across: the figure is at most ~1360 px wide, so the HTML
+    # report (1200 px column) shows its text at nearly full size
+    cols = min(4 if len(benches) > 9 else 3, max(len(benches), 1))
     rows = max(int(np.ceil(len(benches) / cols)), 1)
-    legend_in = 0.1 + 0.17 * int(np.ceil(len(methods) / 5))  # legend rows of 5 methods
-    bottom_in = legend_in + 0.55  # legend, then the x label, then the bottom row's tick labels
-    height = 2.6 * rows + bottom_in + 0.3
-    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, height), squeeze=False)
+    legend_in = 0.1 + 0.21 * int(np.ceil(len(methods) / 4))  # legend rows of 4 methods
+    bottom_in = legend_in + 0.6  # legend, then the x label, then the bottom row's tick labels
+    top_in = 0.6 if prefix else 0.3  # a line above the grid names the tasks' common prefix
+    height = 2.6 * rows + bottom_in + top_in
+    width = 3.4 * cols
+    fig, axes = plt.subplots(rows, cols, figsize=(width, height), squeeze=False)
     xs = curves["x"].to_numpy(dtype=float)
     x_all = (float(np.nanmin(xs[xs > 0], initial=1.0)), float(np.nanmax(xs, initial=1.0)))
     # one line collection and one band collection per panel: hundreds of separate artists
@@ -107,23 +234,25 @@ def plot_curves(curves: pd.DataFrame, axis: XAxis, *, statistic: str = "mean", s
     for ax, bench in zip(axes.flat, benches, strict=False):
         i, j = panels[bench]
         c = curves.iloc[i:j]
+        sub = c[[statistic, lo_col, hi_col]].to_numpy(dtype=float)
+        floor = _floor(sub)
         lines, bands, line_colors, band_colors = [], [], [], []
         for method, members in c.groupby("method", sort=True).indices.items():
             x = c["x"].to_numpy()[members]
             xs = np.repeat(x, 2)[1:]
             y, lo, hi = (
-                np.repeat(np.maximum(c[col].to_numpy()[members], FLOOR), 2)[:-1]
+                np.repeat(np.maximum(c[col].to_numpy()[members], floor), 2)[:-1]
                 for col in (statistic, lo_col, hi_col)
             )
+            _markers(ax, xs[::2], y[::2], str(method))
             lines.append(np.column_stack([xs, y]))
             bands.append(np.column_stack([np.r_[xs, xs[::-1]], np.r_[hi, lo[::-1]]]))
             line_colors.append(rgba[str(method)])
             band_colors.append((*rgba[str(method)][:3], 0.18))
         ax.add_collection(PolyCollection(bands, facecolors=band_colors, linewidths=0), autolim=False)
         ax.add_collection(LineCollection(lines, colors=line_colors, linewidths=1.2), autolim=False)
-        sub = c[[statistic, lo_col, hi_col]].to_numpy(dtype=float)
-        y_lo = max(float(np.nanmin(sub, initial=np.inf)), FLOOR)
-        y_hi = max(float(np.nanmax(sub, initial=FLOOR)), FLOOR)
+        y_lo = floor * 1.5
+        y_hi = max(float(np.nanmax(sub, initial=floor)), floor)
         xv = c["x"].to_numpy(dtype=float)
         x_lo, x_hi = x_all if shared_x else (float(np.nanmin(xv[xv > 0], initial=1.0)), float(np.nanmax(xv)))
         ax.set_xscale("log")
@@ -131,32 +260,35 @@ def plot_curves(curves: pd.DataFrame, axis: XAxis, *, statistic: str = "mean", s
         ax.set_xlim(x_lo, x_hi * 1.05 if x_hi > x_lo else x_lo * 10)
         ax.set_ylim(y_lo / 1.5, y_hi * 1.5 if y_hi > y_lo else y_lo * 10)
         # a fixed title position: automatic placement measures every tick label on every draw
-        ax.set_title(bench, fontsize=9, y=1.0)
+        ax.set_title(titles[bench], fontsize=TICK_SIZE, y=1.0)
         _log_ticks(ax)
-        ax.tick_params(labelsize=7)
+        ax.tick_params(labelsize=TICK_SIZE)
         ax.grid(alpha=0.3)
         # the axis labels are the figure's (below); fixed coordinates skip the same measuring
         ax.xaxis.set_label_coords(0.5, 0.0)
         ax.yaxis.set_label_coords(0.0, 0.5)
     for ax in list(axes.flat)[len(benches) :]:
         ax.axis("off")
-    fig.supylabel(f"normalised regret ({statistic})", x=0.12 / (3.4 * cols), fontsize=9)
-    fig.supxlabel(axis.label, y=(legend_in + 0.05) / height, fontsize=9, va="bottom")
-    handles = [Line2D([], [], color=colors[m], lw=1.5, label=m) for m in methods]
+    if prefix:
+        fig.suptitle(f"tasks {prefix}…", y=1 - 0.08 / height, va="top", fontsize=TICK_SIZE + 1)
+    fig.supylabel(f"normalised regret ({statistic})", x=0.12 / width, fontsize=TICK_SIZE + 1)
+    fig.supxlabel(
+        _x_label(axis, relative=False), y=(legend_in + 0.05) / height, fontsize=TICK_SIZE + 1, va="bottom"
+    )
     fig.legend(
-        handles=handles,
+        handles=_handles(methods),
         loc="lower center",
-        ncol=min(len(methods), 5),
+        ncol=min(len(methods), 4),
         frameon=False,
-        fontsize=8,
+        fontsize=TICK_SIZE + 1,
         bbox_to_anchor=(0.5, 0.02 / height),
     )
     # fixed margins in inches: tight_layout costs seconds on large grids
     fig.subplots_adjust(
-        left=0.75 / (3.4 * cols),
-        right=1 - 0.1 / (3.4 * cols),
+        left=0.8 / width,
+        right=1 - 0.12 / width,
         bottom=bottom_in / height,
-        top=1 - 0.3 / height,
+        top=1 - top_in / height,
         wspace=0.28,
         hspace=0.45 if shared_x else 0.55,
     )
@@ -174,24 +306,36 @@ def plot_summary(aggregate: pd.DataFrame, ranks: pd.DataFrame, axis: XAxis, *, r
     """
     plt = _pyplot()
     methods = sorted(set(aggregate["method"]) | set(ranks["method"]))
-    colors = _colors(methods)
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    floor = _floor(aggregate[["mean", "lo", "hi"]].to_numpy(dtype=float))
     for method, c in aggregate.groupby("method", sort=True):
-        y = np.maximum(c["mean"].to_numpy(), FLOOR)
-        left.plot(c["x"], y, label=method, color=colors[str(method)], drawstyle="steps-post", lw=1.4)
+        y = np.maximum(c["mean"].to_numpy(), floor)
+        color, marker = method_style(str(method))
+        left.plot(
+            c["x"], y, label=method, color=color, drawstyle="steps-post", lw=1.4, marker=marker,
+            markevery=_markevery(len(y)), markersize=4,
+        )  # fmt: skip
         left.fill_between(
             c["x"],
-            np.maximum(c["lo"].to_numpy(), FLOOR),
-            np.maximum(c["hi"].to_numpy(), FLOOR),
-            color=colors[str(method)],
+            np.maximum(c["lo"].to_numpy(), floor),
+            np.maximum(c["hi"].to_numpy(), floor),
+            color=color,
             alpha=0.18,
             step="post",
             linewidth=0,
         )
-    for method, c in ranks.groupby("method", sort=True):
-        right.plot(c["x"], c["rank"], label=method, color=colors[str(method)], drawstyle="steps-post", lw=1.4)
-    label = f"{axis.label} (fraction of each task's range)" if relative else axis.label
+    for method, c in _full_ranks(ranks).groupby("method", sort=True):
+        color, marker = method_style(str(method))
+        right.plot(
+            c["x"], c["rank"], label=method, color=color, drawstyle="steps-post", lw=1.4, marker=marker,
+            markevery=_markevery(len(c)), markersize=4,
+        )  # fmt: skip
+    label = _x_label(axis, relative=relative)
     left.set_yscale("log")
+    if len(aggregate):
+        top = float(np.nanmax(aggregate[["mean", "lo", "hi"]].to_numpy(dtype=float), initial=floor))
+        left.set_ylim(floor, max(top, floor) * 1.5)
+    right.set_ylim(0.5, len(methods) + 0.5)
     left.set_ylabel("normalised regret, mean over tasks", fontsize=9)
     left.set_title("Anytime regret over all tasks (95 % bootstrap CI over tasks)", fontsize=10)
     right.set_ylabel("average rank (1 = best)", fontsize=9)
@@ -200,8 +344,11 @@ def plot_summary(aggregate: pd.DataFrame, ranks: pd.DataFrame, axis: XAxis, *, r
     for ax in (left, right):
         ax.set_xscale("log")
         _log_ticks(ax, y=ax is left)
-        ax.set_xlabel(label, fontsize=9)
+        ax.set_xlabel(label, fontsize=TICK_SIZE)
+        ax.tick_params(labelsize=TICK_SIZE)
         ax.grid(alpha=0.3)
+    if len(aggregate):  # one x range for both panels: a rank curve that starts late shows it
+        right.set_xlim(left.get_xlim())
     _legend(fig, left, len(methods))
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.22, top=0.92, wspace=0.22)
     return fig
@@ -260,21 +407,21 @@ def plot_cd(result: FriedmanResult, *, title: str = "") -> Any:
 def plot_ecdf(profiles: pd.DataFrame, axis: XAxis, *, relative: bool, targets: int) -> Any:
     """ECDF of (run, target) pairs reached against the x-axis, one line per method."""
     plt = _pyplot()
-    methods = sorted(profiles["method"].unique())
-    colors = _colors(methods)
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for method, c in profiles.groupby("method", sort=True):
+        color, marker = method_style(str(method))
         ax.plot(
-            c["x"], c["fraction"], label=method, color=colors[str(method)], drawstyle="steps-post", lw=1.4
-        )
+            c["x"], c["fraction"], label=method, color=color, drawstyle="steps-post", lw=1.4, marker=marker,
+            markevery=_markevery(len(c)), markersize=4,
+        )  # fmt: skip
     ax.set_xscale("log")
     _log_ticks(ax, y=False)
+    ax.tick_params(labelsize=TICK_SIZE)
     ax.set_ylim(-0.02, 1.02)
-    label = f"{axis.label} (fraction of each task's range)" if relative else axis.label
-    ax.set_xlabel(label, fontsize=9)
+    ax.set_xlabel(_x_label(axis, relative=relative), fontsize=TICK_SIZE)
     ax.set_ylabel("fraction of (run, target) pairs reached", fontsize=9)
     ax.set_title(f"ECDF over {targets} normalised-regret targets (1 to 1e-8)", fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    ax.legend(fontsize=TICK_SIZE, frameon=False, loc="upper left")
     fig.subplots_adjust(left=0.1, right=0.97, bottom=0.13, top=0.92)
     return fig

@@ -730,6 +730,7 @@ class YahpoFamily(BenchmarkFamily):
     """The ``yahpo`` family: one multi-fidelity surrogate task per YAHPO instance (274 tasks)."""
 
     name = "yahpo"
+    requires = ("onnxruntime",)
 
     def tasks(self) -> tuple[TaskInfo, ...]:
         """Describe every instance of every scenario (static; reads no data)."""

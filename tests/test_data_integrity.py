@@ -301,7 +301,7 @@ def test_fetch_with_a_stated_sha256(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 @pytest.mark.data
 @pytest.mark.slow
-def test_a_study_on_a_tampered_table_fails_the_run_unless_told_not_to_verify(
+def test_a_study_on_a_tampered_table_is_refused_before_any_run_unless_told_not_to_verify(
     data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = tmp_path / "data"
@@ -309,10 +309,11 @@ def test_a_study_on_a_tampered_table_fails_the_run_unless_told_not_to_verify(
     _reencode_with_altered_metric(target, "valid_mse")
     command = ["run", "--benchmarks", "fcnet/naval_propulsion", "--methods", "random_search"]
     command += ["--seeds", "0", "--budget", "5", "--quiet", "--data-dir", str(root)]
-    assert main([*command, "--out", str(tmp_path / "checked")]) == 1
+    assert main([*command, "--out", str(tmp_path / "checked")]) == 2  # checked up front (preflight)
     err = capsys.readouterr().err
-    assert "DataError" in err
+    assert err.startswith("hpobench: error: the study cannot start")
     assert "naval_propulsion.parquet" in err
+    assert not (tmp_path / "checked").exists()
     assert main([*command, "--out", str(tmp_path / "unchecked"), "--no-verify"]) == 0
     (record,) = (tmp_path / "unchecked" / "runs").glob("*.json")
     provenance = json.loads(record.read_text())
