@@ -364,6 +364,8 @@ def run_contained(
             ready = set(mpc.wait(waitables, _wait_time(busy, limits)))
             done: list[JobResult[T, R]] = []
             for worker in busy:
+                answered: list[JobResult[T, R]]
+                ended: _Ended[T, R] | None
                 answered, ended = _check(worker, ready, limits, items)
                 done.extend(answered)
                 if answered:
