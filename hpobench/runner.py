@@ -147,6 +147,12 @@ def _cached_benchmark(spec: BenchmarkSpec, data_dir: str | None, verify: bool) -
 
 
 def _versions() -> dict[str, str]:
+    return dict(_read_versions())
+
+
+@lru_cache(maxsize=1)
+def _read_versions() -> dict[str, str]:
+    # read once per process: each metadata.version parses a distribution's metadata file
     out = {"python": sys.version.split()[0], "platform": platform.platform()}
     for name in _VERSIONED:
         with contextlib.suppress(metadata.PackageNotFoundError):

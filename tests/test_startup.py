@@ -72,3 +72,20 @@ def test_the_fit_and_quality_modules_keep_their_arguments() -> None:
     quality.add_arguments(qual)
     assert qual.parse_args([]).models is None  # read as the shipped models directory
     assert MODELS_DIR.is_dir()
+
+
+def test_plugin_origins_and_versions_are_read_once_per_process_until_a_refresh() -> None:
+    from hpobench import registry, runner
+
+    registry.refresh()
+    first = registry.plugin_origin(registry.METHODS_GROUP, "random_search")
+    first["version"] = "changed by the caller"  # a caller's copy: the cache is not touched
+    again = registry.plugin_origin(registry.METHODS_GROUP, "random_search")
+    assert again["version"] != "changed by the caller"
+    assert again["entry_point"] == "hpobench.methods.random_search:RandomSearch"
+    assert registry._origin.cache_info().hits >= 1  # metadata parsed once, not once per run
+    registry.refresh()
+    assert registry._origin.cache_info().currsize == 0
+    versions = runner._versions()
+    versions["numpy"] = "changed by the caller"
+    assert runner._versions()["numpy"] != "changed by the caller"
