@@ -79,7 +79,13 @@ def _case(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data_dir", type=Path, help="benchmark data folder (holds the FCNet tables)")
+    parser.add_argument(
+        "data_dir",
+        type=Path,
+        nargs="?",
+        default=os.environ.get("HPOBENCH_DATA_DIR"),
+        help="benchmark data folder holding the FCNet tables (default: $HPOBENCH_DATA_DIR)",
+    )
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2, 8, 16])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--budget", default="200", help="per run (default: 200 evaluations)")
@@ -87,6 +93,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads per run")
     parser.add_argument("--no-unbatched", action="store_true", help="skip the batch=1 cases")
     args = parser.parse_args()
+    if args.data_dir is None:
+        parser.error("give the data folder (or set $HPOBENCH_DATA_DIR)")
     plan = _plan(args.budget, args.seeds)
     cores = available_cores()
     reference: dict[str, bytes] = {}
