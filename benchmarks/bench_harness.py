@@ -1,87 +1,210 @@
-"""Harness overhead per trial: random search on a synthetic function through the runner.
+"""Harness overhead per trial: hpobench's runner against hpoglue's loop, measured in the same run.
 
-Measures, in one process and one run of this script:
+Random search on Branin, ``--trials`` trials per run. For each harness the overhead per trial
+is ``wall - method - objective``: the time the harness itself spends per trial, whatever its
+method and objective cost.
 
-* ``bare loop``: the same method and benchmark driven by a minimal ask/evaluate/tell loop (the
-  baseline: what any harness must at least spend);
-* ``execute_run``: the full runner (budget accounting, noise seeds, failure handling, timing,
-  result table with max-fidelity reference values, provenance);
-* ``execute_run + store``: the above plus the atomic Parquet/JSON write.
+* ``hpobench``: :func:`hpobench.runner.execute_run` (budget accounting, noise seeds, failure
+  handling, the result table with reference values, provenance); its method and benchmark
+  seconds are the ones it records itself.
+* ``hpoglue``: ``hpoglue.run`` (its trial-budget loop and the DataFrame it returns) with a
+  random-search optimizer and a Branin query function written for it here; their own time
+  is measured inside them and subtracted.
+* ``bare loop``: the same optimizer and function as hpoglue's, called in a plain ``for`` loop:
+  what any harness must at least spend (the physical limit; its own ask/tell and function
+  time are subtracted too, so what is left is the loop).
 
-Prints microseconds per trial, evaluations per second and the ratio to the bare loop. The
-reference point measured on this machine for hpoglue's loop is 90 us/trial.
+Also: one ``Benchmark.evaluate`` of one Branin trial against the plain Branin function.
 
-Usage: python benchmarks/bench_harness.py [--trials 20000] [--benchmark synthetic/branin]
+All cases run interleaved (:mod:`_timing`), min and median over ``--repeats``. hpoglue comes
+from the ``nox -s bench`` environment; without it, its row says why it is unavailable.
+
+Usage: python benchmarks/bench_harness.py [--trials 2000] [--repeats 5]
 """
 
 from __future__ import annotations
 
 import argparse
-import tempfile
+import math
 import time
-from pathlib import Path
+from typing import Any
 
 import numpy as np
+from _timing import goal_line, interleaved, peer, unavailable
 
 from hpobench.benchmark import BenchmarkSpec
 from hpobench.budget import Budget
-from hpobench.registry import load_benchmark, load_method
+from hpobench.registry import load_benchmark
 from hpobench.runner import RunSpec, execute_run
-from hpobench.store import write_run
+from hpobench.types import Trial
 
 
-def bare_loop(benchmark_name: str, method_name: str, trials: int) -> float:
-    benchmark = load_benchmark(benchmark_name)
-    method = load_method(method_name)(benchmark.task, seed=0)
-    rng = np.random.default_rng(0)
-    start = time.perf_counter()
-    for _ in range(trials):
-        trial = method.ask()
-        assert trial is not None
-        method.tell(benchmark.evaluate([trial], seed=int(rng.integers(2**63 - 1)))[0])
-    return time.perf_counter() - start
+def branin(x1: float, x2: float) -> float:
+    """The Branin function (the same formula as hpobench's synthetic/branin)."""
+    b, c, t = 5.1 / (4 * math.pi**2), 5 / math.pi, 1 / (8 * math.pi)
+    return (x2 - b * x1**2 + c * x1 - 6) ** 2 + 10 * (1 - t) * math.cos(x1) + 10
 
 
-def runner(benchmark_name: str, method_name: str, trials: int, store: bool) -> tuple[float, dict[str, float]]:
-    spec = RunSpec(
-        benchmark=BenchmarkSpec.parse(benchmark_name),
-        method=method_name,
-        seed=0,
-        budget=Budget.parse(str(trials)),
+class _Clock:
+    """Seconds spent inside the peer's optimizer and objective (subtracted from its wall time)."""
+
+    inside = 0.0
+
+
+class _Sampler:
+    """Uniform random search over Branin's box, with its ask and tell timed."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+
+    def ask_values(self) -> dict[str, float]:
+        return {"x1": float(self.rng.uniform(-5, 10)), "x2": float(self.rng.uniform(0, 15))}
+
+
+def _hpoglue_case(hpoglue: Any, trials: int) -> tuple[Any, Any]:
+    """``run()`` of hpoglue random search on Branin, and the optimizer class (for the bare loop)."""
+    from ConfigSpace import ConfigurationSpace
+
+    space = ConfigurationSpace({"x1": (-5.0, 10.0), "x2": (0.0, 15.0)})
+
+    class RandomSearch(hpoglue.Optimizer):  # type: ignore[misc, name-defined]
+        name = "random_search"
+        support = hpoglue.Problem.Support()
+
+        def __init__(self, *, problem: Any, seed: int, working_directory: Any, **_: Any) -> None:
+            self.sampler = _Sampler(seed)
+            self.n = 0
+
+        def ask(self) -> Any:
+            start = time.perf_counter()
+            self.n += 1
+            config = hpoglue.Config(config_id=str(self.n), values=self.sampler.ask_values())
+            query = hpoglue.Query(config=config, fidelity=None)
+            _Clock.inside += time.perf_counter() - start
+            return query
+
+        def tell(self, result: Any) -> None:
+            return None  # random search learns nothing (an empty call is not timed)
+
+    def query(q: Any) -> Any:
+        start = time.perf_counter()
+        values = q.config.values
+        result = hpoglue.Result(query=q, fidelity=None, values={"value": branin(values["x1"], values["x2"])})
+        _Clock.inside += time.perf_counter() - start
+        return result
+
+    bench = hpoglue.FunctionalBenchmark(
+        name="branin",
+        metrics={"value": hpoglue.Measure.metric((0.0, math.inf), minimize=True)},
+        query=query,
+        config_space=space,
     )
-    start = time.perf_counter()
-    outcome = execute_run(spec)
-    if store:
-        with tempfile.TemporaryDirectory() as tmp:
-            write_run(Path(tmp), spec.run_id, outcome.frame, outcome.provenance)
-    elapsed = time.perf_counter() - start
-    assert not outcome.failed, outcome.provenance.get("error")
-    return elapsed, dict(outcome.provenance["timing"])
+
+    def run() -> float:
+        _Clock.inside = 0.0
+        start = time.perf_counter()
+        frame = hpoglue.run(
+            optimizer=RandomSearch, benchmark=bench, budget=trials, seed=0, continuations=False
+        )
+        wall = time.perf_counter() - start
+        assert len(frame) == trials
+        return wall - _Clock.inside
+
+    return run, RandomSearch
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=20_000)
-    parser.add_argument("--benchmark", default="synthetic/branin")
-    parser.add_argument("--method", default="random_search")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--trials", type=int, default=2000)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     n = args.trials
-    runner(args.benchmark, args.method, 200, store=True)  # warm imports and caches
-    bare = min(bare_loop(args.benchmark, args.method, n) for _ in range(args.repeats))
-    full, timing = min(
-        (runner(args.benchmark, args.method, n, store=False) for _ in range(args.repeats)), key=lambda r: r[0]
+    overheads: dict[str, list[float]] = {"hpobench": [], "hpoglue": [], "bare loop": []}
+    spec = RunSpec(
+        benchmark=BenchmarkSpec.parse("synthetic/branin"),
+        method="random_search",
+        seed=0,
+        budget=Budget.parse(str(n)),
     )
-    stored = min(runner(args.benchmark, args.method, n, store=True)[0] for _ in range(args.repeats))
-    print(f"{args.method} on {args.benchmark}, {n} trials, best of {args.repeats}")
-    print(f"{'variant':<24}{'us/trial':>10}{'evals/s':>12}{'x bare':>8}")
-    for name, seconds in (("bare loop", bare), ("execute_run", full), ("execute_run + store", stored)):
-        print(f"{name:<24}{1e6 * seconds / n:>10.1f}{n / seconds:>12,.0f}{seconds / bare:>8.2f}")
+
+    def ours() -> None:
+        start = time.perf_counter()
+        outcome = execute_run(spec, threads=1)
+        wall = time.perf_counter() - start
+        assert not outcome.failed, outcome.provenance.get("error")
+        timing = outcome.provenance["timing"]
+        overheads["hpobench"].append(wall - timing["method_seconds"] - timing["benchmark_seconds"])
+
+    def bare() -> None:
+        sampler = _Sampler(0)
+        inside = 0.0
+        start = time.perf_counter()
+        for _ in range(n):
+            t0 = time.perf_counter()
+            values = sampler.ask_values()
+            branin(values["x1"], values["x2"])
+            inside += time.perf_counter() - t0
+        overheads["bare loop"].append(time.perf_counter() - start - inside)
+
+    cases = {"hpobench": ours, "bare loop": bare}
+    hpoglue, reason = peer("hpoglue")
+    if hpoglue is not None:
+        glue_run, _ = _hpoglue_case(hpoglue, n)
+        cases["hpoglue"] = lambda: overheads["hpoglue"].append(glue_run())
+    timings = interleaved(cases, repeats=args.repeats)
+    for name in overheads:  # drop the warm-up call's overhead
+        del overheads[name][: len(overheads[name]) - args.repeats]
+
+    # one Branin evaluation: hpobench's Benchmark.evaluate against the plain function
+    bench = load_benchmark("synthetic/branin")
+    trial = Trial(config={"x0": 1.0, "x1": 2.0})
+    calls = 20_000
+    single = interleaved(
+        {
+            "evaluate": lambda: [bench.evaluate([trial], seed=0) for _ in range(calls)],
+            "plain function": lambda: [branin(1.0, 2.0) for _ in range(calls)],
+        },
+        repeats=args.repeats,
+    )
+
+    print(f"random search on Branin, {n} trials, {args.repeats} interleaved repeats (min / median)")
+    print(f"{'harness':<12} {'wall us/trial':>16} {'overhead us/trial':>20}")
+    for name, over in overheads.items():
+        if name not in timings:
+            print(f"{name:<12} {'peer unavailable: ' + reason}")
+            continue
+        o = sorted(over)
+        med = o[len(o) // 2]
+        print(f"{name:<12} {timings[name].per(n):>16} {1e6 * o[0] / n:>9.3g} / {1e6 * med / n:<9.3g}")
     print(
-        f"inside execute_run: method (ask+tell) {timing['method_us_per_trial']:.1f} us/trial, "
-        f"benchmark {1e6 * timing['benchmark_seconds'] / n:.1f} us/trial"
+        f"one evaluation: evaluate {single['evaluate'].per(calls)} us, plain function "
+        f"{single['plain function'].per(calls)} us (min / median)"
     )
-    print("reference point (measured on this machine, not in this run): hpoglue loop 90 us/trial")
+    measure = "overhead per trial (wall - method - objective), random search, Branin"
+    ours_us = 1e6 * min(overheads["hpobench"]) / n
+    if hpoglue is None:
+        print(unavailable(measure, reason))
+    else:
+        glue_us = 1e6 * min(overheads["hpoglue"]) / n
+        print(
+            goal_line(
+                measure,
+                value=f"{ours_us:.3g} us",
+                peer_text=f"hpoglue {glue_us:.3g} us",
+                goal=f"<= 1/5 of hpoglue ({glue_us / 5:.3g} us)",
+                met=ours_us <= glue_us / 5,
+            )
+        )
+    evaluate_us = 1e6 * single["evaluate"].min / calls
+    print(
+        goal_line(
+            "Branin evaluate, one trial",
+            value=f"{evaluate_us:.3g} us",
+            peer_text=f"plain function {1e6 * single['plain function'].min / calls:.3g} us",
+            goal="<= 2 us",
+            met=evaluate_us <= 2.0,
+        )
+    )
 
 
 if __name__ == "__main__":

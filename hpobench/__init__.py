@@ -15,12 +15,51 @@ Plugins live in ``hpobench.methods`` (HPO methods), ``hpobench.surrogates`` (ben
 
 from __future__ import annotations
 
-from hpobench.benchmark import Benchmark, BenchmarkFamily, BenchmarkSpec, TaskInfo
-from hpobench.method import Capabilities, Method
-from hpobench.types import Direction, Evaluation, Fidelity, Objective, Reference, Status, Task, Trial
-from hpobench.userbench import function_benchmark, tabular
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hpobench.benchmark import Benchmark, BenchmarkFamily, BenchmarkSpec, TaskInfo
+    from hpobench.method import Capabilities, Method
+    from hpobench.types import Direction, Evaluation, Fidelity, Objective, Reference, Status, Task, Trial
+    from hpobench.userbench import function_benchmark, tabular
 
 __version__ = "0.1.0"
+
+# The names below are imported on first use (PEP 562), so that ``import hpobench`` and the
+# ``hpobench`` command's start-up import no numpy or ConfigSpace until something needs them.
+_LAZY = {
+    "Benchmark": "hpobench.benchmark",
+    "BenchmarkFamily": "hpobench.benchmark",
+    "BenchmarkSpec": "hpobench.benchmark",
+    "TaskInfo": "hpobench.benchmark",
+    "Capabilities": "hpobench.method",
+    "Method": "hpobench.method",
+    "Direction": "hpobench.types",
+    "Evaluation": "hpobench.types",
+    "Fidelity": "hpobench.types",
+    "Objective": "hpobench.types",
+    "Reference": "hpobench.types",
+    "Status": "hpobench.types",
+    "Task": "hpobench.types",
+    "Trial": "hpobench.types",
+    "function_benchmark": "hpobench.userbench",
+    "tabular": "hpobench.userbench",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hpobench' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "Benchmark",

@@ -474,14 +474,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_sur = sub.add_parser("surrogate", help="fit our own surrogates of tabular benchmarks (needs torch)")
     sur_sub = p_sur.add_subparsers(dest="surrogate_command", required=True)
-    from hpobench.surrogates import fitting, quality  # torch is imported only when fitting runs
+    from hpobench.surrogates import commands  # the fitting code is imported only when it runs
 
     p_fit = sur_sub.add_parser("fit", help="fit MLP-ensemble surrogates of a tabular family")
-    fitting.add_arguments(p_fit)
-    p_fit.set_defaults(func=fitting.run)
+    commands.add_fit_arguments(p_fit)
+    p_fit.set_defaults(func=commands.run_fit)
     p_quality = sur_sub.add_parser("quality", help="held-out quality report of fitted surrogates")
-    quality.add_arguments(p_quality)
-    p_quality.set_defaults(func=quality.run)
+    commands.add_quality_arguments(p_quality)
+    p_quality.set_defaults(func=commands.run_quality)
 
     p_data = sub.add_parser("data", help="list, verify and fetch benchmark data")
     data_sub = p_data.add_subparsers(dest="data_command", required=True)
@@ -520,7 +520,7 @@ def _version() -> str:
 
 
 def _axes() -> list[Any]:
-    from hpobench.results.regret import XAxis
+    from hpobench.results.axes import XAxis
 
     return list(XAxis)
 

@@ -15,9 +15,10 @@ worker never inherits the owner's threads or open files. Each job's worker gets 
 current ``sys.path``, environment and working directory, so plugins and settings made visible
 after the fork server started are seen by the job.
 
-Lifecycle: :func:`run_contained` starts up to ``jobs`` workers, hands each one job at a time,
-yields one :class:`JobResult` per job as jobs end (in completion order), and stops every worker
-when the iteration ends, is closed early, or raises (``KeyboardInterrupt`` included).
+Lifecycle: :func:`run_contained` starts up to ``jobs`` workers, hands each one job (or one batch
+of jobs of a group) at a time, yields one :class:`JobResult` per job as jobs end (in completion
+order), and stops every worker when the iteration ends, is closed early, or raises
+(``KeyboardInterrupt`` included).
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ import threading
 import time
 import types
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from hpobench.errors import HpobenchError
@@ -185,16 +186,16 @@ def _worker_main(
             return
         if message is None:
             return
-        key, item = message
-        reply: tuple[int, Any, str | None]
-        try:
-            reply = (key, fn(item), None)
-        except BaseException as exc:  # the job's failure, not the worker's
-            reply = (key, None, f"{type(exc).__name__}: {exc}")
-        try:
-            conn.send(reply)
-        except (EOFError, OSError):
-            return
+        for key, item in message:  # a batch: its jobs run in order, each answered as it ends
+            reply: tuple[int, Any, str | None]
+            try:
+                reply = (key, fn(item), None)
+            except BaseException as exc:  # the job's failure, not the worker's
+                reply = (key, None, f"{type(exc).__name__}: {exc}")
+            try:
+                conn.send(reply)
+            except (EOFError, OSError):
+                return
 
 
 @dataclass(kw_only=True)
@@ -202,9 +203,17 @@ class _Worker:
     process: Any  # multiprocessing.Process of the fork-server context
     conn: mpc.Connection
     lifeline: mpc.Connection
-    job: tuple[int, Any] | None = None
+    queue: deque[int] = field(default_factory=deque)
+    """Keys of the jobs handed to it and not answered yet, in the order it runs them."""
     started: float = 0.0
+    """When the job at the head of ``queue`` started (as seen from the owner)."""
+    group: Hashable = None
+    """Group of the last batch it was handed (its tasks are loaded there)."""
     ready: bool = False
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.queue)
 
     def kill(self) -> None:
         """Kill the worker's process group (itself and whatever its job started), then reap it."""
@@ -265,12 +274,12 @@ def _without_main() -> Iterator[None]:
             sys.modules["__main__"] = main
 
 
-def _start_worker(ctx: Any, fn: Callable[[Any], Any]) -> _Worker:
+def _start_worker(ctx: Any, fn: Callable[[Any], Any], environ: dict[str, str]) -> _Worker:
     ours, theirs = ctx.Pipe(duplex=True)
     life_read, life_write = ctx.Pipe(duplex=False)
     process = ctx.Process(
         target=_worker_main,
-        args=(theirs, life_read, fn, dict(os.environ)),
+        args=(theirs, life_read, fn, environ),
         name="hpobench-worker",
         daemon=False,
     )
@@ -288,8 +297,19 @@ def run_contained(
     jobs: int,
     limits: Limits,
     on_workers: Callable[[list[int]], None] | None = None,
+    group: Callable[[T], Hashable] | None = None,
+    batch: int = 1,
+    environ: Mapping[str, str] | None = None,
 ) -> Iterator[JobResult[T, R]]:
     """Run ``fn`` on every item in worker processes, containing every failure to its own job.
+
+    Jobs can be handed to a worker in batches (one message, no round trip between them): the
+    worker runs a batch's jobs one after the other and answers each as it ends. Every job of a
+    batch is still contained on its own: the limits apply to each job, the job a worker was
+    running when it died or was killed is the one reported as failed, and the jobs of its batch
+    that had not started go back to the queue, to run in another worker. Batches are built from
+    jobs of one group, and a worker is handed its last group again while that has jobs left, so
+    what a job loads once per process (e.g. a task's data) serves the rest of its group there.
 
     Args:
         fn: A picklable (module-level) function; it runs in a worker process, once per item.
@@ -298,6 +318,11 @@ def run_contained(
         limits: Wall-clock and memory limits per job.
         on_workers: Called with the pids of the live workers whenever the set changes (e.g. to
             record them beside a lock), and with ``[]`` when all have stopped.
+        group: Key of an item's group (``None``: one group); only the batching and the order in
+            which jobs are handed out depend on it.
+        batch: The most jobs handed to a worker at once (``1``: one job at a time). Fewer are
+            handed out as the queue runs low, so that the workers finish together.
+        environ: Variables set in the workers' environment on top of the owner's.
 
     Yields:
         One :class:`JobResult` per item, in completion order.
@@ -306,41 +331,53 @@ def run_contained(
         jobs = os.cpu_count() or 1
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1 (or -1 for one per core), got {jobs}")
+    if batch < 1:
+        raise ValueError(f"batch must be at least 1, got {batch}")
     if not items:
         return
     ctx = _context()
-    pending = deque(enumerate(items))
+    env = {**os.environ, **(environ or {})}
+    groups = [None if group is None else group(item) for item in items]
+    pending = _Queue(groups)
     workers: list[_Worker] = []
     changed = True
     stillborn = 0  # workers in a row that died before they were set up
     try:
-        while pending or any(w.job is not None for w in workers):
-            while len(workers) < min(jobs, len(pending) + sum(w.job is not None for w in workers)):
-                workers.append(_start_worker(ctx, fn))
+        while pending or any(w.busy for w in workers):
+            while len(workers) < min(jobs, len(pending) + sum(w.busy for w in workers)):
+                workers.append(_start_worker(ctx, fn, env))
                 changed = True
             if changed and on_workers is not None:
                 on_workers([w.process.pid for w in workers])
             changed = False
             for worker in workers:
-                if worker.job is None and pending:
-                    worker.job = pending.popleft()
+                if not worker.busy and pending:
+                    size = max(1, min(batch, len(pending) // (2 * jobs)))
+                    busy_groups = {w.group for w in workers if w.busy}
+                    worker.group, keys = pending.take(worker.group, size, avoid=busy_groups)
+                    worker.queue.extend(keys)
                     worker.started = time.monotonic()
                     with contextlib.suppress(OSError):  # a dead worker is found below
-                        worker.conn.send(worker.job)
-            busy = [w for w in workers if w.job is not None]
+                        worker.conn.send([(k, items[k]) for k in keys])
+            busy = [w for w in workers if w.busy]
             waitables = [w.conn for w in busy] + [w.process.sentinel for w in busy]
             ready = set(mpc.wait(waitables, _wait_time(busy, limits)))
+            done: list[JobResult[T, R]] = []
             for worker in busy:
-                ended: _Ended[T, R] | None = _check(worker, ready, limits, items)
+                answered: list[JobResult[T, R]]
+                ended: _Ended[T, R] | None
+                answered, ended = _check(worker, ready, limits, items)
+                done.extend(answered)
+                if answered:
+                    stillborn = 0
                 if ended is None:
                     continue
-                job, worker.job = worker.job, None
-                if ended.replace:
-                    workers.remove(worker)
-                    changed = True
-                if ended.result is None:  # died before it was set up: not the job's fault
-                    assert job is not None
-                    pending.appendleft(job)
+                workers.remove(worker)
+                changed = True
+                unstarted = list(worker.queue)
+                worker.queue.clear()
+                if ended.result is None:  # died before it was set up: not the jobs' fault
+                    pending.put_back(unstarted)
                     stillborn += 1
                     if stillborn >= _STARTUP_FAILURES:
                         raise HpobenchError(
@@ -348,16 +385,18 @@ def run_contained(
                             "no run was started (is the interpreter or the environment broken?)"
                         )
                     continue
+                pending.put_back(unstarted[1:])  # the head was running: it is the one that failed
                 stillborn = 0
-                yield ended.result
+                done.append(ended.result)
+            yield from done
     finally:
         for worker in workers:
-            if worker.job is None and worker.process.is_alive():
+            if not worker.busy and worker.process.is_alive():
                 with contextlib.suppress(OSError):
                     worker.conn.send(None)
         deadline = time.monotonic() + 2.0
         for worker in workers:
-            if worker.job is None:
+            if not worker.busy:
                 worker.process.join(timeout=max(0.0, deadline - time.monotonic()))
             if worker.process.is_alive():
                 worker.kill()
@@ -366,6 +405,42 @@ def run_contained(
                 worker.close()
         if on_workers is not None:
             on_workers([])
+
+
+class _Queue:
+    """The keys of the jobs not handed out yet, by group, in the order of the items."""
+
+    def __init__(self, groups: Sequence[Hashable]) -> None:
+        self._groups = list(groups)
+        self._pending: dict[Hashable, deque[int]] = {}
+        for key, name in enumerate(groups):
+            self._pending.setdefault(name, deque()).append(key)
+        self._size = len(groups)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def take(self, last: Hashable, size: int, *, avoid: set[Hashable]) -> tuple[Hashable, list[int]]:
+        """Up to ``size`` keys of one group, and the group.
+
+        The group is ``last`` while it has jobs left, else the first group no busy worker is on
+        (``avoid``), else the first group.
+        """
+        name = last if last in self._pending else None
+        if name is None:
+            name = next((g for g in self._pending if g not in avoid), next(iter(self._pending)))
+        queue = self._pending[name]
+        keys = [queue.popleft() for _ in range(min(size, len(queue)))]
+        if not queue:
+            del self._pending[name]
+        self._size -= len(keys)
+        return name, keys
+
+    def put_back(self, keys: Sequence[int]) -> None:
+        """Return jobs that never started to the front of their groups."""
+        for key in reversed(keys):
+            self._pending.setdefault(self._groups[key], deque()).appendleft(key)
+        self._size += len(keys)
 
 
 def _wait_time(busy: list[_Worker], limits: Limits) -> float | None:
@@ -380,43 +455,45 @@ def _wait_time(busy: list[_Worker], limits: Limits) -> float | None:
 
 @dataclass(frozen=True, kw_only=True)
 class _Ended(Generic[T, R]):
-    """A worker's job that ended.
+    """A worker that ended (died or was killed) while it had jobs.
 
-    ``result`` is ``None`` when the worker died before it was set up (the job never started);
-    ``replace`` says whether the worker must be replaced.
+    ``result`` is the failure of the job at the head of its queue, or ``None`` when the worker
+    died before it was set up (no job started).
     """
 
     result: JobResult[T, R] | None
-    cause: str | None
-    replace: bool
+    cause: str
 
 
-def _check(worker: _Worker, ready: set[Any], limits: Limits, items: Sequence[T]) -> _Ended[T, R] | None:
-    """How ``worker``'s job ended, if it did (``None``: still running)."""
-    assert worker.job is not None
-    key = worker.job[0]
+def _check(
+    worker: _Worker, ready: set[Any], limits: Limits, items: Sequence[T]
+) -> tuple[list[JobResult[T, R]], _Ended[T, R] | None]:
+    """The jobs ``worker`` answered, and whether it ended (``None``: it goes on)."""
     pid = int(worker.process.pid)
+    answered: list[JobResult[T, R]] = []
 
-    def failed(cause: str) -> _Ended[T, R]:
+    def failed(cause: str) -> tuple[list[JobResult[T, R]], _Ended[T, R]]:
         if not worker.ready:
-            return _Ended(result=None, cause=cause, replace=True)
+            return answered, _Ended(result=None, cause=cause)
+        key = worker.queue[0]
         result: JobResult[T, R] = JobResult(item=items[key], value=None, failure=cause, pid=pid)
-        return _Ended(result=result, cause=cause, replace=True)
+        return answered, _Ended(result=result, cause=cause)
 
     if worker.conn in ready or worker.process.sentinel in ready:
         try:
-            while worker.conn.poll():
+            while worker.queue and worker.conn.poll():
                 got, value, failure = worker.conn.recv()
                 if got == _READY:
                     worker.ready = True
                     continue
+                key = worker.queue.popleft()
                 assert got == key, f"worker {pid} answered job {got} while running job {key}"
-                answer: JobResult[T, R] = JobResult(item=items[key], value=value, failure=failure, pid=pid)
-                return _Ended(result=answer, cause=failure, replace=False)
+                answered.append(JobResult(item=items[key], value=value, failure=failure, pid=pid))
+                worker.started = time.monotonic()  # the next job of its batch starts now
         except (EOFError, OSError):
             pass  # it died while answering
-        if worker.process.sentinel not in ready and worker.process.is_alive():
-            return None  # it only said it is ready
+        if not worker.queue or (worker.process.sentinel not in ready and worker.process.is_alive()):
+            return answered, None  # it answered, or only said it is ready
         worker.process.join(timeout=5)
         code = worker.process.exitcode
         worker.kill()
@@ -436,4 +513,4 @@ def _check(worker: _Worker, ready: set[Any], limits: Limits, items: Sequence[T])
                 f"memory limit: the run's worker used {_format_bytes(used)} of resident memory "
                 f"(limit {_format_bytes(limits.max_memory)}) and was killed"
             )
-    return None
+    return answered, None

@@ -47,6 +47,7 @@ from hpobench.registry import (
 )
 from hpobench.seeding import derive_seed
 from hpobench.simulator import Simulation, young_collections_only
+from hpobench.threads import pinned_threads, thread_share
 from hpobench.types import FrozenValue, Trial
 from hpobench.values import check_seed
 
@@ -153,6 +154,12 @@ def _cached_benchmark(spec: BenchmarkSpec, data_dir: str | None, verify: bool) -
 
 
 def _versions() -> dict[str, str]:
+    return dict(_read_versions())
+
+
+@lru_cache(maxsize=1)
+def _read_versions() -> dict[str, str]:
+    # read once per process: each metadata.version parses a distribution's metadata file
     out = {"python": sys.version.split()[0], "platform": platform.platform()}
     for name in _VERSIONED:
         with contextlib.suppress(metadata.PackageNotFoundError):
@@ -335,9 +342,19 @@ def _describe(benchmark: Benchmark, provenance: dict[str, Any]) -> None:
 
 
 def _simulate(
-    spec: RunSpec, *, data_dir: Path | None, timeout: float | None, verify: bool, provenance: dict[str, Any]
+    spec: RunSpec,
+    *,
+    data_dir: Path | None,
+    timeout: float | None,
+    verify: bool,
+    threads: int,
+    provenance: dict[str, Any],
 ) -> Simulation | None:
-    """Load, build and run the simulation; record task, reference and errors in ``provenance``."""
+    """Load, build and run the simulation; record task, reference, threads and errors in ``provenance``.
+
+    The thread pools are pinned once the benchmark and the method are built, so that the
+    libraries they loaded are pinned too.
+    """
     sim: Simulation | None = None
     method: Method | None = None
     try:
@@ -354,7 +371,9 @@ def _simulate(
                 noise_seed=spec.noise_seed,
                 max_evaluations=MAX_EVALUATIONS,
             )
-            sim.run()
+            with pinned_threads(threads) as pinned:
+                provenance["threads"] = pinned
+                sim.run()
     except _Timeout:
         provenance["status"] = "failed"
         provenance["error"] = (
@@ -452,7 +471,12 @@ def failed_outcome(spec: RunSpec, *, error: str) -> RunOutcome:
 
 
 def execute_run(
-    spec: RunSpec, *, data_dir: Path | None = None, timeout: float | None = None, verify: bool = True
+    spec: RunSpec,
+    *,
+    data_dir: Path | None = None,
+    timeout: float | None = None,
+    verify: bool = True,
+    threads: int | None = None,
 ) -> RunOutcome:
     """Execute one run and return its table and provenance; never raises for method failures.
 
@@ -467,6 +491,9 @@ def execute_run(
         timeout: Wall-clock limit for the whole run in seconds (``None``: no limit).
         verify: Whether the benchmark's data files must match their pinned sha256 (``False``:
             for data edited on purpose; recorded in provenance as ``data_verified``).
+        threads: BLAS/OpenMP threads the run may use (:func:`hpobench.threads.pinned_threads`;
+            ``None``: every core this process may use). Recorded in provenance as ``threads``;
+            the results do not depend on it.
     """
     started = time.time()
     provenance = _base_provenance(spec)
@@ -478,7 +505,10 @@ def execute_run(
     with young_collections_only():
         provenance["data_verified"] = verify
         with data_verification(enabled=verify):  # also for data a benchmark reads lazily
-            sim = _simulate(spec, data_dir=data_dir, timeout=timeout, verify=verify, provenance=provenance)
+            limit = thread_share(1) if threads is None else threads
+            sim = _simulate(
+                spec, data_dir=data_dir, timeout=timeout, verify=verify, threads=limit, provenance=provenance
+            )
         frame = _record(spec, sim, provenance)
         del sim
     provenance["wall_seconds"] = time.time() - started

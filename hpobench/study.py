@@ -39,6 +39,7 @@ from hpobench.store import (
     write_run,
 )
 from hpobench.studylock import StudyLock, study_lock
+from hpobench.threads import available_cores, thread_environ, thread_share
 
 __all__ = ["Backend", "Skipped", "StudyPlan", "StudySummary", "plan_study", "run_study"]
 
@@ -158,11 +159,19 @@ class _Job:
     data_dir: str | None
     timeout: float | None
     verify: bool
+    threads: int
+
+
+def _task_of(job: _Job) -> str:
+    """The group of a job: its task (a worker loads a task once and keeps it for the next runs)."""
+    return job.spec.benchmark.name
 
 
 def _execute_and_store(job: _Job) -> tuple[str, str]:
     data_dir = None if job.data_dir is None else Path(job.data_dir)
-    outcome = execute_run(job.spec, data_dir=data_dir, timeout=job.timeout, verify=job.verify)
+    outcome = execute_run(
+        job.spec, data_dir=data_dir, timeout=job.timeout, verify=job.verify, threads=job.threads
+    )
     write_run(Path(job.out), job.spec.run_id, outcome.frame, outcome.provenance)
     return job.spec.run_id, str(outcome.provenance.get("error", ""))
 
@@ -178,16 +187,37 @@ def _execute_on_cluster(job: _Job) -> tuple[str, str]:
     if multiprocessing.current_process().daemon:
         return _execute_and_store(job)
     limits = Limits(timeout=job.timeout)
+    environ = thread_environ(job.threads)
     # consumed whole, so the pool has stopped its worker before the task returns
-    (result,) = _record_failures(run_contained(_execute_and_store, [job], jobs=1, limits=limits))
+    (result,) = _record_failures(
+        run_contained(_execute_and_store, [job], jobs=1, limits=limits, environ=environ)
+    )
     return result
 
 
+BATCH = 16
+"""The most runs of one task handed to a worker at once (fewer as the queue runs low)."""
+
+
 def _contained(
-    jobs: Sequence[_Job], *, n_jobs: int, limits: Limits, lock: StudyLock
+    jobs: Sequence[_Job], *, n_jobs: int, limits: Limits, lock: StudyLock, threads: int
 ) -> Iterator[tuple[str, str]]:
-    """Run ``jobs`` in contained worker processes (their pids recorded beside the lock)."""
-    results = run_contained(_execute_and_store, jobs, jobs=n_jobs, limits=limits, on_workers=lock.set_workers)
+    """Run ``jobs`` in contained worker processes (their pids recorded beside the lock).
+
+    Runs of one task are handed out in batches, each worker keeping to its task while it has
+    runs left, so a worker loads a task once for all its runs there; every run is still
+    contained on its own (:func:`hpobench.containment.run_contained`).
+    """
+    results = run_contained(
+        _execute_and_store,
+        jobs,
+        jobs=n_jobs,
+        limits=limits,
+        on_workers=lock.set_workers,
+        group=_task_of,
+        batch=BATCH,
+        environ=thread_environ(threads),
+    )
     return _record_failures(results)
 
 
@@ -266,6 +296,7 @@ def run_study(
     progress: bool = True,
     backend: Backend | str = Backend.LOKY,
     scheduler: str | None = None,
+    threads: int | None = None,
 ) -> StudySummary:
     """Execute the runs of ``plan`` that are not finished intact in ``out``, ``jobs`` at a time.
 
@@ -303,6 +334,10 @@ def run_study(
         scheduler: Address of the cluster to connect to (dask: a scheduler address such as
             ``tcp://host:8786``; ray: ``ray.init`` address). ``None``: dask uses the running
             default ``Client``, ray starts or joins a local instance.
+        threads: BLAS/OpenMP threads each run may use (:mod:`hpobench.threads`; recorded in
+            each run's provenance, the results do not depend on it). ``None``: the run's share
+            of the cores, ``cores // jobs`` (at least 1) with local workers, 1 on a cluster
+            (whose workers each take one run per core).
 
     Raises:
         ValueError: An unknown backend, a scheduler without a cluster backend, or a memory cap
@@ -320,13 +355,18 @@ def run_study(
     if max_memory is not None and backend is not Backend.LOKY:
         raise ValueError("a memory cap (--max-memory) needs local worker processes (backend loky)")
     limits = Limits(timeout=timeout, max_memory=max_memory)
+    if threads is None:
+        local = available_cores() if jobs == -1 else jobs
+        threads = thread_share(max(1, local)) if backend is Backend.LOKY else 1
+    elif isinstance(threads, bool) or threads < 1:
+        raise ValueError(f"threads must be a positive number of threads per run, got {threads!r}")
     with study_lock(out) as lock:
         remove_stale_temporaries(out)
         write_study_record(out, plan)
         triage = _triage(out, plan, retry_failed=retry_failed)
         data = None if data_dir is None else str(Path(data_dir).resolve())
         jobs_ = [
-            _Job(spec=r, out=str(out), data_dir=data, timeout=timeout, verify=verify_data)
+            _Job(spec=r, out=str(out), data_dir=data, timeout=timeout, verify=verify_data, threads=threads)
             for r in triage.todo
         ]
         failed: dict[str, str] = {}
@@ -338,7 +378,7 @@ def run_study(
         try:
             results: Iterable[tuple[str, str]]
             if backend is Backend.LOKY:
-                results = _contained(jobs_, n_jobs=jobs, limits=limits, lock=lock)
+                results = _contained(jobs_, n_jobs=jobs, limits=limits, lock=lock, threads=threads)
             else:
                 _enter_cluster(cluster, backend, scheduler)
                 n_jobs = -1 if jobs == 1 else jobs

@@ -21,6 +21,8 @@ from enum import Enum
 import numpy as np
 import pandas as pd
 
+from hpobench.results.axes import XAxis
+
 __all__ = ["Incumbent", "XAxis", "add_regret", "final_regret", "resolve_references"]
 
 
@@ -29,28 +31,6 @@ class Incumbent(Enum):
 
     ANY_FIDELITY = "any_fidelity"
     MAX_FIDELITY = "max_fidelity"
-
-
-class XAxis(Enum):
-    """The x-axis of anytime curves."""
-
-    EVALS = "evals"
-    BUDGET = "budget"
-    TIME = "time"
-
-    @property
-    def column(self) -> str:
-        """Column of the evaluation frame (after :func:`add_regret`) that holds this axis."""
-        return {"evals": "n_evals", "budget": "fidelity_spent", "time": "time"}[self.value]
-
-    @property
-    def label(self) -> str:
-        """Axis label for plots."""
-        return {
-            "evals": "evaluations",
-            "budget": "fidelity spent (multiples of the maximal fidelity)",
-            "time": "simulated time (s)",
-        }[self.value]
 
 
 def resolve_references(runs: pd.DataFrame, evaluations: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

@@ -57,6 +57,7 @@ import numpy as np
 
 from hpobench.benchmark import Benchmark
 from hpobench.space import SpaceCodec, to_python
+from hpobench.surrogates.commands import add_fit_arguments as add_arguments
 from hpobench.surrogates.fitted import (
     FORMAT_VERSION,
     INDEX,
@@ -621,22 +622,6 @@ def fit_family(
     tmp.write_text(json.dumps(index, indent=1, sort_keys=True) + "\n")
     tmp.replace(index_path)
     return written
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of the fit command (shared by ``python -m`` and ``hpobench surrogate fit``)."""
-    parser.add_argument("--family", required=True, help="registered tabular family, e.g. taskset or fcnet")
-    parser.add_argument(
-        "--tasks", nargs="*", default=None, help="task names within the family (default: all)"
-    )
-    parser.add_argument("--out", required=True, help="directory for the .npz files and index.json")
-    parser.add_argument(
-        "--data-dir", default=None, help="benchmark data directory (default: $HPOBENCH_DATA_DIR)"
-    )
-    parser.add_argument(
-        "--seed", type=int, default=0, help="seed of the split, initialisation and data order"
-    )
-    parser.add_argument("--epochs", type=int, default=None, help="override the family's default epochs")
 
 
 def run(args: argparse.Namespace) -> int:

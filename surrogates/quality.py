@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hpobench.surrogates.commands import add_quality_arguments as add_arguments
 from hpobench.surrogates.fitted import MODELS_DIR, FittedFamily, FittedSurrogate
 from hpobench.types import Direction
 
@@ -200,23 +201,12 @@ def report(qualities: Sequence[Quality]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of the quality command (shared by ``python -m`` and ``hpobench surrogate quality``)."""
-    parser.add_argument(
-        "--models", default=str(MODELS_DIR), help="models directory (default: the shipped ones)"
-    )
-    parser.add_argument(
-        "--data-dir", default=None, help="benchmark data directory (default: $HPOBENCH_DATA_DIR)"
-    )
-    parser.add_argument("--out", default=None, help="write the Markdown report here (default: print it)")
-
-
 def run(args: argparse.Namespace) -> int:
     """Run the quality command from parsed arguments."""
     from hpobench.datadir import resolve_data_dir
 
     data_dir = resolve_data_dir(args.data_dir)
-    family = FittedFamily(Path(args.models))
+    family = FittedFamily(MODELS_DIR if args.models is None else Path(args.models))
     qualities = [
         assess(family.load(info.name.split("/", 1)[1], data_dir=None), data_dir=data_dir)
         for info in family.tasks()

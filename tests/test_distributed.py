@@ -15,7 +15,7 @@ from hpobench.errors import HpobenchError
 from hpobench.store import RUNS_DIR
 from hpobench.study import Backend, StudyPlan, plan_study, run_study
 
-TIMINGS = ("timing", "wall_seconds")  # the only wall-clock entries of a provenance record
+TIMINGS = ("timing", "wall_seconds", "threads")  # entries that depend on the machine, not the run
 
 
 def small_plan() -> StudyPlan:

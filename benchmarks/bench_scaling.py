@@ -1,0 +1,149 @@
+"""Scaling of a study over worker processes: an 80-run FCNet study at 1, 2, 8 and 16 jobs.
+
+The study: the 4 FCNet tasks x random search and regularized evolution x 10 seeds = 80 runs of
+``--budget`` evaluations, BLAS pinned to ``--threads`` per run (1 by default, so that a run
+does not take a second core behind the pool's back and the speed-up is the pool's own). Each
+repeat runs every case once, in turn (interleaved, :mod:`_timing`), each into a fresh folder;
+the table gives min / median wall seconds and the speed-up over 1 job (min over min).
+
+Cases: ``batched`` is the study as shipped (runs of a task handed to a worker in batches,
+:data:`hpobench.study.BATCH`); ``batch=1`` hands one run at a time (same task affinity), to show
+what batching buys. Every case must produce the same bytes: the script checks it.
+
+Jobs above the machine's core count cannot scale; their rows are printed with a note. The
+goal rows (issue 17: >= 1.8x at 2 jobs, >= 12x at 16) end the output with MET/MISSES.
+
+Run (one command; the data folder is the one argument)::
+
+    python benchmarks/bench_scaling.py /path/to/data [--jobs 1 2 8 16] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from _timing import Timing, goal_line, interleaved
+
+from hpobench import study as study_module
+from hpobench.benchmark import BenchmarkSpec
+from hpobench.budget import Budget
+from hpobench.store import RUNS_DIR
+from hpobench.study import StudyPlan, plan_study, run_study
+from hpobench.threads import available_cores
+
+TASKS = ("naval_propulsion", "parkinsons_telemonitoring", "protein_structure", "slice_localization")
+METHODS = ("random_search", "regularized_evolution")
+GOALS = {2: 1.8, 16: 12.0}
+
+
+def _plan(budget: str, seeds: int) -> StudyPlan:
+    return plan_study(
+        benchmarks=[BenchmarkSpec(family="fcnet", task=t) for t in TASKS],
+        methods=list(METHODS),
+        seeds=list(range(seeds)),
+        budget=Budget.parse(budget),
+    )
+
+
+def _results(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((out / RUNS_DIR).glob("*.parquet"))}
+
+
+def _case(
+    plan: StudyPlan, *, jobs: int, batch: int, data_dir: Path, threads: int, reference: dict[str, bytes]
+) -> Callable[[], None]:
+    def run() -> None:
+        out = Path(tempfile.mkdtemp(prefix=f"scaling-{jobs}-"))
+        previous = study_module.BATCH
+        study_module.BATCH = batch
+        try:
+            summary = run_study(plan, out=out, jobs=jobs, data_dir=data_dir, threads=threads, progress=False)
+            if summary.failed:
+                raise RuntimeError(f"runs failed: {summary.failed[:3]}")
+            got = _results(out)
+            if not reference:
+                reference.update(got)
+            elif got != reference:
+                raise RuntimeError(f"jobs={jobs} batch={batch} changed the results")
+        finally:
+            study_module.BATCH = previous
+            shutil.rmtree(out, ignore_errors=True)
+
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "data_dir",
+        type=Path,
+        nargs="?",
+        default=os.environ.get("HPOBENCH_DATA_DIR"),
+        help="benchmark data folder holding the FCNet tables (default: $HPOBENCH_DATA_DIR)",
+    )
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2, 8, 16])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--budget", default="200", help="per run (default: 200 evaluations)")
+    parser.add_argument("--seeds", type=int, default=10, help="seeds per (task, method): 10 -> 80 runs")
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads per run")
+    parser.add_argument("--no-unbatched", action="store_true", help="skip the batch=1 cases")
+    args = parser.parse_args()
+    if args.data_dir is None:
+        parser.error("give the data folder (or set $HPOBENCH_DATA_DIR)")
+    plan = _plan(args.budget, args.seeds)
+    cores = available_cores()
+    reference: dict[str, bytes] = {}
+    # warm the page cache and the fork server, untimed
+    _case(
+        _plan(args.budget, 1),
+        jobs=1,
+        batch=study_module.BATCH,
+        data_dir=args.data_dir,
+        threads=1,
+        reference={},
+    )()
+    cases: dict[str, Callable[[], None]] = {}
+    for jobs in args.jobs:
+        common = {"jobs": jobs, "data_dir": args.data_dir, "threads": args.threads, "reference": reference}
+        cases[f"{jobs} batched"] = _case(plan, batch=study_module.BATCH, **common)  # type: ignore[arg-type]
+        if not args.no_unbatched:
+            cases[f"{jobs} batch=1"] = _case(plan, batch=1, **common)  # type: ignore[arg-type]
+    timings = interleaved(cases, repeats=args.repeats, warmup=False)
+    shape = f"{len(TASKS)} tasks x {len(METHODS)} methods x {args.seeds} seeds, budget {args.budget}"
+    print(f"{len(plan.runs)}-run FCNet study ({shape}), {args.threads} BLAS thread(s) per run")
+    print(f"{cores} core(s) here (os.cpu_count() {os.cpu_count()}), {args.repeats} interleaved repeats")
+    print("results: byte-identical in every case (checked)")
+    head = f"{'jobs':>5} {'batched s (min/median)':>24} {'speed-up':>9}"
+    print(f"{head} {'batch=1 s (min/median)':>24} {'speed-up':>9}")
+    base = timings[f"{args.jobs[0]} batched"]
+
+    def cell(t: Timing | None) -> str:
+        return "-" if t is None else f"{t.min:.2f} / {t.median:.2f}"
+
+    for jobs in args.jobs:
+        batched = timings[f"{jobs} batched"]
+        single = timings.get(f"{jobs} batch=1")
+        note = "  (more jobs than cores)" if jobs > cores else ""
+        single_up = "-" if single is None else f"{base.min / single.min:.2f}x"
+        row = f"{jobs:>5} {cell(batched):>24} {base.min / batched.min:>8.2f}x"
+        print(f"{row} {cell(single):>24} {single_up:>9}{note}")
+    if args.jobs[0] != 1:
+        print("(speed-ups are over the first --jobs value, not over 1 job)")
+    for jobs, goal in GOALS.items():
+        key = f"{jobs} batched"
+        measure = f"{len(plan.runs)}-run FCNet study, --jobs {jobs} vs --jobs {args.jobs[0]}, BLAS pinned"
+        if key not in timings:
+            print(f"GOAL {measure}: not measured (pass --jobs {jobs})")
+            continue
+        speedup = base.min / timings[key].min
+        where = "" if jobs <= cores else f" (only {cores} cores here: not a valid measure of the goal)"
+        print(goal_line(measure, value=f"{speedup:.2f}x{where}", goal=f">= {goal}x", met=speedup >= goal))
+
+
+if __name__ == "__main__":
+    main()
