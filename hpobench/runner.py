@@ -146,11 +146,17 @@ def _cached_benchmark(spec: BenchmarkSpec, data_dir: str | None, verify: bool) -
 
 
 def _versions() -> dict[str, str]:
+    return dict(_versions_once())
+
+
+@lru_cache(maxsize=1)
+def _versions_once() -> tuple[tuple[str, str], ...]:
+    """Python, platform and package versions, read once per process (metadata parsing takes ms)."""
     out = {"python": sys.version.split()[0], "platform": platform.platform()}
     for name in _VERSIONED:
         with contextlib.suppress(metadata.PackageNotFoundError):
             out[name] = metadata.version(name)
-    return out
+    return tuple(out.items())
 
 
 class _Timeout(BaseException):
@@ -225,7 +231,7 @@ def _frame(spec: RunSpec, sim: Simulation) -> pd.DataFrame:
     configs = [t.config for t in done.trials]
     value_max = np.full(len(configs), np.nan)
     if configs:
-        value_max = np.asarray(sim.benchmark.reference_values(configs))[:, 0]
+        value_max = np.asarray(sim.benchmark.evaluated_reference_values(configs))[:, 0]
     objective = sim.benchmark.task.objective.name
     evaluations = done.evaluations
     return result_frame(

@@ -38,7 +38,7 @@ import heapq
 import math
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -306,7 +306,7 @@ class Simulation:
             self._seeds = self._noise.integers(2**63 - 1, size=_SEED_BLOCK).tolist()[::-1]
         return int(self._seeds.pop())
 
-    def _evaluate(self, trials: list[Trial], seed: int) -> list[Evaluation]:
+    def _evaluate(self, trials: list[Trial], seed: int) -> Sequence[Evaluation]:
         try:
             return self.benchmark.evaluate(trials, seed=seed)
         except (InvalidConfigError, InvalidFidelityError) as exc:
