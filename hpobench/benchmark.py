@@ -87,6 +87,14 @@ class Benchmark(ABC):
         """
         return self.reference_values(configs)
 
+    def typical_cost(self) -> float | None:
+        """Median simulated seconds of one evaluation at the maximal fidelity, for planning.
+
+        The runner uses it to refuse, before a run starts, a time budget that affords more
+        evaluations than the per-run cap. ``None`` (the default) means unknown.
+        """
+        return None
+
     def data_files(self) -> Mapping[str, str]:
         """Data files this benchmark read, as path -> sha256, for provenance (none by default)."""
         return {}

@@ -81,6 +81,10 @@ class SeedSplitBenchmark(Benchmark):
         """The wrapped benchmark's noise-free values."""
         return self.benchmark.reference_values(configs)
 
+    def typical_cost(self) -> float | None:
+        """The wrapped benchmark's typical cost."""
+        return self.benchmark.typical_cost()
+
     def evaluated_reference_values(self, configs: Sequence[Config]) -> np.ndarray:
         """The wrapped benchmark's noise-free values of configurations it evaluated."""
         return self.benchmark.evaluated_reference_values(configs)

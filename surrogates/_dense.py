@@ -130,6 +130,7 @@ class DenseLookup(Benchmark):
 
     _task: Task
     _what: str
+    _typical_cost: float | None = None
     _table: np.ndarray
     _cost: np.ndarray
     n_seeds: int
@@ -441,6 +442,12 @@ class DenseLookup(Benchmark):
             values[~ok] = np.nan
         cost = self._cost[cidx, s, fidx]  # cidx has n entries: shape (n,), a fresh array
         return values, cost
+
+    def typical_cost(self) -> float:
+        """Median cost over the table's configurations and seeds at the maximal fidelity (seconds)."""
+        if self._typical_cost is None:
+            self._typical_cost = float(np.median(self._cost[:, :, -1]))
+        return self._typical_cost
 
     def reference_means(self) -> np.ndarray:
         """Mean over recorded seeds (finite runs) at the maximal fidelity per row, ``(n_rows, n_objectives)``.

@@ -367,6 +367,10 @@ class SyntheticBenchmark(Benchmark):
         cost = fn.cost_scale * (0.05 + 0.95 * z) * (1.0 + 0.2 * (unit / len(x)))
         return _MAKE(trial, {OBJECTIVE: fn.scalar(x, z)}, cost)
 
+    def typical_cost(self) -> float:
+        """Cost at the maximal fidelity of the box's centre (``1.1 C``; see the module docstring)."""
+        return self._fn.cost_scale * 1.1
+
     def optimum(self) -> Reference:
         """Analytic optimum as ``best``; ``worst`` is the median over 2^14 scrambled Sobol points."""
         return Reference(

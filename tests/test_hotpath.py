@@ -14,9 +14,10 @@ import pytest
 from hpobench.batch import EvaluationBatch
 from hpobench.benchmark import BenchmarkSpec
 from hpobench.budget import Budget
-from hpobench.errors import InvalidConfigError, InvalidFidelityError, InvalidSeedError
-from hpobench.registry import load_benchmark
-from hpobench.runner import RunSpec, execute_run
+from hpobench.errors import BudgetError, InvalidConfigError, InvalidFidelityError, InvalidSeedError
+from hpobench.registry import load_benchmark, load_method
+from hpobench.runner import RunSpec, _config_json, _configs_json, check_affordable, execute_run
+from hpobench.simulator import Simulation
 from hpobench.space import SpaceCodec
 from hpobench.surrogates.synthetic import SyntheticBenchmark
 from hpobench.surrogates.tabular import TabularBenchmark
@@ -198,3 +199,57 @@ def test_evaluate_indices_on_a_shipped_table(data_dir: object) -> None:
     want = bench.evaluate_arrays(configs, seed=3)
     got = bench.evaluate_indices(rows, seed=3)
     assert all(np.array_equal(w, g, equal_nan=True) for w, g in zip(want, got, strict=True))
+
+
+def test_a_budget_beyond_the_evaluation_cap_fails_the_run_up_front() -> None:
+    spec = RunSpec(
+        benchmark=BenchmarkSpec.parse("fcnet_own/protein_structure"),
+        method="random_search",
+        seed=0,
+        budget=Budget.parse("24h"),
+        workers=32,
+    )
+    outcome = execute_run(spec)
+    assert outcome.failed
+    assert outcome.provenance["error"].startswith(
+        "BudgetError: a budget of 86400s with 32 worker(s) affords about"
+    )
+    assert "cap of 1,000,000 evaluations per run" in outcome.provenance["error"]
+    assert len(outcome.frame) == 0  # refused before the first evaluation
+    for budget in ("1000001", "1000001x"):
+        with pytest.raises(BudgetError, match="give a smaller budget"):
+            check_affordable(Budget.parse(budget), workers=1, benchmark=SyntheticBenchmark("branin"))
+    check_affordable(Budget.parse("1000000"), workers=1, benchmark=SyntheticBenchmark("branin"))
+    check_affordable(
+        Budget.parse("1000h"), workers=16, benchmark=SyntheticBenchmark("branin")
+    )  # 872,727 at 66 s
+
+
+def test_reaching_the_evaluation_cap_is_a_budget_error() -> None:
+    bench = SyntheticBenchmark("branin")
+    sim = Simulation(
+        benchmark=bench,
+        method=load_method("random_search")(bench.task, seed=0),
+        budget=Budget.parse("1h"),
+        workers=2,
+        noise_seed=0,
+        max_evaluations=10,
+    )
+    with pytest.raises(BudgetError, match=r"reached the cap of 10 evaluations after .* budget of 3600s"):
+        sim.run()
+    assert sim.started == 10
+
+
+def test_config_texts_equal_the_json_encoder_across_magnitudes() -> None:
+    rng = np.random.default_rng(5)
+    n = 20_000
+    columns = {
+        "lr": np.exp(rng.uniform(np.log(1e-9), np.log(1e22), n)) * rng.choice([-1.0, 1.0], n),
+        "units": rng.integers(-2000, 2000, n) / rng.choice([1.0, 2.0, 8.0], n),
+        "edge": rng.choice([1e-4, 9.999999999999999e-05, 1e16, 9999999999999998.0, 0.1, 5e-324, 1e308], n),
+    }
+    configs = [
+        dict(zip(columns, row, strict=True))
+        for row in zip(*(c.tolist() for c in columns.values()), strict=True)
+    ]
+    assert _configs_json(configs) == [_config_json(c) for c in configs]
