@@ -197,7 +197,7 @@ def _config_json(config: Mapping[str, Any]) -> str:
     return _CONFIG_ENCODER.encode(dict(config))
 
 
-def _float_texts(values: np.ndarray) -> list[str]:
+def _float_texts(values: np.ndarray) -> pa.Array:
     """``repr`` of each float of a 1-d array (its JSON text), most of them formatted by Arrow.
 
     Arrow writes the shortest round-trip digits as ``repr`` does, but places the decimal point
@@ -213,18 +213,18 @@ def _float_texts(values: np.ndarray) -> list[str]:
         & (magnitude >= 1e-4)
         & (magnitude < 1e16)
     )
-    out: list[str] = texts.to_pylist()
-    for i in np.flatnonzero(~fixed).tolist():
-        out[i] = float.__repr__(float(values[i]))
-    return out
+    if not fixed.all():
+        reprs = [float.__repr__(v) for v in values[~fixed].tolist()]
+        texts = pc.replace_with_mask(texts, pa.array(~fixed), pa.array(reprs, type=pa.string()))
+    return texts
 
 
 def _configs_json(configs: Sequence[Mapping[str, Any]]) -> list[str]:
     """:func:`_config_json` of each configuration, column by column where that is exact.
 
     Configurations with the same hyperparameter names (in the same order) whose values are all
-    finite Python floats (no negative zero) are written through one format template per name
-    set, each distinct value tuple once (a float's JSON text is its ``repr``); any other
+    finite Python floats (no negative zero) are joined column by column in Arrow, each distinct
+    value tuple once (a float's JSON text is its ``repr``, see :func:`_float_texts`); any other
     configuration goes through the JSON encoder.
     """
     out: list[str | None] = [None] * len(configs)
@@ -241,12 +241,11 @@ def _configs_json(configs: Sequence[Mapping[str, Any]]) -> list[str]:
             continue  # NaN/inf are written differently; -0.0 equals 0.0 as a dictionary key
         distinct: dict[tuple[float, ...], int] = {}
         slots = [distinct.setdefault(row, len(distinct)) for row in values]
-        order = sorted(range(len(names)), key=names.__getitem__)
-        escaped = [json.dumps(names[j]).replace("{", "{{").replace("}", "}}") for j in order]
-        template = "{{" + ",".join(f"{name}:{{}}" for name in escaped) + "}}"
         table = np.array(list(distinct), dtype=float).reshape(len(distinct), len(names))
-        columns = [_float_texts(table[:, j]) for j in order]
-        texts = list(map(template.format, *columns))
+        parts: list[Any] = []
+        for k, j in enumerate(sorted(range(len(names)), key=names.__getitem__)):
+            parts += [("{" if k == 0 else ",") + json.dumps(names[j]) + ":", _float_texts(table[:, j])]
+        texts = pc.binary_join_element_wise(*parts, "}", "").to_pylist()  # the last one is the separator
         for i, slot in zip(rows, slots, strict=True):
             out[i] = texts[slot]
     return [_config_json(configs[i]) if text is None else text for i, text in enumerate(out)]
