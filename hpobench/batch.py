@@ -30,7 +30,7 @@ class EvaluationBatch(Sequence[Evaluation]):
     """The evaluations of one batch as columns; item ``i`` is built when first read.
 
     Args:
-        trials: The trials, in order (each evaluation holds its trial object).
+        trials: The trials, in order (each evaluation holds its trial object; copied).
         objective_names: Names of the objectives, one per column of ``values``.
         values: Objective values, shape ``(n, n_objectives)``; a row of NaN marks a FAILED
             evaluation (a row is either all finite or all NaN). Taken over, not copied: the
@@ -66,7 +66,7 @@ class EvaluationBatch(Sequence[Evaluation]):
             raise ValueError(f"extras {extras.shape} do not fit {n} trials and {len(extra_names)} extras")
         values.flags.writeable = False
         costs.flags.writeable = False
-        self._trials = trials
+        self._trials = tuple(trials)  # the caller may reuse its list
         self._names = tuple(objective_names)
         self._values = values
         self._costs = costs
