@@ -44,7 +44,7 @@ class Benchmark(ABC):
         """The task this benchmark answers."""
 
     @abstractmethod
-    def evaluate(self, trials: Sequence[Trial], *, seed: int) -> list[Evaluation]:
+    def evaluate(self, trials: Sequence[Trial], *, seed: int) -> Sequence[Evaluation]:
         """Evaluate a batch of trials.
 
         Args:
@@ -53,7 +53,9 @@ class Benchmark(ABC):
                 a non-negative integer (check it with :func:`hpobench.values.check_seed`).
 
         Returns:
-            One :class:`Evaluation` per trial, in order, each holding the trial object it answers.
+            One :class:`Evaluation` per trial, in order, each holding the trial object it answers:
+            a ``list``, or an :class:`~hpobench.batch.EvaluationBatch` (the answer's columns,
+            each evaluation built when read) for benchmarks that answer batches from arrays.
 
         Raises:
             InvalidConfigError: A configuration is not in the space (a hyperparameter is missing
@@ -75,6 +77,24 @@ class Benchmark(ABC):
         This is the quantity regret is measured on (a test-time re-evaluation that costs the
         method nothing). Configurations are validated as in :meth:`evaluate`.
         """
+
+    def evaluated_reference_values(self, configs: Sequence[Config]) -> np.ndarray:
+        """:meth:`reference_values` of configurations that :meth:`evaluate` of this instance accepted.
+
+        The runner calls it once per run, on the configurations of the run's completed
+        evaluations, to record regret: they were validated when evaluated, so a benchmark whose
+        :meth:`reference_values` validates may override this to skip the second validation
+        (the values must be the same). The default calls :meth:`reference_values`.
+        """
+        return self.reference_values(configs)
+
+    def typical_cost(self) -> float | None:
+        """Median simulated seconds of one evaluation at the maximal fidelity, for planning.
+
+        The runner uses it to refuse, before a run starts, a time budget that affords more
+        evaluations than the per-run cap. ``None`` (the default) means unknown.
+        """
+        return None
 
     def data_files(self) -> Mapping[str, str]:
         """Data files this benchmark read, as path -> sha256, for provenance (none by default)."""

@@ -51,6 +51,10 @@ class IncompatibleError(HpobenchError, ValueError):
     """A method that cannot run on a task (for example Hyperband on a task without fidelity)."""
 
 
+class BudgetError(HpobenchError, ValueError):
+    """A budget a run cannot spend within the cap on evaluations per run."""
+
+
 class MethodError(HpobenchError, RuntimeError):
     """A method that raised, stalled, hung or proposed an invalid trial during a run."""
 

@@ -70,7 +70,7 @@ class SeedSplitBenchmark(Benchmark):
         """The wrapped task."""
         return self.benchmark.task
 
-    def evaluate(self, trials: Sequence[Trial], *, seed: int) -> list[Evaluation]:
+    def evaluate(self, trials: Sequence[Trial], *, seed: int) -> Sequence[Evaluation]:
         """Evaluate with ``seeds[seed % len(seeds)]`` of the wrapped benchmark."""
         return self.benchmark.evaluate(trials, seed=self.seeds[check_seed(seed) % len(self.seeds)])
 
@@ -81,6 +81,14 @@ class SeedSplitBenchmark(Benchmark):
     def reference_values(self, configs: Sequence[Config]) -> np.ndarray:
         """The wrapped benchmark's noise-free values."""
         return self.benchmark.reference_values(configs)
+
+    def typical_cost(self) -> float | None:
+        """The wrapped benchmark's typical cost."""
+        return self.benchmark.typical_cost()
+
+    def evaluated_reference_values(self, configs: Sequence[Config]) -> np.ndarray:
+        """The wrapped benchmark's noise-free values of configurations it evaluated."""
+        return self.benchmark.evaluated_reference_values(configs)
 
     def data_files(self) -> Mapping[str, str]:
         """The wrapped benchmark's data files."""

@@ -27,11 +27,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from hpobench.benchmark import Benchmark, BenchmarkSpec
-from hpobench.budget import Budget
+from hpobench.budget import Budget, BudgetKind
 from hpobench.datadir import data_verification
 from hpobench.errors import (
+    BudgetError,
     HpobenchError,
     IncompatibleError,
     MethodError,
@@ -51,7 +54,7 @@ from hpobench.threads import pinned_threads, thread_share
 from hpobench.types import FrozenValue, Trial
 from hpobench.values import check_seed
 
-__all__ = ["RunOutcome", "RunSpec", "execute_run", "failed_outcome", "method_label"]
+__all__ = ["RunOutcome", "RunSpec", "check_affordable", "execute_run", "failed_outcome", "method_label"]
 
 MAX_EVALUATIONS = 1_000_000
 """Hard cap on evaluations per run, whatever the budget (guards against zero-cost loops)."""
@@ -154,17 +157,17 @@ def _cached_benchmark(spec: BenchmarkSpec, data_dir: str | None, verify: bool) -
 
 
 def _versions() -> dict[str, str]:
-    return dict(_read_versions())
+    return dict(_versions_once())
 
 
 @lru_cache(maxsize=1)
-def _read_versions() -> dict[str, str]:
-    # read once per process: each metadata.version parses a distribution's metadata file
+def _versions_once() -> tuple[tuple[str, str], ...]:
+    """Python, platform and package versions, read once per process (metadata parsing takes ms)."""
     out = {"python": sys.version.split()[0], "platform": platform.platform()}
     for name in _VERSIONED:
         with contextlib.suppress(metadata.PackageNotFoundError):
             out[name] = metadata.version(name)
-    return out
+    return tuple(out.items())
 
 
 class _Timeout(BaseException):
@@ -202,12 +205,34 @@ def _config_json(config: Mapping[str, Any]) -> str:
     return _CONFIG_ENCODER.encode(dict(config))
 
 
+def _float_texts(values: np.ndarray) -> pa.Array:
+    """``repr`` of each float of a 1-d array (its JSON text), most of them formatted by Arrow.
+
+    Arrow writes the shortest round-trip digits as ``repr`` does, but places the decimal point
+    by other rules; its text is taken where both must agree (fixed notation with a decimal
+    point, for ``1e-4 <= |value| < 1e16``, where ``repr`` writes fixed notation too), ``repr``
+    is called for the rest (integral values, exponents).
+    """
+    texts = pa.array(values, type=pa.float64()).cast(pa.string())
+    magnitude = np.abs(values)
+    fixed = (
+        pc.invert(pc.match_substring(texts, "e")).to_numpy(zero_copy_only=False)
+        & pc.match_substring(texts, ".").to_numpy(zero_copy_only=False)
+        & (magnitude >= 1e-4)
+        & (magnitude < 1e16)
+    )
+    if not fixed.all():
+        reprs = [float.__repr__(v) for v in values[~fixed].tolist()]
+        texts = pc.replace_with_mask(texts, pa.array(~fixed), pa.array(reprs, type=pa.string()))
+    return texts
+
+
 def _configs_json(configs: Sequence[Mapping[str, Any]]) -> list[str]:
     """:func:`_config_json` of each configuration, column by column where that is exact.
 
     Configurations with the same hyperparameter names (in the same order) whose values are all
-    finite Python floats (no negative zero) are written through one format template per name
-    set, each distinct value tuple once (a float's JSON text is its ``repr``); any other
+    finite Python floats (no negative zero) are joined column by column in Arrow, each distinct
+    value tuple once (a float's JSON text is its ``repr``, see :func:`_float_texts`); any other
     configuration goes through the JSON encoder.
     """
     out: list[str | None] = [None] * len(configs)
@@ -224,11 +249,11 @@ def _configs_json(configs: Sequence[Mapping[str, Any]]) -> list[str]:
             continue  # NaN/inf are written differently; -0.0 equals 0.0 as a dictionary key
         distinct: dict[tuple[float, ...], int] = {}
         slots = [distinct.setdefault(row, len(distinct)) for row in values]
-        order = sorted(range(len(names)), key=names.__getitem__)
-        escaped = [json.dumps(names[j]).replace("{", "{{").replace("}", "}}") for j in order]
-        template = "{{" + ",".join(f"{name}:{{}}" for name in escaped) + "}}"
-        columns = [list(map(float.__repr__, (row[j] for row in distinct))) for j in order]
-        texts = list(map(template.format, *columns))
+        table = np.array(list(distinct), dtype=float).reshape(len(distinct), len(names))
+        parts: list[Any] = []
+        for k, j in enumerate(sorted(range(len(names)), key=names.__getitem__)):
+            parts += [("{" if k == 0 else ",") + json.dumps(names[j]) + ":", _float_texts(table[:, j])]
+        texts = pc.binary_join_element_wise(*parts, "}", "").to_pylist()  # the last one is the separator
         for i, slot in zip(rows, slots, strict=True):
             out[i] = texts[slot]
     return [_config_json(configs[i]) if text is None else text for i, text in enumerate(out)]
@@ -239,7 +264,7 @@ def _frame(spec: RunSpec, sim: Simulation) -> pd.DataFrame:
     configs = [t.config for t in done.trials]
     value_max = np.full(len(configs), np.nan)
     if configs:
-        value_max = np.asarray(sim.benchmark.reference_values(configs))[:, 0]
+        value_max = np.asarray(sim.benchmark.evaluated_reference_values(configs))[:, 0]
     objective = sim.benchmark.task.objective.name
     evaluations = done.evaluations
     return result_frame(
@@ -319,6 +344,33 @@ def _make_method(spec: RunSpec, benchmark: Benchmark) -> Method:
         raise MethodError(f"method {spec.method!r} rejected its keyword arguments: {exc}") from exc
 
 
+def check_affordable(budget: Budget, *, workers: int, benchmark: Benchmark) -> None:
+    """Refuse, before a run starts, a budget that clearly affords more than :data:`MAX_EVALUATIONS`.
+
+    An evaluation or fidelity budget above the cap is refused; a time budget is refused when
+    ``workers`` simulated workers running only evaluations at the maximal fidelity of the
+    benchmark's :meth:`~hpobench.benchmark.Benchmark.typical_cost` would already make more
+    evaluations than the cap (methods that evaluate lower fidelities make even more). Budgets
+    that only might reach the cap run, and stop at it with the same error.
+
+    Raises:
+        BudgetError: The budget affords more evaluations than the cap.
+    """
+    limit = f"the cap of {MAX_EVALUATIONS:,} evaluations per run"
+    if budget.kind is BudgetKind.SECONDS:
+        cost = benchmark.typical_cost()
+        if cost is None or workers * budget.amount <= MAX_EVALUATIONS * cost:
+            return
+        affords = "any number of" if cost <= 0 else f"about {workers * budget.amount / cost:,.0f}"
+        raise BudgetError(
+            f"a budget of {budget} with {workers} worker(s) affords {affords} evaluations of "
+            f"{benchmark.task.name!r} at its maximal fidelity (typical cost {cost:g} s), more than "
+            f"{limit}; give a smaller budget"
+        )
+    if budget.amount > MAX_EVALUATIONS:
+        raise BudgetError(f"a budget of {budget} needs more evaluations than {limit}; give a smaller budget")
+
+
 def _describe(benchmark: Benchmark, provenance: dict[str, Any]) -> None:
     """Record the task, its reference optimum and its data files in ``provenance``."""
     task = benchmark.task
@@ -361,6 +413,7 @@ def _simulate(
         with _deadline(timeout):
             benchmark = _cached_benchmark(spec.benchmark, None if data_dir is None else str(data_dir), verify)
             _describe(benchmark, provenance)
+            check_affordable(spec.budget, workers=spec.workers, benchmark=benchmark)
             method = _make_method(spec, benchmark)
             provenance["method_params"] = json.loads(json.dumps(method.params(), default=repr))
             sim = Simulation(

@@ -38,14 +38,15 @@ import heapq
 import math
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 
 from hpobench.benchmark import Benchmark
 from hpobench.budget import Budget, BudgetKind
-from hpobench.errors import InvalidConfigError, InvalidFidelityError, MethodError
+from hpobench.errors import BudgetError, InvalidConfigError, InvalidFidelityError, MethodError
 from hpobench.method import Method
 from hpobench.types import Config, Evaluation, Status, Trial
 
@@ -283,15 +284,22 @@ class Simulation:
                 worker=np.empty(0, dtype=np.int64),
                 resumed_fidelity=empty,
             )
-        end, _, worker, start, fidelity, resumed, trials, evaluations, _, _ = zip(*done, strict=True)
+        n = len(done)
+
+        def column(field: int, dtype: type) -> np.ndarray:
+            return np.fromiter(map(itemgetter(field), done), dtype=dtype, count=n)
+
+        resumed = map(itemgetter(5), done)
         return CompletedColumns(
-            trials=list(trials),
-            evaluations=list(evaluations),
-            fidelity=np.array(fidelity, dtype=float),
-            start=np.array(start, dtype=float),
-            end=np.array(end, dtype=float),
-            worker=np.array(worker, dtype=np.int64),
-            resumed_fidelity=np.array([math.nan if r is None else r for r in resumed], dtype=float),
+            trials=list(map(itemgetter(6), done)),
+            evaluations=list(map(itemgetter(7), done)),
+            fidelity=column(4, float),
+            start=column(3, float),
+            end=column(0, float),
+            worker=column(2, np.int64),
+            resumed_fidelity=np.fromiter(
+                (math.nan if r is None else r for r in resumed), dtype=float, count=n
+            ),
         )
 
     def _budget_reached(self) -> bool:
@@ -306,7 +314,7 @@ class Simulation:
             self._seeds = self._noise.integers(2**63 - 1, size=_SEED_BLOCK).tolist()[::-1]
         return int(self._seeds.pop())
 
-    def _evaluate(self, trials: list[Trial], seed: int) -> list[Evaluation]:
+    def _evaluate(self, trials: list[Trial], seed: int) -> Sequence[Evaluation]:
         try:
             return self.benchmark.evaluate(trials, seed=seed)
         except (InvalidConfigError, InvalidFidelityError) as exc:
@@ -345,7 +353,11 @@ class Simulation:
     def _start_one(self) -> bool:
         """Ask for a trial and start it on a free worker; return False if the method waits."""
         if self.started >= self.max_evaluations:
-            raise MethodError(f"the run reached the cap of {self.max_evaluations} evaluations")
+            raise BudgetError(
+                f"the run reached the cap of {self.max_evaluations:,} evaluations after "
+                f"{self.now:g} simulated seconds, before its budget of {self.budget} was spent; "
+                "give a smaller budget"
+            )
         t0 = time.perf_counter()
         trial = self.method.ask()
         t1 = time.perf_counter()
@@ -391,8 +403,9 @@ class Simulation:
         """Run until the budget is reached and every started trial has completed.
 
         Raises:
-            MethodError: The method stalled, proposed an invalid trial, resumed a checkpoint it
-                may not resume, or the cap was reached.
+            MethodError: The method stalled, proposed an invalid trial or resumed a checkpoint it
+                may not resume.
+            BudgetError: The cap on evaluations was reached before the budget.
             Exception: Whatever the method's ``ask``/``tell`` raised.
         """
         with young_collections_only():

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
 
+from hpobench.batch import EvaluationBatch
 from hpobench.benchmark import Benchmark, paired_fidelities
 from hpobench.errors import DataError, InvalidConfigError, InvalidFidelityError
 from hpobench.types import Config, Evaluation, Fidelity, Objective, Reference, Status, Task, Trial
@@ -99,6 +100,19 @@ def row_dicts(names: tuple[str, ...], matrix: np.ndarray) -> Iterable[dict[str, 
     return map(dict, map(zip, repeat(names), matrix.tolist()))
 
 
+def _checked_indices(
+    indices: object, size: int, what: str, error: type[InvalidConfigError] | type[InvalidFidelityError]
+) -> np.ndarray:
+    """``indices`` as a 1-d integer array of values in ``[0, size)``, else ``error``."""
+    array = np.asarray(indices)
+    if array.ndim != 1 or array.dtype.kind not in "iu":
+        raise error(f"{what} indices must be a 1-d integer array, got {array.dtype} of shape {array.shape}")
+    if array.size and (int(array.min()) < 0 or int(array.max()) >= size):
+        bad = array[(array < 0) | (array >= size)]
+        raise error(f"{what} indices {bad[:5].tolist()} are outside [0, {size})")
+    return array
+
+
 class DenseLookup(Benchmark):
     """Evaluation, array lookups and references over a dense ``(config, seed, fidelity, metric)`` array.
 
@@ -116,6 +130,7 @@ class DenseLookup(Benchmark):
 
     _task: Task
     _what: str
+    _typical_cost: float | None = None
     _table: np.ndarray
     _cost: np.ndarray
     n_seeds: int
@@ -254,8 +269,11 @@ class DenseLookup(Benchmark):
     # ----------------------------------------------------------------------------------------
     # the Benchmark contract
 
-    def evaluate(self, trials: Sequence[Trial], *, seed: int) -> list[Evaluation]:
-        """Look the trials up in the table; see the class docstring for seeds, fidelities and failures."""
+    def evaluate(self, trials: Sequence[Trial], *, seed: int) -> Sequence[Evaluation]:
+        """Look the trials up in the table; see the class docstring for seeds, fidelities and failures.
+
+        A batch of several trials is answered as an :class:`~hpobench.batch.EvaluationBatch`.
+        """
         if type(seed) is not int or seed < 0:  # one type check on the hot path
             seed = check_seed(seed)
         s = seed % self.n_seeds
@@ -309,26 +327,26 @@ class DenseLookup(Benchmark):
 
     def _evaluations(
         self, trials: Sequence[Trial], cidx: np.ndarray, s: int, fidx: np.ndarray | int
-    ) -> list[Evaluation]:
-        """Evaluations of a validated batch: one numpy gather, then one object per trial."""
-        rows = self._table[cidx, s, fidx]  # (n, n_metrics)
-        costs = self._cost[cidx, s, fidx].tolist()  # cidx has one entry per trial
-        if self._single_metric:
-            column = rows[:, 0]
-            ok = np.isfinite(column)
-            if ok.all():
-                return list(map(_MAKE, trials, row_dicts(self._objective_names, rows), costs))
-            values = row_dicts(self._objective_names, np.where(ok, column, np.nan)[:, None])
-            return list(map(_MAKE, trials, values, costs, map(STATUS_OF_OK.__getitem__, ok.tolist())))
+    ) -> EvaluationBatch:
+        """Evaluations of a validated batch: one numpy gather, the objects built when read."""
+        rows = self._table[cidx, s, fidx]  # (n, n_metrics), a fresh array
+        costs = self._cost[cidx, s, fidx]  # cidx has one entry per trial: (n,), a fresh array
         objective = rows[:, self._objective_cols]
-        ok = np.all(np.isfinite(objective), axis=1)
-        values = row_dicts(self._objective_names, np.where(ok[:, None], objective, np.nan))
-        statuses = repeat(Status.OK) if ok.all() else map(STATUS_OF_OK.__getitem__, ok.tolist())
-        if not self._extra_cols:
-            return list(map(_MAKE, trials, values, costs, statuses))
-        extra = rows[:, self._extra_cols]
-        extras = row_dicts(self._extra_names, np.where(np.isfinite(extra), extra, np.nan))
-        return list(map(_MAKE, trials, values, costs, statuses, extras))
+        ok = np.isfinite(objective).all(axis=1)
+        if not ok.all():
+            objective[~ok] = np.nan
+        extras = None
+        if not self._single_metric and self._extra_cols:
+            extra = rows[:, self._extra_cols]
+            extras = np.where(np.isfinite(extra), extra, np.nan)
+        return EvaluationBatch(
+            trials=trials,
+            objective_names=self._objective_names,
+            values=objective,
+            costs=costs,
+            extra_names=self._extra_names,
+            extras=extras,
+        )
 
     def _raise_invalid(self, trials: Sequence[Trial]) -> NoReturn:
         self.check_trials(trials)  # raises for configurations and out-of-range fidelities
@@ -370,13 +388,66 @@ class DenseLookup(Benchmark):
                     f"{list(self._fidelity_values)}"
                 ) from None
         s = check_seed(seed) % self.n_seeds
-        cidx = self.config_index(configs)
+        return self._gather(self.config_index(configs), s, fidx)
+
+    def evaluate_indices(
+        self, config_indices: np.ndarray, *, seed: int, fidelity_indices: np.ndarray | int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`evaluate_arrays` for configurations given by their row index: the fastest path.
+
+        For methods and studies that work on the table's rows directly (a configuration's row
+        is :meth:`config_index` of it). Indices are checked against the table; nothing else
+        is validated, and the seed and failure rules are those of :meth:`evaluate`.
+
+        Args:
+            config_indices: Row of each configuration, a 1-d integer array.
+            seed: Selects the recorded run (``seed % n_seeds``); a non-negative integer.
+            fidelity_indices: Fidelity slice of each configuration (a 1-d integer array of the
+                same length), one slice for all (an ``int``), or ``None`` for the maximal one;
+                slice ``i`` holds fidelity ``fidelity_values[i]``.
+
+        Returns:
+            ``(values, cost)`` as :meth:`evaluate_arrays` returns them.
+
+        Raises:
+            InvalidConfigError: ``config_indices`` is not a 1-d integer array of rows of the table.
+            InvalidFidelityError: A fidelity index is not an integer slice of the table, or the
+                arrays differ in length.
+            InvalidSeedError: ``seed`` is not a non-negative integer.
+        """
+        s = check_seed(seed) % self.n_seeds
+        cidx = _checked_indices(config_indices, self._table.shape[0], "configuration", InvalidConfigError)
+        fidx: np.ndarray | int
+        if fidelity_indices is None:
+            fidx = self.n_fidelities - 1
+        elif isinstance(fidelity_indices, (int, np.integer)) and not isinstance(fidelity_indices, bool):
+            fidx = int(
+                _checked_indices(
+                    np.array([fidelity_indices]), self.n_fidelities, "fidelity", InvalidFidelityError
+                )[0]
+            )
+        else:
+            fidx = _checked_indices(fidelity_indices, self.n_fidelities, "fidelity", InvalidFidelityError)
+            if len(fidx) != len(cidx):
+                raise InvalidFidelityError(
+                    f"{len(cidx)} configuration indices but {len(fidx)} fidelity indices"
+                )
+        return self._gather(cidx, s, fidx)
+
+    def _gather(self, cidx: np.ndarray, s: int, fidx: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
+        """Objective values (NaN rows where failed) and costs of checked row and slice indices."""
         values = self._table[cidx, s, fidx][:, self._objective_cols]  # fancy indexing: a fresh array
         ok = np.isfinite(values).all(axis=1)
         if not ok.all():
             values[~ok] = np.nan
         cost = self._cost[cidx, s, fidx]  # cidx has n entries: shape (n,), a fresh array
         return values, cost
+
+    def typical_cost(self) -> float:
+        """Median cost over the table's configurations and seeds at the maximal fidelity (seconds)."""
+        if self._typical_cost is None:
+            self._typical_cost = float(np.median(self._cost[:, :, -1]))
+        return self._typical_cost
 
     def reference_means(self) -> np.ndarray:
         """Mean over recorded seeds (finite runs) at the maximal fidelity per row, ``(n_rows, n_objectives)``.

@@ -55,6 +55,8 @@ from hpobench.seeding import stable_int
 from hpobench.types import Config, Direction, Evaluation, Fidelity, Objective, Reference, Task, Trial
 from hpobench.values import check_seed
 
+_MAKE = Evaluation._owned
+
 __all__ = ["FAMILY", "FIDELITY", "SyntheticBenchmark", "SyntheticFamily", "fidelity_to_z"]
 
 FIDELITY = Fidelity(name="fidelity", low=1.0, high=100.0, integer=False)
@@ -74,12 +76,30 @@ def fidelity_to_z(fidelity: FloatArray) -> FloatArray:
     return (np.asarray(fidelity, dtype=float) - FIDELITY.low) / (FIDELITY.high - FIDELITY.low)
 
 
+_BRANIN_B = 5.1 / (4.0 * math.pi**2)
+_BRANIN_C = 5.0 / math.pi
+_BRANIN_T = 1.0 / (8.0 * math.pi)
+_COS = np.cos  # the scalar forms call the same ufuncs as the array forms: equal bits on every machine
+_EXP = np.exp
+
+
 def _branin(x: FloatArray, z: FloatArray) -> FloatArray:
     x0, x1 = x[:, 0], x[:, 1]
     b = 5.1 / (4.0 * math.pi**2) - 0.01 * (1.0 - z)
     c = 5.0 / math.pi - 0.1 * (1.0 - z)
     t = 1.0 / (8.0 * math.pi) + 0.05 * (1.0 - z)
     return np.asarray((x1 - b * x0**2 + c * x0 - 6.0) ** 2 + 10.0 * (1.0 - t) * np.cos(x0) + 10.0)
+
+
+def _branin_one(x: Sequence[float], z: float) -> float:
+    """:func:`_branin` of one point, bit for bit: the same IEEE operations in the same order."""
+    x0, x1 = x
+    w = 1.0 - z
+    b = _BRANIN_B - 0.01 * w
+    c = _BRANIN_C - 0.1 * w
+    t = _BRANIN_T + 0.05 * w
+    r = x1 - b * (x0 * x0) + c * x0 - 6.0  # numpy squares for ``** 2``
+    return r * r + 10.0 * (1.0 - t) * float(_COS(x0)) + 10.0
 
 
 _HARTMANN_ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
@@ -115,6 +135,28 @@ def _hartmann(a: FloatArray, p: FloatArray) -> Callable[[FloatArray, FloatArray]
     return function
 
 
+def _hartmann_one(a: FloatArray, p: FloatArray) -> Callable[[Sequence[float], float], float]:
+    """The scalar form of :func:`_hartmann`, bit for bit (numpy sums short rows left to right)."""
+    rows = [list(zip(ar, pr, strict=True)) for ar, pr in zip(a.tolist(), p.tolist(), strict=True)]
+    alphas = _HARTMANN_ALPHA.tolist()
+
+    def function(x: Sequence[float], z: float) -> float:
+        w = 0.1 * (1.0 - z)
+        negated = []
+        for row in rows:
+            total = 0.0
+            for j, (aj, pj) in enumerate(row):
+                d = x[j] - pj
+                total = aj * (d * d) if j == 0 else total + aj * (d * d)
+            negated.append(-total)
+        result = 0.0
+        for i, e in enumerate(_EXP(negated).tolist()):
+            result = (alphas[i] - w) * e if i == 0 else result + (alphas[i] - w) * e
+        return -result
+
+    return function
+
+
 @dataclass(frozen=True, kw_only=True)
 class _Function:
     """One synthetic test function.
@@ -126,6 +168,7 @@ class _Function:
         optimum: Analytic minimum at the maximal fidelity.
         cost_scale: Simulated seconds of one evaluation at the maximal fidelity (``C``).
         function: ``(x of shape (n, d), z of shape (n,)) -> values of shape (n,)``.
+        scalar: ``(x as d floats, z) -> value``: ``function`` of one point, equal bit for bit.
     """
 
     name: str
@@ -134,6 +177,7 @@ class _Function:
     optimum: float
     cost_scale: float
     function: Callable[[FloatArray, FloatArray], FloatArray]
+    scalar: Callable[[Sequence[float], float], float]
 
     @property
     def dim(self) -> int:
@@ -150,6 +194,7 @@ _FUNCTIONS: dict[str, _Function] = {
             optimum=0.397887357729738,
             cost_scale=60.0,
             function=_branin,
+            scalar=_branin_one,
         ),
         _Function(
             name="hartmann3",
@@ -158,6 +203,7 @@ _FUNCTIONS: dict[str, _Function] = {
             optimum=-3.86278214782076,
             cost_scale=120.0,
             function=_hartmann(_HARTMANN3_A, _HARTMANN3_P),
+            scalar=_hartmann_one(_HARTMANN3_A, _HARTMANN3_P),
         ),
         _Function(
             name="hartmann6",
@@ -168,6 +214,7 @@ _FUNCTIONS: dict[str, _Function] = {
             optimum=-3.322368011415515,
             cost_scale=300.0,
             function=_hartmann(_HARTMANN6_A, _HARTMANN6_P),
+            scalar=_hartmann_one(_HARTMANN6_A, _HARTMANN6_P),
         ),
     )
 }
@@ -223,6 +270,10 @@ class SyntheticBenchmark(Benchmark):
         self._names = tuple(f"x{i}" for i in range(self._fn.dim))
         self._lower = np.array(self._fn.lower)
         self._span = np.array(self._fn.upper) - self._lower
+        # (name, low, high, span) per coordinate, for the one-trial path
+        self._bounds = tuple(
+            zip(self._names, self._fn.lower, self._fn.upper, self._span.tolist(), strict=True)
+        )
         space = CS.ConfigurationSpace()
         space.add(
             [
@@ -265,7 +316,12 @@ class SyntheticBenchmark(Benchmark):
         ``seed`` only matters when ``noise_std > 0``; it must be a non-negative integer in any case
         (:func:`~hpobench.values.check_seed`).
         """
-        check_seed(seed)
+        if type(seed) is not int or seed < 0:  # one type check on the hot path
+            check_seed(seed)
+        if len(trials) == 1 and not self.noise_std:
+            one = self._evaluate_one(trials[0])
+            if one is not None:
+                return [one]
         fidelity = self.check_trials(trials)
         if not trials:
             return []
@@ -279,6 +335,42 @@ class SyntheticBenchmark(Benchmark):
             for t, v, c in zip(trials, y.tolist(), cost.tolist(), strict=True)
         ]
 
+    def _evaluate_one(self, trial: Trial) -> Evaluation | None:
+        """One noise-free trial in plain Python floats, or ``None`` to take the general path.
+
+        Answers only trials whose every coordinate is a ``float`` inside its bounds (which is
+        the whole validation for this space: the configuration then has exactly the task's
+        hyperparameters) and whose fidelity is ``None`` or an ``int``/``float`` in range; any
+        other trial, valid or not, goes through :meth:`evaluate`'s general path, which
+        validates and raises. The value and cost equal the array path's bit for bit.
+        """
+        config = trial.config
+        if len(config) != len(self._bounds):
+            return None
+        x = []
+        unit = 0.0
+        for j, (name, low, high, span) in enumerate(self._bounds):
+            value = config.get(name)
+            if type(value) is not float or not low <= value <= high:
+                return None
+            x.append(value)
+            scaled = (value - low) / span
+            unit = scaled if j == 0 else unit + scaled  # numpy's mean sums short rows left to right
+        f = trial.fidelity
+        if f is None:
+            z = 1.0  # fidelity_to_z(high)
+        elif (type(f) is float or type(f) is int) and FIDELITY.low <= f <= FIDELITY.high:
+            z = (float(f) - FIDELITY.low) / (FIDELITY.high - FIDELITY.low)
+        else:
+            return None
+        fn = self._fn
+        cost = fn.cost_scale * (0.05 + 0.95 * z) * (1.0 + 0.2 * (unit / len(x)))
+        return _MAKE(trial, {OBJECTIVE: fn.scalar(x, z)}, cost)
+
+    def typical_cost(self) -> float:
+        """Cost at the maximal fidelity of the box's centre (``1.1 C``; see the module docstring)."""
+        return self._fn.cost_scale * 1.1
+
     def optimum(self) -> Reference:
         """Analytic optimum as ``best``; ``worst`` is the median over 2^14 scrambled Sobol points."""
         return Reference(
@@ -289,6 +381,10 @@ class SyntheticBenchmark(Benchmark):
         """Noise-free values at the maximal fidelity, shape ``(len(configs), 1)``."""
         for config in configs:
             self.codec.validate(config)
+        return self.evaluated_reference_values(configs)
+
+    def evaluated_reference_values(self, configs: Sequence[Config]) -> np.ndarray:
+        """:meth:`reference_values` without validating again (every evaluated configuration is valid)."""
         x = self._matrix(configs)
         return self.values(x, np.full(len(configs), FIDELITY.high)).reshape(len(configs), 1)
 

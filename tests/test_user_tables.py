@@ -268,7 +268,9 @@ def test_cli_table_init_check_list_and_run(tmp_path: Path, curves: pd.DataFrame)
     assert "fidelity epoch: 10 values in [1, 10] (integer)" in check.stdout
     assert "sha256 of digits.csv, meta.json recorded in" in check.stdout
     listing = cli("list", "--data-dir", "data")
-    assert any(line.split()[:3] == ["mlp", "1", "task"] for line in listing.stdout.splitlines()), listing.stdout
+    assert any(line.split()[:3] == ["mlp", "1", "task"] for line in listing.stdout.splitlines()), (
+        listing.stdout
+    )
     assert "mlp/digits" in cli("list", "--tasks", "--data-dir", "data").stdout
     run = cli(
         "run",

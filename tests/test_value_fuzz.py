@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hpobench.batch import EvaluationBatch
 from hpobench.benchmark import Benchmark
 from hpobench.errors import InvalidConfigError, InvalidFidelityError, InvalidSeedError
 from hpobench.registry import load_benchmark
@@ -184,9 +185,9 @@ def _seed(data: st.DataObject) -> Value:
     return Value(value=data.draw(st.sampled_from(bad)), valid=False)
 
 
-def _check_answer(bench: Benchmark, trials: list[Trial], out: list[Evaluation]) -> None:
+def _check_answer(bench: Benchmark, trials: list[Trial], out: Sequence[Evaluation]) -> None:
     names = {o.name for o in bench.task.objectives}
-    assert isinstance(out, list)
+    assert isinstance(out, (list, EvaluationBatch))
     assert len(out) == len(trials)
     for trial, ev in zip(trials, out, strict=True):
         assert ev.trial is trial
@@ -266,7 +267,7 @@ def test_evaluate_answers_or_raises_the_documented_error(fuzz: Fuzz) -> None:
             call = lambda: bench.evaluate_arrays(configs, seed=seed.value, fidelities=fids)  # noqa: E731
         else:
 
-            def call() -> tuple[list[Trial], list[Evaluation]]:
+            def call() -> tuple[list[Trial], Sequence[Evaluation]]:
                 trials = [Trial(config=c) for c in others]
                 trials.insert(position, Trial(config=config.value, fidelity=fidelity.value))
                 return trials, bench.evaluate(trials, seed=seed.value)

@@ -16,6 +16,7 @@ from typing import Any
 import ConfigSpace as CS
 import numpy as np
 
+from hpobench.batch import EvaluationBatch
 from hpobench.benchmark import Benchmark
 from hpobench.errors import InvalidConfigError, InvalidFidelityError
 from hpobench.testing.bad_values import check_bad_values, expect_error
@@ -43,7 +44,8 @@ def check_benchmark(benchmark: Benchmark, *, seed: int = 0, n: int = 16) -> None
     ``evaluate_arrays`` where the benchmark has it) raise :class:`InvalidFidelityError` or
     :class:`InvalidConfigError`, and seeds that are not non-negative integers (``-1``, ``"1"``,
     ``None``, ``True``, ``1.0``) a ``ValueError`` naming the seed; ``reference_values`` has shape
-    ``(n, n_objectives)`` and no finite value beats ``optimum().best``, whose names match the objectives.
+    ``(n, n_objectives)``, equals ``evaluated_reference_values`` and no finite value beats
+    ``optimum().best``, whose names match the objectives.
 
     Args:
         benchmark: The benchmark under test; it is only read and evaluated.
@@ -123,9 +125,11 @@ def _check_task(task: Task) -> None:
     assert all(isinstance(t, str) for t in task.tags), f"task.tags must hold str, got {task.tags!r}"
 
 
-def _evaluate(benchmark: Benchmark, trials: Sequence[Trial], seed: int) -> list[Evaluation]:
+def _evaluate(benchmark: Benchmark, trials: Sequence[Trial], seed: int) -> Sequence[Evaluation]:
     out = benchmark.evaluate(trials, seed=seed)
-    assert isinstance(out, list), f"evaluate must return a list, got {type(out).__name__}"
+    assert isinstance(out, (list, EvaluationBatch)), (
+        f"evaluate must return a list or an EvaluationBatch, got {type(out).__name__}"
+    )
     assert len(out) == len(trials), f"evaluate returned {len(out)} evaluations for {len(trials)} trials"
     objectives = {o.name for o in benchmark.task.objectives}
     for i, (trial, ev) in enumerate(zip(trials, out, strict=True)):
@@ -233,6 +237,10 @@ def _check_reference(benchmark: Benchmark, configs: Sequence[Mapping[str, Any]])
     values = np.asarray(benchmark.reference_values(list(configs)))
     assert values.shape == (len(configs), len(names)), (
         f"reference_values must have shape {(len(configs), len(names))}, got {values.shape}"
+    )
+    evaluated = np.asarray(benchmark.evaluated_reference_values(list(configs)))
+    assert np.array_equal(evaluated, values, equal_nan=True), (
+        f"evaluated_reference_values must equal reference_values: {evaluated.tolist()} != {values.tolist()}"
     )
     for j, objective in enumerate(task.objectives):
         best, worst = float(ref.best[objective.name]), float(ref.worst[objective.name])
