@@ -234,7 +234,8 @@ def test_cli_report_takes_the_block_definition(tmp_path: Path, capsys: pytest.Ca
 
     synthesise(tmp_path, methods=3, tasks=2, seeds=3, evals=10)
     assert main(["report", str(tmp_path), "--format", "md", "--blocks", "task"]) == 0
-    out = capsys.readouterr().out
+    assert "report.md" in capsys.readouterr().out
+    out = (tmp_path / "report" / "report.md").read_text()
     assert "one block per task" in out
     assert "average rank over task blocks (seeds averaged)" in out
     with pytest.raises(ValueError, match="blocks must be one of"):
