@@ -18,7 +18,7 @@ from hpobench.methods._model import Observations, check_number
 from hpobench.methods._parzen import Parzen
 from hpobench.types import Task, Trial
 
-__all__ = ["BOHB", "sampling_categorical_bandwidth"]
+__all__ = ["BOHB", "check_model_args", "sampling_categorical_bandwidth"]
 
 
 def sampling_categorical_bandwidth(cat_bw: FloatArray, n_choices: IntArray) -> FloatArray:
@@ -31,6 +31,29 @@ def sampling_categorical_bandwidth(cat_bw: FloatArray, n_choices: IntArray) -> F
     """
     k = np.maximum(n_choices, 1)
     return np.asarray(np.minimum(cat_bw, 1.0) * (k - 1) / k, dtype=float)
+
+
+def check_model_args(
+    *,
+    min_points_in_model: int | None,
+    top_n_percent: int,
+    num_samples: int,
+    random_fraction: float,
+    bandwidth_factor: float,
+    min_bandwidth: float,
+) -> None:
+    """Check BOHB's model arguments (shared by :class:`BOHB` and the HpBandSter adapter).
+
+    Raises:
+        ValueError: An argument is out of its range (see :func:`check_number`).
+    """
+    if min_points_in_model is not None:
+        check_number("min_points_in_model", min_points_in_model, low=1, integer=True)
+    check_number("top_n_percent", top_n_percent, low=1, high=99, integer=True)
+    check_number("num_samples", num_samples, low=1, integer=True)
+    check_number("random_fraction", random_fraction, low=0.0, high=1.0)
+    check_number("bandwidth_factor", bandwidth_factor, low=1e-9)
+    check_number("min_bandwidth", min_bandwidth, low=1e-9)
 
 
 class BOHB(BracketMethod):
@@ -108,13 +131,14 @@ class BOHB(BracketMethod):
         self.min_bandwidth = min_bandwidth
         eta_f = validate_eta(eta)
         fid, r_min, r_max = resolve_fidelity_range(task, min_fidelity, max_fidelity)
-        if min_points_in_model is not None:
-            check_number("min_points_in_model", min_points_in_model, low=1, integer=True)
-        check_number("top_n_percent", top_n_percent, low=1, high=99, integer=True)
-        check_number("num_samples", num_samples, low=1, integer=True)
-        check_number("random_fraction", random_fraction, low=0.0, high=1.0)
-        check_number("bandwidth_factor", bandwidth_factor, low=1e-9)
-        check_number("min_bandwidth", min_bandwidth, low=1e-9)
+        check_model_args(
+            min_points_in_model=min_points_in_model,
+            top_n_percent=top_n_percent,
+            num_samples=num_samples,
+            random_fraction=random_fraction,
+            bandwidth_factor=bandwidth_factor,
+            min_bandwidth=min_bandwidth,
+        )
         self._enc = Encoding(task.space)
         d = self._enc.dim
         self._n_min = max(d + 1, 0 if min_points_in_model is None else int(min_points_in_model))

@@ -28,7 +28,7 @@ from hpobench.methods._brackets import (
     resolve_fidelity_range,
     validate_eta,
 )
-from hpobench.methods._model import check_number
+from hpobench.methods.bohb import check_model_args
 from hpobench.space import to_python
 from hpobench.types import Task, Trial
 
@@ -118,13 +118,14 @@ class HpBandSterBOHB(BracketMethod):
         self.min_bandwidth = min_bandwidth
         eta_f = validate_eta(eta)
         fid, r_min, r_max = resolve_fidelity_range(task, min_fidelity, max_fidelity)
-        if min_points_in_model is not None:
-            check_number("min_points_in_model", min_points_in_model, low=1, integer=True)
-        check_number("top_n_percent", top_n_percent, low=1, high=99, integer=True)
-        check_number("num_samples", num_samples, low=1, integer=True)
-        check_number("random_fraction", random_fraction, low=0.0, high=1.0)
-        check_number("bandwidth_factor", bandwidth_factor, low=1e-9)
-        check_number("min_bandwidth", min_bandwidth, low=1e-9)
+        check_model_args(
+            min_points_in_model=min_points_in_model,
+            top_n_percent=top_n_percent,
+            num_samples=num_samples,
+            random_fraction=random_fraction,
+            bandwidth_factor=bandwidth_factor,
+            min_bandwidth=min_bandwidth,
+        )
         _import_generator()
         self._generator: Any = None  # built at the first ask
         self._global_state: Any = np.random.RandomState(int(seed) % 2**32).get_state()
