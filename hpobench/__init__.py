@@ -21,7 +21,17 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from hpobench.benchmark import Benchmark, BenchmarkFamily, BenchmarkSpec, TaskInfo
     from hpobench.method import Capabilities, Method
-    from hpobench.types import Direction, Evaluation, Fidelity, Objective, Reference, Status, Task, Trial
+    from hpobench.types import (
+        Direction,
+        Evaluation,
+        Fidelity,
+        Objective,
+        ParetoReference,
+        Reference,
+        Status,
+        Task,
+        Trial,
+    )
     from hpobench.userbench import function_benchmark, tabular
 
 __version__ = "0.1.0"
@@ -39,6 +49,7 @@ _LAZY = {
     "Evaluation": "hpobench.types",
     "Fidelity": "hpobench.types",
     "Objective": "hpobench.types",
+    "ParetoReference": "hpobench.types",
     "Reference": "hpobench.types",
     "Status": "hpobench.types",
     "Task": "hpobench.types",
@@ -71,6 +82,7 @@ __all__ = [
     "Fidelity",
     "Method",
     "Objective",
+    "ParetoReference",
     "Reference",
     "Status",
     "Task",

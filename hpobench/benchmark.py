@@ -18,7 +18,7 @@ import numpy as np
 
 from hpobench.errors import InvalidFidelityError
 from hpobench.space import SpaceCodec
-from hpobench.types import Config, Evaluation, Objective, Reference, Task, Trial
+from hpobench.types import Config, Evaluation, Objective, ParetoReference, Reference, Task, Trial
 from hpobench.values import is_real, real_types_only
 
 __all__ = ["Benchmark", "BenchmarkFamily", "BenchmarkSpec", "TaskInfo", "paired_fidelities"]
@@ -69,6 +69,16 @@ class Benchmark(ABC):
     @abstractmethod
     def optimum(self) -> Reference:
         """Reference best and worst values at the maximal fidelity, for normalised regret."""
+
+    def pareto_reference(self) -> ParetoReference:
+        """Reference Pareto front and fixed reference point, for hypervolume regret.
+
+        Multi-objective benchmarks override this; the default raises.
+
+        Raises:
+            NotImplementedError: The task has no stored Pareto reference (single-objective tasks).
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no Pareto reference (single-objective task?)")
 
     @abstractmethod
     def reference_values(self, configs: Sequence[Config]) -> np.ndarray:

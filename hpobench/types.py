@@ -327,3 +327,45 @@ class Reference(FrozenValue):
             raise ValueError("reference best and worst must name the same objectives")
 
     __hash__ = None  # type: ignore[assignment]  # holds mappings
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParetoReference(FrozenValue):
+    """Reference Pareto front and fixed reference point of a multi-objective task.
+
+    Hypervolume regret is measured against this front with this reference point, both fixed by
+    the task, so scores do not move when a method is added (as :class:`Reference` does for one
+    objective).
+
+    Attributes:
+        objectives: Objective names, in the order of the front's columns.
+        front: Non-dominated points in the objectives' own units and directions, one tuple per point.
+        reference_point: One value per objective, worse than every front point in every
+            objective (it bounds the hypervolume).
+        source: How the front was obtained (e.g. ``"analytic"``, ``"table: mean over 4 seeds"``).
+
+    Raises:
+        ValueError: On construction, when the front is empty, a row or the reference point does
+            not have one finite value per objective.
+    """
+
+    objectives: tuple[str, ...]
+    front: tuple[tuple[float, ...], ...]
+    reference_point: tuple[float, ...]
+    source: str
+
+    def __post_init__(self) -> None:
+        k = len(self.objectives)
+        object.__setattr__(self, "objectives", tuple(self.objectives))
+        object.__setattr__(self, "front", tuple(tuple(float(v) for v in row) for row in self.front))
+        object.__setattr__(self, "reference_point", tuple(float(v) for v in self.reference_point))
+        if k < 2 or len(set(self.objectives)) != k:
+            raise ValueError(f"a Pareto reference needs two or more distinct objectives: {self.objectives}")
+        if not self.front:
+            raise ValueError("a Pareto reference front must not be empty")
+        if any(len(row) != k for row in self.front) or len(self.reference_point) != k:
+            raise ValueError(f"every front point and the reference point must have {k} values")
+        if not all(math.isfinite(v) for row in self.front for v in row) or not all(
+            math.isfinite(v) for v in self.reference_point
+        ):
+            raise ValueError("a Pareto reference must hold finite values only")
