@@ -8,15 +8,11 @@ from typing import Any, ClassVar
 import numpy as np
 
 from hpobench.method import Capabilities, Method
-from hpobench.methods._brackets import (
-    max_bracket_index,
-    resolve_fidelity_range,
-    rung_fidelities,
-    validate_eta,
-)
+from hpobench.methods._brackets import resolve_fidelity_range, validate_eta
 from hpobench.methods._encoding import Encoding
 from hpobench.methods._model import Observations, check_number
 from hpobench.methods._pending import PendingTrials, loss_of
+from hpobench.methods.asha import asha_rung_fidelities
 from hpobench.methods.cqr_bo import check_cqr_params, propose_cqr
 from hpobench.types import Evaluation, Task, Trial
 
@@ -90,11 +86,9 @@ class CQRBOMF(Method):
         fid, r_min, r_max = resolve_fidelity_range(task, min_fidelity, max_fidelity)
         check_number("min_points_in_model", min_points_in_model, low=3, integer=True)
         check_cqr_params(n_candidates, num_quantiles, calibration_fraction, kernel_width, prior_weight)
-        s_max = max_bracket_index(eta_f, r_min, r_max)
         self._eta = eta_f
-        self._fidelities = rung_fidelities(
-            s_max + 1, eta=eta_f, r_min=r_min, r_max=r_max, integer=fid.integer
-        )
+        # ASHA's rungs r_min * eta**k, as Syne Tune's CQR-BO scheduler uses (see asha.py).
+        self._fidelities = asha_rung_fidelities(eta=eta_f, r_min=r_min, r_max=r_max, integer=fid.integer)
         self._rng = np.random.default_rng(seed)
         self._enc = Encoding(task.space)
         self._configs: list[dict[str, Any]] = []  # config id -> configuration

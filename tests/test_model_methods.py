@@ -15,6 +15,7 @@ from hpobench.method import Method
 from hpobench.methods._brackets import hpbandster_brackets
 from hpobench.methods._cqr import conformal_quantiles, kernel_quantiles, quantile_levels
 from hpobench.methods._encoding import Encoding
+from hpobench.methods.asha import ASHA
 from hpobench.methods.bohb import BOHB
 from hpobench.methods.cqr_bo import CQRBO
 from hpobench.methods.cqr_bo_mf import CQRBOMF
@@ -288,3 +289,10 @@ def test_cqr_mf_promotes_asynchronously_and_fits_on_the_highest_rung_with_enough
     assert max(rungs) == len(method.fidelities) - 1  # something reached the maximal fidelity
     assert method.n_model_configs > 0
     assert method.model_rung() == max(k for k in range(len(method.fidelities)) if rungs.count(k) >= 5)
+
+
+def test_cqr_mf_rungs_are_ashas_r_min_times_eta_powers() -> None:
+    """Rung 0 is r_min and rung k is r_min * eta**k, as in ASHA (not Hyperband's rounding from the top)."""
+    task = registry.load_benchmark("synthetic/hartmann3").task
+    method = CQRBOMF(task, seed=0)
+    assert method.fidelities == ASHA(task, seed=0).rung_fidelities == (1.0, 3.0, 9.0, 27.0, 100.0)
