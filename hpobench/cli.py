@@ -8,11 +8,13 @@ lists the failures and exits with status 1.
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from hpobench.budget import Budget
 from hpobench.datadir import ENV_VAR, resolve_data_dir
@@ -331,6 +333,21 @@ def _cmd_data_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (no usage block), with a "did you mean"."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``PROG: error: MESSAGE (see: PROG --help)`` to stderr and exit with status 2."""
+        choice = re.match(r"(argument [^:]+: )invalid choice: '([^']*)' \(choose from (.*)\)$", message)
+        if choice:
+            known = [c.strip().strip("'") for c in choice.group(3).split(",")]
+            close = difflib.get_close_matches(choice.group(2), known, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            where = "" if choice.group(1).endswith("command: ") else choice.group(1)
+            message = f"{where}invalid choice {choice.group(2)!r}{hint}; choose from {', '.join(known)}"
+        self.exit(2, f"{self.prog}: error: {message} (see: {self.prog} --help)\n")
+
+
 class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Help that shows each option's default, except flags and options without one."""
 
@@ -344,9 +361,7 @@ class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hpobench`` command."""
-    parser = argparse.ArgumentParser(
-        prog="hpobench", description="Benchmark hyperparameter-optimization methods."
-    )
+    parser = _Parser(prog="hpobench", description="Benchmark hyperparameter-optimization methods.")
     parser.add_argument("--version", action="version", version=f"hpobench {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 

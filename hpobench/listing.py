@@ -93,7 +93,7 @@ def families(data_dir: Path | None) -> list[FamilyRow]:
             continue
         missing = missing_modules(family.requires)
         if missing:
-            status = "needs " + ", ".join(install_hint(m) for m in missing)
+            status = "needs " + ", ".join(dict.fromkeys(install_hint(m) for m in missing))
         else:
             status = _data_status(name, tasks, data_dir)
         rows.append(FamilyRow(name=name, tasks=tasks, status=status))
@@ -111,7 +111,7 @@ def methods() -> list[MethodRow]:
             continue
         caps = tuple(k for k, v in vars(cls.capabilities).items() if v)
         missing = missing_modules(cls.requires)
-        status = "needs " + ", ".join(install_hint(m) for m in missing) if missing else READY
+        status = "needs " + ", ".join(dict.fromkeys(install_hint(m) for m in missing)) if missing else READY
         rows.append(MethodRow(name=name, capabilities=caps, params=cls.param_names(), status=status))
     return rows
 

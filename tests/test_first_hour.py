@@ -245,6 +245,26 @@ def test_clear_messages_for_bad_counts(tmp_path: Path, args: list[str], message:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["run", "--seeds", "5-2"], "hpobench run: error: argument --seeds: seed range '5-2' is reversed"),
+        (["rnu"], "hpobench: error: invalid choice 'rnu' (did you mean 'run'?); choose from list, run,"),
+        (["run", "--backend", "lokky"], "hpobench run: error: argument --backend: invalid choice 'lokky'"),
+        (["data", "verfy"], "hpobench data: error: invalid choice 'verfy' (did you mean 'verify'?)"),
+        (["run", "--budget", "abc"], "hpobench run: error: argument --budget: cannot read budget 'abc'"),
+    ],
+)
+def test_argument_errors_are_one_line_with_status_2(tmp_path: Path, args: list[str], line: str) -> None:
+    result = hpobench(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr  # no usage block
+    assert lines[0].startswith(line)
+    assert lines[0].endswith("--help)")
+
+
+@pytest.mark.slow
 def test_skips_and_runs_add_up_and_a_resumed_study_draws_no_bar(tmp_path: Path) -> None:
     data = os.environ.get("HPOBENCH_DATA_DIR")
     if not data or not (Path(data) / "tabular" / "fcnet").is_dir():

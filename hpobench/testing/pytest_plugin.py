@@ -4,12 +4,14 @@ Opt-in, on purpose. Enable it in the ``conftest.py`` at the root of your test su
 
     pytest_plugins = ["hpobench.testing.pytest_plugin"]
 
-or for one session with ``pytest -p hpobench.testing.pytest_plugin``. It is *not* registered
+or for one session with ``pytest -p hpobench.testing.pytest_plugin``. The plugin is *not* registered
 under the ``pytest11`` entry point: such plugins load in every pytest session of every
-environment where hpobench is installed, so unrelated test suites would get our options,
-markers and collection hooks, pay for importing numpy/pandas/scipy at start-up, and could break
-on a name clash (a ``tabular`` or ``synthetic`` marker of their own). A benchmark suite is a
-dependency people install next to their own code; it should stay out of its way until asked.
+environment where hpobench is installed, so unrelated test suites would get our markers and
+collection hooks, pay for importing numpy/pandas/scipy at start-up, and could break on a name
+clash (a ``tabular`` or ``synthetic`` marker of their own). A benchmark suite is a dependency
+people install next to their own code; it should stay out of its way until asked. Only its
+options are registered early, by :mod:`hpobench.pytest_options` (standard library only), so
+that ``--hpo-data-dir DIR`` parses even when the plugin is enabled in a ``conftest.py``.
 
 What it provides:
 
@@ -53,14 +55,13 @@ from hpobench.benchmark import Benchmark, BenchmarkSpec, TaskInfo
 from hpobench.budget import Budget
 from hpobench.datadir import ENV_VAR, resolve_data_dir
 from hpobench.errors import HpobenchError
+from hpobench.pytest_options import DEFAULT_BUDGET, DEFAULT_SEEDS, add_hpo_options
 from hpobench.runner import RunSpec
 from hpobench.scoring import score_study
 from hpobench.study import StudyPlan, StudySummary, plan_study, run_study
 
 __all__ = ["HpoOptions", "SessionStudy", "hpo_marker_names"]
 
-DEFAULT_SEEDS = "0-9"
-DEFAULT_BUDGET = "30x"
 CAPABILITY_MARKERS = {
     "tabular": "tasks answered from tables of recorded training runs",
     "surrogate": "tasks answered by a fitted surrogate model",
@@ -317,24 +318,8 @@ _STATE = pytest.StashKey[_State]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """Register the ``--hpo-*`` options and the ``hpo_reference_dir`` ini key."""
-    group = parser.getgroup("hpobench", "hpobench: benchmark HPO methods")
-    group.addoption(
-        "--hpo-seeds", default=None, help=f"seeds of every run, e.g. 0-4 (default {DEFAULT_SEEDS})"
-    )
-    group.addoption(
-        "--hpo-budget", default=None, help=f"budget of every run: N, Nx or Ns (default {DEFAULT_BUDGET})"
-    )
-    group.addoption("--hpo-jobs", type=int, default=1, help="worker processes for the runs (-1: all cores)")
-    group.addoption("--hpo-data-dir", default=None, help=f"benchmark data directory (default ${ENV_VAR})")
-    group.addoption(
-        "--hpo-update-reference",
-        action="store_true",
-        help="store this session's results as the reference runs instead of comparing with them",
-    )
-    group.addoption("--hpo-out", default=None, help="keep (and resume) the session's runs in this directory")
-    group.addoption("--hpo-reference-dir", default=None, help="reference store (default: hpobench's own)")
-    parser.addini("hpo_reference_dir", "reference store of hpo_reference (relative to rootdir)", default="")
+    """Register the ``--hpo-*`` options unless :mod:`hpobench.pytest_options` already did."""
+    add_hpo_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
