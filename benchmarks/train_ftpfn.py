@@ -1,0 +1,365 @@
+"""Train hpobench's own FT-PFN (the freeze-thaw curve surrogate of ifBO) with the ``ifbo`` prior.
+
+The ``ifbo`` package (0.4.1, MIT) ships the FT-PFN prior, the model classes and a training loop,
+but its trained weights are a download at run time that unpickles a whole module. We train our
+own with the package's prior (``ifbo.priors.ftpfn_prior.get_batch``), encoder
+(``ftpfn_prior.get_encoder()``), model (``ifbo.transformer.TransformerModel``) and criterion
+(``ifbo.bar_distribution.BarDistribution`` over 1,000 bars on [0, 1]), exactly as
+``ifbo.train.train`` builds them, with two changes for throughput: the prior -- about 1.5 s per
+batch of 25 curves-sets of length 1,000 on one CPU thread, the bottleneck -- is sampled by
+``--workers`` processes feeding a queue, and training is resumable across several GPU runs.
+
+Outputs under ``--out DIR`` (written every ``--save-every`` minutes and at the end):
+
+* ``ftpfn_v1.npz``: the model's ``state_dict`` as float32 arrays (loaded by
+  :mod:`hpobench.methods._ftpfn` without unpickling),
+* ``ftpfn_v1.json``: architecture, recipe, seed, steps, wall time, hardware, the training loss and
+  a fixed held-out validation loss (nats per target, lower is better) at each save, sha256 of the npz,
+* ``checkpoint/``: model, AdamW moments (one file each, each < 16 MiB at the default size) and
+  ``state.json`` (step, schedule, history); ``--resume DIR/checkpoint`` continues from it.
+
+Run (on the GPU machine; needs only torch, numpy, scipy and ifbo's own requirements)::
+
+    python benchmarks/train_ftpfn.py --out OUT --minutes 8.5 --workers 15
+    python benchmarks/train_ftpfn.py --out OUT2 --resume OUT/checkpoint --minutes 8.5 --workers 15
+
+Prior samples after a resume come from a fresh seed stream (``seed + 1000 * step``), so a resumed
+run is reproducible from its checkpoint but not bitwise equal to an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import multiprocessing as mp
+import os
+import platform
+import queue
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+NAME = "ftpfn_v1"
+BORDERS = 1000
+NUM_FEATURES = 12  # curve id, step, and up to 10 hyperparameters (as the official FT-PFN)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--resume", type=Path, default=None, help="a checkpoint/ folder of an earlier run")
+    p.add_argument("--minutes", type=float, default=8.5, help="wall-clock budget of this run")
+    p.add_argument("--save-every", type=float, default=2.0, help="minutes between saves")
+    p.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 1))
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--emsize", type=int, default=256)
+    p.add_argument("--nlayers", type=int, default=4)
+    p.add_argument("--nhead", type=int, default=4)
+    p.add_argument("--nhid", type=int, default=512)
+    p.add_argument("--batch-size", type=int, default=25)
+    p.add_argument("--seq-len", type=int, default=1000)
+    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--warmup-steps", type=int, default=500)
+    p.add_argument("--planned-steps", type=int, default=20000, help="length of the cosine schedule")
+    p.add_argument("--val-batches", type=int, default=8, help="fixed held-out prior batches")
+    p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps in all")
+    return p.parse_args(argv)
+
+
+def architecture(args: argparse.Namespace) -> dict[str, int]:
+    return {
+        "emsize": args.emsize,
+        "nlayers": args.nlayers,
+        "nhead": args.nhead,
+        "nhid": args.nhid,
+        "num_features": NUM_FEATURES,
+        "num_bars": BORDERS,
+        "seq_len": args.seq_len,
+    }
+
+
+def build_model(arch: dict[str, int]) -> tuple[torch.nn.Module, torch.nn.Module]:
+    """The ifbo ``TransformerModel`` and ``BarDistribution`` as ``ifbo.train.train`` builds them."""
+    from ifbo import encoders, positional_encodings
+    from ifbo.bar_distribution import BarDistribution
+    from ifbo.priors import ftpfn_prior
+    from ifbo.transformer import TransformerModel
+
+    criterion = BarDistribution(torch.linspace(0, 1, arch["num_bars"] + 1))
+    model = TransformerModel(
+        encoder=ftpfn_prior.get_encoder()(arch["num_features"], arch["emsize"]),
+        ninp=arch["emsize"],
+        nhead=arch["nhead"],
+        nhid=arch["nhid"],
+        nlayers=arch["nlayers"],
+        dropout=0.0,
+        y_encoder=encoders.Linear(1, arch["emsize"]),
+        pos_encoder=positional_encodings.NoPositionalEncoding(arch["emsize"], arch["seq_len"] * 2),
+        decoder_dict={"standard": (None, arch["num_bars"])},
+        efficient_eval_masking=True,
+    )
+    return model, criterion
+
+
+def sample_batch(*, seed: int, batch_size: int, seq_len: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """One prior batch: ``x (seq, batch, 12)``, ``y (seq, batch)`` and the single evaluation position."""
+    from ifbo.priors import ftpfn_prior
+
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    single_eval_pos = int(np.random.randint(0, seq_len))  # uniform, as PFN training samples it
+    batch = ftpfn_prior.get_batch(
+        batch_size=batch_size,
+        seq_len=seq_len,
+        num_features=NUM_FEATURES,
+        single_eval_pos=single_eval_pos,
+        device="cpu",
+        hyperparameters={},
+    )
+    return batch.x.numpy(), batch.y.numpy(), single_eval_pos
+
+
+def _worker(worker: int, n_workers: int, base_seed: int, batch_size: int, seq_len: int, out: Any) -> None:
+    torch.set_num_threads(1)
+    k = 0
+    while True:
+        seed = base_seed + worker + n_workers * k
+        out.put(sample_batch(seed=seed, batch_size=batch_size, seq_len=seq_len))
+        k += 1
+
+
+def _save_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, tmp)
+    os.replace(tmp, path)
+
+
+def save(
+    *,
+    out: Path,
+    model: torch.nn.Module,
+    optimizer: torch.optim.AdamW,
+    state: dict[str, Any],
+) -> None:
+    """Write the npz + JSON weights and the resumable checkpoint (atomically, file by file)."""
+    ckpt = out / "checkpoint"
+    ckpt.mkdir(parents=True, exist_ok=True)
+    names = [n for n, _ in model.named_parameters()]
+    params = dict(model.named_parameters())
+    _save_tensors(ckpt / "model.pt", dict(model.state_dict()))
+    for moment in ("exp_avg", "exp_avg_sq"):
+        moments = {}
+        for n in names:
+            st = optimizer.state.get(params[n], {})
+            if moment in st:
+                moments[n] = st[moment]
+        _save_tensors(ckpt / f"{moment}.pt", moments)
+    steps = {n: float(optimizer.state[params[n]]["step"]) for n in names if params[n] in optimizer.state}
+    (ckpt / "state.json").write_text(json.dumps({**state, "adam_steps": steps}, indent=1))
+    arrays = {k: v.detach().float().cpu().numpy() for k, v in model.state_dict().items()}
+    npz = out / f"{NAME}.npz"
+    with open(out / f"{NAME}.npz.tmp", "wb") as fh:
+        np.savez(fh, **arrays)
+    os.replace(out / f"{NAME}.npz.tmp", npz)
+    digest = hashlib.sha256(npz.read_bytes()).hexdigest()
+    meta = {
+        "name": NAME,
+        "format": "npz of the ifbo TransformerModel state_dict (float32); keys as in the state_dict",
+        "sha256": digest,
+        "architecture": state["architecture"],
+        "recipe": state["recipe"],
+        "seed": state["seed"],
+        "steps": state["step"],
+        "wall_seconds": state["wall_seconds"],
+        "runs": state["runs"],
+        "history": state["history"],
+        "parameters": int(sum(p.numel() for p in model.parameters())),
+        "trainer": "benchmarks/train_ftpfn.py",
+        "prior": "ifbo==0.4.1 ifbo.priors.ftpfn_prior.get_batch, hyperparameters={}",
+    }
+    (out / f"{NAME}.json").write_text(json.dumps(meta, indent=1))
+
+
+def load_checkpoint(
+    path: Path, model: torch.nn.Module, optimizer: torch.optim.AdamW, device: str
+) -> dict[str, Any]:
+    """Restore model and AdamW state from ``path`` (plain tensors, ``weights_only=True``)."""
+    state: dict[str, Any] = json.loads((path / "state.json").read_text())
+    model.load_state_dict(torch.load(path / "model.pt", map_location=device, weights_only=True))
+    params = dict(model.named_parameters())
+    moments = {
+        m: torch.load(path / f"{m}.pt", map_location=device, weights_only=True)
+        for m in ("exp_avg", "exp_avg_sq")
+    }
+    for n, step in state.pop("adam_steps").items():
+        optimizer.state[params[n]] = {
+            "step": torch.tensor(step),
+            "exp_avg": moments["exp_avg"][n],
+            "exp_avg_sq": moments["exp_avg_sq"][n],
+        }
+    return state
+
+
+def lr_factor(step: int, *, warmup: int, planned: int) -> float:
+    """Linear warmup, then cosine decay to zero at ``planned`` steps (ifbo's schedule)."""
+    if step < warmup:
+        return step / max(1, warmup)
+    progress = min(1.0, (step - warmup) / max(1, planned - warmup))
+    return max(0.0, 0.5 * (1.0 + math.cos(math.pi * progress)))
+
+
+def batch_loss(
+    model: torch.nn.Module, criterion: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, sep: int
+) -> torch.Tensor:
+    """Mean negative log-likelihood of the targets after position ``sep``."""
+    logits = model((x, y[:sep].unsqueeze(-1)), single_eval_pos=sep)
+    return criterion(logits.float(), y[sep:]).mean()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    start = time.time()
+    torch.manual_seed(args.seed)
+    args.out.mkdir(parents=True, exist_ok=True)
+    device = args.device
+    arch = architecture(args)
+    recipe = {
+        "optimizer": "AdamW",
+        "lr": args.lr,
+        "weight_decay": args.weight_decay,
+        "warmup_steps": args.warmup_steps,
+        "planned_steps": args.planned_steps,
+        "schedule": "linear warmup, cosine to 0",
+        "batch_size": args.batch_size,
+        "seq_len": args.seq_len,
+        "single_eval_pos": "uniform on [0, seq_len)",
+        "grad_clip": 1.0,
+        "precision": "bf16 autocast" if device.startswith("cuda") else "float32",
+    }
+    model, criterion = build_model(arch)
+    model.to(device)
+    criterion.to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    state: dict[str, Any] = {
+        "architecture": arch,
+        "recipe": recipe,
+        "seed": args.seed,
+        "step": 0,
+        "wall_seconds": 0.0,
+        "runs": [],
+        "history": [],
+    }
+    if args.resume is not None:
+        state = load_checkpoint(args.resume, model, optimizer, device)
+        if state["architecture"] != arch:
+            raise SystemExit(f"--resume {args.resume}: architecture {state['architecture']} != {arch}")
+        recipe = state["recipe"]
+    hardware = f"{platform.machine()} {os.cpu_count()} CPUs, torch {torch.__version__}"
+    if device.startswith("cuda"):
+        hardware += f", {torch.cuda.get_device_name(0)}"
+    print(f"training {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters on {hardware}")
+
+    val = [
+        sample_batch(seed=10**9 + i, batch_size=args.batch_size, seq_len=args.seq_len)
+        for i in range(args.val_batches)
+    ]
+
+    def validate() -> float:
+        model.eval()
+        losses = []
+        with torch.no_grad(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.startswith("cuda")):
+            for x, y, sep in val:
+                sep = max(1, min(sep, args.seq_len - 1))
+                xt, yt = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
+                losses.append(float(batch_loss(model, criterion, xt, yt, sep)))
+        model.train()
+        return float(np.mean(losses))
+
+    ctx = mp.get_context("spawn")
+    batches: Any = ctx.Queue(maxsize=4 * args.workers)
+    base_seed = args.seed * 10**7 + 1000 * state["step"]
+    procs = [
+        ctx.Process(
+            target=_worker,
+            args=(w, args.workers, base_seed, args.batch_size, args.seq_len, batches),
+            daemon=True,
+        )
+        for w in range(args.workers)
+    ]
+    for proc in procs:
+        proc.start()
+    run = {"hardware": hardware, "start_step": state["step"], "workers": args.workers}
+    deadline = start + 60 * args.minutes
+    next_save = time.time() + 60 * args.save_every
+    run_start, losses, waited = time.time(), [], 0.0
+    model.train()
+    try:
+        while time.time() < deadline and (args.max_steps is None or state["step"] < args.max_steps):
+            t0 = time.time()
+            try:
+                x, y, sep = batches.get(timeout=max(1.0, deadline - time.time()))
+            except queue.Empty:
+                break
+            waited += time.time() - t0
+            sep = max(1, min(sep, args.seq_len - 1))  # at least one context and one target
+            xt, yt = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
+            for group in optimizer.param_groups:
+                group["lr"] = args.lr * lr_factor(
+                    state["step"], warmup=recipe["warmup_steps"], planned=recipe["planned_steps"]
+                )
+            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.startswith("cuda")):
+                loss = batch_loss(model, criterion, xt, yt, sep)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            state["step"] += 1
+            losses.append(float(loss))
+            if time.time() >= next_save and time.time() < deadline - 30:
+                next_save = time.time() + 60 * args.save_every
+                _record(state, losses, validate(), run_start, waited, run)
+                losses = []
+                save(out=args.out, model=model, optimizer=optimizer, state=state)
+    finally:
+        for proc in procs:
+            proc.terminate()
+    _record(state, losses, validate(), run_start, waited, run)
+    state["runs"].append({**run, "end_step": state["step"], "seconds": round(time.time() - run_start, 1)})
+    save(out=args.out, model=model, optimizer=optimizer, state=state)
+    print(json.dumps(state["history"][-3:], indent=1))
+    return 0
+
+
+def _record(
+    state: dict[str, Any],
+    losses: list[float],
+    val_loss: float,
+    run_start: float,
+    waited: float,
+    run: dict[str, Any],
+) -> None:
+    now = time.time()
+    elapsed = now - run_start
+    entry = {
+        "step": state["step"],
+        "train_loss": float(np.mean(losses)) if losses else None,
+        "val_loss": val_loss,
+        "run_seconds": round(elapsed, 1),
+        "share_waiting_for_prior": round(waited / max(elapsed, 1e-9), 3),
+        "hardware": run["hardware"],
+    }
+    state["history"].append(entry)
+    state["wall_seconds"] = round(sum(r["seconds"] for r in state["runs"]) + elapsed, 1)
+    print(json.dumps(entry), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
