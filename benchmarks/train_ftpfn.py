@@ -113,9 +113,10 @@ def sample_batch(*, seed: int, batch_size: int, seq_len: int) -> tuple[np.ndarra
     """One prior batch: ``x (seq, batch, 12)``, ``y (seq, batch)`` and the single evaluation position."""
     from ifbo.priors import ftpfn_prior
 
-    np.random.seed(seed % 2**32)
+    # the ifbo prior draws from numpy's and torch's global generators: seed both
+    np.random.seed(seed % 2**32)  # noqa: NPY002
     torch.manual_seed(seed)
-    single_eval_pos = int(np.random.randint(0, seq_len))  # uniform, as PFN training samples it
+    single_eval_pos = int(np.random.randint(0, seq_len))  # noqa: NPY002  # uniform, as PFN training samples it
     batch = ftpfn_prior.get_batch(
         batch_size=batch_size,
         seq_len=seq_len,
