@@ -203,8 +203,9 @@ def load_checkpoint(
     for n, step in state.pop("adam_steps").items():
         optimizer.state[params[n]] = {
             "step": torch.tensor(step),
-            "exp_avg": moments["exp_avg"][n],
-            "exp_avg_sq": moments["exp_avg_sq"][n],
+            # moments may have been stored in bfloat16 to fit a transfer limit: back to the parameter's dtype
+            "exp_avg": moments["exp_avg"][n].to(params[n].dtype),
+            "exp_avg_sq": moments["exp_avg_sq"][n].to(params[n].dtype),
         }
     return state
 
