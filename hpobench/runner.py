@@ -27,11 +27,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from hpobench.benchmark import Benchmark, BenchmarkSpec
 from hpobench.budget import Budget, BudgetKind
+from hpobench.configtext import config_json as _config_json  # noqa: F401  # old private name, kept
+from hpobench.configtext import config_texts
+from hpobench.configtext import configs_json as _configs_json  # noqa: F401  # (same)
 from hpobench.datadir import data_verification
 from hpobench.errors import (
     BudgetError,
@@ -198,67 +199,6 @@ def _deadline(seconds: float | None) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-_CONFIG_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=float)
-
-
-def _config_json(config: Mapping[str, Any]) -> str:
-    return _CONFIG_ENCODER.encode(dict(config))
-
-
-def _float_texts(values: np.ndarray) -> pa.Array:
-    """``repr`` of each float of a 1-d array (its JSON text), most of them formatted by Arrow.
-
-    Arrow writes the shortest round-trip digits as ``repr`` does, but places the decimal point
-    by other rules; its text is taken where both must agree (fixed notation with a decimal
-    point, for ``1e-4 <= |value| < 1e16``, where ``repr`` writes fixed notation too), ``repr``
-    is called for the rest (integral values, exponents).
-    """
-    texts = pa.array(values, type=pa.float64()).cast(pa.string())
-    magnitude = np.abs(values)
-    fixed = (
-        pc.invert(pc.match_substring(texts, "e")).to_numpy(zero_copy_only=False)
-        & pc.match_substring(texts, ".").to_numpy(zero_copy_only=False)
-        & (magnitude >= 1e-4)
-        & (magnitude < 1e16)
-    )
-    if not fixed.all():
-        reprs = [float.__repr__(v) for v in values[~fixed].tolist()]
-        texts = pc.replace_with_mask(texts, pa.array(~fixed), pa.array(reprs, type=pa.string()))
-    return texts
-
-
-def _configs_json(configs: Sequence[Mapping[str, Any]]) -> list[str]:
-    """:func:`_config_json` of each configuration, column by column where that is exact.
-
-    Configurations with the same hyperparameter names (in the same order) whose values are all
-    finite Python floats (no negative zero) are joined column by column in Arrow, each distinct
-    value tuple once (a float's JSON text is its ``repr``, see :func:`_float_texts`); any other
-    configuration goes through the JSON encoder.
-    """
-    out: list[str | None] = [None] * len(configs)
-    groups: dict[tuple[Any, ...], list[int]] = {}
-    for i, config in enumerate(configs):
-        groups.setdefault(tuple(config), []).append(i)
-    for names, rows in groups.items():
-        values = [tuple(configs[i].values()) for i in rows]
-        flat = [v for row in values for v in row]
-        if not names or set(map(type, names)) != {str} or set(map(type, flat)) != {float}:
-            continue
-        array = np.array(flat)
-        if not np.all(np.isfinite(array)) or np.any(np.signbit(array) & (array == 0.0)):
-            continue  # NaN/inf are written differently; -0.0 equals 0.0 as a dictionary key
-        distinct: dict[tuple[float, ...], int] = {}
-        slots = [distinct.setdefault(row, len(distinct)) for row in values]
-        table = np.array(list(distinct), dtype=float).reshape(len(distinct), len(names))
-        parts: list[Any] = []
-        for k, j in enumerate(sorted(range(len(names)), key=names.__getitem__)):
-            parts += [("{" if k == 0 else ",") + json.dumps(names[j]) + ":", _float_texts(table[:, j])]
-        texts = pc.binary_join_element_wise(*parts, "}", "").to_pylist()  # the last one is the separator
-        for i, slot in zip(rows, slots, strict=True):
-            out[i] = texts[slot]
-    return [_config_json(configs[i]) if text is None else text for i, text in enumerate(out)]
-
-
 def _frame(spec: RunSpec, sim: Simulation) -> pd.DataFrame:
     done = sim.columns()
     configs = [t.config for t in done.trials]
@@ -309,6 +249,7 @@ def result_frame(
     fids = np.asarray(fidelities, dtype=float)
     from_fid = np.full(n, np.nan) if resumed is None else np.asarray(resumed, dtype=float)
     continued = ~np.isnan(from_fid)
+    texts = config_texts([t.config for t in trials])
     return pd.DataFrame(
         {
             "run_id": pd.Series([spec.run_id] * n, dtype="string"),
@@ -316,7 +257,7 @@ def result_frame(
             "method": pd.Series([spec.label] * n, dtype="string"),
             "seed": np.full(n, spec.seed, dtype=np.int64),
             "eval": np.arange(n, dtype=np.int64),
-            "config": pd.Series(_configs_json([t.config for t in trials]), dtype="string"),
+            "config": pd.Series(pd.arrays.ArrowStringArray(texts), dtype="string"),
             "fidelity": fids,
             "tag": pd.Series([t.tag for t in trials], dtype="string"),
             "status": pd.Series(list(statuses), dtype="string"),

@@ -220,6 +220,15 @@ class CandidateBenchmark(DenseLookup):
             keys = []
             out = np.full(n, -1, dtype=np.intp)  # validated one by one below
         misses = np.flatnonzero(out < 0).tolist()
+        if misses and keys:  # snap each distinct value tuple once (promotions repeat configurations)
+            first: dict[tuple[Any, ...], int] = {}
+            for i in misses:
+                first.setdefault(keys[i], i)
+            if len(first) < len(misses):
+                rows = self._valid_rows(configs, keys, list(first.values()))
+                found = dict(zip(first, self._nearest(rows).tolist(), strict=True))
+                out[misses] = list(map(found.__getitem__, map(keys.__getitem__, misses)))
+                return out
         if misses:
             out[misses] = self._nearest(self._valid_rows(configs, keys, misses))
         return out

@@ -1,0 +1,83 @@
+"""Config texts: the column-wise Arrow path writes exactly what the JSON encoder writes."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from hpobench.configtext import config_json, config_texts, configs_json
+
+
+def _encoded(configs: list[dict[str, Any]]) -> list[str]:
+    return [json.dumps(c, sort_keys=True, separators=(",", ":"), default=float) for c in configs]
+
+
+def test_a_negative_zero_behind_an_equal_positive_zero_keeps_its_sign() -> None:
+    configs: list[dict[str, Any]] = [{"a": 0.0, "b": 1.0}, {"a": -0.0, "b": 1.0}, {"a": 0.0, "b": 1.0}]
+    assert (
+        configs_json(configs)
+        == _encoded(configs)
+        == ['{"a":0.0,"b":1.0}', '{"a":-0.0,"b":1.0}', '{"a":0.0,"b":1.0}']
+    )
+
+
+def test_repeated_and_mixed_groups_keep_the_order_of_the_configurations() -> None:
+    rng = np.random.default_rng(3)
+    base = [{"x": float(v), "y": float(w)} for v, w in rng.uniform(-5, 5, (50, 2))]
+    configs: list[dict[str, Any]] = []
+    for i in range(400):  # repeats (promotions), other name orders, ints, NaN, strings, empty
+        kind = i % 7
+        if kind == 0:
+            configs.append({"y": base[i % 50]["y"], "x": base[i % 50]["x"]})
+        elif kind == 1:
+            configs.append({"x": i, "y": 0.5})
+        elif kind == 2:
+            configs.append({"x": math.nan if i % 2 else math.inf, "y": 1.0})
+        elif kind == 3:
+            configs.append({"op": f"conv{i % 3}", "x": 1.25})
+        elif kind == 4:
+            configs.append({})
+        else:
+            configs.append(dict(base[(i * 7) % 50]))
+    expected = _encoded(configs)
+    assert configs_json(configs) == expected == [config_json(c) for c in configs]
+    texts = config_texts(configs)
+    assert texts.type == pa.string()
+    assert len(texts) == len(configs)
+
+
+def test_one_float_space_with_repeats_gives_one_text_per_configuration() -> None:
+    rng = np.random.default_rng(4)
+    distinct = [dict(zip("abc", row, strict=True)) for row in np.exp(rng.normal(0, 8, (300, 3))).tolist()]
+    configs = [distinct[j] for j in rng.integers(0, 300, 2000).tolist()]
+    assert configs_json(configs) == _encoded(configs)
+    series = pd.Series(pd.arrays.ArrowStringArray(config_texts(configs)), dtype="string")
+    pd.testing.assert_series_equal(series, pd.Series(_encoded(configs), dtype="string"))
+
+
+def test_no_configurations_give_an_empty_string_array() -> None:
+    assert config_texts([]).type == pa.string()
+    assert configs_json([]) == []
+
+
+def test_float_texts_equal_repr_at_every_exponent_and_its_boundaries() -> None:
+    rng = np.random.default_rng(6)
+    n = 100_000
+    edges = np.array([1e-4, 1e-5, 1e-6, 1e-7, 1e15, 1e16, 1e17, 1e21, 5e-324, 1e308])
+    values = np.concatenate(
+        [
+            np.exp(rng.uniform(-745.0, 709.0, n)) * rng.choice([-1.0, 1.0], n),
+            np.nextafter(np.repeat(edges, 50), np.tile([0.0, np.inf], 250)),
+            edges,
+            [1.7976931348623157e308, -0.0 + 0.0],
+            np.round(rng.uniform(-1e6, 1e6, 1000), 3),
+            [1.2345e-8, -1.5e-7, 2.0, 100.0, 0.1],
+        ]
+    )
+    configs = [{"v": v} for v in values.tolist()]
+    assert configs_json(configs) == [f'{{"v":{float.__repr__(v)}}}' for v in values.tolist()]
