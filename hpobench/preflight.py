@@ -35,6 +35,7 @@ from hpobench.budget import Budget, BudgetKind
 from hpobench.datadir import ENV_VAR
 from hpobench.errors import HpobenchError, InvalidStudyError, UnknownNameError
 from hpobench.method import Method
+from hpobench.objectives import checked_pareto_reference
 from hpobench.types import Trial
 
 __all__ = ["check_study", "did_you_mean", "install_hint", "missing_modules", "study_problems"]
@@ -156,6 +157,33 @@ def _budget_problem(benchmark: Benchmark, budget: Budget) -> str | None:
     )
 
 
+def _objective_problems(
+    spec: BenchmarkSpec, benchmark: Benchmark, classes: Mapping[str, type[Method]], *, data_dir: Path | None
+) -> list[str]:
+    """A multi-objective task's unusable Pareto reference, and single-objective methods planned on it.
+
+    :func:`~hpobench.study.plan_study` leaves single-objective methods out of tasks whose family
+    declares several objectives; a task that only shows them once loaded is caught here.
+    """
+    task = benchmark.task
+    if not task.multi_objective:
+        return []
+    problems = []
+    try:
+        checked_pareto_reference(benchmark)
+    except HpobenchError as exc:
+        problems.append(str(exc))
+    if len(registry.task_info(spec, data_dir=data_dir).objectives) <= 1:
+        names = ", ".join(o.name for o in task.objectives)
+        problems += [
+            f"method {name!r} is single-objective and {spec.name} has {len(task.objectives)} objectives "
+            f"({names}): leave it out of this task or choose a multi-objective method"
+            for name, cls in classes.items()
+            if not cls.capabilities.multi_objective
+        ]
+    return problems
+
+
 def study_problems(
     *,
     benchmarks: Sequence[BenchmarkSpec],
@@ -215,6 +243,7 @@ def study_problems(
         budget_problem = _budget_problem(benchmark, budget)
         if budget_problem:
             problems.append(budget_problem)
+        problems.extend(_objective_problems(spec, benchmark, classes, data_dir=data_dir))
         for name, cls in classes.items():
             if cls.capabilities.incompatibility(benchmark.task) is not None:
                 continue

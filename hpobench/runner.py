@@ -40,6 +40,7 @@ from hpobench.errors import (
     MethodError,
 )
 from hpobench.method import Method
+from hpobench.objectives import checked_pareto_reference
 from hpobench.registry import (
     BENCHMARKS_GROUP,
     METHODS_GROUP,
@@ -54,7 +55,15 @@ from hpobench.threads import pinned_threads, thread_share
 from hpobench.types import FrozenValue, Trial
 from hpobench.values import check_seed
 
-__all__ = ["RunOutcome", "RunSpec", "check_affordable", "execute_run", "failed_outcome", "method_label"]
+__all__ = [
+    "RunOutcome",
+    "RunSpec",
+    "add_objective_columns",
+    "check_affordable",
+    "execute_run",
+    "failed_outcome",
+    "method_label",
+]
 
 MAX_EVALUATIONS = 1_000_000
 """Hard cap on evaluations per run, whatever the budget (guards against zero-cost loops)."""
@@ -262,12 +271,14 @@ def _configs_json(configs: Sequence[Mapping[str, Any]]) -> list[str]:
 def _frame(spec: RunSpec, sim: Simulation) -> pd.DataFrame:
     done = sim.columns()
     configs = [t.config for t in done.trials]
-    value_max = np.full(len(configs), np.nan)
+    task = sim.benchmark.task
+    all_max = np.full((len(configs), len(task.objectives)), np.nan)
     if configs:
-        value_max = np.asarray(sim.benchmark.evaluated_reference_values(configs))[:, 0]
-    objective = sim.benchmark.task.objective.name
+        all_max = np.asarray(sim.benchmark.evaluated_reference_values(configs), dtype=float)
+    value_max = all_max[:, 0]
+    objective = task.objective.name
     evaluations = done.evaluations
-    return result_frame(
+    frame = result_frame(
         spec,
         trials=done.trials,
         fidelities=done.fidelity,
@@ -281,6 +292,27 @@ def _frame(spec: RunSpec, sim: Simulation) -> pd.DataFrame:
         high=sim.high,
         resumed=done.resumed_fidelity,
     )
+    if task.multi_objective:
+        names = [o.name for o in task.objectives]
+        observed = np.array([[e.values.get(n, math.nan) for n in names] for e in evaluations], dtype=float)
+        add_objective_columns(frame, observed=observed.reshape(len(evaluations), len(names)), at_max=all_max)
+    return frame
+
+
+def add_objective_columns(frame: pd.DataFrame, *, observed: np.ndarray, at_max: np.ndarray) -> None:
+    """Add a multi-objective run's list columns ``objective_values`` and ``objective_values_max``.
+
+    Single-objective tables never have them (their files stay as they were). Both hold one
+    value per objective in the task's objective order (see :data:`hpobench.store.OBJECTIVE_COLUMNS`);
+    ``value`` and ``value_max`` repeat the first (primary) one.
+
+    Args:
+        frame: The run's table (:func:`result_frame`), changed in place.
+        observed: Shape ``(rows, objectives)``, the observed values (NaN where failed).
+        at_max: Shape ``(rows, objectives)``, the noise-free values at the maximal fidelity.
+    """
+    for name, values in (("objective_values", observed), ("objective_values_max", at_max)):
+        frame[name] = pd.Series(list(np.asarray(values, dtype=float)), index=frame.index, dtype=object)
 
 
 def result_frame(
@@ -390,6 +422,17 @@ def _describe(benchmark: Benchmark, provenance: dict[str, Any]) -> None:
         "worst": reference.worst[objective.name],
         "source": reference.source,
     }
+    if task.multi_objective:
+        provenance["task"]["objectives"] = [
+            {"name": o.name, "direction": o.direction.value} for o in task.objectives
+        ]
+        pareto = checked_pareto_reference(benchmark)
+        provenance["pareto_reference"] = {
+            "objectives": list(pareto.objectives),
+            "front": [list(row) for row in pareto.front],
+            "reference_point": list(pareto.reference_point),
+            "source": pareto.source,
+        }
     provenance["data_files"] = dict(benchmark.data_files())
 
 
