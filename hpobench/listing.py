@@ -189,6 +189,7 @@ def to_json(family_rows: list[FamilyRow], method_rows: list[MethodRow]) -> dict[
                         "objectives": [
                             {"name": o.name, "direction": o.direction.value} for o in i.objectives
                         ],
+                        "multi_objective": i.multi_objective,
                     }
                     for i in r.tasks
                 ],

@@ -163,7 +163,8 @@ def _objective_problems(
     """A multi-objective task's unusable Pareto reference, and single-objective methods planned on it.
 
     :func:`~hpobench.study.plan_study` leaves single-objective methods out of tasks whose family
-    declares several objectives; a task that only shows them once loaded is caught here.
+    declares them multi-objective (:attr:`~hpobench.benchmark.TaskInfo.multi_objective`); a task
+    that only shows it once loaded is caught here.
     """
     task = benchmark.task
     if not task.multi_objective:
@@ -173,7 +174,7 @@ def _objective_problems(
         checked_pareto_reference(benchmark)
     except HpobenchError as exc:
         problems.append(str(exc))
-    if len(registry.task_info(spec, data_dir=data_dir).objectives) <= 1:
+    if not registry.task_info(spec, data_dir=data_dir).multi_objective:
         names = ", ".join(o.name for o in task.objectives)
         problems += [
             f"method {name!r} is single-objective and {spec.name} has {len(task.objectives)} objectives "

@@ -136,7 +136,7 @@ def plan_study(
                 reason = f"{name} needs a task that supports continuation and {spec.name} does not"
                 skipped.append(Skipped(benchmark=spec.name, method=name, reason=reason))
                 continue
-            if len(info.objectives) > 1 and not caps.multi_objective:
+            if info.multi_objective and not caps.multi_objective:
                 shown = ", ".join(o.name for o in info.objectives)
                 count = len(info.objectives)
                 reason = f"{name} is single-objective and {spec.name} has {count} objectives ({shown})"

@@ -12,9 +12,12 @@ the ``k``-th smallest of those; the surface steps where that value changes. All 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
+import pandas as pd
+
+from hpobench.results.hypervolume_regret import MOReference
 
 __all__ = ["attainment_levels", "attainment_surface"]
 
@@ -75,3 +78,45 @@ def attainment_surface(fronts: Sequence[np.ndarray], k: int) -> np.ndarray:
     xs, ys = xs[finite], ys[finite]
     keep = np.r_[True, ys[1:] < ys[:-1]] if len(ys) else np.zeros(0, dtype=bool)
     return np.asarray(np.c_[xs[keep], ys[keep]], dtype=float)
+
+
+def attainment_frame(
+    fronts: pd.DataFrame, references: Mapping[str, MOReference], quantiles: Sequence[float] = QUANTILES
+) -> pd.DataFrame:
+    """Attainment surfaces of every two-objective task x method over its runs (seeds).
+
+    Args:
+        fronts: The runs' final fronts (:func:`hpobench.results.hypervolume_regret.final_fronts`).
+        references: Benchmark -> reference (tasks with other than two objectives are skipped).
+        quantiles: Fractions of the runs that must attain a point, one surface each.
+
+    Returns:
+        Columns benchmark, method, quantile, runs (how many runs), then the corner points ``x``
+        and ``y`` in the objectives' own units (first and second objective), in sweep order.
+    """
+    columns = ["benchmark", "method", "quantile", "runs", "x", "y"]
+    parts = []
+    for (bench, method), rows in fronts.groupby(["benchmark", "method"], sort=True):
+        ref = references.get(str(bench))
+        if ref is None or len(ref.objectives) != 2:
+            continue
+        names = [o.name for o in ref.objectives]
+        signs = ref.signs
+        runs = [g[names].to_numpy(dtype=float) * signs for _, g in rows.groupby("run_id", sort=True)]
+        for q, k in zip(quantiles, attainment_levels(len(runs), quantiles), strict=True):
+            corners = attainment_surface(runs, k) * signs
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "benchmark": bench,
+                        "method": method,
+                        "quantile": q,
+                        "runs": len(runs),
+                        "x": corners[:, 0],
+                        "y": corners[:, 1],
+                    }
+                )
+            )
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(parts, ignore_index=True)[columns]

@@ -36,6 +36,7 @@ from hpobench.types import Direction, Objective, ParetoReference
 __all__ = [
     "MOReference",
     "add_hv_regret",
+    "final_fronts",
     "final_hv_regret",
     "hv_regret_of",
     "mo_references",
@@ -225,6 +226,45 @@ def _matrix(cells: Sequence[Any] | pd.Series, k: int) -> np.ndarray:
         if cell is not None and len(cell) == k:
             out[i] = np.asarray(cell, dtype=float)
     return out
+
+
+def final_fronts(evaluations: pd.DataFrame, references: Mapping[str, MOReference]) -> pd.DataFrame:
+    """Every run's final found front: one row per point, in the objectives' own units.
+
+    The found front is the run's ok evaluations that no other of them dominates in the observed
+    values, each given by its noise-free values at the maximal fidelity (as scored by
+    :func:`add_hv_regret`; points without finite values are left out).
+
+    Returns:
+        Columns run_id, benchmark, method, seed, then one column per objective name of the
+        tasks (NaN where a task lacks that objective); points of a run by ascending first objective.
+    """
+    from hpobench.pareto import pareto_mask
+
+    names = list(dict.fromkeys(o.name for ref in references.values() for o in ref.objectives))
+    parts = []
+    df = evaluations[evaluations["benchmark"].isin(list(references))]
+    for run_id, rows in df.groupby("run_id", sort=True):
+        ref = references[str(rows["benchmark"].iloc[0])]
+        k = len(ref.objectives)
+        observed = _matrix(rows["objective_values"], k)
+        at_max = _matrix(rows["objective_values_max"], k)
+        ok = (rows["status"] == "ok").to_numpy() & np.isfinite(observed).all(axis=1)
+        if not ok.any():
+            continue
+        found = at_max[ok][pareto_mask(observed[ok] * ref.signs)]
+        found = found[np.isfinite(found).all(axis=1)]
+        found = found[np.argsort(found[:, 0], kind="stable")]
+        part = pd.DataFrame(found, columns=[o.name for o in ref.objectives])
+        part.insert(0, "seed", rows["seed"].iloc[0])
+        part.insert(0, "method", rows["method"].iloc[0])
+        part.insert(0, "benchmark", rows["benchmark"].iloc[0])
+        part.insert(0, "run_id", run_id)
+        parts.append(part)
+    columns = ["run_id", "benchmark", "method", "seed", *names]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(parts, ignore_index=True).reindex(columns=columns)
 
 
 def final_hv_regret(with_hv: pd.DataFrame) -> pd.DataFrame:

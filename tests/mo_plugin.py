@@ -7,8 +7,9 @@
   distance term ``g`` is inflated by ``(1 - e / 8)``, so lower fidelities are uniformly worse;
   the Pareto front at the maximal fidelity is the positive octant of the unit sphere; reference
   point (1.1, 1.1, 0.9).
-* ``testmo/zdt1_badref``: ZDT1 whose stored reference point does not dominate the front's nadir
-  (for the bad-input tests).
+* ``testmo/zdt1_badref``: ZDT1 whose stored reference point does not dominate the front's nadir,
+  and ``testmo/zdt1_undeclared``: ZDT1 whose family does not declare its objectives (both for the
+  bad-input tests).
 
 :func:`install` registers the family through a real dist-info (entry points), as an outside
 package would; the module itself is imported from the tests folder.
@@ -134,7 +135,7 @@ class _MOBenchmark(Benchmark):
         return 1.01
 
 
-TASKS = ("zdt1", "dtlz2_fid", "zdt1_badref")
+TASKS = ("zdt1", "dtlz2_fid", "zdt1_badref", "zdt1_undeclared")
 
 
 class _Family(BenchmarkFamily):
@@ -146,9 +147,10 @@ class _Family(BenchmarkFamily):
                 name=f"testmo/{t}",
                 multi_fidelity=t == "dtlz2_fid",
                 needs_data=False,
-                tags=frozenset({"synthetic", "multi_objective", "test"}),
+                tags=frozenset({"synthetic", "test"}),
                 continuation=False,
-                objectives=_MOBenchmark(t).task.objectives,
+                objectives=() if t == "zdt1_undeclared" else _MOBenchmark(t).task.objectives,
+                multi_objective=None if t == "zdt1_undeclared" else True,
             )
             for t in TASKS
         )

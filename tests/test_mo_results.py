@@ -143,6 +143,13 @@ def test_single_objective_method_on_mo_task_is_left_out_with_a_reason_or_refused
     )
     assert [r.method for r in plan.runs] == ["random_search"]
     assert plan.skipped[0].reason == "tpe is single-objective and testmo/zdt1 has 2 objectives (f1, f2)"
+    undeclared = BenchmarkSpec.parse("testmo/zdt1_undeclared")  # only known once loaded: refused up front
+    plan = plan_study(benchmarks=[undeclared], methods=["tpe"], seeds=[0], budget=Budget.parse("5"))
+    assert len(plan.runs) == 1
+    with pytest.raises(
+        InvalidStudyError, match=r"method 'tpe' is single-objective and testmo/zdt1_undeclared"
+    ):
+        check_study(benchmarks=[undeclared], methods=["tpe", "random_search"], budget=Budget.parse("5"))
     outcome = execute_run(_spec(ZDT1, "tpe"))  # asked for anyway: the run fails with the reason
     assert outcome.failed
     assert "is multi-objective and the method is not" in outcome.provenance["error"]

@@ -97,13 +97,13 @@ def _marker_name(tag: str) -> str:
 def task_markers(info: TaskInfo) -> list[str]:
     """Marker names of a task: its family, its tags, and its capabilities.
 
-    ``multifidelity`` if it has a fidelity, ``multi_objective`` if its family declares several
-    objectives.
+    ``multifidelity`` if it has a fidelity, ``multi_objective`` if its family declares it
+    multi-objective (:attr:`~hpobench.benchmark.TaskInfo.multi_objective`).
     """
     names = {info.name.partition("/")[0], *(_marker_name(t) for t in info.tags)}
     if info.multi_fidelity:
         names.add("multifidelity")
-    if len(info.objectives) > 1:
+    if info.multi_objective:
         names.add("multi_objective")
     return sorted(n for n in names if n.isidentifier())
 
