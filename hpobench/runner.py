@@ -49,6 +49,7 @@ from hpobench.registry import (
     plugin_origin,
     table_folders,
 )
+from hpobench.scalarization import Scalarization, ScalarizedMethod, scalar_task
 from hpobench.seeding import derive_seed
 from hpobench.simulator import Simulation, young_collections_only
 from hpobench.threads import pinned_threads, thread_share
@@ -90,6 +91,9 @@ class RunSpec(FrozenValue):
         seed: The run's seed; method and benchmark streams are derived from it.
         budget: How much the run may spend.
         workers: Number of simulated parallel workers (see :mod:`hpobench.simulator`).
+        scalarization: How a single-objective method combines a multi-objective task's
+            objectives (:mod:`hpobench.scalarization`), or ``None``. Recorded in the spec (and
+            so in the run id) only when given, and in the label (``tpe [scalarised: ...]``).
     """
 
     benchmark: BenchmarkSpec
@@ -98,6 +102,7 @@ class RunSpec(FrozenValue):
     budget: Budget
     method_kwargs: Mapping[str, Any] = field(default_factory=dict)
     workers: int = 1
+    scalarization: Scalarization | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "method_kwargs", MappingProxyType(dict(self.method_kwargs)))
@@ -109,8 +114,9 @@ class RunSpec(FrozenValue):
 
     @property
     def label(self) -> str:
-        """The method label (name plus keyword arguments)."""
-        return method_label(self.method, self.method_kwargs)
+        """The method label (name plus keyword arguments, and the scalarisation if any)."""
+        label = method_label(self.method, self.method_kwargs)
+        return label if self.scalarization is None else f"{label} [scalarised: {self.scalarization.text}]"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready description of the spec."""
@@ -121,7 +127,7 @@ class RunSpec(FrozenValue):
             "seed": self.seed,
             "budget": str(self.budget),
             "workers": self.workers,
-        }
+        } | ({} if self.scalarization is None else {"scalarization": self.scalarization.to_dict()})
 
     @property
     def run_id(self) -> str:
@@ -367,13 +373,30 @@ def result_frame(
 
 def _make_method(spec: RunSpec, benchmark: Benchmark) -> Method:
     cls = load_method(spec.method)
-    reason = cls.capabilities.incompatibility(benchmark.task)
+    task = benchmark.task
+    if spec.scalarization is not None:
+        if not task.multi_objective:
+            raise IncompatibleError(
+                f"a scalarisation was declared for {spec.method!r} on {task.name!r}, which has one objective"
+            )
+        spec.scalarization.check(task)
+        task = scalar_task(task)
+    reason = cls.capabilities.incompatibility(task)
     if reason is not None:
         raise IncompatibleError(f"method {spec.method!r} cannot run on {spec.benchmark.name!r}: {reason}")
     try:
-        return cls(benchmark.task, seed=spec.method_seed, **spec.method_kwargs)
+        method = cls(task, seed=spec.method_seed, **spec.method_kwargs)
     except TypeError as exc:
         raise MethodError(f"method {spec.method!r} rejected its keyword arguments: {exc}") from exc
+    if spec.scalarization is None:
+        return method
+    return ScalarizedMethod(
+        benchmark.task,
+        seed=spec.method_seed,
+        inner=method,
+        scalarization=spec.scalarization,
+        reference=checked_pareto_reference(benchmark),
+    )
 
 
 def check_affordable(budget: Budget, *, workers: int, benchmark: Benchmark) -> None:

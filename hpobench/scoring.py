@@ -102,7 +102,7 @@ def score_study(
         frame.loc[rows, ["regret", "normalized_regret"]] = np.c_[hv, hv]
         frame.loc[rows, ["ref_best", "ref_worst"]] = [0.0, 1.0]
         frame.loc[rows, "metric"] = "hv_regret"
-    frame["method_name"] = frame["method"].astype(str).str.partition("(")[0]
+    frame["method_name"] = frame["method"].astype(str).str.partition(" [")[0].str.partition("(")[0]
     frame["seed"] = frame["seed"].astype(np.int64)
     frame["error"] = frame["error"].fillna("").astype(str)
     out_frame: pd.DataFrame = frame.reset_index()[list(SCORE_COLUMNS)]

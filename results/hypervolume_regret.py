@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from hpobench.pareto import hypervolume, igd_plus
 from hpobench.types import Direction, Objective, ParetoReference
@@ -74,7 +75,7 @@ class MOReference:
         """+1 per minimised objective, -1 per maximised one."""
         return np.array([o.direction.sign for o in self.objectives])
 
-    def scaled(self, values: np.ndarray) -> np.ndarray:
+    def scaled(self, values: ArrayLike) -> np.ndarray:
         """Values in the objectives' own units, as losses scaled to ideal 0 and reference point 1."""
         losses = np.asarray(values, dtype=float).reshape(-1, len(self.objectives)) * self.signs
         ideal = (np.asarray(self.reference.front) * self.signs).min(axis=0)
@@ -115,7 +116,7 @@ class MOReference:
         )
 
 
-def hv_regret_of(values: np.ndarray, ref: MOReference) -> float:
+def hv_regret_of(values: ArrayLike, ref: MOReference) -> float:
     """Hypervolume regret of a set of points given in the objectives' own units (rows with NaN ignored)."""
     scaled = ref.scaled(values)
     scaled = scaled[np.isfinite(scaled).all(axis=1)]
@@ -155,51 +156,70 @@ def mo_references(
 
 
 def _run_scores(
-    observed: np.ndarray, at_max: np.ndarray, ok: np.ndarray, ref: MOReference
+    observed: np.ndarray, at_max: np.ndarray, ok: np.ndarray, ref: MOReference, *, anytime_igd: bool
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Hypervolume regret and IGD+ after each evaluation of one run (see the module docstring)."""
+    """Hypervolume regret and IGD+ after each evaluation of one run (see the module docstring).
+
+    The found front is updated per evaluation (a point the front dominates changes nothing; a
+    new member evicts the members it dominates), and scored only when it changed. IGD+ is
+    computed at every change with ``anytime_igd``, else only after the last evaluation (NaN
+    before it).
+    """
     n = len(observed)
     regret = np.full(n, np.nan)
     igd = np.full(n, np.nan)
     losses = observed * ref.signs
     scaled_max = ref.scaled(at_max)
-    front_ref = ref.front
     ones = np.ones(observed.shape[1])
     total = ref.front_hypervolume
-    members: list[int] = []
+    members = np.zeros(0, dtype=int)
     current = (math.nan, math.nan)
-    for i in range(n):
-        if ok[i]:
-            point = losses[i]
-            if members:
-                others = losses[members]
-                dominated = bool(np.any(np.all(others <= point, axis=1) & np.any(others < point, axis=1)))
-            else:
-                dominated = False
-            if not dominated:
-                if members:
-                    others = losses[members]
-                    beaten = np.all(point <= others, axis=1) & np.any(point < others, axis=1)
-                    members = [m for m, b in zip(members, beaten, strict=True) if not b]
-                members.append(i)
-                found = scaled_max[members]
-                found = found[np.isfinite(found).all(axis=1)]
-                hv = hypervolume(found, reference=ones) if len(found) else 0.0
-                current = ((total - hv) / total, igd_plus(found, front=front_ref) if len(found) else math.inf)
+
+    def found() -> np.ndarray:
+        points = scaled_max[members]
+        return np.asarray(points[np.isfinite(points).all(axis=1)], dtype=float)
+
+    def distance(points: np.ndarray) -> float:
+        return igd_plus(points, front=ref.front) if len(points) else math.inf
+
+    for i in np.flatnonzero(ok):
+        point = losses[i]
+        others = losses[members]
+        if np.any(np.all(others <= point, axis=1) & np.any(others < point, axis=1)):
+            continue
+        beaten = np.all(point <= others, axis=1) & np.any(point < others, axis=1)
+        members = np.append(members[~beaten], i)
+        points = found()
+        hv = hypervolume(points, reference=ones) if len(points) else 0.0
+        current = ((total - hv) / total, distance(points) if anytime_igd else math.nan)
         regret[i], igd[i] = current
+    # carry each change forward to the evaluations after it
+    changed = ~np.isnan(regret)
+    last = np.maximum.accumulate(np.where(changed, np.arange(n), -1))
+    has = last >= 0
+    regret = np.where(has, regret[np.maximum(last, 0)], np.nan)
+    igd = np.where(has, igd[np.maximum(last, 0)], np.nan)
+    if not anytime_igd and n:
+        igd[-1] = distance(found()) if has[-1] else math.nan
     return regret, igd
 
 
-def add_hv_regret(evaluations: pd.DataFrame, references: Mapping[str, MOReference]) -> pd.DataFrame:
+def add_hv_regret(
+    evaluations: pd.DataFrame, references: Mapping[str, MOReference], *, anytime_igd: bool = False
+) -> pd.DataFrame:
     """The evaluations of multi-objective runs, sorted by run and evaluation, with their scores.
 
     Adds ``n_evals`` (1-based), ``hv_regret`` and ``igd_plus`` of the found front after each
-    evaluation (NaN before the first ok one). Rows of tasks without a reference are dropped.
+    evaluation (NaN before the first ok one). IGD+ costs a distance matrix to the reference front
+    at every change of the found front, so by default it is only computed after each run's last
+    evaluation (NaN on its other rows); ``anytime_igd`` computes it after every evaluation. Rows
+    of tasks without a reference are dropped.
 
     Args:
         evaluations: Long format with the columns of :data:`hpobench.results.load.REPORT_COLUMNS`
             and ``objective_values`` / ``objective_values_max``.
         references: Benchmark -> its reference (:func:`mo_references`).
+        anytime_igd: Compute IGD+ after every evaluation, not only after each run's last.
     """
     df = evaluations[evaluations["benchmark"].isin(list(references))]
     df = df.sort_values(["run_id", "eval"], kind="stable").reset_index(drop=True)
@@ -212,7 +232,7 @@ def add_hv_regret(evaluations: pd.DataFrame, references: Mapping[str, MOReferenc
         observed = _matrix(df["objective_values"].iloc[rows], k)
         at_max = _matrix(df["objective_values_max"].iloc[rows], k)
         ok = (df["status"].iloc[rows] == "ok").to_numpy() & np.isfinite(observed).all(axis=1)
-        regret[rows], igd[rows] = _run_scores(observed, at_max, ok, ref)
+        regret[rows], igd[rows] = _run_scores(observed, at_max, ok, ref, anytime_igd=anytime_igd)
     df["n_evals"] = df["eval"].to_numpy() + 1
     df["hv_regret"] = regret
     df["igd_plus"] = igd

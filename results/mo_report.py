@@ -87,6 +87,8 @@ class MOAnalysis:
         wilcoxon: Paired Wilcoxon tests, Holm-corrected.
         blocks: The block definition of the ranks and tests.
         n_blocks: Blocks in all; n_complete: those with every method.
+        scalarised: Labels of single-objective methods that ran through a declared
+            scalarisation (:mod:`hpobench.scalarization`), from the runs' specs.
     """
 
     with_hv: pd.DataFrame
@@ -102,6 +104,7 @@ class MOAnalysis:
     blocks: Blocks
     n_blocks: int
     n_complete: int
+    scalarised: tuple[str, ...] = ()
 
 
 def _igd_table(final: pd.DataFrame) -> Table:
@@ -165,6 +168,11 @@ def analyse_mo(
             "front is not the Pareto front"
         )
     fronts = final_fronts(evals, references)
+    scalarised = {
+        str(label)
+        for run_id, label in zip(runs["run_id"], runs["method"], strict=True)
+        if "scalarization" in (results.provenance.get(run_id, {}).get("spec") or {})
+    }
     return MOAnalysis(
         with_hv=with_hv,
         references=references,
@@ -179,6 +187,7 @@ def analyse_mo(
         blocks=blocks,
         n_blocks=len(all_blocks),
         n_complete=len(complete),
+        scalarised=tuple(sorted(scalarised)),
     )
 
 
@@ -227,6 +236,17 @@ def _tasks_frame(a: MOAnalysis) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _scalarised_text(a: MOAnalysis) -> str:
+    if not a.scalarised:
+        return ""
+    return (
+        "Single-objective methods run through a declared scalarisation of the scaled objectives "
+        "(they optimise one combined objective; their runs are scored like the others): "
+        + "; ".join(a.scalarised)
+        + "."
+    )
+
+
 def _attainment_caption() -> str:
     shown = ", ".join(f"{q:.0%}" for q in QUANTILES)
     return (
@@ -238,6 +258,8 @@ def _attainment_caption() -> str:
 def mo_markdown(a: MOAnalysis, figures: dict[str, Path]) -> list[str]:
     """The section's Markdown lines."""
     lines = ["## Multi-objective tasks: final hypervolume regret", "", _DEFINITION, ""]
+    if a.scalarised:
+        lines += [_scalarised_text(a), ""]
     lines += [a.table.caption, "", to_markdown(a.table)]
     lines += [a.igd_table.caption, "", to_markdown(a.igd_table)]
     lines += ["### Statistical tests on final hypervolume regret", ""]
@@ -276,7 +298,7 @@ def mo_html(a: MOAnalysis, figures: dict[str, Path]) -> list[Section]:
     sections = [
         Section(
             title="Multi-objective tasks: final hypervolume regret",
-            text=_DEFINITION,
+            text=f"{_DEFINITION} {_scalarised_text(a)}".strip(),
             fragments=[to_html(a.table), to_html(a.igd_table)],
         )
     ]

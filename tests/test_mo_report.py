@@ -16,11 +16,14 @@ from hpobench.budget import Budget
 from hpobench.results.attainment import attainment_levels, attainment_surface
 from hpobench.results.regret import XAxis
 from hpobench.results.report import write_report
+from hpobench.scalarization import Scalarization
 from hpobench.study import plan_study, run_study
 
 pytestmark = pytest.mark.usefixtures("mo_family")
 
-METHODS = ["random_search", "optuna", "test_lazy_random_search"]
+METHODS = ["random_search", "tpe", "test_lazy_random_search"]
+SCALAR = Scalarization.parse("chebyshev:f1=1,f2=1")  # an objective not named (score) weighs 0
+TPE = "tpe [scalarised: chebyshev f1=1,f2=1]"
 
 
 def test_attainment_surfaces_by_hand() -> None:
@@ -54,6 +57,7 @@ def mo_study(tmp_path_factory: pytest.TempPathFactory, regress_plugins: Path, mo
         methods=METHODS,
         seeds=[0, 1, 2],
         budget=Budget.parse("25x"),
+        scalarizations={"tpe": SCALAR},
     )
     run_study(plan, out=out, jobs=1, progress=False)
     return out
@@ -73,6 +77,8 @@ def test_report_has_a_multi_objective_section_in_every_format(mo_study: Path, tm
     assert "Friedman" in hv
     assert "Paired Wilcoxon" in hv
     assert "f1 (min), f2 (min), score (max)" in hv  # the tasks and their references
+    assert f"their runs are scored like the others): {TPE}." in hv  # labelled as such
+    assert f"| benchmark | random_search | test_lazy_random_search | {TPE} |" in hv
     latex = report.documents["latex"].read_text()
     assert "tab:final-hv-regret" in latex
     assert "tab:final-igd-plus" in latex

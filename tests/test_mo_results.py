@@ -21,7 +21,7 @@ from hpobench.errors import InvalidStudyError, UnknownNameError
 from hpobench.objectives import check_pareto_reference, objective_indices
 from hpobench.pareto import hypervolume, igd_plus, pareto_mask
 from hpobench.preflight import check_study
-from hpobench.registry import load_benchmark, task_info
+from hpobench.registry import load_benchmark, load_method, task_info
 from hpobench.results.hypervolume_regret import (
     MOReference,
     add_hv_regret,
@@ -31,6 +31,7 @@ from hpobench.results.hypervolume_regret import (
 )
 from hpobench.results.load import load_results
 from hpobench.runner import RunSpec, execute_run
+from hpobench.scalarization import Scalarization, ScalarizationKind, ScalarizedMethod, scalar_task
 from hpobench.scoring import score_study
 from hpobench.study import plan_study, run_study
 from hpobench.testing.pytest_plugin import task_markers
@@ -179,7 +180,12 @@ def test_anytime_hv_regret_matches_a_recomputation_from_scratch(tmp_path: Path) 
     refs, notes = mo_references(loaded.provenance, loaded.runs)
     assert set(refs) == {ZDT1, DTLZ2}
     assert notes == []
-    scored = add_hv_regret(loaded.evaluations, refs)
+    scored = add_hv_regret(loaded.evaluations, refs, anytime_igd=True)
+    lazy = add_hv_regret(loaded.evaluations, refs)
+    np.testing.assert_array_equal(lazy["hv_regret"], scored["hv_regret"])
+    last = lazy.groupby("run_id").tail(1).index
+    np.testing.assert_array_equal(lazy.loc[last, "igd_plus"], scored.loc[last, "igd_plus"])
+    assert lazy.drop(index=last)["igd_plus"].isna().all()
     for run_id, rows in scored.groupby("run_id"):
         ref = refs[rows["benchmark"].iloc[0]]
         observed = np.vstack(rows["objective_values"].to_numpy())
@@ -234,3 +240,77 @@ def test_multi_objective_marker_and_listing_show_the_objectives(capsys: pytest.C
         {"name": "f1", "direction": "minimize"},
         {"name": "f2", "direction": "minimize"},
     ]
+
+
+def test_single_objective_method_through_a_declared_scalarisation(tmp_path: Path) -> None:
+    how = Scalarization.parse("chebyshev:f1=1,f2=1")
+    assert how.kind is ScalarizationKind.CHEBYSHEV
+    assert dict(how.weights) == {"f1": 1.0, "f2": 1.0}
+    plan = plan_study(
+        benchmarks=[BenchmarkSpec.parse(b) for b in (ZDT1, "synthetic/branin")],
+        methods=["tpe"],
+        seeds=[0],
+        budget=Budget.parse("12"),
+        scalarizations={"tpe": how},
+    )
+    labels = {r.benchmark.name: r.label for r in plan.runs}
+    assert labels == {ZDT1: "tpe [scalarised: chebyshev f1=1,f2=1]", "synthetic/branin": "tpe"}
+    assert plan.runs[1].run_id == _spec("synthetic/branin", "tpe", budget="12").run_id  # unchanged
+    run_study(plan, out=tmp_path, jobs=1, progress=False)
+    scores = score_study(tmp_path)
+    row = scores[scores["benchmark"] == ZDT1].iloc[0]
+    assert row["status"] == "ok"
+    assert row["metric"] == "hv_regret"
+    assert row["method_name"] == "tpe"
+    record = json.loads(next((tmp_path / "runs").glob("testmo.zdt1.tpe.*.json")).read_text())
+    assert record["spec"]["scalarization"] == {"kind": "chebyshev", "weights": {"f1": 1.0, "f2": 1.0}}
+    frame = pd.read_parquet(next((tmp_path / "runs").glob("testmo.zdt1.tpe.*.parquet")))
+    assert frame["method"].iloc[0] == "tpe [scalarised: chebyshev f1=1,f2=1]"
+    assert len(np.vstack(frame["objective_values"].to_numpy())[0]) == 2  # every objective recorded
+    # the value the method was told: scaled as hypervolume regret does, then combined
+    bench = load_benchmark(BenchmarkSpec.parse(ZDT1))
+    wrapped = ScalarizedMethod(
+        bench.task,
+        seed=0,
+        inner=load_method("random_search")(scalar_task(bench.task), seed=0),
+        scalarization=Scalarization(kind=ScalarizationKind.WEIGHTED_SUM, weights={"f1": 1, "f2": 2}),
+        reference=bench.pareto_reference(),
+    )
+    assert wrapped.value({"f1": 0.55, "f2": 3.0}) == pytest.approx(
+        0.5 + 2 * 0.5
+    )  # ideal (0, 0), point (1.1, 6)
+    with pytest.raises(UnknownNameError, match="unknown objective 'loss'"):
+        Scalarization.parse("weighted_sum:loss=1").check(bench.task)
+    with pytest.raises(
+        InvalidStudyError, match="the scalarisation of 'tpe' names an objective testmo/zdt1 lacks"
+    ):
+        check_study(
+            benchmarks=[BenchmarkSpec.parse(ZDT1)],
+            methods=["tpe"],
+            budget=Budget.parse("5"),
+            scalarizations={"tpe": Scalarization.parse("weighted_sum:loss=1")},
+        )
+    with pytest.raises(ValueError, match="KIND one of weighted_sum, chebyshev"):
+        Scalarization.parse("sum:f1=1")
+
+
+def test_cli_scalarize_errors_are_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    args = [
+        "run",
+        "--benchmarks",
+        ZDT1,
+        "--methods",
+        "tpe",
+        "--seeds",
+        "0",
+        "--budget",
+        "5",
+        "--out",
+        str(tmp_path),
+    ]
+    assert cli.main([*args, "--scalarize", "tpe=weighted_sum:loss=1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "names an objective testmo/zdt1 lacks: testmo/zdt1: unknown objective 'loss'" in err[0]
+    assert cli.main([*args, "--scalarize", "tpe=sum"]) == 2
+    assert "cannot read --scalarize 'tpe=sum'" in capsys.readouterr().err
