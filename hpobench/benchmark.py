@@ -198,6 +198,11 @@ class TaskInfo:
         objectives: The objectives the family declares without loading (the first is the
             task's primary one), or ``()`` when only known after loading. A user table lists
             every objective of its ``meta.json`` here; its task optimises the first.
+        multi_objective: Whether the loaded task optimises several objectives
+            (:attr:`Task.multi_objective`, scored by hypervolume regret): ``True`` or ``False``
+            when the family declares it, ``None`` when only known after loading. Studies leave
+            single-objective methods out of tasks declared ``True``; the study's preflight
+            refuses such a pairing on a task that only shows it once loaded.
     """
 
     name: str
@@ -206,10 +211,13 @@ class TaskInfo:
     tags: frozenset[str] = frozenset()
     continuation: bool | None = None
     objectives: tuple[Objective, ...] = ()
+    multi_objective: bool | None = None
 
     def __post_init__(self) -> None:
         if self.continuation and not self.multi_fidelity:
             raise ValueError(f"task {self.name!r} cannot support continuation without a fidelity")
+        if self.multi_objective and len(self.objectives) == 1:
+            raise ValueError(f"task {self.name!r} is declared multi-objective with one objective")
 
 
 class BenchmarkFamily(ABC):

@@ -22,6 +22,7 @@ from hpobench.errors import DataError, HpobenchError
 
 if TYPE_CHECKING:  # the study module is imported only when a study runs
     from hpobench.benchmark import BenchmarkSpec
+    from hpobench.scalarization import Scalarization
     from hpobench.study import StudySummary
 
 DEFAULT_BENCHMARKS = ("synthetic", "fcnet_own/parkinsons_telemonitoring")
@@ -99,7 +100,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from hpobench.study import plan_study, run_study
 
     data_dir = resolve_data_dir(args.data_dir)
-    benchmarks, kwargs = _checked_study(args, data_dir)
+    benchmarks, kwargs, scalar = _checked_study(args, data_dir)
     plan = plan_study(
         benchmarks=benchmarks,
         methods=args.methods,
@@ -108,6 +109,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         method_kwargs=kwargs,
         workers=args.workers,
         data_dir=data_dir,
+        scalarizations=scalar,
     )
     for skip in plan.skipped:
         print(f"skipped {skip.benchmark} x {skip.method}: {skip.reason}", file=sys.stderr)
@@ -168,10 +170,29 @@ def _study_line(
     return f"study: {size} = {runs} runs, budget {args.budget} each, {args.jobs} job(s) -> {out}"
 
 
+def _parse_scalarize(items: Sequence[str]) -> dict[str, Scalarization]:
+    """Parse ``METHOD=KIND:NAME=WEIGHT,...`` items (see :class:`hpobench.scalarization.Scalarization`)."""
+    from hpobench.scalarization import Scalarization
+
+    out: dict[str, Scalarization] = {}
+    for item in items:
+        method, sep, rest = item.partition("=")
+        try:
+            if not sep or not method:
+                raise ValueError("no METHOD=")
+            out[method] = Scalarization.parse(rest)
+        except ValueError as exc:
+            raise HpobenchError(
+                f"cannot read --scalarize {item!r} ({exc}): use METHOD=KIND:OBJECTIVE=WEIGHT,..., "
+                "e.g. tpe=chebyshev:loss=1,time=1"
+            ) from None
+    return out
+
+
 def _checked_study(
     args: argparse.Namespace, data_dir: Path | None
-) -> tuple[list[BenchmarkSpec], dict[str, dict[str, Any]]]:
-    """The study's tasks and method arguments, after checking everything before the first run.
+) -> tuple[list[BenchmarkSpec], dict[str, dict[str, Any]], dict[str, Scalarization]]:
+    """The study's tasks, method arguments and scalarisations, checked before the first run.
 
     Raises:
         InvalidStudyError: Naming every problem found (see :mod:`hpobench.preflight`).
@@ -194,6 +215,11 @@ def _checked_study(
     except HpobenchError as exc:
         problems.append(str(exc))
         kwargs = {}
+    try:
+        scalar = _parse_scalarize(args.scalarize)
+    except HpobenchError as exc:
+        problems.append(str(exc))
+        scalar = {}
     problems += study_problems(
         benchmarks=benchmarks,
         methods=args.methods,
@@ -201,10 +227,11 @@ def _checked_study(
         method_kwargs=kwargs,
         data_dir=data_dir,
         verify=args.verify,
+        scalarizations=scalar,
     )
     if problems:
         raise InvalidStudyError(problems)
-    return benchmarks, kwargs
+    return benchmarks, kwargs, scalar
 
 
 def _summary_line(summary: StudySummary, out: Path) -> str:
@@ -407,6 +434,14 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("--data-dir", default=None, help=f"benchmark data directory (default: ${ENV_VAR})")
     p_run.add_argument(
         "--set", action="append", default=[], metavar="METHOD.KEY=VALUE", help="method argument"
+    )
+    p_run.add_argument(
+        "--scalarize",
+        action="append",
+        default=[],
+        metavar="METHOD=KIND:OBJ=W,...",
+        help="run a single-objective METHOD on multi-objective tasks through a declared scalarisation "
+        "(KIND: weighted_sum or chebyshev of the scaled objectives), labelled as such",
     )
     p_run.add_argument(
         "--timeout",

@@ -51,6 +51,10 @@ class IncompatibleError(HpobenchError, ValueError):
     """A method that cannot run on a task (for example Hyperband on a task without fidelity)."""
 
 
+class InvalidReferenceError(HpobenchError, ValueError):
+    """A task's reference (optimum, Pareto front or reference point) that cannot score runs."""
+
+
 class BudgetError(HpobenchError, ValueError):
     """A budget a run cannot spend within the cap on evaluations per run."""
 

@@ -8,6 +8,7 @@ extra. Nothing is loaded but the plugin modules; no data file is read.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,18 @@ from hpobench.benchmark import TaskInfo
 from hpobench.datadir import ENV_VAR
 from hpobench.errors import HpobenchError, UnknownNameError
 from hpobench.preflight import install_hint, missing_modules
+from hpobench.types import Objective
 
-__all__ = ["FamilyRow", "MethodRow", "families", "format_families", "format_tasks", "methods", "to_json"]
+__all__ = [
+    "FamilyRow",
+    "MethodRow",
+    "families",
+    "format_families",
+    "format_tasks",
+    "methods",
+    "objectives_text",
+    "to_json",
+]
 
 READY = "ready"
 
@@ -136,15 +147,27 @@ def format_families(family_rows: list[FamilyRow], method_rows: list[MethodRow]) 
     return "\n".join(lines + _method_lines(method_rows))
 
 
+def objectives_text(objectives: Sequence[Objective]) -> str:
+    """``"loss (min), time (min)"``: each objective's name and direction, in the task's order."""
+    return ", ".join(f"{o.name} ({o.direction.value[:3]})" for o in objectives)
+
+
 def format_tasks(family_rows: list[FamilyRow], method_rows: list[MethodRow]) -> str:
-    """The long listing: every task under its family (name, fidelity, tags), then methods."""
+    """The long listing: every task under its family (name, fidelity, tags, objectives), then methods.
+
+    A task's objectives are shown where its family declares them
+    (:attr:`~hpobench.benchmark.TaskInfo.objectives`).
+    """
     lines = ["benchmarks (family/task):"]
     for r in family_rows:
         lines.append(f"{r.name} ({len(r.tasks)} tasks, {r.status}):")
         width = max((len(i.name) for i in r.tasks), default=0)
         for info in r.tasks:
             fidelity = "multi-fidelity" if info.multi_fidelity else "single-fidelity"
-            lines.append(f"  {info.name:<{width}}  {fidelity:<15}  [{','.join(sorted(info.tags))}]")
+            line = f"  {info.name:<{width}}  {fidelity:<15}  [{','.join(sorted(info.tags))}]"
+            if info.objectives:
+                line += f"  objectives: {objectives_text(info.objectives)}"
+            lines.append(line)
     return "\n".join(lines + _method_lines(method_rows))
 
 
@@ -163,6 +186,10 @@ def to_json(family_rows: list[FamilyRow], method_rows: list[MethodRow]) -> dict[
                         "multi_fidelity": i.multi_fidelity,
                         "needs_data": i.needs_data,
                         "tags": sorted(i.tags),
+                        "objectives": [
+                            {"name": o.name, "direction": o.direction.value} for o in i.objectives
+                        ],
+                        "multi_objective": i.multi_objective,
                     }
                     for i in r.tasks
                 ],

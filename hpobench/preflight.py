@@ -35,6 +35,8 @@ from hpobench.budget import Budget, BudgetKind
 from hpobench.datadir import ENV_VAR
 from hpobench.errors import HpobenchError, InvalidStudyError, UnknownNameError
 from hpobench.method import Method
+from hpobench.objectives import checked_pareto_reference
+from hpobench.scalarization import Scalarization
 from hpobench.types import Trial
 
 __all__ = ["check_study", "did_you_mean", "install_hint", "missing_modules", "study_problems"]
@@ -156,6 +158,44 @@ def _budget_problem(benchmark: Benchmark, budget: Budget) -> str | None:
     )
 
 
+def _objective_problems(
+    spec: BenchmarkSpec,
+    benchmark: Benchmark,
+    classes: Mapping[str, type[Method]],
+    *,
+    data_dir: Path | None,
+    scalarizations: Mapping[str, Scalarization],
+) -> list[str]:
+    """A multi-objective task's unusable Pareto reference, and single-objective methods planned on it.
+
+    :func:`~hpobench.study.plan_study` leaves single-objective methods out of tasks whose family
+    declares them multi-objective (:attr:`~hpobench.benchmark.TaskInfo.multi_objective`); a task
+    that only shows it once loaded is caught here.
+    """
+    task = benchmark.task
+    if not task.multi_objective:
+        return []
+    problems = []
+    try:
+        checked_pareto_reference(benchmark)
+    except HpobenchError as exc:
+        problems.append(str(exc))
+    for name, how in scalarizations.items():
+        try:
+            how.check(task)
+        except HpobenchError as exc:
+            problems.append(f"the scalarisation of {name!r} names an objective {spec.name} lacks: {exc}")
+    if not registry.task_info(spec, data_dir=data_dir).multi_objective:
+        names = ", ".join(o.name for o in task.objectives)
+        problems += [
+            f"method {name!r} is single-objective and {spec.name} has {len(task.objectives)} objectives "
+            f"({names}): leave it out of this task or choose a multi-objective method"
+            for name, cls in classes.items()
+            if not cls.capabilities.multi_objective
+        ]
+    return problems
+
+
 def study_problems(
     *,
     benchmarks: Sequence[BenchmarkSpec],
@@ -164,6 +204,7 @@ def study_problems(
     method_kwargs: Mapping[str, Mapping[str, Any]] | None = None,
     data_dir: Path | None = None,
     verify: bool = True,
+    scalarizations: Mapping[str, Scalarization] | None = None,
 ) -> list[str]:
     """Every problem that would make runs of the study fail for reasons known up front.
 
@@ -179,6 +220,8 @@ def study_problems(
         method_kwargs: Method name -> keyword arguments (from ``--set``).
         data_dir: The benchmark data directory, or ``None``.
         verify: Whether data files must match their pinned sha256.
+        scalarizations: Method name -> declared scalarisation (from ``--scalarize``): each must
+            name only objectives of the multi-objective tasks.
 
     Returns:
         The problems as sentences, in a fixed order, without duplicates; empty when the study
@@ -190,6 +233,11 @@ def study_problems(
         if name not in methods:
             problems.append(
                 f"--set names method {name!r}, which is not in the study{did_you_mean(name, methods)}"
+            )
+    for name in scalarizations or {}:
+        if name not in methods:
+            problems.append(
+                f"--scalarize names method {name!r}, which is not in the study{did_you_mean(name, methods)}"
             )
     classes: dict[str, type[Method]] = {}
     for name in dict.fromkeys(methods):
@@ -215,6 +263,11 @@ def study_problems(
         budget_problem = _budget_problem(benchmark, budget)
         if budget_problem:
             problems.append(budget_problem)
+        problems.extend(
+            _objective_problems(
+                spec, benchmark, classes, data_dir=data_dir, scalarizations=scalarizations or {}
+            )
+        )
         for name, cls in classes.items():
             if cls.capabilities.incompatibility(benchmark.task) is not None:
                 continue
@@ -238,6 +291,7 @@ def check_study(
     method_kwargs: Mapping[str, Mapping[str, Any]] | None = None,
     data_dir: Path | None = None,
     verify: bool = True,
+    scalarizations: Mapping[str, Scalarization] | None = None,
 ) -> None:
     """Raise :class:`~hpobench.errors.InvalidStudyError` naming every problem of :func:`study_problems`."""
     problems = study_problems(
@@ -247,6 +301,7 @@ def check_study(
         method_kwargs=method_kwargs,
         data_dir=data_dir,
         verify=verify,
+        scalarizations=scalarizations,
     )
     if problems:
         raise InvalidStudyError(problems)

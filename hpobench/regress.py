@@ -258,7 +258,9 @@ def align_reference(reference: pd.DataFrame, candidate: pd.DataFrame) -> pd.Data
     return rows.reset_index(drop=True)
 
 
-def _suite(name: str) -> Suite:
+def _suite(name: str | Suite) -> Suite:
+    if isinstance(name, Suite):
+        return name
     if name not in SUITES:
         raise HpobenchError(f"unknown suite {name!r}; known: {', '.join(SUITES)}")
     return SUITES[name]
@@ -288,6 +290,7 @@ class RegressionResult:
             min_pvalue (the smallest p-value attainable with that task's pairs).
         failed: ``(run_id, error)`` of failed candidate runs.
         skipped: Tasks of the suite left out, with the reason.
+        hv_tasks: Tasks scored by hypervolume regret (multi-objective), not normalised regret.
     """
 
     method: str
@@ -298,6 +301,7 @@ class RegressionResult:
     task_tests: pd.DataFrame = field(default_factory=pd.DataFrame)
     failed: tuple[tuple[str, str], ...] = ()
     skipped: tuple[str, ...] = field(default=())
+    hv_tasks: tuple[str, ...] = field(default=())
 
     @property
     def regression(self) -> bool:
@@ -309,7 +313,7 @@ def regress(
     method: str,
     *,
     against: str | None = None,
-    suite: str = "default",
+    suite: str | Suite = "default",
     seeds: Sequence[int] | None = None,
     alpha: float = 0.05,
     margin: float = 0.0,
@@ -324,7 +328,8 @@ def regress(
     Args:
         method: Registered method name (shipped or third-party).
         against: Stored reference method to compare with (default: ``method``).
-        suite: Suite name (:data:`SUITES`).
+        suite: Suite name (:data:`SUITES`), or a :class:`Suite` of one's own (e.g. of
+            multi-objective tasks, scored by hypervolume regret).
         seeds: Seeds, a subset of the stored ones (default: all stored).
         alpha: Significance level of the one-sided test.
         margin: Tolerated worsening of the normalised regret.
@@ -356,14 +361,16 @@ def regress(
     present = set(reference["benchmark"].astype(str))
     skipped = [f"{b}: no reference run of {against}" for b in chosen.benchmarks if b not in present]
     specs = [BenchmarkSpec.parse(b) for b in chosen.benchmarks if b in present]
-    _check_data(specs, data_dir, suite)
+    _check_data(specs, data_dir, chosen.name)
     kwargs = {method: dict(method_kwargs)} if method_kwargs else None
     plan = plan_study(
         benchmarks=specs, methods=[method], seeds=seeds, budget=Budget.parse(budgets[0]), method_kwargs=kwargs
     )
     skipped += [f"{s.benchmark}: {s.reason}" for s in plan.skipped]
     if not plan.runs:
-        raise HpobenchError(f"{method} cannot run on any task of suite {suite!r}: " + "; ".join(skipped))
+        raise HpobenchError(
+            f"{method} cannot run on any task of suite {chosen.name!r}: " + "; ".join(skipped)
+        )
     with tempfile.TemporaryDirectory(prefix="hpobench-regress-") as tmp:
         data = None if data_dir is None else Path(data_dir)
         scored = run_scored(plan, out=Path(out or tmp), jobs=jobs, data_dir=data)
@@ -373,12 +380,13 @@ def regress(
     return RegressionResult(
         method=plan.runs[0].label,
         against=against,
-        suite=suite,
+        suite=chosen.name,
         alpha=alpha,
         comparison=comparison,
         task_tests=task_tests(ran, ref, margin=margin),
         failed=scored.summary.failed,
         skipped=tuple(skipped),
+        hv_tasks=tuple(sorted(set(ran.loc[ran["metric"] == "hv_regret", "benchmark"].astype(str)))),
     )
 
 
@@ -415,6 +423,16 @@ def task_tests(candidate: pd.DataFrame, reference: pd.DataFrame, *, margin: floa
     return pd.DataFrame(rows, columns=["benchmark", "n", "statistic", "pvalue", "min_pvalue"])
 
 
+def _metric(result: RegressionResult) -> str:
+    """What the scores of ``result`` are."""
+    if not result.hv_tasks:
+        return "final normalised regret"
+    shared = set(result.comparison.per_task["benchmark"].astype(str))
+    if shared <= set(result.hv_tasks):
+        return "final hypervolume regret"
+    return "final normalised regret; hypervolume regret on " + ", ".join(result.hv_tasks)
+
+
 def format_result(result: RegressionResult) -> str:
     """The table ``hpobench regress`` prints: per task (with its own p-value), then the test and the verdict.
 
@@ -435,7 +453,7 @@ def format_result(result: RegressionResult) -> str:
 
     lines = [
         f"regress {result.method} against the stored reference of {result.against} "
-        f"(suite {result.suite}, {c.n_pairs} task x seed pairs, final normalised regret, lower is better)",
+        f"(suite {result.suite}, {c.n_pairs} task x seed pairs, {_metric(result)}, lower is better)",
         f"{'task':<62} {'n':>3} {'reference':>10} {'candidate':>10} {'diff':>9} {'worse':>6} "
         f"{'better':>6} {'tied':>5} {'p':>8} {'min p':>9}",
     ]
@@ -492,6 +510,8 @@ def _record_entries(out: Path) -> tuple[dict[str, Any], dict[str, Any]]:
             entry["params"] = prov["method_params"]
         files = {Path(p).name: sha for p, sha in (prov.get("data_files") or {}).items()}
         tasks[spec["benchmark"]] = {"reference": prov.get("reference"), "data_files": files}
+        if "pareto_reference" in prov:
+            tasks[spec["benchmark"]]["pareto_reference"] = prov["pareto_reference"]
         entry["versions"] = prov.get("versions", {})
     return methods, tasks
 
@@ -504,7 +524,7 @@ def record_seeds(store: ReferenceStore) -> list[int]:
 def update_reference(
     *,
     methods: Sequence[str] | None = None,
-    suite: str = "default",
+    suite: str | Suite = "default",
     seeds: Sequence[int] = REFERENCE_SEEDS,
     store: ReferenceStore | None = None,
     data_dir: str | os.PathLike[str] | None = None,
@@ -517,7 +537,7 @@ def update_reference(
     Args:
         methods: Methods to (re)run; default: every shipped method whose optional dependencies are
             installed. Rows of other methods already in the store are kept.
-        suite: Suite whose tasks are run (:data:`SUITES`).
+        suite: Suite whose tasks are run (:data:`SUITES`, or a :class:`Suite`).
         seeds: Seeds of the runs (the shipped store: :data:`REFERENCE_SEEDS`).
         store: Where to write (default: the packaged store).
         data_dir: Benchmark data directory (the default suite needs it).
@@ -531,8 +551,9 @@ def update_reference(
     """
     store = store or ReferenceStore(default_reference_dir())
     names = list(methods) if methods else [m for m in shipped_methods() if _available(m)]
-    specs = [BenchmarkSpec.parse(b) for b in _suite(suite).benchmarks]
-    _check_data(specs, data_dir, suite)
+    chosen = _suite(suite)
+    specs = [BenchmarkSpec.parse(b) for b in chosen.benchmarks]
+    _check_data(specs, data_dir, chosen.name)
     plan = plan_study(benchmarks=specs, methods=names, seeds=list(seeds), budget=REFERENCE_BUDGET)
     log(f"reference: {len(plan.runs)} runs ({len(names)} methods) -> {store.path}")
     with tempfile.TemporaryDirectory(prefix="hpobench-reference-") as tmp:
@@ -553,7 +574,7 @@ def update_reference(
             "generated_by": "hpobench regress --update-reference --data-dir DATA_DIR",
             "budget": str(REFERENCE_BUDGET),
             "seeds": sorted(set(record_seeds(store)) | set(seeds)),
-            "suites": {s.name: list(s.benchmarks) for s in SUITES.values()},
+            "suites": {s.name: list(s.benchmarks) for s in (*SUITES.values(), chosen)},
             "methods": {n: method_records.get(n, {}) for n in names},
             "tasks": task_records,
         },

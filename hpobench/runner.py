@@ -41,6 +41,7 @@ from hpobench.errors import (
     MethodError,
 )
 from hpobench.method import Method
+from hpobench.objectives import checked_pareto_reference
 from hpobench.registry import (
     BENCHMARKS_GROUP,
     METHODS_GROUP,
@@ -49,13 +50,22 @@ from hpobench.registry import (
     plugin_origin,
     table_folders,
 )
+from hpobench.scalarization import Scalarization, ScalarizedMethod, scalar_task
 from hpobench.seeding import derive_seed
 from hpobench.simulator import Simulation, young_collections_only
 from hpobench.threads import pinned_threads, thread_share
 from hpobench.types import FrozenValue, Trial
 from hpobench.values import check_seed
 
-__all__ = ["RunOutcome", "RunSpec", "check_affordable", "execute_run", "failed_outcome", "method_label"]
+__all__ = [
+    "RunOutcome",
+    "RunSpec",
+    "add_objective_columns",
+    "check_affordable",
+    "execute_run",
+    "failed_outcome",
+    "method_label",
+]
 
 MAX_EVALUATIONS = 1_000_000
 """Hard cap on evaluations per run, whatever the budget (guards against zero-cost loops)."""
@@ -82,6 +92,9 @@ class RunSpec(FrozenValue):
         seed: The run's seed; method and benchmark streams are derived from it.
         budget: How much the run may spend.
         workers: Number of simulated parallel workers (see :mod:`hpobench.simulator`).
+        scalarization: How a single-objective method combines a multi-objective task's
+            objectives (:mod:`hpobench.scalarization`), or ``None``. Recorded in the spec (and
+            so in the run id) only when given, and in the label (``tpe [scalarised: ...]``).
     """
 
     benchmark: BenchmarkSpec
@@ -90,6 +103,7 @@ class RunSpec(FrozenValue):
     budget: Budget
     method_kwargs: Mapping[str, Any] = field(default_factory=dict)
     workers: int = 1
+    scalarization: Scalarization | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "method_kwargs", MappingProxyType(dict(self.method_kwargs)))
@@ -101,8 +115,9 @@ class RunSpec(FrozenValue):
 
     @property
     def label(self) -> str:
-        """The method label (name plus keyword arguments)."""
-        return method_label(self.method, self.method_kwargs)
+        """The method label (name plus keyword arguments, and the scalarisation if any)."""
+        label = method_label(self.method, self.method_kwargs)
+        return label if self.scalarization is None else f"{label} [scalarised: {self.scalarization.text}]"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready description of the spec."""
@@ -113,7 +128,7 @@ class RunSpec(FrozenValue):
             "seed": self.seed,
             "budget": str(self.budget),
             "workers": self.workers,
-        }
+        } | ({} if self.scalarization is None else {"scalarization": self.scalarization.to_dict()})
 
     @property
     def run_id(self) -> str:
@@ -202,12 +217,14 @@ def _deadline(seconds: float | None) -> Iterator[None]:
 def _frame(spec: RunSpec, sim: Simulation) -> pd.DataFrame:
     done = sim.columns()
     configs = [t.config for t in done.trials]
-    value_max = np.full(len(configs), np.nan)
+    task = sim.benchmark.task
+    all_max = np.full((len(configs), len(task.objectives)), np.nan)
     if configs:
-        value_max = np.asarray(sim.benchmark.evaluated_reference_values(configs))[:, 0]
-    objective = sim.benchmark.task.objective.name
+        all_max = np.asarray(sim.benchmark.evaluated_reference_values(configs), dtype=float)
+    value_max = all_max[:, 0]
+    objective = task.objective.name
     evaluations = done.evaluations
-    return result_frame(
+    frame = result_frame(
         spec,
         trials=done.trials,
         fidelities=done.fidelity,
@@ -221,6 +238,27 @@ def _frame(spec: RunSpec, sim: Simulation) -> pd.DataFrame:
         high=sim.high,
         resumed=done.resumed_fidelity,
     )
+    if task.multi_objective:
+        names = [o.name for o in task.objectives]
+        observed = np.array([[e.values.get(n, math.nan) for n in names] for e in evaluations], dtype=float)
+        add_objective_columns(frame, observed=observed.reshape(len(evaluations), len(names)), at_max=all_max)
+    return frame
+
+
+def add_objective_columns(frame: pd.DataFrame, *, observed: np.ndarray, at_max: np.ndarray) -> None:
+    """Add a multi-objective run's list columns ``objective_values`` and ``objective_values_max``.
+
+    Single-objective tables never have them (their files stay as they were). Both hold one
+    value per objective in the task's objective order (see :data:`hpobench.store.OBJECTIVE_COLUMNS`);
+    ``value`` and ``value_max`` repeat the first (primary) one.
+
+    Args:
+        frame: The run's table (:func:`result_frame`), changed in place.
+        observed: Shape ``(rows, objectives)``, the observed values (NaN where failed).
+        at_max: Shape ``(rows, objectives)``, the noise-free values at the maximal fidelity.
+    """
+    for name, values in (("objective_values", observed), ("objective_values_max", at_max)):
+        frame[name] = pd.Series(list(np.asarray(values, dtype=float)), index=frame.index, dtype=object)
 
 
 def result_frame(
@@ -276,13 +314,30 @@ def result_frame(
 
 def _make_method(spec: RunSpec, benchmark: Benchmark) -> Method:
     cls = load_method(spec.method)
-    reason = cls.capabilities.incompatibility(benchmark.task)
+    task = benchmark.task
+    if spec.scalarization is not None:
+        if not task.multi_objective:
+            raise IncompatibleError(
+                f"a scalarisation was declared for {spec.method!r} on {task.name!r}, which has one objective"
+            )
+        spec.scalarization.check(task)
+        task = scalar_task(task)
+    reason = cls.capabilities.incompatibility(task)
     if reason is not None:
         raise IncompatibleError(f"method {spec.method!r} cannot run on {spec.benchmark.name!r}: {reason}")
     try:
-        return cls(benchmark.task, seed=spec.method_seed, **spec.method_kwargs)
+        method = cls(task, seed=spec.method_seed, **spec.method_kwargs)
     except TypeError as exc:
         raise MethodError(f"method {spec.method!r} rejected its keyword arguments: {exc}") from exc
+    if spec.scalarization is None:
+        return method
+    return ScalarizedMethod(
+        benchmark.task,
+        seed=spec.method_seed,
+        inner=method,
+        scalarization=spec.scalarization,
+        reference=checked_pareto_reference(benchmark),
+    )
 
 
 def check_affordable(budget: Budget, *, workers: int, benchmark: Benchmark) -> None:
@@ -331,6 +386,17 @@ def _describe(benchmark: Benchmark, provenance: dict[str, Any]) -> None:
         "worst": reference.worst[objective.name],
         "source": reference.source,
     }
+    if task.multi_objective:
+        provenance["task"]["objectives"] = [
+            {"name": o.name, "direction": o.direction.value} for o in task.objectives
+        ]
+        pareto = checked_pareto_reference(benchmark)
+        provenance["pareto_reference"] = {
+            "objectives": list(pareto.objectives),
+            "front": [list(row) for row in pareto.front],
+            "reference_point": list(pareto.reference_point),
+            "source": pareto.source,
+        }
     provenance["data_files"] = dict(benchmark.data_files())
 
 

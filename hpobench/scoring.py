@@ -33,8 +33,12 @@ SCORE_COLUMNS = (
     "normalized_regret",
     "ref_best",
     "ref_worst",
+    "metric",
 )
-"""Columns of a score frame: one row per run."""
+"""Columns of a score frame: one row per run. ``metric`` names what ``normalized_regret`` holds:
+``"normalized_regret"`` for single-objective tasks, ``"hv_regret"`` for multi-objective ones
+(hypervolume regret, :mod:`hpobench.results.hypervolume_regret`; ``regret`` holds it too, with
+``ref_best`` 0 and ``ref_worst`` 1, so that it re-normalises to itself)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,9 +60,11 @@ def score_study(
     """Score the finished runs of a study directory (optionally only ``run_ids``).
 
     The score of a run is the normalised regret of its final incumbent (see
-    :mod:`hpobench.results.regret`); ``method`` is the label with keyword arguments
-    (``hyperband(eta=2)``) and ``method_name`` the registered name. A failed run keeps its row
-    with ``status == "failed"``, its ``error`` and the regret of what it evaluated (NaN if nothing).
+    :mod:`hpobench.results.regret`), or on a multi-objective task the hypervolume regret of its
+    final found front (:mod:`hpobench.results.hypervolume_regret`); ``method`` is the label with
+    keyword arguments (``hyperband(eta=2)``) and ``method_name`` the registered name. A failed run
+    keeps its row with ``status == "failed"``, its ``error`` and the regret of what it evaluated
+    (NaN if nothing).
 
     ``incumbent`` names the :class:`hpobench.results.regret.Incumbent` rule (``any_fidelity`` or
     ``max_fidelity``).
@@ -67,6 +73,7 @@ def score_study(
         DataError: ``out`` holds no finished run.
         ValueError: Unknown ``incumbent`` rule.
     """
+    from hpobench.results.hypervolume_regret import add_hv_regret, mo_references
     from hpobench.results.load import load_results
     from hpobench.results.regret import Incumbent, add_regret, resolve_references
 
@@ -86,7 +93,16 @@ def score_study(
     frame["evaluations"] = runs.set_index("run_id")["evaluations"].astype(np.int64)
     for column in ("fidelity_spent", "regret", "normalized_regret"):
         frame[column] = last[column].reindex(frame.index).astype(float)
-    frame["method_name"] = frame["method"].astype(str).str.partition("(")[0]
+    frame["metric"] = "normalized_regret"
+    references, _ = mo_references(loaded.provenance, runs)
+    if references:
+        mo = add_hv_regret(evaluations, references).groupby("run_id", sort=True).tail(1).set_index("run_id")
+        rows = runs["run_id"][runs["benchmark"].isin(list(references))].to_numpy()
+        hv = mo["hv_regret"].reindex(rows).astype(float).to_numpy()
+        frame.loc[rows, ["regret", "normalized_regret"]] = np.c_[hv, hv]
+        frame.loc[rows, ["ref_best", "ref_worst"]] = [0.0, 1.0]
+        frame.loc[rows, "metric"] = "hv_regret"
+    frame["method_name"] = frame["method"].astype(str).str.partition(" [")[0].str.partition("(")[0]
     frame["seed"] = frame["seed"].astype(np.int64)
     frame["error"] = frame["error"].fillna("").astype(str)
     out_frame: pd.DataFrame = frame.reset_index()[list(SCORE_COLUMNS)]

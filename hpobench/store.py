@@ -66,6 +66,7 @@ from hpobench.runfiles import (
 __all__ = [
     "COLUMNS",
     "COMBINED_DIR",
+    "OBJECTIVE_COLUMNS",
     "RUNS_DIR",
     "Aside",
     "Combined",
@@ -111,6 +112,15 @@ COLUMNS: dict[str, str] = {
     "continued": "Whether the evaluation continued a checkpoint (freeze-thaw); cost is then the extra.",
     "resumed_fidelity": "Fidelity of the checkpoint it continued (NaN when trained from scratch).",
 }
+
+OBJECTIVE_COLUMNS: dict[str, str] = {
+    "objective_values": "Observed value of every objective, in the task's objective order (NaN if failed).",
+    "objective_values_max": "Noise-free value of every objective at the maximal fidelity (what "
+    "hypervolume regret uses).",
+}
+"""List columns that only the tables of multi-objective runs have, after :data:`COLUMNS`; their
+provenance records the objectives (``task.objectives``: names and directions) and the task's
+Pareto reference (``pareto_reference``)."""
 
 
 def remove_stale_temporaries(out: Path) -> int:

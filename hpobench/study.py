@@ -28,6 +28,7 @@ from hpobench.containment import JobResult, Limits, run_contained
 from hpobench.errors import HpobenchError
 from hpobench.registry import load_method, task_info
 from hpobench.runner import RunSpec, execute_run, failed_outcome
+from hpobench.scalarization import Scalarization
 from hpobench.store import (
     Aside,
     RunState,
@@ -99,6 +100,7 @@ def plan_study(
     method_kwargs: Mapping[str, Mapping[str, Any]] | None = None,
     workers: int = 1,
     data_dir: str | os.PathLike[str] | None = None,
+    scalarizations: Mapping[str, Scalarization] | None = None,
 ) -> StudyPlan:
     """Build the runs of a study and leave out pairings a method declares it cannot handle.
 
@@ -114,6 +116,9 @@ def plan_study(
         workers: Simulated parallel workers inside every run.
         data_dir: The data directory whose table folders are families too (``None``:
             ``$HPOBENCH_DATA_DIR``).
+        scalarizations: Method name -> a declared scalarisation (:mod:`hpobench.scalarization`):
+            the method runs on the tasks its family declares multi-objective through it, labelled
+            as scalarised, instead of being left out; its other tasks run as usual.
 
     Raises:
         UnknownNameError: A method or task is not registered.
@@ -122,6 +127,10 @@ def plan_study(
     for name in kwargs:
         if name not in methods:
             raise ValueError(f"keyword arguments given for method {name!r}, which is not in the study")
+    scalar = dict(scalarizations or {})
+    for name in scalar:
+        if name not in methods:
+            raise ValueError(f"a scalarisation given for method {name!r}, which is not in the study")
     runs: list[RunSpec] = []
     skipped: list[Skipped] = []
     for spec in benchmarks:
@@ -136,6 +145,13 @@ def plan_study(
                 reason = f"{name} needs a task that supports continuation and {spec.name} does not"
                 skipped.append(Skipped(benchmark=spec.name, method=name, reason=reason))
                 continue
+            how = scalar.get(name) if info.multi_objective else None
+            if info.multi_objective and not caps.multi_objective and how is None:
+                shown = ", ".join(o.name for o in info.objectives)
+                count = len(info.objectives)
+                reason = f"{name} is single-objective and {spec.name} has {count} objectives ({shown})"
+                skipped.append(Skipped(benchmark=spec.name, method=name, reason=reason))
+                continue
             runs.extend(
                 RunSpec(
                     benchmark=spec,
@@ -144,6 +160,7 @@ def plan_study(
                     budget=budget,
                     method_kwargs=kwargs.get(name, {}),
                     workers=workers,
+                    scalarization=how,
                 )
                 for s in seeds
             )

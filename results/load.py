@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from hpobench.errors import DataError
 from hpobench.runfiles import inspect_run
 from hpobench.store import (
+    COMBINED_DIR,
+    OBJECTIVE_COLUMNS,
     RUNS_DIR,
     Combined,
     read_combined,
@@ -28,7 +32,7 @@ from hpobench.store import (
     write_combined,
 )
 
-__all__ = ["REPORT_COLUMNS", "StudyResults", "check_objectives", "load_results"]
+__all__ = ["OPTIONAL_COLUMNS", "REPORT_COLUMNS", "StudyResults", "check_objectives", "load_results"]
 
 REPORT_COLUMNS = (
     "run_id",
@@ -45,6 +49,9 @@ REPORT_COLUMNS = (
 )
 """Columns of :data:`hpobench.store.COLUMNS` that the report reads."""
 
+OPTIONAL_COLUMNS = tuple(OBJECTIVE_COLUMNS)
+"""Columns the report reads where a run's table has them (multi-objective runs): null elsewhere."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class StudyResults:
@@ -52,16 +59,21 @@ class StudyResults:
 
     Attributes:
         evaluations: All evaluations of all finished runs, long format (one row per evaluation,
-            columns :data:`REPORT_COLUMNS`), grouped by run in ``run_id`` order.
+            columns :data:`REPORT_COLUMNS`, then those of :data:`OPTIONAL_COLUMNS` that some run
+            has), grouped by run in ``run_id`` order.
         runs: One row per finished run: run_id, benchmark, method, seed, budget, status, error,
-            objective, direction, ref_best, ref_worst, ref_source, evaluations. A missing or null
-            reference is NaN here (see :func:`hpobench.results.regret.resolve_references`).
+            objective, direction, objectives (the names of every objective, comma-separated),
+            ref_best, ref_worst, ref_source, evaluations. A missing or null reference is NaN here
+            (see :func:`hpobench.results.regret.resolve_references`).
         problems: Human-readable notes about files that could not be read or runs left out.
+        provenance: Run id -> provenance record of each multi-objective run (its objectives and
+            Pareto reference, see :mod:`hpobench.results.hypervolume_regret`).
     """
 
     evaluations: pd.DataFrame
     runs: pd.DataFrame
     problems: tuple[str, ...] = ()
+    provenance: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def _number(value: Any) -> float:
@@ -88,7 +100,18 @@ def _read_run(runs_dir: Path, run_id: str) -> tuple[dict[str, Any], pa.Table]:
     missing = [c for c in _STORED if c not in table.column_names]
     if missing:
         raise ValueError(f"missing column(s) {', '.join(missing)}")
-    return check.provenance, table.select(list(_STORED))
+    return check.provenance, table.select(
+        [*_STORED, *(c for c in OPTIONAL_COLUMNS if c in table.column_names)]
+    )
+
+
+def _combined_optional(out: Path) -> list[str]:
+    """The optional columns the study's combined table has (none when it has no table)."""
+    try:
+        names = pq.read_schema(out / COMBINED_DIR / "evaluations.parquet").names
+    except Exception:  # missing or damaged: read_combined says so
+        return []
+    return [c for c in OPTIONAL_COLUMNS if c in names]
 
 
 def _run_row(run_id: str, prov: dict[str, Any], table: pa.Table) -> dict[str, Any]:
@@ -105,6 +128,9 @@ def _run_row(run_id: str, prov: dict[str, Any], table: pa.Table) -> dict[str, An
         "error": prov.get("error", ""),
         "objective": task.get("objective"),
         "direction": task.get("direction", "minimize"),
+        "objectives": ",".join(str(o.get("name")) for o in task["objectives"])
+        if task.get("objectives")
+        else task.get("objective"),
         "ref_best": _number(ref.get("best")),
         "ref_worst": _number(ref.get("worst")),
         "ref_source": ref.get("source"),
@@ -166,7 +192,7 @@ def load_results(
     prints = run_fingerprints(out)
     whole: Combined | None = None
     if combined:
-        whole = read_combined(out, columns=list(_STORED))
+        whole = read_combined(out, columns=[*_STORED, *_combined_optional(out)])
         if consolidate and (whole is None or not whole.covers(prints)):
             try:
                 write_combined(out)
@@ -174,9 +200,10 @@ def load_results(
                 pass
             else:
                 prints = run_fingerprints(out)
-                whole = read_combined(out, columns=list(_STORED))
+                whole = read_combined(out, columns=[*_STORED, *_combined_optional(out)])
     problems: list[str] = []
     rows: list[dict[str, Any]] = []
+    provenance: dict[str, Mapping[str, Any]] = {}
     parts: list[pa.Table | tuple[int, int]] = []
     for run_id, fp in prints.items():
         if fp is None:
@@ -194,6 +221,8 @@ def load_results(
                 continue
             parts.append(table)
         rows.append(_run_row(run_id, prov, table))
+        if (prov.get("task") or {}).get("objectives"):
+            provenance[str(prov.get("run_id", run_id))] = prov
     if not rows:
         where = f"{runs_dir}" if runs_dir.is_dir() else f"{out} (no {RUNS_DIR}/ folder)"
         shown = "; ".join(problems[:5]) + ("; ..." if len(problems) > 5 else "")
@@ -201,16 +230,23 @@ def load_results(
         raise DataError(f"no finished run found in {where}{found}; run `hpobench run --out {out}` first")
     runs = pd.DataFrame(rows)
     table = _concat(parts, whole.table if whole is not None else None)
-    evaluations = table.select(list(_STORED)).to_pandas()
+    optional = [c for c in OPTIONAL_COLUMNS if c in table.column_names]
+    evaluations = table.select([*_STORED, *optional]).to_pandas()
     counts = runs["evaluations"].to_numpy()
     # the run's identity comes from its record, whatever the table says
     for name in ("run_id", "benchmark", "method"):
         evaluations[name] = np.repeat(runs[name].to_numpy(dtype=object), counts)
-    evaluations = evaluations[list(REPORT_COLUMNS)]
+    evaluations = evaluations[[*REPORT_COLUMNS, *optional]]
     runs, notes = check_objectives(runs)
     if notes:
         evaluations = evaluations[evaluations["run_id"].isin(runs["run_id"])].reset_index(drop=True)
-    return StudyResults(evaluations=evaluations, runs=runs, problems=tuple(problems + notes))
+    kept = set(runs["run_id"])
+    return StudyResults(
+        evaluations=evaluations,
+        runs=runs,
+        problems=tuple(problems + notes),
+        provenance={k: v for k, v in provenance.items() if k in kept},
+    )
 
 
 def check_objectives(runs: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -223,7 +259,8 @@ def check_objectives(runs: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """
     if runs.empty:
         return runs, []
-    key = runs["objective"].astype(str) + "/" + runs["direction"].astype(str)
+    names = runs["objectives"] if "objectives" in runs else runs["objective"]
+    key = names.astype(str) + "/" + runs["direction"].astype(str)
     keep = pd.Series(True, index=runs.index)
     notes = []
     for bench, keys in key.groupby(runs["benchmark"], sort=True):

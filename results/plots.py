@@ -196,7 +196,14 @@ def _full_ranks(ranks: pd.DataFrame) -> pd.DataFrame:
     return ranks[ranks["position"] >= start] if start is not None else ranks.iloc[0:0]
 
 
-def plot_curves(curves: pd.DataFrame, axis: XAxis, *, statistic: str = "mean", shared_x: bool = False) -> Any:
+def plot_curves(
+    curves: pd.DataFrame,
+    axis: XAxis,
+    *,
+    statistic: str = "mean",
+    shared_x: bool = False,
+    quantity: str = "normalised regret",
+) -> Any:
     """Grid of per-task anytime regret: ``statistic`` (mean or median) with its 95 % interval.
 
     Args:
@@ -204,6 +211,7 @@ def plot_curves(curves: pd.DataFrame, axis: XAxis, *, statistic: str = "mean", s
         axis: The x-axis (for the label).
         statistic: ``"mean"`` (bootstrap band) or ``"median"`` (order-statistic band).
         shared_x: Share the x-axis between panels (same grid on every task).
+        quantity: What the curves are, for the y label (e.g. ``"hypervolume regret"``).
     """
     plt = _pyplot()
     curves = curves.sort_values("benchmark", kind="stable")
@@ -271,7 +279,7 @@ def plot_curves(curves: pd.DataFrame, axis: XAxis, *, statistic: str = "mean", s
         ax.axis("off")
     if prefix:
         fig.suptitle(f"tasks {prefix}…", y=1 - 0.08 / height, va="top", fontsize=TICK_SIZE + 1)
-    fig.supylabel(f"normalised regret ({statistic})", x=0.12 / width, fontsize=TICK_SIZE + 1)
+    fig.supylabel(f"{quantity} ({statistic})", x=0.12 / width, fontsize=TICK_SIZE + 1)
     fig.supxlabel(
         _x_label(axis, relative=False), y=(legend_in + 0.05) / height, fontsize=TICK_SIZE + 1, va="bottom"
     )

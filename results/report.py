@@ -26,10 +26,27 @@ from hpobench.results import plots
 from hpobench.results.curves import anytime_curves, bootstrap_mean_ci, step_matrix
 from hpobench.results.html import Section, render_html
 from hpobench.results.load import StudyResults, load_results
+from hpobench.results.mo_report import (
+    MOAnalysis,
+    analyse_mo,
+    mo_figures,
+    mo_html,
+    mo_latex,
+    mo_markdown,
+    split_results,
+    write_mo_csv,
+)
 from hpobench.results.profiles import DEFAULT_TARGETS, ecdf_profiles
 from hpobench.results.ranks import final_ranks, ranks_over_time
 from hpobench.results.regret import XAxis, add_regret, final_regret, resolve_references
-from hpobench.results.significance import ALPHA, friedman_text, power_notes, tests_text, wilcoxon_frame
+from hpobench.results.significance import (
+    ALPHA,
+    friedman_text,
+    power_notes,
+    test_sections,
+    tests_text,
+    wilcoxon_frame,
+)
 from hpobench.results.speedup import BASELINE, speedups
 from hpobench.results.stats import Blocks, FriedmanResult, as_blocks, block_table, friedman, wilcoxon_holm
 from hpobench.results.tables import (
@@ -61,7 +78,8 @@ class Report:
     Attributes:
         markdown: The Markdown document (also returned when not written to disk).
         markdown_path: ``report.md``.
-        plot_path: The per-task anytime regret grid (PNG).
+        plot_path: The per-task anytime regret grid (PNG; of hypervolume regret when the study
+            has only multi-objective tasks).
         documents: Paths of the documents written, by format.
         figures: PNG and SVG paths of every figure.
         notes: Warnings about the input (unreadable files, fallbacks, failed runs, skipped tests).
@@ -250,6 +268,7 @@ def _markdown(
     figures: dict[str, Path],
     runs: pd.DataFrame,
     notes: list[str],
+    mo: MOAnalysis | None = None,
 ) -> str:
     lines = [
         "# hpobench report",
@@ -296,8 +315,11 @@ def _markdown(
                 "",
                 to_markdown(frame_table(_speedup_summary(a.speedup))),
             ]
-        lines += ["## Figures", ""] + [f"- {name}: `{p.name}` (and `.svg`)" for name, p in figures.items()]
+        shown = {k: v for k, v in figures.items() if not k.startswith("mo_")}
+        lines += ["## Figures", ""] + [f"- {name}: `{p.name}` (and `.svg`)" for name, p in shown.items()]
         lines.append("")
+    if mo is not None:
+        lines += mo_markdown(mo, {k: v for k, v in figures.items() if k.startswith("mo_")})
     lines += ["## Reference values", "", to_markdown(frame_table(_reference_frame(runs), floatfmt=".6g"))]
     failed = total[total["status"] != "ok"]
     if len(failed):
@@ -309,10 +331,14 @@ def _markdown(
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _latex(a: _Analysis | None) -> str:
-    if a is None:
+def _latex(a: _Analysis | None, mo: MOAnalysis | None = None) -> str:
+    if a is None and mo is None:
         return "% hpobench report: no scored run\n"
+    if a is None:
+        return mo_latex(mo) if mo is not None else ""
     parts = [to_latex(a.table, label="tab:final-regret")]
+    if mo is not None:
+        parts.append(mo_latex(mo))
     if len(a.wilcoxon):
         t = frame_table(
             wilcoxon_frame(a.wilcoxon),
@@ -333,6 +359,7 @@ def _html(
     figures: dict[str, Path],
     runs: pd.DataFrame,
     notes: list[str],
+    mo: MOAnalysis | None = None,
 ) -> str:
     total = results.runs
     intro = (
@@ -357,24 +384,16 @@ def _html(
         )
         sections.append(Section(title="Final normalised regret", fragments=[to_html(a.table)]))
         tests = tests_text(a.blocks, n_blocks=a.n_blocks, n_complete=a.n_complete)
-        if a.friedman is not None:
-            f = a.friedman
-            sections.append(
-                Section(
-                    title="Statistical tests: critical-difference diagram",
-                    text=f"{tests} {friedman_text(f, a.blocks)} Methods joined by a bar are not "
-                    "significantly different (Nemenyi).",
-                    figures=[(figures["cd"], "Critical-difference diagram of final normalised regret.")],
-                )
-            )
-        if len(a.wilcoxon):
-            sections.append(
-                Section(
-                    title="Paired Wilcoxon signed-rank tests (Holm-corrected)",
-                    text="" if a.friedman is not None else tests,
-                    fragments=[to_html(frame_table(wilcoxon_frame(a.wilcoxon)))],
-                )
-            )
+        sections += test_sections(
+            a.friedman,
+            a.wilcoxon,
+            tests=tests,
+            blocks=a.blocks,
+            cd_png=figures.get("cd"),
+            score="final normalised regret",
+            cd_title="Statistical tests: critical-difference diagram",
+            wilcoxon_title="Paired Wilcoxon signed-rank tests (Holm-corrected)",
+        )
         sections.append(
             Section(
                 title="Anytime regret per task",
@@ -397,6 +416,8 @@ def _html(
                     fragments=[to_html(frame_table(_speedup_summary(a.speedup)))],
                 )
             )
+    if mo is not None:
+        sections += mo_html(mo, figures)
     sections.append(
         Section(
             title="Reference values",
@@ -487,8 +508,10 @@ def write_report(
     dest.mkdir(parents=True, exist_ok=True)
     results = load_results(out, consolidate=True)
     notes = list(results.problems)
-    analysis = _analyse(results, axis, points, notes, block_kind)
-    runs, _ = resolve_references(results.runs, results.evaluations)
+    single, has_mo = split_results(results)
+    analysis = _analyse(single, axis, points, notes, block_kind) if len(single.runs) or not has_mo else None
+    mo = analyse_mo(results, axis=axis, points=points, blocks=block_kind, notes=notes) if has_mo else None
+    runs, _ = resolve_references(single.runs, single.evaluations)
     figures: dict[str, Path] = {}
     written: list[Path] = []
     finish: Callable[[], None] | None = None  # waits for the figures (see _figures)
@@ -499,19 +522,24 @@ def write_report(
         analysis.ranks.to_csv(dest / "ranks.csv", index=False)
         analysis.wilcoxon.to_csv(dest / "wilcoxon.csv", index=False)
         analysis.speedup.to_csv(dest / "speedup.csv", index=False)
-    markdown = _markdown(results, analysis, axis, figures, runs, notes)
+    if mo is not None:
+        mo_pngs, mo_files = mo_figures(mo, axis, dest)
+        figures.update(mo_pngs)
+        written += mo_files
+        write_mo_csv(mo, dest)
+    markdown = _markdown(results, analysis, axis, figures, runs, notes, mo)
     documents: dict[str, Path] = {}
     for fmt in sorted(formats, key=lambda f: f == "html"):  # the HTML inlines the figures: last
         path = dest / f"report.{_SUFFIX[fmt]}"
         if fmt == "md":
             text = markdown
         elif fmt == "latex":
-            text = _latex(analysis)
+            text = _latex(analysis, mo)
         else:
             if finish is not None:
                 finish()
                 finish = None
-            text = _html(results, analysis, axis, figures, runs, notes)
+            text = _html(results, analysis, axis, figures, runs, notes, mo)
         path.write_text(text, encoding="utf-8")
         documents[fmt] = path
     if finish is not None:
@@ -519,7 +547,7 @@ def write_report(
     return Report(
         markdown=markdown,
         markdown_path=dest / "report.md",
-        plot_path=dest / "regret.png",
+        plot_path=dest / ("regret.png" if analysis is not None or mo is None else "mo_regret.png"),
         documents=documents,
         figures=written,
         notes=notes,

@@ -8,11 +8,15 @@ test whose smallest attainable p-value (:mod:`hpobench.power`) does not reach :d
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
+from hpobench.results.html import Section
 from hpobench.results.stats import Blocks, FriedmanResult
+from hpobench.results.tables import frame_table, to_html
 
-__all__ = ["ALPHA", "friedman_text", "power_notes", "tests_text", "wilcoxon_frame"]
+__all__ = ["ALPHA", "friedman_text", "power_notes", "test_sections", "tests_text", "wilcoxon_frame"]
 
 ALPHA = 0.05
 """Significance level of the report's tests (Friedman/Nemenyi and the Holm-corrected Wilcoxon)."""
@@ -103,3 +107,47 @@ def friedman_text(f: FriedmanResult, blocks: Blocks) -> str:
         f"{f.critical_difference:.3f}, largest attainable rank difference {f.max_rank_difference:.3f} "
         f"(smallest attainable Nemenyi p {nemenyi_floor})."
     )
+
+
+def test_sections(
+    fr: FriedmanResult | None,
+    wil: pd.DataFrame,
+    *,
+    tests: str,
+    blocks: Blocks,
+    cd_png: Path | None,
+    score: str,
+    cd_title: str,
+    wilcoxon_title: str,
+) -> list[Section]:
+    """The HTML sections of the critical-difference diagram and the paired tests on ``score``.
+
+    Args:
+        fr: The Friedman result (``None``: no CD section).
+        wil: The paired Wilcoxon tests (empty: no section).
+        tests: :func:`tests_text` of the blocks.
+        blocks: The block definition.
+        cd_png: The CD diagram's PNG (needed when ``fr`` is given).
+        score: What was compared, for the caption (``"final normalised regret"``).
+        cd_title: Title of the CD section.
+        wilcoxon_title: Title of the paired tests' section.
+    """
+    sections = []
+    if fr is not None and cd_png is not None:
+        sections.append(
+            Section(
+                title=cd_title,
+                text=f"{tests} {friedman_text(fr, blocks)} Methods joined by a bar are not "
+                "significantly different (Nemenyi).",
+                figures=[(cd_png, f"Critical-difference diagram of {score}.")],
+            )
+        )
+    if len(wil):
+        sections.append(
+            Section(
+                title=wilcoxon_title,
+                text="" if fr is not None else tests,
+                fragments=[to_html(frame_table(wilcoxon_frame(wil)))],
+            )
+        )
+    return sections

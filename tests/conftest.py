@@ -43,3 +43,13 @@ def regress_plugins(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     dest = install(tmp_path_factory.mktemp("regress-plugins"))
     yield dest
     uninstall(dest)
+
+
+@pytest.fixture(scope="module")
+def mo_family(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Register the multi-objective test family ``testmo`` of ``mo_plugin.py`` for one test module."""
+    from mo_plugin import install, uninstall
+
+    dest = install(tmp_path_factory.mktemp("mo-plugin"))
+    yield dest
+    uninstall(dest)

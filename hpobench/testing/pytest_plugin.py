@@ -26,8 +26,10 @@ What it provides:
   method_kwargs=...)`` declares the study behind a test (on a test, class or module; the closest
   value of each key wins). Task markers (registered, so ``--strict-markers`` works):
   ``tabular``, ``surrogate``, ``synthetic``, ``multifidelity``, ``candidate_set``,
-  ``learning_curves`` and one per family name (``fcnet``, ``taskset``, ...): select with
-  ``-m "multifidelity and not synthetic"`` and ``-k protein``.
+  ``learning_curves``, ``multi_objective`` (tasks scored by hypervolume regret: ``hpo_results``
+  then holds it in ``normalized_regret``, with ``metric == "hv_regret"``) and one per family
+  name (``fcnet``, ``taskset``, ...): select with ``-m "multifidelity and not synthetic"`` and
+  ``-k protein``.
 * Options. ``--hpo-seeds`` (default ``0-9``, the stored reference seeds), ``--hpo-budget``
   (default ``30x``, the reference budget), ``--hpo-jobs`` (joblib processes),
   ``--hpo-data-dir`` (default ``$HPOBENCH_DATA_DIR``), ``--hpo-update-reference`` (store this
@@ -69,6 +71,7 @@ CAPABILITY_MARKERS = {
     "multifidelity": "tasks with a fidelity (epochs, steps, subsets)",
     "candidate_set": "tasks whose space is a finite list of configurations",
     "learning_curves": "tasks with recorded learning curves",
+    "multi_objective": "tasks with several objectives (scored by hypervolume regret)",
 }
 _HPO_MARKER = (
     "hpo(methods=(), baselines=(), benchmarks=(), seeds=None, budget=None, method_kwargs=None): "
@@ -92,10 +95,16 @@ def _marker_name(tag: str) -> str:
 
 
 def task_markers(info: TaskInfo) -> list[str]:
-    """Marker names of a task: its family, its tags, and ``multifidelity`` if it has a fidelity."""
+    """Marker names of a task: its family, its tags, and its capabilities.
+
+    ``multifidelity`` if it has a fidelity, ``multi_objective`` if its family declares it
+    multi-objective (:attr:`~hpobench.benchmark.TaskInfo.multi_objective`).
+    """
     names = {info.name.partition("/")[0], *(_marker_name(t) for t in info.tags)}
     if info.multi_fidelity:
         names.add("multifidelity")
+    if info.multi_objective:
+        names.add("multi_objective")
     return sorted(n for n in names if n.isidentifier())
 
 
