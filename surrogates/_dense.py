@@ -443,6 +443,15 @@ class DenseLookup(Benchmark):
         cost = self._cost[cidx, s, fidx]  # cidx has n entries: shape (n,), a fresh array
         return values, cost
 
+    def lookup_cost(
+        self, rows: np.ndarray | int, seeds: np.ndarray | int, fidelities: np.ndarray | int
+    ) -> np.ndarray:
+        """Raw cost lookup in seconds at broadcast index arrays (rows are configurations or candidates).
+
+        No validation beyond numpy's, as the raw ``lookup`` of the subclasses.
+        """
+        return np.asarray(self._cost[rows, seeds, fidelities])
+
     def typical_cost(self) -> float:
         """Median cost over the table's configurations and seeds at the maximal fidelity (seconds)."""
         if self._typical_cost is None:

@@ -44,7 +44,7 @@ from hpobench.surrogates.optima import stored_optimum
 from hpobench.surrogates.tabular import CostModel, TabularBenchmark, dense_from_arrow
 from hpobench.types import Direction, Objective
 
-__all__ = ["FAMILY", "GRID", "FCNetFamily", "fcnet_cost"]
+__all__ = ["FAMILY", "GRID", "FCNetFamily", "fcnet_cost", "fcnet_n_params"]
 
 GRID: Mapping[str, tuple[Any, ...]] = {
     "activation_fn_1": ("relu", "tanh"),
@@ -100,13 +100,23 @@ def fcnet_cost(dataset: str) -> CostModel:
 
     def cost(columns: Mapping[str, np.ndarray], fidelities: np.ndarray) -> np.ndarray:
         batch = columns["batch_size"].astype(float)
-        n1 = columns["n_units_1"].astype(float)
-        n2 = columns["n_units_2"].astype(float)
-        params = data.n_features * n1 + n1 * n2 + n2 + n1 + n2 + 1
+        params = fcnet_n_params(dataset, columns)
         steps = EPOCHS * np.ceil(data.n_train / batch)
         return np.asarray(steps * (1e-3 + batch * 6.0 * params / 1e10))[:, None]
 
     return cost
+
+
+def fcnet_n_params(dataset: str, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Weights and biases of the MLP of each configuration on ``dataset`` (see the module docstring).
+
+    Args:
+        dataset: An FCNet task name (it sets the input dimension).
+        columns: ``n_units_1`` and ``n_units_2`` arrays (e.g. ``TabularBenchmark.grid_columns()``).
+    """
+    n1 = columns["n_units_1"].astype(float)
+    n2 = columns["n_units_2"].astype(float)
+    return np.asarray(DATASETS[dataset].n_features * n1 + n1 * n2 + n2 + n1 + n2 + 1)
 
 
 @lru_cache(maxsize=8)

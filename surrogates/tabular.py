@@ -294,10 +294,6 @@ class TabularBenchmark(DenseLookup):
         """
         return np.asarray(self._table[config_indices, seed_indices, fidelity_indices])
 
-    def lookup_cost(self, config_indices: Index, seed_indices: Index, fidelity_indices: Index) -> np.ndarray:
-        """Raw cost lookup in seconds, as :meth:`lookup` (shape ``broadcast``)."""
-        return np.asarray(self._cost[config_indices, seed_indices, fidelity_indices])
-
     def _index_one(self, config: Config) -> int:
         """Grid index of one configuration; KeyError/TypeError when it is not a grid point."""
         if len(config) != len(self._names):

@@ -20,6 +20,7 @@ from hpobench.batch import EvaluationBatch
 from hpobench.benchmark import Benchmark
 from hpobench.errors import InvalidConfigError, InvalidFidelityError
 from hpobench.testing.bad_values import check_bad_values, expect_error
+from hpobench.testing.pareto_checks import check_pareto_reference
 from hpobench.types import Evaluation, Fidelity, Reference, Status, Task, Trial
 
 __all__ = ["check_benchmark"]
@@ -45,7 +46,10 @@ def check_benchmark(benchmark: Benchmark, *, seed: int = 0, n: int = 16) -> None
     :class:`InvalidConfigError`, and seeds that are not non-negative integers (``-1``, ``"1"``,
     ``None``, ``True``, ``1.0``) a ``ValueError`` naming the seed; ``reference_values`` has shape
     ``(n, n_objectives)``, equals ``evaluated_reference_values`` and no finite value beats
-    ``optimum().best``, whose names match the objectives.
+    ``optimum().best``, whose names match the objectives. For a multi-objective task,
+    :func:`~hpobench.testing.pareto_checks.check_pareto_reference` checks its Pareto reference
+    (a front no sampled configuration dominates where it claims to be exact, and a reference
+    point that every front point strictly dominates).
 
     Args:
         benchmark: The benchmark under test; it is only read and evaluated.
@@ -97,6 +101,8 @@ def check_benchmark(benchmark: Benchmark, *, seed: int = 0, n: int = 16) -> None
     _check_invalid_fidelities(benchmark, configs[0], seed)
     check_bad_values(benchmark, configs[0], seed)
     _check_reference(benchmark, configs)
+    if task.multi_objective:
+        check_pareto_reference(benchmark, configs)
 
 
 def _check_task(task: Task) -> None:

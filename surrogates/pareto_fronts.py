@@ -1,0 +1,201 @@
+"""Reference Pareto fronts of the multi-objective tasks: how they are made, stored and checked.
+
+Every multi-objective task answers :meth:`~hpobench.benchmark.Benchmark.pareto_reference` with a
+front and a reference point fixed by the task alone, so hypervolume regret never moves when a
+method is added:
+
+* **Front.** The non-dominated set of the task's reference values (the noise-free values at the
+  maximal fidelity: the mean over seeds for tables), in the objectives' own units and directions,
+  duplicates removed, sorted lexicographically. For tables it is *exact* (every configuration of
+  the table takes part); for analytic test functions it samples the known front densely; for
+  surrogates it is *estimated* from a fixed sample.
+* **Reference point.** Per objective, the worst value of the front (its nadir) moved away from the
+  front by 10 % of the front's range (ideal to nadir): the usual ``nadir + 0.1 (nadir - ideal)``
+  rule (ZDT's ``(1.1, 1.1)``). Where the front has no range in an objective (one point), 10 % of
+  the task's reference range (front to median configuration) instead. Every front point
+  strictly dominates it, and it depends on the task only.
+
+``source`` says which kind a front is: it starts with ``"exact"`` (a table's complete front, or a
+known front evaluated at Pareto-optimal configurations) or ``"estimated"``. No configuration can
+dominate a point of an exact front; the compliance suite checks that on a sample.
+
+Fronts of the tables are stored in ``_pareto_data.py`` (with a sha256 of each front, checked when
+it is read), so loading a task does not recompute them and a changed data file is noticed by the
+tests, which recompute them from the tables. Regenerate after a deliberate data change::
+
+    python -m hpobench.surrogates.pareto_fronts --data-dir ../shared/data > surrogates/_pareto_data.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hpobench.errors import DataError, UnknownNameError
+from hpobench.pareto import pareto_mask
+from hpobench.types import Objective, ParetoReference
+
+__all__ = [
+    "MARGIN",
+    "front_sha256",
+    "pareto_from_values",
+    "reference_point",
+    "render_fronts",
+    "stored_pareto",
+]
+
+MARGIN = 0.1
+"""Distance of the reference point from the front's nadir, as a fraction of the front's range."""
+
+
+def reference_point(
+    front: np.ndarray, objectives: Sequence[Objective], *, typical: Sequence[float] | None = None
+) -> tuple[float, ...]:
+    """The fixed reference point of a front: its nadir moved out by :data:`MARGIN` of its range.
+
+    Where the front has no range in an objective (a single point, or ties), the margin is
+    :data:`MARGIN` of the distance from the front to ``typical`` (the task's reference range:
+    the median configuration's value), else ``1e-6 * max(1, |nadir|)``.
+
+    Args:
+        front: Shape ``(n, k)`` in the objectives' own units and directions, finite.
+        objectives: One per column (their directions say which way is worse).
+        typical: The median configuration's value per objective, or ``None``.
+
+    Returns:
+        One value per objective, strictly worse than every front point in every objective.
+    """
+    signs = np.array([o.direction.sign for o in objectives])
+    loss = np.asarray(front, dtype=float) * signs
+    ideal, nadir = loss.min(axis=0), loss.max(axis=0)
+    fallback = 1e-6 * np.maximum(1.0, np.abs(nadir))
+    if typical is not None:
+        gap = MARGIN * np.abs(np.asarray(typical, dtype=float) * signs - ideal)
+        fallback = np.where(np.isfinite(gap) & (gap > fallback), gap, fallback)
+    margin = np.where(nadir > ideal, MARGIN * (nadir - ideal), fallback)
+    return tuple(float(v) for v in (nadir + margin) * signs)
+
+
+def pareto_from_values(
+    values: np.ndarray, objectives: Sequence[Objective], *, source: str
+) -> ParetoReference:
+    """The reference of the non-dominated rows of ``values`` (rows with a non-finite value are ignored).
+
+    The reference point follows :func:`reference_point`, with the median row of ``values``
+    (non-finite values counted as worst, as the task's reference range) as ``typical``.
+
+    Args:
+        values: Shape ``(n, k)``, e.g. a table's reference values of every configuration.
+        objectives: One per column.
+        source: The reference's ``source`` (start it with ``"exact"`` or ``"estimated"``).
+
+    Raises:
+        DataError: No row is finite.
+    """
+    values = np.asarray(values, dtype=float)
+    finite = values[np.isfinite(values).all(axis=1)]
+    if len(finite) == 0:
+        raise DataError(f"no finite point to build a Pareto front from ({source})")
+    signs = np.array([o.direction.sign for o in objectives])
+    loss = finite * signs
+    front = np.unique(finite[pareto_mask(loss)], axis=0)
+    median = np.quantile(np.where(np.isfinite(values), values * signs, np.inf), 0.5, axis=0, method="lower")
+    return ParetoReference(
+        objectives=tuple(o.name for o in objectives),
+        front=tuple(map(tuple, front.tolist())),
+        reference_point=reference_point(front, objectives, typical=(median * signs).tolist()),
+        source=source,
+    )
+
+
+def front_sha256(reference: ParetoReference) -> str:
+    """A checksum of a reference's objectives, front and reference point (their float64 bytes)."""
+    digest = hashlib.sha256(json.dumps(reference.objectives).encode())
+    digest.update(np.asarray(reference.front, dtype="<f8").tobytes())
+    digest.update(np.asarray(reference.reference_point, dtype="<f8").tobytes())
+    return digest.hexdigest()
+
+
+def stored_pareto(task: str) -> ParetoReference:
+    """The stored reference of ``task`` (a full name such as ``"fcnet_mo/naval_propulsion"``).
+
+    Raises:
+        UnknownNameError: No front is stored for ``task``.
+        DataError: The stored front does not match its stored checksum.
+    """
+    from hpobench.surrogates._pareto_data import FRONTS  # large: imported on first use
+
+    if task not in FRONTS:
+        raise UnknownNameError("stored Pareto front", task, sorted(FRONTS))
+    raw = FRONTS[task]
+    reference = ParetoReference(
+        objectives=raw["objectives"],
+        front=raw["front"],
+        reference_point=raw["reference_point"],
+        source=raw["source"],
+    )
+    if front_sha256(reference) != raw["sha256"]:
+        raise DataError(f"{task}: the stored Pareto front does not match its checksum; regenerate it")
+    return reference
+
+
+_GENERATED = ("tables_mo",)
+"""Modules whose ``FAMILIES`` have stored fronts (each family's ``exact_pareto(task, data_dir)``)."""
+
+
+def render_fronts(data_dir: Path | None) -> str:
+    """Source text of ``_pareto_data.py``: the fronts of every task of the stored families."""
+    fronts: dict[str, dict[str, Any]] = {}
+    for module in _GENERATED:
+        for family in importlib.import_module(f"hpobench.surrogates.{module}").FAMILIES:
+            for info in family.tasks():
+                reference = family.exact_pareto(info.name.split("/", 1)[1], data_dir=data_dir)
+                fronts[info.name] = {
+                    "objectives": reference.objectives,
+                    "front": reference.front,
+                    "reference_point": reference.reference_point,
+                    "source": reference.source,
+                    "sha256": front_sha256(reference),
+                }
+    lines = [
+        '"""Stored reference Pareto fronts (made by ``python -m hpobench.surrogates.pareto_fronts``)."""',
+        "",
+        "# ruff: noqa: E501  (generated data)",
+        "",
+        "from __future__ import annotations",
+        "",
+        "from typing import Any",
+        "",
+        "# fmt: off",
+        "FRONTS: dict[str, dict[str, Any]] = {",
+    ]
+    for name, raw in fronts.items():
+        lines.append(f"    {name!r}: {{")
+        for key in ("objectives", "reference_point", "source", "sha256"):
+            lines.append(f"        {key!r}: {raw[key]!r},")
+        lines.append("        'front': (")
+        lines.extend(f"            {row!r}," for row in raw["front"])
+        lines.append("        ),")
+        lines.append("    },")
+    lines += ["}", "# fmt: on", ""]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m hpobench.surrogates.pareto_fronts --data-dir DIR``: print ``_pareto_data.py``."""
+    parser = argparse.ArgumentParser(description="Print the stored Pareto fronts module.")
+    parser.add_argument("--data-dir", type=Path, required=True)
+    args = parser.parse_args(argv)
+    print(render_fronts(args.data_dir), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
