@@ -83,7 +83,12 @@ def mo_order(losses: FloatArray, *, tie_break: str, limit: int | None = None) ->
     finite = rankable(losses)
     if len(finite) == 0:
         return np.zeros(0, dtype=np.int64)
-    ranks = _ranks_2d(finite) if finite.shape[1] == 2 else nondominated_ranks(finite)
+    if finite.shape[1] == 1:  # fronts are the distinct values, in order
+        ranks = np.unique(finite[:, 0], return_inverse=True)[1].reshape(-1).astype(np.int64)
+    elif finite.shape[1] == 2:
+        ranks = _ranks_2d(finite)
+    else:
+        ranks = nondominated_ranks(finite)
     by_front = np.argsort(ranks, kind="stable")
     bounds = np.searchsorted(ranks[by_front], np.arange(int(ranks.max()) + 2))
     out: list[IntArray] = []

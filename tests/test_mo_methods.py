@@ -185,3 +185,21 @@ def test_method_beats_random_search_in_hypervolume_on_zdt1_at_200_evaluations(na
     ]
     rs = [final_hypervolume(RandomSearch(problem.task, seed=s), problem, budget=200) for s in seeds]
     assert np.mean(ours) > np.mean(rs), (ours, rs)
+
+
+@pytest.mark.parametrize("sampler", ["NSGAIISampler", "TPESampler", "NSGAIIISampler"])
+def test_optuna_adapter_runs_multi_objective_samplers_and_records_every_objective(sampler: str) -> None:
+    pytest.importorskip("optuna")
+    from hpobench.methods.optuna_adapter import OptunaSampler
+
+    problem = make_problem("dtlz2", dim=4)
+    method = OptunaSampler(problem.task, seed=0, sampler=sampler)
+    trial = method.ask()
+    method.tell(Evaluation(trial=trial, values={"f1": np.nan, "f2": 1.0, "f3": 1.0}, cost=1.0))
+    points = drive(method, problem, budget=30)
+    study = method._get_study()
+    assert [d.name for d in study.directions] == ["MINIMIZE"] * 3
+    done = [t for t in study.trials if t.values is not None]
+    assert len(done) == 30  # the NaN result was told as a failure
+    told = np.array([t.values for t in done])
+    assert np.allclose(np.sort(told, axis=0), np.sort(points, axis=0))
