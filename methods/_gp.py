@@ -135,7 +135,7 @@ class GaussianProcess:
         return mean, np.sqrt(var)
 
 
-def expected_improvement(mean: FloatArray, std: FloatArray, best: float) -> FloatArray:
-    """Expected improvement below ``best`` (minimisation)."""
+def expected_improvement(mean: FloatArray, std: FloatArray, best: float | FloatArray) -> FloatArray:
+    """Expected improvement below ``best`` (minimisation; an array gives one baseline per point)."""
     z = (best - mean) / std
     return np.asarray(std * (z * ndtr(z) + np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)), dtype=float)

@@ -96,6 +96,12 @@ class Observations:
         """Losses, ``+inf`` for failures (a view)."""
         return self._y[: self.n]
 
+    def relabel(self, losses: FloatArray) -> None:
+        """Replace the losses of all observations (same length, same order)."""
+        if len(losses) != self.n:
+            raise ValueError(f"relabel needs {self.n} losses, got {len(losses)}")
+        self._y[: self.n] = losses
+
 
 class ModelMethod(Method):
     """Base of single-fidelity asynchronous model-based methods.
@@ -118,9 +124,22 @@ class ModelMethod(Method):
         self._pending: PendingTrials[tuple[FloatArray, IntArray]] = PendingTrials(type(self).__name__)
         self._n_asked = 0
 
+    @property
+    def model_based(self) -> bool:
+        """Whether the next :meth:`ask` uses the model (startup is over and enough results are in)."""
+        return self._n_asked >= self._n_startup and len(self._obs) >= self.min_observations
+
+    def relabel(self, losses: FloatArray) -> None:
+        """Replace the losses the model learns from, one per result told so far, in order.
+
+        For wrappers that optimise a changing scalarisation of several objectives (ParEGO): the
+        next :meth:`ask` models these losses (``+inf`` marks a failure).
+        """
+        self._obs.relabel(np.asarray(losses, dtype=float))
+
     def ask(self) -> Trial:
         """Propose the next configuration at the maximal fidelity (never ``None``)."""
-        if self._n_asked < self._n_startup or len(self._obs) < self.min_observations:
+        if not self.model_based:
             xn, xc = self._enc.sample(self._rng, 1)
             tag = "random"
         else:

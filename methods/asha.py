@@ -178,9 +178,13 @@ class ASHA(Method):
         self._arrivals = 0
         self._pending: PendingTrials[tuple[int, int]] = PendingTrials("ASHA")
 
+    def _promote_from(self, rung: int) -> int | None:
+        """The configuration to promote from ``rung`` (marked promoted), or ``None``."""
+        return self._rungs[rung].promote()
+
     def _promotion(self) -> tuple[int, int] | None:
         for k in reversed(range(len(self.rung_fidelities) - 1)):
-            index = self._rungs[k].promote()
+            index = self._promote_from(k)
             if index is not None:
                 return index, k + 1
         return None

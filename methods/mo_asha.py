@@ -1,0 +1,218 @@
+"""MO-ASHA: asynchronous successive halving whose promotions rank by non-dominated sorting.
+
+Schmucker, Donini, Zafar, Salinas and Archambeau, "Multi-objective Asynchronous Successive
+Halving", arXiv:2106.12639, 2021 (the method of Syne Tune's ``MOASHA``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from bisect import bisect_right
+from typing import ClassVar
+
+import numpy as np
+
+from hpobench.method import Capabilities
+from hpobench.methods._encoding import FloatArray, IntArray
+from hpobench.methods._objectives import loss_vector, rankable
+from hpobench.methods.asha import ASHA
+from hpobench.pareto import crowding_distance, nondominated_ranks
+from hpobench.types import Evaluation, Task
+
+__all__ = ["MOASHA", "epsilon_net_order", "mo_order"]
+
+_TIE_BREAKS = ("epsilon_net", "crowding")
+
+
+def epsilon_net_order(points: FloatArray) -> IntArray:
+    """Farthest-first order of the points of one front (an ε-net, Clarkson 2005).
+
+    Objectives are scaled to ``[0, 1]`` by the points' own range; the first point is the one
+    with the smallest first objective (ties: lowest index), and each next point is the one
+    farthest (Euclidean) from those already chosen (ties: lowest index).
+    """
+    n = len(points)
+    if n <= 1:
+        return np.arange(n)
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    scaled = (points - lo) / np.where(hi > lo, hi - lo, 1.0)
+    order = [int(np.lexsort((np.arange(n), scaled[:, 0]))[0])]
+    nearest = ((scaled - scaled[order[0]]) ** 2).sum(axis=1)  # squared distances: same order
+    nearest[order[0]] = -1.0
+    for _ in range(n - 1):
+        pick = int(np.argmax(nearest))
+        order.append(pick)
+        nearest = np.minimum(nearest, ((scaled - scaled[pick]) ** 2).sum(axis=1))
+        nearest[order] = -1.0
+    return np.array(order, dtype=np.int64)
+
+
+def _ranks_2d(points: FloatArray) -> IntArray:
+    """Non-dominated front of every point of a 2-d set in one sweep, ``O(n log n)``.
+
+    Visiting points by ascending ``(f1, f2)``, a point is dominated by a front exactly when the
+    front's smallest ``f2`` so far is no larger than its own (duplicates share a front), and
+    those minima increase from front to front, so a bisection finds its front.
+    """
+    order = np.lexsort((points[:, 1], points[:, 0]))
+    ranks = np.empty(len(points), dtype=np.int64)
+    minima: list[float] = []
+    previous: tuple[float, float] | None = None
+    rank = 0
+    for i in order.tolist():
+        x, y = float(points[i, 0]), float(points[i, 1])
+        if (x, y) != previous:
+            rank = bisect_right(minima, y)
+            if rank == len(minima):
+                minima.append(y)
+            else:
+                minima[rank] = y
+            previous = (x, y)
+        ranks[i] = rank
+    return ranks
+
+
+def mo_order(losses: FloatArray, *, tie_break: str, limit: int | None = None) -> IntArray:
+    """Indices best first: by non-dominated front, then within a front by ``tie_break``.
+
+    ``"epsilon_net"``: :func:`epsilon_net_order` (Schmucker et al.'s recommended variant);
+    ``"crowding"``: NSGA-II's crowding distance (larger first). Non-finite rows come last.
+    With ``limit``, fronts are ordered only until ``limit`` points are (the result may be
+    longer: the last front is ordered whole).
+    """
+    finite = rankable(losses)
+    if len(finite) == 0:
+        return np.zeros(0, dtype=np.int64)
+    if finite.shape[1] == 1:  # fronts are the distinct values, in order
+        ranks = np.unique(finite[:, 0], return_inverse=True)[1].reshape(-1).astype(np.int64)
+    elif finite.shape[1] == 2:
+        ranks = _ranks_2d(finite)
+    else:
+        ranks = nondominated_ranks(finite)
+    by_front = np.argsort(ranks, kind="stable")
+    bounds = np.searchsorted(ranks[by_front], np.arange(int(ranks.max()) + 2))
+    out: list[IntArray] = []
+    done = 0
+    for start, stop in itertools.pairwise(bounds.tolist()):
+        if limit is not None and done >= limit:
+            break
+        members = by_front[start:stop]
+        if tie_break == "crowding":
+            within = np.lexsort((np.arange(len(members)), -crowding_distance(finite[members])))
+        else:
+            within = epsilon_net_order(finite[members])
+        out.append(members[within])
+        done += len(members)
+    return np.concatenate(out)
+
+
+class _MORung:
+    """Results of one rung; promotes the best unpromoted member of the top ``floor(n / eta)``.
+
+    "Best" is the multi-objective order :func:`mo_order` over all results of the rung,
+    recomputed after a change, and only as far as the top reaches (fronts beyond it are not
+    sorted).
+    """
+
+    def __init__(self, eta: float, tie_break: str) -> None:
+        self.eta = eta
+        self.tie_break = tie_break
+        self.losses: list[FloatArray] = []
+        self.indices: list[int] = []
+        self.promoted: set[int] = set()
+        self._order: IntArray | None = None
+
+    def add(self, losses: FloatArray, index: int) -> None:
+        self.losses.append(losses)
+        self.indices.append(index)
+        self._order = None
+
+    def promote(self) -> int | None:
+        n_top = int(np.floor(len(self.losses) / self.eta + 1e-9))
+        if n_top == 0:
+            return None
+        if self._order is None or len(self._order) < n_top:
+            self._order = mo_order(np.stack(self.losses), tie_break=self.tie_break, limit=n_top)
+        for position in self._order[:n_top]:
+            index = self.indices[int(position)]
+            if index in self.promoted:
+                continue
+            if not np.isfinite(self.losses[int(position)]).all():
+                return None  # the rest of the top failed too
+            self.promoted.add(index)
+            return index
+        return None
+
+
+class MOASHA(ASHA):
+    """MO-ASHA (Schmucker et al. 2021): ASHA with promotions ranked by non-dominated sorting.
+
+    Everything is :class:`~hpobench.methods.asha.ASHA` (rungs at ``min_fidelity * eta**k``, the
+    top rung at the maximal fidelity, promotions scanned from the top-but-one rung down, new
+    configurations from the prior at rung 0, continuation of checkpoints where the task supports
+    it), except the ranking of a rung's results: the objective vectors (in minimisation) are
+    sorted into non-dominated fronts, and within a front ordered by an ε-net
+    (``tie_break="epsilon_net"``, the variant Schmucker et al. recommend: farthest-first over the
+    front scaled to its range, starting from the best point of the first objective) or by
+    NSGA-II's crowding distance (``"crowding"``). A configuration is promoted from rung ``k``
+    when it is among the first ``floor(n_k / eta)`` of that order and was not promoted before.
+    Failed evaluations rank last and are never promoted. On a single-objective task it is ASHA.
+
+    Args:
+        task: The task; it must have a fidelity.
+        seed: Seed of the private generator that samples configurations.
+        eta: Reduction factor, a number ``>= 2``.
+        min_fidelity: Fidelity of rung 0; ``None`` for the task's lowest fidelity.
+        max_fidelity: Fidelity of the top rung; ``None`` for the task's maximal fidelity.
+        continuation: As in :class:`~hpobench.methods.asha.ASHA`.
+        tie_break: ``"epsilon_net"`` or ``"crowding"``.
+
+    Raises:
+        ValueError: A hyperparameter is invalid or the task has no fidelity.
+    """
+
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        multi_fidelity=True,
+        requires_fidelity=True,
+        multi_objective=True,
+        asynchronous=True,
+        continuation=True,
+    )
+
+    def __init__(
+        self,
+        task: Task,
+        *,
+        seed: int,
+        eta: float = 3,
+        min_fidelity: float | None = None,
+        max_fidelity: float | None = None,
+        continuation: bool | None = None,
+        tie_break: str = "epsilon_net",
+    ) -> None:
+        super().__init__(
+            task,
+            seed=seed,
+            eta=eta,
+            min_fidelity=min_fidelity,
+            max_fidelity=max_fidelity,
+            continuation=continuation,
+        )
+        self.tie_break = tie_break
+        if tie_break not in _TIE_BREAKS:
+            raise ValueError(f"tie_break must be one of {list(_TIE_BREAKS)}, got {tie_break!r}")
+        self._rungs = []  # ASHA's scalar rungs are replaced by multi-objective ones
+        self._mo_rungs = [_MORung(self._eta, tie_break) for _ in self.rung_fidelities]
+
+    def _promote_from(self, rung: int) -> int | None:
+        return self._mo_rungs[rung].promote()
+
+    def tell(self, evaluation: Evaluation) -> None:
+        """Record the result's objective vector on its rung (failures: ``+inf``).
+
+        Raises:
+            ValueError: The trial was not asked by this method or was already told.
+        """
+        index, rung = self._pending.pop(evaluation.trial)
+        self._mo_rungs[rung].add(loss_vector(evaluation, self.task), index)
+        self._arrivals += 1
