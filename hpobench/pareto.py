@@ -99,8 +99,11 @@ def _pareto_mask_2d(points: NDArray[np.float64]) -> NDArray[np.bool_]:
     # On distinct points sorted by (x, y), a point is dominated exactly when an earlier one has
     # a y no larger: it is then no worse in both and differs in one.
     unique, inverse = np.unique(points, axis=0, return_inverse=True)  # sorted lexicographically
+    # The first point has no earlier one and is never dominated (also when its y is infinite).
     earlier_min = np.minimum.accumulate(np.concatenate(([np.inf], unique[:-1, 1])))
-    return np.asarray((unique[:, 1] < earlier_min)[inverse.reshape(-1)], dtype=bool)
+    keep = unique[:, 1] < earlier_min
+    keep[0] = True
+    return np.asarray(keep[inverse.reshape(-1)], dtype=bool)
 
 
 def nondominated_ranks(values: ArrayLike) -> NDArray[np.int64]:

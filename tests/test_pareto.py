@@ -177,3 +177,16 @@ def test_pareto_mask_equals_moocore_on_large_random_sets(k: int) -> None:
     points /= np.linalg.norm(points, axis=1, keepdims=True)  # many mutually non-dominated points
     points = np.vstack([points, points[:50] + 0.01, points[:20]])  # dominated copies and duplicates
     np.testing.assert_array_equal(pareto_mask(points), moocore.is_nondominated(points, keep_weakly=True))
+
+
+@pytest.mark.parametrize("k", [2, 3, 4])
+def test_infinite_duplicates_are_one_front_and_ranking_ends(k: int) -> None:
+    # failed evaluations are all-infinite loss vectors; several of them must not hide each other
+    inf = np.full((3, k), np.inf)
+    finite = np.arange(2 * k, dtype=float).reshape(2, k)
+    values = np.vstack([inf, finite])
+    np.testing.assert_array_equal(pareto_mask(inf), [True, True, True])
+    assert pareto_mask(values).tolist() == [False, False, False, True, False]
+    assert nondominated_ranks(values).tolist() == [2, 2, 2, 0, 1]
+    first_infinite = np.array([[0.0, np.inf] + [0.0] * (k - 2), [1.0, 5.0] + [0.0] * (k - 2)])
+    assert pareto_mask(first_infinite).tolist() == [True, True]
