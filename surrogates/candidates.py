@@ -199,7 +199,8 @@ class CandidateBenchmark(DenseLookup):
         """Validate configurations and return the index of the candidate each one snaps to.
 
         Listed configurations, and unlisted ones snapped recently, are found by one dictionary
-        lookup of the value tuple; the others are validated and snapped (see the module docstring).
+        lookup of the value tuple; the others are validated and snapped (see the module docstring),
+        each distinct value tuple once.
 
         Raises:
             InvalidConfigError: A configuration is outside the box or names the wrong hyperparameters.
