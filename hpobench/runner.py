@@ -21,12 +21,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
+from operator import attrgetter
 from pathlib import Path
 from types import FrameType, MappingProxyType
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from hpobench.benchmark import Benchmark, BenchmarkSpec
 from hpobench.budget import Budget, BudgetKind
@@ -214,6 +216,20 @@ def _deadline(seconds: float | None) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+_STATUS_TEXT = attrgetter("status._value_")
+"""An evaluation's ``status.value`` (the member's value attribute, without the Enum property)."""
+
+
+def _text_column(texts: pa.Array) -> pd.Series:
+    """A ``"string"`` column of Arrow strings (what ``pd.Series(list, dtype="string")`` builds)."""
+    return pd.Series(pd.arrays.ArrowStringArray(texts), dtype="string")
+
+
+def _repeated_text(text: str, n: int) -> pd.Series:
+    """``pd.Series([text] * n, dtype="string")``, built as ``n`` indices into one Arrow string."""
+    return _text_column(pa.array([text], type=pa.large_string()).take(np.zeros(n, dtype=np.int64)))
+
+
 def _frame(spec: RunSpec, sim: Simulation) -> pd.DataFrame:
     done = sim.columns()
     configs = [t.config for t in done.trials]
@@ -228,7 +244,7 @@ def _frame(spec: RunSpec, sim: Simulation) -> pd.DataFrame:
         spec,
         trials=done.trials,
         fidelities=done.fidelity,
-        statuses=[e.status.value for e in evaluations],
+        statuses=list(map(_STATUS_TEXT, evaluations)),
         values=[e.values.get(objective, math.nan) for e in evaluations],
         value_max=value_max,
         costs=[e.cost for e in evaluations],
@@ -290,15 +306,15 @@ def result_frame(
     texts = config_texts([t.config for t in trials])
     return pd.DataFrame(
         {
-            "run_id": pd.Series([spec.run_id] * n, dtype="string"),
-            "benchmark": pd.Series([spec.benchmark.name] * n, dtype="string"),
-            "method": pd.Series([spec.label] * n, dtype="string"),
+            "run_id": _repeated_text(spec.run_id, n),
+            "benchmark": _repeated_text(spec.benchmark.name, n),
+            "method": _repeated_text(spec.label, n),
             "seed": np.full(n, spec.seed, dtype=np.int64),
             "eval": np.arange(n, dtype=np.int64),
-            "config": pd.Series(pd.arrays.ArrowStringArray(texts), dtype="string"),
+            "config": _text_column(texts),
             "fidelity": fids,
             "tag": pd.Series([t.tag for t in trials], dtype="string"),
-            "status": pd.Series(list(statuses), dtype="string"),
+            "status": _text_column(pa.array(list(statuses), type=pa.large_string())),
             "value": np.asarray(values, dtype=float),
             "value_max": np.asarray(value_max, dtype=float),
             "cost": cost,

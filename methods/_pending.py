@@ -12,9 +12,10 @@ from typing import Any, Generic, TypeVar
 
 from hpobench.types import Evaluation, Status, Task, Trial
 
-__all__ = ["PendingTrials", "loss_of"]
+__all__ = ["PendingTrials", "loss_from", "loss_of"]
 
 P = TypeVar("P")
+_OK = Status.OK  # a module constant: looking an Enum member up on its class is slow in Python 3.11
 
 
 class PendingTrials(Generic[P]):
@@ -67,10 +68,15 @@ class PendingTrials(Generic[P]):
 
 def loss_of(evaluation: Evaluation, task: Task) -> float:
     """The primary objective of ``evaluation`` as a loss (``sign * value``); ``+inf`` if failed or NaN."""
-    if evaluation.status is not Status.OK:
+    return loss_from(evaluation, task.objective.name, task.objective.direction.sign)
+
+
+def loss_from(evaluation: Evaluation, objective: str, sign: float) -> float:
+    """:func:`loss_of` for an objective's name and sign looked up once (a method's hot path)."""
+    if evaluation.status is not _OK:
         return math.inf
-    value = evaluation.values.get(task.objective.name)
+    value = evaluation.values.get(objective)
     if value is None:
         return math.inf
-    loss = task.objective.direction.sign * float(value)
+    loss = sign * float(value)
     return loss if math.isfinite(loss) else math.inf

@@ -13,7 +13,7 @@ import numpy as np
 
 from hpobench.method import Capabilities, Method
 from hpobench.methods._brackets import max_bracket_index, resolve_fidelity_range, validate_eta
-from hpobench.methods._pending import PendingTrials, loss_of
+from hpobench.methods._pending import PendingTrials, loss_from
 from hpobench.space import SpaceCodec
 from hpobench.types import Evaluation, Task, Trial
 
@@ -174,19 +174,22 @@ class ASHA(Method):
         self._configs: list[dict[str, Any]] = []
         self._prior: list[dict[str, Any]] = []  # prior samples drawn ahead, next one last
         self._rungs = [_Rung(self._eta) for _ in self.rung_fidelities]
+        self._scan = tuple((k, k + 1) for k in reversed(range(len(self._rungs) - 1)))
         self._tags = tuple(f"rung={k}" for k in range(len(self.rung_fidelities)))
         self._arrivals = 0
         self._pending: PendingTrials[tuple[int, int]] = PendingTrials("ASHA")
+        self._objective = task.objective.name  # what loss_of looks up on each call
+        self._sign = task.objective.direction.sign
 
     def _promote_from(self, rung: int) -> int | None:
         """The configuration to promote from ``rung`` (marked promoted), or ``None``."""
         return self._rungs[rung].promote()
 
     def _promotion(self) -> tuple[int, int] | None:
-        for k in reversed(range(len(self.rung_fidelities) - 1)):
+        for k, above in self._scan:  # from the top-but-one rung down
             index = self._promote_from(k)
             if index is not None:
-                return index, k + 1
+                return index, above
         return None
 
     def ask(self) -> Trial:
@@ -214,5 +217,6 @@ class ASHA(Method):
             ValueError: The trial was not asked by this method or was already told.
         """
         index, rung = self._pending.pop(evaluation.trial)
-        self._rungs[rung].add(loss_of(evaluation, self.task), self._arrivals, index)
+        loss = loss_from(evaluation, self._objective, self._sign)  # loss_of, lookups done once
+        self._rungs[rung].add(loss, self._arrivals, index)
         self._arrivals += 1

@@ -119,6 +119,10 @@ class CandidateBenchmark(DenseLookup):
         self._unit_low, self._unit_span = lo, np.where(hi > lo, hi - lo, 1.0)
         self._unit = self._normalise(values)
         self._unit_t = self._unit.T
+        # -2 * unit.T: a one-row snap adds q @ (-2 c) to |c|^2, bit for bit |c|^2 - (2 q) @ c
+        # (scaling by a power of two is exact, so each product and each partial sum only
+        # changes sign; subtracting y equals adding -y)
+        self._neg2_unit_t = -2.0 * self._unit_t
         self._sq = np.einsum("ij,ij->i", self._unit, self._unit)[None, :]
         # value tuple -> candidate of snapped configurations: (current, previous) generation
         self._memo: dict[tuple[Any, ...], int] = {}
@@ -195,7 +199,8 @@ class CandidateBenchmark(DenseLookup):
         """Validate configurations and return the index of the candidate each one snaps to.
 
         Listed configurations, and unlisted ones snapped recently, are found by one dictionary
-        lookup of the value tuple; the others are validated and snapped (see the module docstring).
+        lookup of the value tuple; the others are validated and snapped (see the module docstring),
+        each distinct value tuple once.
 
         Raises:
             InvalidConfigError: A configuration is outside the box or names the wrong hyperparameters.
@@ -281,14 +286,16 @@ class CandidateBenchmark(DenseLookup):
     def _snap_one(self, key: tuple[float, ...]) -> int:
         """Snap one validated value tuple and remember its candidate.
 
-        The arithmetic of :meth:`_nearest` on a one-row batch (the same element-wise operations
-        in the same order, so the same candidate), with fewer temporary arrays.
+        The arithmetic of :meth:`_nearest` on a one-row batch (the same distances bit for bit,
+        so the same candidate; see ``_neg2_unit_t``), with fewer temporary arrays.
         """
         x = np.array(key, dtype=float)
         np.log(x, out=x, where=self._log)
         x -= self._unit_low
         x /= self._unit_span
-        found = int((self._sq - 2.0 * x[None, :] @ self._unit_t).argmin())
+        dist = x[None, :] @ self._neg2_unit_t
+        dist += self._sq
+        found = int(dist.argmin())
         if len(self._memo) >= _MEMO_SIZE:
             self._memo_old, self._memo = self._memo, {}
         if 0.0 not in key and 1.0 not in key:  # True/False would find such a key: never remember it
