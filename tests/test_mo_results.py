@@ -23,6 +23,7 @@ from hpobench.objectives import check_pareto_reference, objective_indices
 from hpobench.pareto import hypervolume, igd_plus, pareto_mask
 from hpobench.preflight import check_study
 from hpobench.registry import load_benchmark, load_method, task_info
+from hpobench.results.curves import anytime_curves
 from hpobench.results.hypervolume_regret import (
     MOReference,
     add_hv_regret,
@@ -31,6 +32,7 @@ from hpobench.results.hypervolume_regret import (
     mo_references,
 )
 from hpobench.results.load import load_results
+from hpobench.results.regret import XAxis
 from hpobench.runner import RunSpec, execute_run
 from hpobench.scalarization import Scalarization, ScalarizationKind, ScalarizedMethod, scalar_task
 from hpobench.scoring import score_study
@@ -201,6 +203,13 @@ def test_anytime_hv_regret_matches_a_recomputation_from_scratch(tmp_path: Path) 
             assert rows["igd_plus"].iloc[i] == pytest.approx(expected_igd, abs=1e-12)
         if rows["benchmark"].iloc[0] == ZDT1:  # noise-free, one fidelity: never gets worse
             assert np.all(np.diff(rows["hv_regret"].to_numpy()) <= 1e-15)
+    for axis in XAxis:  # anytime curves over evaluations, fidelity budget and simulated time
+        curves = anytime_curves(scored, axis=axis, column="hv_regret", points=20, resamples=50)
+        zdt = curves[curves["benchmark"] == ZDT1]
+        assert len(zdt) > 0
+        assert np.all(np.diff(zdt["mean"].to_numpy()) <= 1e-12)
+        assert (zdt["lo"] <= zdt["mean"] + 1e-12).all()
+        assert (zdt["n"] == 2).all()
     final = final_hv_regret(scored)
     assert len(final) == 4
     assert final["hv_regret"].between(0, 1).all()
