@@ -278,9 +278,21 @@ def _cmd_regress(args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(args.data_dir)
     store = regress.ReferenceStore(Path(args.reference_dir)) if args.reference_dir else None
     out = Path(args.out) if args.out else None
+    suite: str | regress.Suite = args.suite
+    if args.benchmarks:
+        if store is None:
+            raise HpobenchError(
+                "--benchmarks needs a --reference-dir of its own (the packaged store is fixed)"
+            )
+        from hpobench import registry
+
+        tasks = registry.expand_benchmarks(args.benchmarks, data_dir=data_dir)
+        suite = regress.Suite(
+            name="custom", benchmarks=tuple(s.name for s in tasks), description="tasks named by --benchmarks"
+        )
     if args.update_reference:
         regress.update_reference(
-            methods=args.method, suite=args.suite, store=store, data_dir=data_dir, jobs=args.jobs, out=out
+            methods=args.method, suite=suite, store=store, data_dir=data_dir, jobs=args.jobs, out=out
         )
         return 0
     if len(args.method) != 1:
@@ -289,7 +301,7 @@ def _cmd_regress(args: argparse.Namespace) -> int:
     result = regress.regress(
         args.method[0],
         against=args.against,
-        suite=args.suite,
+        suite=suite,
         seeds=args.seeds,
         alpha=args.alpha,
         margin=args.margin,
@@ -503,6 +515,14 @@ def build_parser() -> argparse.ArgumentParser:
     p_regress.add_argument("method", nargs="*", help="registered method name (shipped or a plugin)")
     p_regress.add_argument("--against", default=None, help="stored reference method (default: METHOD)")
     p_regress.add_argument("--suite", default="default", help="default (needs data) or smoke (synthetic)")
+    p_regress.add_argument(
+        "--benchmarks",
+        nargs="+",
+        default=None,
+        metavar="TASK",
+        help="a suite of these tasks instead of --suite (e.g. multi-objective ones, scored by hypervolume "
+        "regret), with a --reference-dir of their own",
+    )
     p_regress.add_argument("--seeds", type=_parse_seeds, default=None, help="subset of the stored seeds 0-9")
     p_regress.add_argument("--alpha", type=float, default=0.05, help="level of the one-sided Wilcoxon test")
     p_regress.add_argument(

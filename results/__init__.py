@@ -11,6 +11,11 @@
 * :mod:`hpobench.results.speedup` — expected running time relative to random search
 * :mod:`hpobench.results.tables` — Markdown, LaTeX and HTML tables
 * :mod:`hpobench.results.plots` — matplotlib figures (PNG and SVG)
+* :mod:`hpobench.results.hypervolume_regret` — multi-objective scores: hypervolume regret against a
+  task's reference front, IGD+, anytime and final, and the runs' found fronts
+* :mod:`hpobench.results.attainment` — empirical attainment surfaces of two-objective runs
+* :mod:`hpobench.results.mo_plots` — found fronts and attainment surfaces per task
+* :mod:`hpobench.results.mo_report` — the report's multi-objective section
 * :mod:`hpobench.results.html` — the self-contained HTML page
 * :mod:`hpobench.results.report` — :func:`~hpobench.results.report.write_report`, all of the above
 """

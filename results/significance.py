@@ -1,4 +1,4 @@
-"""What the report says about its statistical tests: the block definition and each test's power.
+"""What the report says about its statistical tests: blocks, power, and their HTML sections.
 
 The report's rank row, ranks over time, critical-difference diagram and paired tests share one
 block definition (:class:`hpobench.results.stats.Blocks`); these helpers state it, and flag every

@@ -105,8 +105,12 @@ class _MOBenchmark(Benchmark):
 
     def optimum(self) -> Reference:
         if self._name == "dtlz2_fid":
-            return Reference(best={"f1": 0.0}, worst={"f1": 1.5}, source="analytic")
-        return Reference(best={"f1": 0.0}, worst={"f1": 1.0}, source="analytic")
+            return Reference(
+                best={"f1": 0.0, "f2": 0.0, "score": 2.0},
+                worst={"f1": 1.5, "f2": 1.5, "score": 0.5},
+                source="analytic",
+            )
+        return Reference(best={"f1": 0.0, "f2": 0.0}, worst={"f1": 1.0, "f2": 10.0}, source="analytic")
 
     def pareto_reference(self) -> ParetoReference:
         names = tuple(o.name for o in self._task.objectives)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -9,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from mo_plugin import pythonpath
+from test_cli import hpobench
 from test_html import CHROMIUM, colourful, screenshot
 
 from hpobench.benchmark import BenchmarkSpec
@@ -133,3 +136,34 @@ def test_multi_objective_html_report_renders_its_plots_in_chromium(mo_study: Pat
     assert colourful(blank) < 500, "the page without images should be black on white"
     assert colourful(shown) > 5_000, "the multi-objective plots did not render"
     assert np.any(np.abs(shown - blank) > 30, axis=2).mean() > 0.05
+
+
+def test_cli_runs_and_reports_a_multi_objective_study(mo_family: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": pythonpath(mo_family), "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+    run = hpobench(
+        "run",
+        "--benchmarks",
+        "testmo/zdt1",
+        "synthetic/branin",
+        "--methods",
+        "random_search",
+        "tpe",
+        "--scalarize",
+        "tpe=weighted_sum:f1=1,f2=1",
+        "--seeds",
+        "0-1",
+        "--budget",
+        "10",
+        "--jobs",
+        "2",
+        "--out",
+        "study",
+        cwd=tmp_path,
+        env=env,
+    )
+    assert run.returncode == 0, run.stderr
+    report = hpobench("report", "study", "--format", "md", cwd=tmp_path, env=env)
+    assert report.returncode == 0, report.stderr
+    text = (tmp_path / "study" / "report" / "report.md").read_text()
+    assert "| benchmark | random_search | tpe [scalarised: weighted_sum f1=1,f2=1] |" in text
+    assert "| synthetic/branin | " in text  # the single-objective task, with plain tpe

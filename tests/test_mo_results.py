@@ -7,6 +7,7 @@ a maximised objective, analytic Pareto fronts), registered through a real dist-i
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from hpobench.objectives import check_pareto_reference, objective_indices
 from hpobench.pareto import hypervolume, igd_plus, pareto_mask
 from hpobench.preflight import check_study
 from hpobench.registry import load_benchmark, load_method, task_info
+from hpobench.results.curves import anytime_curves
 from hpobench.results.hypervolume_regret import (
     MOReference,
     add_hv_regret,
@@ -30,10 +32,12 @@ from hpobench.results.hypervolume_regret import (
     mo_references,
 )
 from hpobench.results.load import load_results
+from hpobench.results.regret import XAxis
 from hpobench.runner import RunSpec, execute_run
 from hpobench.scalarization import Scalarization, ScalarizationKind, ScalarizedMethod, scalar_task
 from hpobench.scoring import score_study
 from hpobench.study import plan_study, run_study
+from hpobench.testing import check_benchmark
 from hpobench.testing.pytest_plugin import task_markers
 from hpobench.types import Direction, Objective, ParetoReference
 
@@ -60,8 +64,9 @@ def _two(
     )
 
 
-def test_mo_run_records_every_objective_and_its_reference() -> None:
-    outcome = execute_run(_spec(DTLZ2, budget="12"))
+@pytest.mark.parametrize("workers", [1, 3])
+def test_mo_run_records_every_objective_and_its_reference(workers: int) -> None:
+    outcome = execute_run(replace(_spec(DTLZ2, budget="12"), workers=workers))  # simulated workers too
     assert outcome.provenance["status"] == "ok", outcome.provenance.get("error")
     frame = outcome.frame
     observed = np.vstack(frame["objective_values"].to_numpy())
@@ -198,6 +203,13 @@ def test_anytime_hv_regret_matches_a_recomputation_from_scratch(tmp_path: Path) 
             assert rows["igd_plus"].iloc[i] == pytest.approx(expected_igd, abs=1e-12)
         if rows["benchmark"].iloc[0] == ZDT1:  # noise-free, one fidelity: never gets worse
             assert np.all(np.diff(rows["hv_regret"].to_numpy()) <= 1e-15)
+    for axis in XAxis:  # anytime curves over evaluations, fidelity budget and simulated time
+        curves = anytime_curves(scored, axis=axis, column="hv_regret", points=20, resamples=50)
+        zdt = curves[curves["benchmark"] == ZDT1]
+        assert len(zdt) > 0
+        assert np.all(np.diff(zdt["mean"].to_numpy()) <= 1e-12)
+        assert (zdt["lo"] <= zdt["mean"] + 1e-12).all()
+        assert (zdt["n"] == 2).all()
     final = final_hv_regret(scored)
     assert len(final) == 4
     assert final["hv_regret"].between(0, 1).all()
@@ -211,20 +223,27 @@ def test_anytime_hv_regret_matches_a_recomputation_from_scratch(tmp_path: Path) 
     assert ref.front_hypervolume == pytest.approx(hypervolume(ref.front, reference=[1.0, 1.0]))
 
 
-def test_regress_scores_mo_tasks_by_hypervolume_regret(regress_plugins: Path, tmp_path: Path) -> None:
-    suite = regress.Suite(name="mo-test", benchmarks=(ZDT1, DTLZ2), description="multi-objective tests")
+def test_regress_scores_mo_tasks_by_hypervolume_regret(
+    regress_plugins: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ref = ["--benchmarks", ZDT1, DTLZ2, "--reference-dir", str(tmp_path / "store")]
+    assert cli.main(["regress", "--update-reference", "random_search", *ref]) == 0
     store = regress.ReferenceStore(tmp_path / "store")
-    seeds = list(range(6))
-    regress.update_reference(
-        methods=["random_search"], suite=suite, seeds=seeds, store=store, log=lambda _: None
-    )
     assert "pareto_reference" in store.record()["tasks"][ZDT1]
+    assert len(store.scores()) == 2 * len(regress.REFERENCE_SEEDS)
+    capsys.readouterr()
+    assert cli.main(["regress", "test_same_random_search", "--against", "random_search", *ref]) == 0
+    out = capsys.readouterr().out
+    assert "final hypervolume regret" in out
+    assert "p = 1," in out  # every (task, seed) pair reproduces its reference
+    assert cli.main(["regress", "test_lazy_random_search", "--against", "random_search", *ref]) == 1
+    assert "REGRESSION: test_lazy_random_search is significantly worse" in capsys.readouterr().out
+    suite = regress.Suite(name="mo", benchmarks=(ZDT1,), description="one task")
     same = regress.regress("test_same_random_search", against="random_search", suite=suite, store=store)
     assert not same.regression
-    assert same.comparison.n_tied == 12
-    assert "final hypervolume regret" in regress.format_result(same)
-    lazy = regress.regress("test_lazy_random_search", against="random_search", suite=suite, store=store)
-    assert lazy.regression, regress.format_result(lazy)
+    assert same.hv_tasks == (ZDT1,)
+    assert cli.main(["regress", "random_search", "--benchmarks", ZDT1]) == 2  # the packaged store is fixed
+    assert "--benchmarks needs a --reference-dir" in capsys.readouterr().err
 
 
 def test_multi_objective_marker_and_listing_show_the_objectives(capsys: pytest.CaptureFixture[str]) -> None:
@@ -314,3 +333,9 @@ def test_cli_scalarize_errors_are_one_line(capsys: pytest.CaptureFixture[str], t
     assert "names an objective testmo/zdt1 lacks: testmo/zdt1: unknown objective 'loss'" in err[0]
     assert cli.main([*args, "--scalarize", "tpe=sum"]) == 2
     assert "cannot read --scalarize 'tpe=sum'" in capsys.readouterr().err
+
+
+def test_compliance_checks_the_pareto_reference() -> None:
+    check_benchmark(load_benchmark(BenchmarkSpec.parse(DTLZ2)), n=4)
+    with pytest.raises(AssertionError, match="does not dominate the front's nadir"):
+        check_benchmark(load_benchmark(BenchmarkSpec.parse("testmo/zdt1_badref")), n=4)

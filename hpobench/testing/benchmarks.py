@@ -18,7 +18,9 @@ import numpy as np
 
 from hpobench.batch import EvaluationBatch
 from hpobench.benchmark import Benchmark
-from hpobench.errors import InvalidConfigError, InvalidFidelityError
+from hpobench.errors import HpobenchError, InvalidConfigError, InvalidFidelityError
+from hpobench.objectives import checked_pareto_reference
+from hpobench.pareto import pareto_mask, to_minimisation
 from hpobench.testing.bad_values import check_bad_values, expect_error
 from hpobench.testing.pareto_checks import check_pareto_reference
 from hpobench.types import Evaluation, Fidelity, Reference, Status, Task, Trial
@@ -46,10 +48,12 @@ def check_benchmark(benchmark: Benchmark, *, seed: int = 0, n: int = 16) -> None
     :class:`InvalidConfigError`, and seeds that are not non-negative integers (``-1``, ``"1"``,
     ``None``, ``True``, ``1.0``) a ``ValueError`` naming the seed; ``reference_values`` has shape
     ``(n, n_objectives)``, equals ``evaluated_reference_values`` and no finite value beats
-    ``optimum().best``, whose names match the objectives. For a multi-objective task,
-    :func:`~hpobench.testing.pareto_checks.check_pareto_reference` checks its Pareto reference
-    (a front no sampled configuration dominates where it claims to be exact, and a reference
-    point that every front point strictly dominates).
+    ``optimum().best``, whose names match the objectives. For a multi-objective task, its Pareto
+    reference names its objectives, has a reference point worse than the front's nadir and a front
+    of mutually non-dominated points, and
+    :func:`~hpobench.testing.pareto_checks.check_pareto_reference` checks it against the task (a
+    front no sampled configuration dominates where it claims to be exact, and a reference point
+    that every front point strictly dominates).
 
     Args:
         benchmark: The benchmark under test; it is only read and evaluated.
@@ -64,6 +68,8 @@ def check_benchmark(benchmark: Benchmark, *, seed: int = 0, n: int = 16) -> None
     task = benchmark.task
     _check_task(task)
     assert benchmark.task is task or benchmark.task == task, "benchmark.task changed between two reads"
+    if task.multi_objective:
+        _check_pareto_reference(benchmark)
     configs = benchmark.codec.sample(np.random.default_rng(seed), n)
     for config in configs:
         assert benchmark.codec.is_valid(config), f"codec sampled an invalid configuration {config!r}"
@@ -103,6 +109,19 @@ def check_benchmark(benchmark: Benchmark, *, seed: int = 0, n: int = 16) -> None
     _check_reference(benchmark, configs)
     if task.multi_objective:
         check_pareto_reference(benchmark, configs)
+
+
+def _check_pareto_reference(benchmark: Benchmark) -> None:
+    """A multi-objective task's Pareto reference fits it (and its front is non-dominated)."""
+    try:
+        reference = checked_pareto_reference(benchmark)
+    except HpobenchError as exc:
+        raise AssertionError(str(exc)) from None
+    losses = to_minimisation(reference.front, directions=[o.direction for o in benchmark.task.objectives])
+    dominated = np.flatnonzero(~pareto_mask(losses)).tolist()
+    assert not dominated, (
+        f"the reference front of {benchmark.task.name!r} holds dominated points (rows {dominated[:5]})"
+    )
 
 
 def _check_task(task: Task) -> None:
