@@ -9,6 +9,7 @@ evaluations, and NSGA-II is not worse than Optuna's ``NSGAIISampler`` or pymoo's
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,8 @@ from scipy.stats import wilcoxon
 
 from hpobench.method import Method
 from hpobench.methods.carbs_like import CARBSLike
-from hpobench.methods.mo_asha import MOASHA
+from hpobench.methods.hyperband import Hyperband
+from hpobench.methods.mo_asha import MOASHA, MOHyperband, epsilon_net_order, mo_order
 from hpobench.methods.nsga2 import NSGA2, crowded_order, polynomial_mutation, sbx_crossover
 from hpobench.methods.parego import ParEGO
 from hpobench.methods.random_search import RandomSearch
@@ -36,6 +38,7 @@ MO_METHODS: dict[str, tuple[type[Method], dict[str, Any]]] = {
     "parego_tpe": (ParEGO, {"model": "tpe"}),
     "mo_asha": (MOASHA, {}),
     "mo_asha_crowding": (MOASHA, {"tie_break": "crowding"}),
+    "mo_hyperband": (MOHyperband, {}),
     "carbs_like": (CARBSLike, {"n_candidates_per_dim": 20, "refit_every": 20}),
 }
 """Each method with arguments that keep the tests fast (the GP methods search fewer candidates)."""
@@ -66,6 +69,42 @@ def test_method_passes_the_compliance_checks_on_a_multi_objective_task(name: str
             cls(problem.task, seed=0, **kwargs)
         return
     check_method(cls, problem.task, kwargs=kwargs, n_steps=30)
+
+
+def test_mo_order_sorts_fronts_and_spreads_each_front_by_an_epsilon_net() -> None:
+    front = np.array([[0.0, 1.0], [0.1, 0.9], [0.5, 0.5], [0.9, 0.1], [1.0, 0.0]])
+    # from the best first objective, then always the point farthest from those chosen
+    assert epsilon_net_order(front).tolist() == [0, 4, 2, 1, 3]
+    losses = np.vstack([front, [[1.0, 1.0], [np.inf, np.inf], [0.2, 0.95]]])
+    order = mo_order(losses, tie_break="epsilon_net")
+    assert order[:5].tolist() == [0, 4, 2, 1, 3]
+    assert order[5:].tolist() == [7, 5, 6]  # second front (0.2, 0.95), then (1, 1), then the failure
+
+
+def test_mo_asha_promotes_from_the_first_front() -> None:
+    problem = make_problem("zdt1", dim=3, fidelity=True)
+    method = MOASHA(problem.task, seed=0, eta=3)
+    trials = [method.ask() for _ in range(3)]
+    values = [(0.0, 5.0), (5.0, 0.0), (6.0, 6.0)]  # the third is dominated
+    for trial, (a, b) in zip(trials, values, strict=True):
+        method.tell(Evaluation(trial=trial, values={"f1": a, "f2": b}, cost=1.0))
+    promoted = method.ask()
+    assert promoted.tag == "rung=1"
+    assert dict(promoted.config) == dict(trials[0].config)  # first of the front by the epsilon-net
+
+
+def test_mo_hyperband_is_hyperband_on_one_objective_without_ties() -> None:
+    problem = make_problem("zdt1", dim=3, fidelity=True)
+    single = dataclasses.replace(problem.task, objectives=problem.task.objectives[:1])
+    a, b = Hyperband(single, seed=3), MOHyperband(single, seed=3)
+    for _ in range(150):
+        ta, tb = a.ask(), b.ask()
+        assert ta is not None
+        assert tb is not None
+        assert (dict(ta.config), ta.fidelity, ta.tag) == (dict(tb.config), tb.fidelity, tb.tag)
+        value = float(np.sin(7.0 * ta.config["x1"]) + ta.config["x0"] / (ta.fidelity or 1.0))
+        a.tell(Evaluation(trial=ta, values={"f1": value}, cost=1.0))
+        b.tell(Evaluation(trial=tb, values={"f1": value}, cost=1.0))
 
 
 def test_crowded_order_ranks_fronts_then_spread() -> None:
