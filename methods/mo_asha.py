@@ -14,9 +14,9 @@ from typing import ClassVar
 import numpy as np
 
 from hpobench.method import Capabilities
+from hpobench.methods._brackets import _RungState
 from hpobench.methods._encoding import FloatArray, IntArray
 from hpobench.methods._objectives import loss_vector, rankable
-from hpobench.methods._brackets import _RungState
 from hpobench.methods.asha import ASHA
 from hpobench.methods.hyperband import Hyperband
 from hpobench.pareto import crowding_distance, nondominated_ranks
