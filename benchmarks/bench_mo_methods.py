@@ -3,7 +3,7 @@
 Part 1 (quality): every multi-objective method and the peers run on four test problems with
 known fronts (``tests/mo_problems.py``: ZDT1 and ZDT2 in 10-d, DTLZ2 with 3 objectives in 6-d,
 Branin-Currin) for ``N_SEEDS`` seeds and 200 evaluations (MO-ASHA on the same problems with a
-27-epoch fidelity, for 200 evaluations' worth of fidelity, and scored on its full-fidelity
+27-epoch fidelity, as MO-Hyperband, for 200 evaluations' worth of fidelity, and scored on its full-fidelity
 evaluations). Per problem and method: mean final hypervolume, wins against random search and the
 one-sided paired Wilcoxon p-value of "better than random search"; for NSGA-II also the p-value
 of "worse than" Optuna's ``NSGAIISampler`` and pymoo's ``NSGA2`` (same population size, 20).
@@ -34,7 +34,7 @@ from mo_problems import Problem, evaluate, final_hypervolume, make_problem
 
 from hpobench.method import Method
 from hpobench.methods.carbs_like import CARBSLike
-from hpobench.methods.mo_asha import MOASHA
+from hpobench.methods.mo_asha import MOASHA, MOHyperband
 from hpobench.methods.nsga2 import NSGA2
 from hpobench.methods.parego import ParEGO
 from hpobench.methods.random_search import RandomSearch
@@ -66,6 +66,7 @@ METHODS: dict[str, Factory] = {
     "parego": lambda p, s: ParEGO(p.task, seed=s),
     "parego_tpe": lambda p, s: ParEGO(p.task, seed=s, model="tpe"),
     "mo_asha": lambda p, s: MOASHA(p.task, seed=s),
+    "mo_hyperband": lambda p, s: MOHyperband(p.task, seed=s),
     "carbs_like": lambda p, s: CARBSLike(p.task, seed=s),
     "optuna_nsga2": _optuna("NSGAIISampler", population_size=POPULATION),
     "optuna_motpe": _optuna("TPESampler"),
@@ -112,7 +113,7 @@ def quality(n_seeds: int, methods: list[str]) -> None:
         hv: dict[str, list[float]] = {}
         seconds: dict[str, float] = {}
         for method in ["random_search", *methods]:
-            target = with_fidelity if method == "mo_asha" else problem
+            target = with_fidelity if method in ("mo_asha", "mo_hyperband") else problem
             start = time.perf_counter()
             try:
                 hv[method] = [
