@@ -126,6 +126,9 @@ def quality(n_seeds: int, methods: list[str], problems: list[str]) -> None:
             except ImportError as exc:
                 print(f"  {name:14s} {method:14s} peer unavailable: {exc}")
                 continue
+            except ValueError as exc:  # e.g. carbs_like on three objectives
+                print(f"  {name:14s} {method:14s} not applicable: {exc}")
+                continue
             seconds[method] = (time.perf_counter() - start) / n_seeds
         pymoo, reason = peer("pymoo")
         if "nsga2" in methods and pymoo is None:
