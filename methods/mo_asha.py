@@ -1,7 +1,8 @@
-"""MO-ASHA: asynchronous successive halving whose promotions rank by non-dominated sorting.
+"""MO-ASHA and MO-Hyperband: successive halving whose promotions rank by non-dominated sorting.
 
 Schmucker, Donini, Zafar, Salinas and Archambeau, "Multi-objective Asynchronous Successive
-Halving", arXiv:2106.12639, 2021 (the method of Syne Tune's ``MOASHA``).
+Halving", arXiv:2106.12639, 2021 (the method of Syne Tune's ``MOASHA``); the same ranking in
+synchronous Hyperband brackets (Li et al. 2018) is ``mo_hyperband``.
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ from typing import ClassVar
 import numpy as np
 
 from hpobench.method import Capabilities
+from hpobench.methods._brackets import _RungState
 from hpobench.methods._encoding import FloatArray, IntArray
 from hpobench.methods._objectives import loss_vector, rankable
 from hpobench.methods.asha import ASHA
+from hpobench.methods.hyperband import Hyperband
 from hpobench.pareto import crowding_distance, nondominated_ranks
 from hpobench.types import Evaluation, Task
 
-__all__ = ["MOASHA", "epsilon_net_order", "mo_order"]
+__all__ = ["MOASHA", "MOHyperband", "epsilon_net_order", "mo_order"]
 
 _TIE_BREAKS = ("epsilon_net", "crowding")
 
@@ -216,3 +219,68 @@ class MOASHA(ASHA):
         index, rung = self._pending.pop(evaluation.trial)
         self._mo_rungs[rung].add(loss_vector(evaluation, self.task), index)
         self._arrivals += 1
+
+
+class MOHyperband(Hyperband):
+    """MO-Hyperband: Hyperband (Li et al. 2018) whose rungs promote by non-dominated sorting.
+
+    Brackets, schedule, sampling and the synchronous ask/tell protocol are
+    :class:`~hpobench.methods.hyperband.Hyperband`'s; when a rung completes, its configurations
+    are ordered by :func:`mo_order` (non-dominated fronts, then ``tie_break`` within a front, as
+    in :class:`MOASHA`; failures last) and the first ``n_{i+1}`` are promoted. On a
+    single-objective task it is Hyperband except that ties between equal losses are broken by
+    the ε-net order instead of the sampling order.
+
+    Args:
+        task: The task; it must have a fidelity.
+        seed: Seed of the private generator that samples configurations.
+        eta: Halving rate, a number ``>= 2``.
+        min_fidelity: Smallest fidelity; ``None`` for the task's lowest fidelity.
+        max_fidelity: Largest fidelity; ``None`` for the task's maximal fidelity.
+        tie_break: ``"epsilon_net"`` or ``"crowding"``.
+
+    Raises:
+        ValueError: A hyperparameter is invalid or the task has no fidelity.
+    """
+
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        multi_fidelity=True, requires_fidelity=True, multi_objective=True, candidate_set=True
+    )
+
+    def __init__(
+        self,
+        task: Task,
+        *,
+        seed: int,
+        eta: float = 3,
+        min_fidelity: float | None = None,
+        max_fidelity: float | None = None,
+        tie_break: str = "epsilon_net",
+    ) -> None:
+        super().__init__(task, seed=seed, eta=eta, min_fidelity=min_fidelity, max_fidelity=max_fidelity)
+        self.tie_break = tie_break
+        if tie_break not in _TIE_BREAKS:
+            raise ValueError(f"tie_break must be one of {list(_TIE_BREAKS)}, got {tie_break!r}")
+        self._vectors: dict[int, FloatArray] = {}  # index in the rung -> objective vector
+
+    def tell(self, evaluation: Evaluation) -> None:
+        """Record the result's objective vector; the last result of a rung triggers promotion.
+
+        Raises:
+            ValueError: The trial was not asked by this method or was already told.
+        """
+        entry = self._pending.get(id(evaluation.trial))
+        if entry is None or entry[0] is not evaluation.trial:
+            entry = next((e for e in self._pending.values() if e[0] == evaluation.trial), None)
+        if entry is not None:
+            self._vectors[entry[1]] = loss_vector(evaluation, self.task)
+        super().tell(evaluation)
+
+    def _finish_rung(self, state: _RungState) -> None:
+        # Rank by the multi-objective order; the base class then keeps the first n_{i+1}.
+        vectors = np.stack([self._vectors[j] for j in range(len(state.configs))])
+        position = np.empty(len(vectors))
+        position[mo_order(vectors, tie_break=self.tie_break)] = np.arange(len(vectors))
+        state.losses = position.tolist()
+        self._vectors = {}
+        super()._finish_rung(state)

@@ -20,6 +20,9 @@ from hpobench.types import Evaluation, Task, Trial
 
 __all__ = ["NSGA2", "crowded_order", "polynomial_mutation", "sbx_crossover"]
 
+_RETRIES = 10
+"""Redraws of a second parent equal to the first, and re-mutations of a child equal to a parent."""
+
 
 def crowded_order(losses: FloatArray) -> tuple[IntArray, IntArray, FloatArray]:
     """NSGA-II's crowded-comparison order of points (minimisation; non-finite rows last).
@@ -104,13 +107,17 @@ class NSGA2(Method):
     and finally polynomial mutation (:func:`polynomial_mutation`, index ``mutation_eta``) of
     each numeric coordinate and uniform resampling of each categorical one, each with
     probability ``mutation_prob`` (default ``1 / number of hyperparameters``). Each crossover
-    makes two children; the second is asked next (unless a selection happens first).
+    makes two children; the second is asked next (unless a selection happens first). As in
+    pymoo's ``NSGA2`` (which draws tournaments from permutations and eliminates duplicates), the
+    two parents differ, and a child that equals a parent after rounding is mutated again (up to
+    10 times), so that evaluations are not spent on copies.
 
     Numeric coordinates are those of :class:`~hpobench.methods._encoding.Encoding` (floats,
     log-floats, integers and ordinals in ``[0, 1]``); children are rounded to valid
-    configurations, so grids (candidate sets) work. Defaults are Deb et al.'s (``0.9``, ``20``,
-    ``20``, ``1/n``) except the population, 20 by default for HPO budgets of a few hundred
-    evaluations (Deb et al. use 100, Optuna's ``NSGAIISampler`` 50).
+    configurations, so grids (candidate sets) work. Defaults are pymoo's (crossover
+    probability ``0.9``, SBX index ``15``, mutation index ``20``, mutation probability ``1/n``;
+    Deb et al. use an SBX index of 20) except the population, 20 by default for HPO budgets of
+    a few hundred evaluations (Deb et al. use 100, pymoo 100, Optuna's ``NSGAIISampler`` 50).
 
     Asynchronous: :meth:`ask` never waits. Until the first selection it samples the prior
     (uniform in the encoded space); afterwards trials asked while others are in flight are
@@ -143,7 +150,7 @@ class NSGA2(Method):
         seed: int,
         population_size: int = 20,
         crossover_prob: float = 0.9,
-        crossover_eta: float = 20.0,
+        crossover_eta: float = 15.0,
         mutation_eta: float = 20.0,
         mutation_prob: float | None = None,
     ) -> None:
@@ -180,9 +187,25 @@ class NSGA2(Method):
             return int(a if ra < rb else b)
         return int(a if self._parent_crowding[a] >= self._parent_crowding[b] else b)
 
+    def _mutate(self, xn: FloatArray, xc: IntArray) -> tuple[FloatArray, IntArray]:
+        rng = self._rng
+        xn = polynomial_mutation(rng, xn, eta=float(self.mutation_eta), prob=self._mut_prob)
+        redraw = rng.random(len(xc)) < self._mut_prob
+        fresh = (rng.random(len(xc)) * self._enc.n_choices).astype(np.int64)
+        return xn, np.where(redraw, fresh, xc).astype(np.int64)
+
+    def _same(self, xn: FloatArray, xc: IntArray, parent: int) -> bool:
+        sn, sc = self._enc.snap(xn[None, :], xc[None, :])
+        return bool(np.array_equal(sn[0], self._xn[parent]) and np.array_equal(sc[0], self._xc[parent]))
+
     def _offspring(self) -> list[tuple[FloatArray, IntArray]]:
         assert self._parents is not None
-        i, j = self._parents[self._tournament()], self._parents[self._tournament()]
+        a, b = self._tournament(), self._tournament()
+        for _ in range(_RETRIES):  # two different parents (as pymoo's permutation tournaments)
+            if a != b:
+                break
+            b = self._tournament()
+        i, j = int(self._parents[a]), int(self._parents[b])
         an, bn, ac, bc = self._xn[i], self._xn[j], self._xc[i], self._xc[j]
         rng = self._rng
         if rng.random() < float(self.crossover_prob):
@@ -191,10 +214,12 @@ class NSGA2(Method):
             ac, bc = np.where(swap, bc, ac), np.where(swap, ac, bc)
         children = []
         for xn, xc in ((an, ac), (bn, bc)):
-            xn = polynomial_mutation(rng, xn, eta=float(self.mutation_eta), prob=self._mut_prob)
-            redraw = rng.random(len(xc)) < self._mut_prob
-            fresh = (rng.random(len(xc)) * self._enc.n_choices).astype(np.int64)
-            children.append((xn, np.where(redraw, fresh, xc).astype(np.int64)))
+            xn, xc = self._mutate(xn, xc)
+            for _ in range(_RETRIES):  # a copy of a parent would waste an evaluation
+                if not (self._same(xn, xc, i) or self._same(xn, xc, j)):
+                    break
+                xn, xc = self._mutate(xn, xc)
+            children.append((xn, xc))
         return children
 
     def ask(self) -> Trial:

@@ -152,6 +152,12 @@ class OptunaSampler(Method):
     indices); results are told with their objective values, and failed or non-finite ones as
     ``TrialState.FAIL``. Several trials may be in flight (Optuna handles running trials itself).
 
+    Multi-objective tasks: the study gets one direction per objective, in the task's order, and
+    every objective's value is told (a trial with any non-finite value is a failure), so
+    Optuna's multi-objective samplers run as such: ``"NSGAIISampler"``, ``"NSGAIIISampler"``,
+    ``"TPESampler"`` (MOTPE when the study has several directions), ``"GPSampler"``,
+    ``"RandomSampler"`` and ``"QMCSampler"``.
+
     ``QMCSampler`` is built with ``scramble=True``, so that its sequence depends on the seed
     (unscrambled, every seed gives the same run); ``scramble=False`` is refused.
 
