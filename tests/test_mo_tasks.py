@@ -12,7 +12,7 @@ from hpobench import registry
 from hpobench.benchmark import BenchmarkSpec
 from hpobench.errors import DataError, UnknownNameError
 from hpobench.pareto import to_minimisation
-from hpobench.surrogates import _pareto_data, pareto_fronts, synthetic_mo, tables_mo
+from hpobench.surrogates import pareto_fronts, synthetic_mo, tables_mo
 from hpobench.testing import check_benchmark
 from hpobench.testing.pareto_checks import check_pareto_reference
 from hpobench.types import Direction, Objective, ParetoReference, Trial
@@ -56,7 +56,7 @@ def test_stored_table_fronts_are_the_exact_fronts_of_the_whole_tables(family: st
         task = info.name.split("/", 1)[1]
         bench = registry.load_benchmark(BenchmarkSpec.parse(info.name), data_dir=data_dir)
         stored = bench.pareto_reference()
-        assert stored == fam.exact_pareto(task, data_dir=data_dir)
+        assert stored == fam.reference_front(task, data_dir=data_dir)[0]
         assert stored.source.startswith("exact")
         directions = [o.direction for o in bench.task.objectives]
         means = bench.reference_means()  # type: ignore[attr-defined]
@@ -116,9 +116,9 @@ def test_synthetic_fronts_and_fidelity(name: str) -> None:
 
 def test_stored_front_with_a_wrong_checksum_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     name = "fcnet_own_mo/naval_propulsion"
-    raw = dict(_pareto_data.FRONTS[name])
-    raw["front"] = tuple((a * 1.000001, b) for a, b in raw["front"])
-    monkeypatch.setitem(_pareto_data.FRONTS, name, raw)
+    raw = dict(pareto_fronts.stored_fronts()[name])
+    raw["front"] = [[a * 1.000001, b] for a, b in raw["front"]]
+    monkeypatch.setitem(pareto_fronts.stored_fronts(), name, raw)
     with pytest.raises(DataError, match="checksum"):
         pareto_fronts.stored_pareto(name)
     with pytest.raises(UnknownNameError):
@@ -189,3 +189,41 @@ def test_reference_point_rule() -> None:
     assert pareto_fronts.reference_point(front, objectives) == pytest.approx((1.1, 0.8))
     single = np.array([[2.0, 5.0]])
     assert pareto_fronts.reference_point(single, objectives, typical=[4.0, 1.0]) == pytest.approx((2.2, 4.6))
+
+
+def test_yahpo_mo_tasks_answer_the_models_own_targets(data_dir: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    from hpobench.surrogates import yahpo_mo
+
+    for name in ("yahpo_mo/lcbench-167152", "yahpo_mo/rbv2_rpart-1476"):
+        bench = registry.load_benchmark(name, data_dir=data_dir)
+        check_benchmark(bench, n=8)
+        ref = bench.pareto_reference()
+        assert ref.source.startswith("estimated")
+        assert len(ref.front) > 10
+        single = registry.load_benchmark(name.replace("yahpo_mo/", "yahpo/"), data_dir=data_dir)
+        configs = bench.codec.sample(np.random.default_rng(1), 4)
+        mo = bench.evaluate([Trial(config=c, fidelity=bench.task.fidelity.low) for c in configs], seed=0)  # type: ignore[union-attr]
+        so = single.evaluate([Trial(config=c, fidelity=bench.task.fidelity.low) for c in configs], seed=0)  # type: ignore[union-attr]
+        for a, b in zip(mo, so, strict=True):
+            outputs = {**b.values, **b.extras}
+            assert a.cost == b.cost
+            for objective, value in a.values.items():
+                expected = outputs[objective]
+                if objective in yahpo_mo.CLIPPED:
+                    expected = max(expected, 0.0)
+                assert value == expected
+    bench = registry.load_benchmark("yahpo_mo/iaml_glmnet-1489", data_dir=data_dir)
+    family = registry.load_family("yahpo_mo")
+    assert isinstance(family, yahpo_mo.YahpoMOFamily)
+    again, extras = family.reference_front("iaml_glmnet-1489", data_dir=data_dir)
+    assert again == bench.pareto_reference()  # the stored estimate is what the estimator gives
+    assert extras["worst"] == dict(bench.optimum().worst)
+    assert [o.name for o in bench.task.objectives] == ["mmce", "nf"]
+    base = registry.load_benchmark("yahpo/iaml_glmnet-1489", data_dir=data_dir)
+    wrong = (
+        Objective(name="mmce", direction=Direction.MINIMIZE),
+        Objective(name="nf_", direction=Direction.MINIMIZE),
+    )
+    with pytest.raises(ValueError, match="nf_"):
+        yahpo_mo.YahpoMOBenchmark(base=base, objectives=wrong, pareto=None, worst=None)  # type: ignore[arg-type]

@@ -1,0 +1,288 @@
+"""Multi-objective YAHPO tasks (``yahpo_mo``) over the upstream surrogates' own targets.
+
+Each task ``yahpo_mo/<scenario>-<instance>`` answers from the same ONNX model, space, fidelity and
+cost as ``yahpo/<scenario>-<instance>`` (:mod:`hpobench.surrogates.yahpo`), with several of the
+model's outputs as objectives; the other outputs are extras:
+
+* ``lcbench`` (8 instances: the 3 of YAHPO's multi-objective suite v1.0 and 5 more):
+  ``val_accuracy`` (percent, maximise) vs ``time`` (training seconds up to the epoch, minimise)
+  as the MO-ASHA experiments of Schmucker et al. (2021) trade accuracy against time;
+* ``rbv2_xgboost`` and ``rbv2_rpart``: ``acc`` (maximise) vs ``timetrain`` vs ``memory``
+  (minimise), the suite's accuracy vs memory plus training time. ``rbv2_rpart``: the suite's 3
+  instances. ``rbv2_xgboost``: the suite's instance 12 and 16, 41143, 1487; the suite's 28 and 182
+  are left out because their surrogate saturates (one configuration predicts ``acc = 1``,
+  ``memory = 0`` and the least training time at once: a one-point front, no trade-off to score);
+* ``iaml_glmnet`` (its 4 instances): ``mmce`` (minimise) vs ``nf`` (number of features used,
+  minimise), exactly the suite's interpretability targets.
+
+Predicted times can be slightly negative; ``time`` and ``timetrain`` are clipped at 0 (as the
+cost is). A prediction with a non-finite objective is a FAILED evaluation (NaN values).
+
+Reference fronts are *estimated*, as the single-objective optima of YAHPO tasks are
+(:func:`hpobench.surrogates.yahpo.estimate_reference`): the non-dominated set of 20,000 random
+configurations at the maximal fidelity (seed 0), refined by 8 rounds of local search (16
+Gaussian steps, sigma 0.1 .. 0.01 in the unit cube, from up to 64 front points per round). The
+reference point follows :mod:`hpobench.surrogates.pareto_fronts`. Fronts, the median random
+configuration (the reference range's ``worst``) and the model's sha256 are stored in
+``pareto_fronts.json``; a different model file is estimated again at load (seconds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hpobench.benchmark import Benchmark, BenchmarkFamily, TaskInfo
+from hpobench.errors import UnknownNameError
+from hpobench.pareto import pareto_mask, to_minimisation
+from hpobench.space import SpaceCodec
+from hpobench.surrogates.pareto_fronts import pareto_from_values, stored_entry
+from hpobench.surrogates.yahpo import YahpoBenchmark, _neighbour, load_yahpo
+from hpobench.types import (
+    Config,
+    Direction,
+    Evaluation,
+    Objective,
+    ParetoReference,
+    Reference,
+    Status,
+    Task,
+    Trial,
+)
+
+__all__ = ["FAMILIES", "FAMILY", "TASKS", "YahpoMOBenchmark", "YahpoMOFamily", "estimate_pareto"]
+
+_MAX, _MIN = Direction.MAXIMIZE, Direction.MINIMIZE
+_RBV2 = (Objective(name="acc", direction=_MAX), Objective(name="timetrain", direction=_MIN),
+         Objective(name="memory", direction=_MIN))  # fmt: skip
+OBJECTIVES: Mapping[str, tuple[Objective, ...]] = {
+    "lcbench": (Objective(name="val_accuracy", direction=_MAX), Objective(name="time", direction=_MIN)),
+    "rbv2_xgboost": _RBV2,
+    "rbv2_rpart": _RBV2,
+    "iaml_glmnet": (Objective(name="mmce", direction=_MIN), Objective(name="nf", direction=_MIN)),
+}
+"""The objectives of each scenario's tasks."""
+INSTANCES: Mapping[str, tuple[str, ...]] = {
+    "lcbench": ("167152", "167185", "189873", "3945", "7593", "34539", "126025", "146212"),
+    "rbv2_xgboost": ("12", "16", "41143", "1487"),
+    "rbv2_rpart": ("41163", "1476", "40499"),
+    "iaml_glmnet": ("40981", "41146", "1489", "1067"),
+}
+TASKS = tuple(f"{s}-{i}" for s, instances in INSTANCES.items() for i in instances)
+"""The task names (without the family prefix)."""
+CLIPPED = frozenset({"time", "timetrain"})
+N_RANDOM = 20_000
+SEED = 0
+SIGMAS = (0.1, 0.1, 0.05, 0.05, 0.02, 0.02, 0.01, 0.01)
+SOURCE = (
+    f"estimated: non-dominated set of {N_RANDOM} random configurations (seed {SEED}) refined by "
+    f"{len(SIGMAS)} rounds of local search, at the maximal fidelity; a method may dominate points of it"
+)
+
+
+class YahpoMOBenchmark(Benchmark):
+    """A YAHPO instance with several of its surrogate's outputs as objectives.
+
+    Args:
+        base: The single-objective YAHPO benchmark of the same instance.
+        objectives: Outputs of the model to optimise (the first is primary).
+        pareto: The reference, or ``None`` to estimate it when first asked.
+        worst: The median random configuration's value per objective, or ``None`` likewise.
+
+    Raises:
+        ValueError: An objective is not an output of the scenario's model.
+    """
+
+    def __init__(
+        self,
+        *,
+        base: YahpoBenchmark,
+        objectives: tuple[Objective, ...],
+        pareto: ParetoReference | None,
+        worst: Mapping[str, float] | None,
+    ) -> None:
+        outputs = base.scenario.y_names
+        unknown = [o.name for o in objectives if o.name not in outputs]
+        if unknown:
+            raise ValueError(
+                f"objectives {unknown} are not outputs of the {base.scenario.name} model {outputs}"
+            )
+        self._base = base
+        self._cols = [outputs.index(o.name) for o in objectives]
+        self._clip = [o.name in CLIPPED for o in objectives]
+        self._extras = tuple(n for n in outputs if n not in {o.name for o in objectives})
+        self._pareto = pareto
+        self._worst = dict(worst) if worst is not None else None
+        self._task = Task(
+            name=f"yahpo_mo/{base.scenario.name}-{base.instance}",
+            space=base.task.space,
+            objectives=objectives,
+            fidelity=base.task.fidelity,
+            tags=base.task.tags | {"multi-objective"},
+        )
+
+    @property
+    def task(self) -> Task:
+        """The task (constant)."""
+        return self._task
+
+    @cached_property
+    def codec(self) -> SpaceCodec:
+        """The YAHPO instance's codec (condition-aware, knows the fixed parameters)."""
+        return self._base.codec
+
+    def data_files(self) -> Mapping[str, str]:
+        """The scenario's files with their sha256."""
+        return self._base.data_files()
+
+    def typical_cost(self) -> float | None:
+        """As the single-objective task."""
+        return self._base.typical_cost()
+
+    def _objective_values(self, outputs: np.ndarray) -> np.ndarray:
+        values = outputs[:, self._cols]
+        return np.where(self._clip, np.maximum(values, 0.0), values)
+
+    def evaluate(self, trials: Sequence[Trial], *, seed: int) -> list[Evaluation]:
+        """Evaluate a batch through the single-objective task; ``seed`` does not change answers.
+
+        Raises:
+            InvalidConfigError: A configuration is not in the space.
+            InvalidFidelityError: A fidelity is outside the task's range.
+        """
+        names = [o.name for o in self._task.objectives]
+        out = []
+        for ev in self._base.evaluate(trials, seed=seed):
+            outputs = {**ev.values, **ev.extras}
+            row = self._objective_values(np.array([[outputs[n] for n in self._base.scenario.y_names]]))[0]
+            ok = bool(np.isfinite(row).all())
+            out.append(
+                Evaluation(
+                    trial=ev.trial,
+                    values=dict(zip(names, row.tolist() if ok else [float("nan")] * len(names), strict=True)),
+                    cost=ev.cost,
+                    status=Status.OK if ok else Status.FAILED,
+                    extras={n: outputs[n] for n in self._extras},
+                )
+            )
+        return out
+
+    def reference_values(self, configs: Sequence[Config]) -> np.ndarray:
+        """The objectives at the maximal fidelity, shape ``(n, n_objectives)``."""
+        fidelity = self._task.fidelity
+        assert fidelity is not None
+        return self._objective_values(self._base.predict(configs, np.full(len(configs), fidelity.high)))
+
+    def _estimate(self) -> tuple[ParetoReference, dict[str, float]]:
+        if self._pareto is None or self._worst is None:
+            self._pareto, self._worst = estimate_pareto(self)
+        return self._pareto, self._worst
+
+    def pareto_reference(self) -> ParetoReference:
+        """The stored (or, for a different model file, freshly estimated) reference front."""
+        return self._estimate()[0]
+
+    def optimum(self) -> Reference:
+        """Per objective: the best value of the reference front and the median random configuration."""
+        pareto, worst = self._estimate()
+        loss = to_minimisation(
+            np.asarray(pareto.front), directions=[o.direction for o in self._task.objectives]
+        )
+        best = {
+            o.name: o.direction.sign * float(loss[:, j].min()) for j, o in enumerate(self._task.objectives)
+        }
+        return Reference(
+            best=best, worst=worst, source=f"best of the reference front ({SOURCE}); worst = median"
+        )
+
+
+def estimate_pareto(bench: YahpoMOBenchmark) -> tuple[ParetoReference, dict[str, float]]:
+    """Estimate the reference front (see the module docstring) and the median random configuration."""
+    rng = np.random.default_rng(SEED)
+    codec = bench.codec
+    objectives = bench.task.objectives
+    directions = [o.direction for o in objectives]
+    configs: list[Config] = list(codec.sample(rng, N_RANDOM))
+    values = bench.reference_values(configs)
+    loss = np.where(np.isfinite(values), to_minimisation(values, directions=directions), np.inf)
+    median = np.quantile(loss, 0.5, axis=0, method="lower") * np.array([d.sign for d in directions])
+    for sigma in SIGMAS:
+        finite = np.flatnonzero(np.isfinite(values).all(axis=1))
+        front = finite[pareto_mask(to_minimisation(values[finite], directions=directions))]
+        parents = rng.choice(front, size=min(64, len(front)), replace=False)
+        steps = [_neighbour(codec, configs[i], sigma, rng) for i in parents.tolist() for _ in range(16)]  # type: ignore[arg-type]
+        configs += steps
+        values = np.vstack([values, bench.reference_values(steps)])
+    worst = {o.name: float(v) for o, v in zip(objectives, median.tolist(), strict=True)}
+    return pareto_from_values(values, objectives, source=SOURCE), worst
+
+
+@lru_cache(maxsize=64)
+def _load(task: str, base: YahpoBenchmark) -> YahpoMOBenchmark:
+    scenario = task.rsplit("-", 1)[0]
+    name = f"yahpo_mo/{task}"
+    entry = stored_entry(name)
+    model = next((sha for path, sha in base.data_files().items() if path.endswith("model.onnx")), None)
+    usable = entry is not None and entry[1].get("model_sha256") == model
+    return YahpoMOBenchmark(
+        base=base,
+        objectives=OBJECTIVES[scenario],
+        pareto=entry[0] if entry is not None and usable else None,
+        worst=entry[1]["worst"] if entry is not None and usable else None,
+    )
+
+
+class YahpoMOFamily(BenchmarkFamily):
+    """The ``yahpo_mo`` family (see the module docstring)."""
+
+    name = "yahpo_mo"
+    requires = ("onnxruntime",)
+
+    def tasks(self) -> tuple[TaskInfo, ...]:
+        """Describe the tasks (static; reads no data)."""
+        return tuple(
+            TaskInfo(
+                name=f"yahpo_mo/{t}",
+                multi_fidelity=True,
+                needs_data=True,
+                tags=frozenset({"surrogate", "yahpo", "multi-objective", t.rsplit("-", 1)[0]}),
+                objectives=OBJECTIVES[t.rsplit("-", 1)[0]],
+            )
+            for t in TASKS
+        )
+
+    def _base(self, task: str, data_dir: Path | None) -> YahpoBenchmark:
+        if task not in TASKS:
+            raise UnknownNameError("benchmark", f"yahpo_mo/{task}", [f"yahpo_mo/{t}" for t in TASKS])
+        scenario, _, instance = task.rpartition("-")
+        return load_yahpo(scenario, instance, data_dir=data_dir)
+
+    def load(self, task: str, *, data_dir: Path | None) -> YahpoMOBenchmark:
+        """Load ``<scenario>-<instance>`` with its stored reference front.
+
+        Raises:
+            UnknownNameError: No such task.
+            DataError: A file is missing or corrupt, or onnxruntime is missing.
+        """
+        return _load(task, self._base(task, data_dir))
+
+    def reference_front(self, task: str, *, data_dir: Path | None) -> tuple[ParetoReference, dict[str, Any]]:
+        """Estimate ``task``'s front now; also the extras stored with it (``worst``, the model's sha256)."""
+        base = self._base(task, data_dir)
+        bench = YahpoMOBenchmark(
+            base=base, objectives=OBJECTIVES[task.rsplit("-", 1)[0]], pareto=None, worst=None
+        )
+        pareto, worst = estimate_pareto(bench)
+        model = next(sha for path, sha in base.data_files().items() if path.endswith("model.onnx"))
+        return pareto, {"worst": worst, "model_sha256": model}
+
+
+FAMILY = YahpoMOFamily()
+"""The entry point registered as ``yahpo_mo`` in ``hpobench.benchmarks``."""
+
+FAMILIES = (FAMILY,)
+"""The families of this module (their fronts are stored in ``pareto_fronts.json``)."""
