@@ -17,6 +17,7 @@ from hpobench.benchmark import TaskInfo
 from hpobench.datadir import ENV_VAR
 from hpobench.errors import HpobenchError, UnknownNameError
 from hpobench.preflight import install_hint, missing_modules
+from hpobench.types import Direction, Objective
 
 __all__ = ["FamilyRow", "MethodRow", "families", "format_families", "format_tasks", "methods", "to_json"]
 
@@ -136,15 +137,23 @@ def format_families(family_rows: list[FamilyRow], method_rows: list[MethodRow]) 
     return "\n".join(lines + _method_lines(method_rows))
 
 
+def _objective_text(objective: Objective) -> str:
+    short = "min" if objective.direction is Direction.MINIMIZE else "max"
+    return f"{objective.name} ({short})"
+
+
 def format_tasks(family_rows: list[FamilyRow], method_rows: list[MethodRow]) -> str:
-    """The long listing: every task under its family (name, fidelity, tags), then methods."""
+    """The long listing: every task (name, fidelity, tags; objectives if several), then methods."""
     lines = ["benchmarks (family/task):"]
     for r in family_rows:
         lines.append(f"{r.name} ({len(r.tasks)} tasks, {r.status}):")
         width = max((len(i.name) for i in r.tasks), default=0)
         for info in r.tasks:
             fidelity = "multi-fidelity" if info.multi_fidelity else "single-fidelity"
-            lines.append(f"  {info.name:<{width}}  {fidelity:<15}  [{','.join(sorted(info.tags))}]")
+            line = f"  {info.name:<{width}}  {fidelity:<15}  [{','.join(sorted(info.tags))}]"
+            if len(info.objectives) > 1:  # multi-objective tasks name their objectives
+                line += "  objectives: " + ", ".join(_objective_text(o) for o in info.objectives)
+            lines.append(line)
     return "\n".join(lines + _method_lines(method_rows))
 
 
@@ -163,6 +172,9 @@ def to_json(family_rows: list[FamilyRow], method_rows: list[MethodRow]) -> dict[
                         "multi_fidelity": i.multi_fidelity,
                         "needs_data": i.needs_data,
                         "tags": sorted(i.tags),
+                        "objectives": [
+                            {"name": o.name, "direction": o.direction.value} for o in i.objectives
+                        ],
                     }
                     for i in r.tasks
                 ],

@@ -227,3 +227,20 @@ def test_yahpo_mo_tasks_answer_the_models_own_targets(data_dir: Path) -> None:
     )
     with pytest.raises(ValueError, match="nf_"):
         yahpo_mo.YahpoMOBenchmark(base=base, objectives=wrong, pareto=None, worst=None)  # type: ignore[arg-type]
+
+
+def test_hpobench_list_shows_the_objectives_of_multi_objective_tasks(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "hpobench", "list", "--tasks"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    line = next(x for x in out.splitlines() if x.strip().startswith("hpobench_nn_mo/kc1 "))
+    assert line.endswith("objectives: valid_balanced_accuracy (max), n_params (min)")
+    single = next(x for x in out.splitlines() if x.strip().startswith("hpobench_nn/kc1 "))
+    assert "objectives" not in single
