@@ -33,19 +33,21 @@ import argparse
 import hashlib
 import importlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from hpobench.benchmark import Benchmark
 from hpobench.errors import DataError, UnknownNameError
 from hpobench.pareto import pareto_mask
-from hpobench.types import Objective, ParetoReference
+from hpobench.types import Config, Objective, ParetoReference
 
 __all__ = [
     "MARGIN",
+    "estimate_front",
     "front_sha256",
     "pareto_from_values",
     "reference_point",
@@ -119,6 +121,45 @@ def pareto_from_values(
     )
 
 
+def estimate_front(
+    bench: Benchmark,
+    *,
+    neighbour: Callable[[Config, float, np.random.Generator], Config],
+    n_random: int,
+    seed: int,
+    sigmas: Sequence[float],
+    source: str,
+) -> tuple[ParetoReference, dict[str, float]]:
+    """Estimate a surrogate task's front: a random sample refined by local search from the front.
+
+    ``n_random`` configurations from ``bench.codec.sample`` (``np.random.default_rng(seed)``), then
+    one round per sigma: 16 ``neighbour(config, sigma, rng)`` steps from each of up to 64 front
+    points (drawn without replacement), the non-dominated set recomputed over every point so far.
+    All values are ``bench.reference_values`` (maximal fidelity).
+
+    Returns:
+        The reference (:func:`pareto_from_values` over every evaluated point, with ``source``) and the
+        median of the random sample per objective (non-finite counted as worst), the reference
+        range's ``worst``.
+    """
+    rng = np.random.default_rng(seed)
+    objectives = bench.task.objectives
+    signs = np.array([o.direction.sign for o in objectives])
+    configs: list[Config] = list(bench.codec.sample(rng, n_random))
+    values = np.asarray(bench.reference_values(configs), dtype=float)
+    loss = np.where(np.isfinite(values), values * signs, np.inf)
+    median = np.quantile(loss, 0.5, axis=0, method="lower") * signs
+    for sigma in sigmas:
+        finite = np.flatnonzero(np.isfinite(values).all(axis=1))
+        front = finite[pareto_mask(values[finite] * signs)]
+        parents = rng.choice(front, size=min(64, len(front)), replace=False)
+        steps = [neighbour(configs[i], sigma, rng) for i in parents.tolist() for _ in range(16)]
+        configs += steps
+        values = np.vstack([values, bench.reference_values(steps)])
+    worst = {o.name: float(v) for o, v in zip(objectives, median.tolist(), strict=True)}
+    return pareto_from_values(values, objectives, source=source), worst
+
+
 def front_sha256(reference: ParetoReference) -> str:
     """A checksum of a reference's objectives, front and reference point (their float64 bytes)."""
     digest = hashlib.sha256(json.dumps(reference.objectives).encode())
@@ -178,7 +219,7 @@ def stored_pareto(task: str) -> ParetoReference:
 
 
 _KEYS = ("objectives", "front", "reference_point", "source", "sha256")
-_GENERATED = ("tables_mo", "yahpo_mo")
+_GENERATED = ("tables_mo", "yahpo_mo", "fitted_mo")
 """Modules whose ``FAMILIES`` have stored fronts (each family's ``reference_front(task, data_dir=)``)."""
 
 

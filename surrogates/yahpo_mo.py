@@ -30,18 +30,17 @@ configuration (the reference range's ``worst``) and the model's sha256 are store
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from hpobench.benchmark import Benchmark, BenchmarkFamily, TaskInfo
+from hpobench.benchmark import BenchmarkFamily, TaskInfo
 from hpobench.errors import UnknownNameError
-from hpobench.pareto import pareto_mask, to_minimisation
-from hpobench.space import SpaceCodec
-from hpobench.surrogates.pareto_fronts import pareto_from_values, stored_entry
-from hpobench.surrogates.yahpo import YahpoBenchmark, _neighbour, load_yahpo
+from hpobench.pareto import to_minimisation
+from hpobench.surrogates._surrogate_mo import SOURCE, SurrogateMOBenchmark, stored_estimate
+from hpobench.surrogates.yahpo import YahpoBenchmark, _Codec, _neighbour, load_yahpo
 from hpobench.types import (
     Config,
     Direction,
@@ -50,11 +49,10 @@ from hpobench.types import (
     ParetoReference,
     Reference,
     Status,
-    Task,
     Trial,
 )
 
-__all__ = ["FAMILIES", "FAMILY", "TASKS", "YahpoMOBenchmark", "YahpoMOFamily", "estimate_pareto"]
+__all__ = ["FAMILIES", "FAMILY", "TASKS", "YahpoMOBenchmark", "YahpoMOFamily"]
 
 _MAX, _MIN = Direction.MAXIMIZE, Direction.MINIMIZE
 _RBV2 = (Objective(name="acc", direction=_MAX), Objective(name="timetrain", direction=_MIN),
@@ -75,16 +73,9 @@ INSTANCES: Mapping[str, tuple[str, ...]] = {
 TASKS = tuple(f"{s}-{i}" for s, instances in INSTANCES.items() for i in instances)
 """The task names (without the family prefix)."""
 CLIPPED = frozenset({"time", "timetrain"})
-N_RANDOM = 20_000
-SEED = 0
-SIGMAS = (0.1, 0.1, 0.05, 0.05, 0.02, 0.02, 0.01, 0.01)
-SOURCE = (
-    f"estimated: non-dominated set of {N_RANDOM} random configurations (seed {SEED}) refined by "
-    f"{len(SIGMAS)} rounds of local search, at the maximal fidelity; a method may dominate points of it"
-)
 
 
-class YahpoMOBenchmark(Benchmark):
+class YahpoMOBenchmark(SurrogateMOBenchmark):
     """A YAHPO instance with several of its surrogate's outputs as objectives.
 
     Args:
@@ -111,37 +102,23 @@ class YahpoMOBenchmark(Benchmark):
             raise ValueError(
                 f"objectives {unknown} are not outputs of the {base.scenario.name} model {outputs}"
             )
-        self._base = base
+        self._yahpo = base
         self._cols = [outputs.index(o.name) for o in objectives]
         self._clip = [o.name in CLIPPED for o in objectives]
         self._extras = tuple(n for n in outputs if n not in {o.name for o in objectives})
-        self._pareto = pareto
-        self._worst = dict(worst) if worst is not None else None
-        self._task = Task(
+        super().__init__(
+            base=base,
             name=f"yahpo_mo/{base.scenario.name}-{base.instance}",
-            space=base.task.space,
             objectives=objectives,
-            fidelity=base.task.fidelity,
-            tags=base.task.tags | {"multi-objective"},
+            pareto=pareto,
+            worst=worst,
         )
 
-    @property
-    def task(self) -> Task:
-        """The task (constant)."""
-        return self._task
-
-    @cached_property
-    def codec(self) -> SpaceCodec:
-        """The YAHPO instance's codec (condition-aware, knows the fixed parameters)."""
-        return self._base.codec
-
-    def data_files(self) -> Mapping[str, str]:
-        """The scenario's files with their sha256."""
-        return self._base.data_files()
-
-    def typical_cost(self) -> float | None:
-        """As the single-objective task."""
-        return self._base.typical_cost()
+    def neighbour(self, config: Config, sigma: float, rng: np.random.Generator) -> Config:
+        """YAHPO's local-search step (condition-aware, as for the single-objective estimate)."""
+        codec = self.codec
+        assert isinstance(codec, _Codec)
+        return _neighbour(codec, config, sigma, rng)
 
     def _objective_values(self, outputs: np.ndarray) -> np.ndarray:
         values = outputs[:, self._cols]
@@ -156,9 +133,9 @@ class YahpoMOBenchmark(Benchmark):
         """
         names = [o.name for o in self._task.objectives]
         out = []
-        for ev in self._base.evaluate(trials, seed=seed):
+        for ev in self._yahpo.evaluate(trials, seed=seed):
             outputs = {**ev.values, **ev.extras}
-            row = self._objective_values(np.array([[outputs[n] for n in self._base.scenario.y_names]]))[0]
+            row = self._objective_values(np.array([[outputs[n] for n in self._yahpo.scenario.y_names]]))[0]
             ok = bool(np.isfinite(row).all())
             out.append(
                 Evaluation(
@@ -175,20 +152,11 @@ class YahpoMOBenchmark(Benchmark):
         """The objectives at the maximal fidelity, shape ``(n, n_objectives)``."""
         fidelity = self._task.fidelity
         assert fidelity is not None
-        return self._objective_values(self._base.predict(configs, np.full(len(configs), fidelity.high)))
-
-    def _estimate(self) -> tuple[ParetoReference, dict[str, float]]:
-        if self._pareto is None or self._worst is None:
-            self._pareto, self._worst = estimate_pareto(self)
-        return self._pareto, self._worst
-
-    def pareto_reference(self) -> ParetoReference:
-        """The stored (or, for a different model file, freshly estimated) reference front."""
-        return self._estimate()[0]
+        return self._objective_values(self._yahpo.predict(configs, np.full(len(configs), fidelity.high)))
 
     def optimum(self) -> Reference:
         """Per objective: the best value of the reference front and the median random configuration."""
-        pareto, worst = self._estimate()
+        pareto, worst = self.estimate()
         loss = to_minimisation(
             np.asarray(pareto.front), directions=[o.direction for o in self._task.objectives]
         )
@@ -200,39 +168,12 @@ class YahpoMOBenchmark(Benchmark):
         )
 
 
-def estimate_pareto(bench: YahpoMOBenchmark) -> tuple[ParetoReference, dict[str, float]]:
-    """Estimate the reference front (see the module docstring) and the median random configuration."""
-    rng = np.random.default_rng(SEED)
-    codec = bench.codec
-    objectives = bench.task.objectives
-    directions = [o.direction for o in objectives]
-    configs: list[Config] = list(codec.sample(rng, N_RANDOM))
-    values = bench.reference_values(configs)
-    loss = np.where(np.isfinite(values), to_minimisation(values, directions=directions), np.inf)
-    median = np.quantile(loss, 0.5, axis=0, method="lower") * np.array([d.sign for d in directions])
-    for sigma in SIGMAS:
-        finite = np.flatnonzero(np.isfinite(values).all(axis=1))
-        front = finite[pareto_mask(to_minimisation(values[finite], directions=directions))]
-        parents = rng.choice(front, size=min(64, len(front)), replace=False)
-        steps = [_neighbour(codec, configs[i], sigma, rng) for i in parents.tolist() for _ in range(16)]  # type: ignore[arg-type]
-        configs += steps
-        values = np.vstack([values, bench.reference_values(steps)])
-    worst = {o.name: float(v) for o, v in zip(objectives, median.tolist(), strict=True)}
-    return pareto_from_values(values, objectives, source=SOURCE), worst
-
-
 @lru_cache(maxsize=64)
 def _load(task: str, base: YahpoBenchmark) -> YahpoMOBenchmark:
-    scenario = task.rsplit("-", 1)[0]
-    name = f"yahpo_mo/{task}"
-    entry = stored_entry(name)
-    model = next((sha for path, sha in base.data_files().items() if path.endswith("model.onnx")), None)
-    usable = entry is not None and entry[1].get("model_sha256") == model
+    model = next((sha for path, sha in base.data_files().items() if path.endswith(".onnx")), None)
+    pareto, worst = stored_estimate(f"yahpo_mo/{task}", model)
     return YahpoMOBenchmark(
-        base=base,
-        objectives=OBJECTIVES[scenario],
-        pareto=entry[0] if entry is not None and usable else None,
-        worst=entry[1]["worst"] if entry is not None and usable else None,
+        base=base, objectives=OBJECTIVES[task.rsplit("-", 1)[0]], pareto=pareto, worst=worst
     )
 
 
@@ -276,9 +217,7 @@ class YahpoMOFamily(BenchmarkFamily):
         bench = YahpoMOBenchmark(
             base=base, objectives=OBJECTIVES[task.rsplit("-", 1)[0]], pareto=None, worst=None
         )
-        pareto, worst = estimate_pareto(bench)
-        model = next(sha for path, sha in base.data_files().items() if path.endswith("model.onnx"))
-        return pareto, {"worst": worst, "model_sha256": model}
+        return bench.estimate()[0], bench.stored_extras()
 
 
 FAMILY = YahpoMOFamily()

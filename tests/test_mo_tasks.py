@@ -244,3 +244,21 @@ def test_hpobench_list_shows_the_objectives_of_multi_objective_tasks(tmp_path: P
     assert line.endswith("objectives: valid_balanced_accuracy (max), n_params (min)")
     single = next(x for x in out.splitlines() if x.strip().startswith("hpobench_nn/kc1 "))
     assert "objectives" not in single
+
+
+def test_fitted_mo_adds_the_exact_parameter_count_to_the_fitted_surrogate() -> None:
+    bench = registry.load_benchmark("fitted_mo/fcnet.parkinsons_telemonitoring")
+    check_benchmark(bench, n=8)
+    ref = bench.pareto_reference()
+    assert ref.source.startswith("estimated")
+    assert len(ref.front) > 10
+    single = registry.load_benchmark("fitted/fcnet.parkinsons_telemonitoring")
+    configs = bench.codec.sample(np.random.default_rng(2), 5)
+    for seed in (0, 3):
+        mo = bench.evaluate([Trial(config=c) for c in configs], seed=seed)
+        so = single.evaluate([Trial(config=c) for c in configs], seed=seed)
+        for c, a, b in zip(configs, mo, so, strict=True):
+            n1, n2 = c["n_units_1"], c["n_units_2"]
+            assert a.values["n_params"] == 20 * n1 + n1 + n1 * n2 + n2 + n2 + 1
+            assert a.values["valid_mse"] == b.values["valid_mse"]
+            assert a.cost == b.cost
