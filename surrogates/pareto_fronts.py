@@ -19,7 +19,7 @@ method is added:
 known front evaluated at Pareto-optimal configurations) or ``"estimated"``. No configuration can
 dominate a point of an exact front; the compliance suite checks that on a sample.
 
-Fronts of the tables and of the YAHPO surrogates are stored in ``pareto_fronts.json`` (package
+Every front (test functions, tables, YAHPO and fitted surrogates) is stored in ``pareto_fronts.json`` (package
 data, JSON only, with a sha256 of each front that is checked when it is read), so loading a task
 does not recompute them and a changed data file is noticed by the tests, which recompute them.
 Regenerate after a deliberate data change (about a minute on two cores)::
@@ -219,7 +219,7 @@ def stored_pareto(task: str) -> ParetoReference:
 
 
 _KEYS = ("objectives", "front", "reference_point", "source", "sha256")
-_GENERATED = ("tables_mo", "yahpo_mo", "fitted_mo")
+_GENERATED = ("synthetic_mo", "tables_mo", "yahpo_mo", "fitted_mo")
 """Modules whose ``FAMILIES`` have stored fronts (each family's ``reference_front(task, data_dir=)``)."""
 
 

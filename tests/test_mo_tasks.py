@@ -100,6 +100,9 @@ def test_synthetic_fronts_and_fidelity(name: str) -> None:
         assert front[:, 1].min() < -0.77
         assert front[:, 0].max() > 0.85
     assert ref.source.startswith("estimated" if name == "branin_currin" else "exact")
+    again = synthetic_mo.compute_pareto(name)  # the stored front is what the sampler gives (to rounding)
+    np.testing.assert_allclose(np.asarray(again.front), front, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(again.reference_point, ref.reference_point, rtol=1e-12)
     configs = bench.codec.sample(np.random.default_rng(3), 64)
     low = np.array(
         [
