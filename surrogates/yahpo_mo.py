@@ -29,6 +29,7 @@ configuration (the reference range's ``worst``) and the model's sha256 are store
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -72,6 +73,7 @@ INSTANCES: Mapping[str, tuple[str, ...]] = {
 }
 TASKS = tuple(f"{s}-{i}" for s, instances in INSTANCES.items() for i in instances)
 """The task names (without the family prefix)."""
+_MAKE = Evaluation._owned
 CLIPPED = frozenset({"time", "timetrain"})
 
 
@@ -132,20 +134,16 @@ class YahpoMOBenchmark(SurrogateMOBenchmark):
             InvalidFidelityError: A fidelity is outside the task's range.
         """
         names = [o.name for o in self._task.objectives]
+        clip = list(zip(names, self._clip, strict=True))
+        failed = dict.fromkeys(names, math.nan)
         out = []
         for ev in self._yahpo.evaluate(trials, seed=seed):
             outputs = {**ev.values, **ev.extras}
-            row = self._objective_values(np.array([[outputs[n] for n in self._yahpo.scenario.y_names]]))[0]
-            ok = bool(np.isfinite(row).all())
-            out.append(
-                Evaluation(
-                    trial=ev.trial,
-                    values=dict(zip(names, row.tolist() if ok else [float("nan")] * len(names), strict=True)),
-                    cost=ev.cost,
-                    status=Status.OK if ok else Status.FAILED,
-                    extras={n: outputs[n] for n in self._extras},
-                )
-            )
+            row = [max(outputs[n], 0.0) if c else outputs[n] for n, c in clip]
+            ok = all(map(math.isfinite, row))
+            values = dict(zip(names, row, strict=True)) if ok else dict(failed)
+            extras = {n: outputs[n] for n in self._extras}
+            out.append(_MAKE(ev.trial, values, ev.cost, Status.OK if ok else Status.FAILED, extras))
         return out
 
     def reference_values(self, configs: Sequence[Config]) -> np.ndarray:
