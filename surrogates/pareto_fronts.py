@@ -19,11 +19,12 @@ method is added:
 known front evaluated at Pareto-optimal configurations) or ``"estimated"``. No configuration can
 dominate a point of an exact front; the compliance suite checks that on a sample.
 
-Fronts of the tables are stored in ``_pareto_data.py`` (with a sha256 of each front, checked when
-it is read), so loading a task does not recompute them and a changed data file is noticed by the
-tests, which recompute them from the tables. Regenerate after a deliberate data change::
+Every front (test functions, tables, YAHPO and fitted surrogates) is stored in ``pareto_fronts.json`` (package
+data, JSON only, with a sha256 of each front that is checked when it is read), so loading a task
+does not recompute them and a changed data file is noticed by the tests, which recompute them.
+Regenerate after a deliberate data change (about a minute on two cores)::
 
-    python -m hpobench.surrogates.pareto_fronts --data-dir ../shared/data > surrogates/_pareto_data.py
+    python -m hpobench.surrogates.pareto_fronts --data-dir ../shared/data > surrogates/pareto_fronts.json
 """
 
 from __future__ import annotations
@@ -32,22 +33,27 @@ import argparse
 import hashlib
 import importlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from hpobench.benchmark import Benchmark
 from hpobench.errors import DataError, UnknownNameError
 from hpobench.pareto import pareto_mask
-from hpobench.types import Objective, ParetoReference
+from hpobench.types import Config, Objective, ParetoReference
 
 __all__ = [
     "MARGIN",
+    "estimate_front",
     "front_sha256",
     "pareto_from_values",
     "reference_point",
     "render_fronts",
+    "stored_entry",
+    "stored_fronts",
     "stored_pareto",
 ]
 
@@ -115,12 +121,88 @@ def pareto_from_values(
     )
 
 
+def estimate_front(
+    bench: Benchmark,
+    *,
+    neighbour: Callable[[Config, float, np.random.Generator], Config],
+    n_random: int,
+    seed: int,
+    sigmas: Sequence[float],
+    source: str,
+) -> tuple[ParetoReference, dict[str, float]]:
+    """Estimate a surrogate task's front: a random sample refined by local search from the front.
+
+    ``n_random`` configurations from ``bench.codec.sample`` (``np.random.default_rng(seed)``), then
+    one round per sigma: 16 ``neighbour(config, sigma, rng)`` steps from each of up to 64 front
+    points (drawn without replacement), the non-dominated set recomputed over every point so far.
+    All values are ``bench.reference_values`` (maximal fidelity).
+
+    Returns:
+        The reference (:func:`pareto_from_values` over every evaluated point, with ``source``) and the
+        median of the random sample per objective (non-finite counted as worst), the reference
+        range's ``worst``.
+    """
+    rng = np.random.default_rng(seed)
+    objectives = bench.task.objectives
+    signs = np.array([o.direction.sign for o in objectives])
+    configs: list[Config] = list(bench.codec.sample(rng, n_random))
+    values = np.asarray(bench.reference_values(configs), dtype=float)
+    loss = np.where(np.isfinite(values), values * signs, np.inf)
+    median = np.quantile(loss, 0.5, axis=0, method="lower") * signs
+    for sigma in sigmas:
+        finite = np.flatnonzero(np.isfinite(values).all(axis=1))
+        front = finite[pareto_mask(values[finite] * signs)]
+        parents = rng.choice(front, size=min(64, len(front)), replace=False)
+        steps = [neighbour(configs[i], sigma, rng) for i in parents.tolist() for _ in range(16)]
+        configs += steps
+        values = np.vstack([values, bench.reference_values(steps)])
+    worst = {o.name: float(v) for o, v in zip(objectives, median.tolist(), strict=True)}
+    return pareto_from_values(values, objectives, source=source), worst
+
+
 def front_sha256(reference: ParetoReference) -> str:
     """A checksum of a reference's objectives, front and reference point (their float64 bytes)."""
     digest = hashlib.sha256(json.dumps(reference.objectives).encode())
     digest.update(np.asarray(reference.front, dtype="<f8").tobytes())
     digest.update(np.asarray(reference.reference_point, dtype="<f8").tobytes())
     return digest.hexdigest()
+
+
+STORE = Path(__file__).parent / "pareto_fronts.json"
+
+
+@cache
+def stored_fronts() -> dict[str, dict[str, Any]]:
+    """Task -> stored entry (``objectives``, ``front``, ``reference_point``, ``source``, ``sha256``, extras).
+
+    Read once per process from :data:`STORE`.
+    """
+    try:
+        raw = json.loads(STORE.read_text())
+    except (OSError, ValueError) as exc:
+        raise DataError(f"cannot read the stored Pareto fronts {str(STORE)!r}: {exc}") from exc
+    return dict(raw["fronts"])
+
+
+def stored_entry(task: str) -> tuple[ParetoReference, dict[str, Any]] | None:
+    """The stored reference of ``task`` and the other values stored with it, or ``None``.
+
+    Raises:
+        DataError: The stored front does not match its stored checksum.
+    """
+    fronts = stored_fronts()
+    if task not in fronts:
+        return None
+    raw = fronts[task]
+    reference = ParetoReference(
+        objectives=tuple(raw["objectives"]),
+        front=tuple(map(tuple, raw["front"])),
+        reference_point=tuple(raw["reference_point"]),
+        source=raw["source"],
+    )
+    if front_sha256(reference) != raw["sha256"]:
+        raise DataError(f"{task}: the stored Pareto front does not match its checksum; regenerate it")
+    return reference, {k: v for k, v in raw.items() if k not in _KEYS}
 
 
 def stored_pareto(task: str) -> ParetoReference:
@@ -130,66 +212,44 @@ def stored_pareto(task: str) -> ParetoReference:
         UnknownNameError: No front is stored for ``task``.
         DataError: The stored front does not match its stored checksum.
     """
-    from hpobench.surrogates._pareto_data import FRONTS  # large: imported on first use
-
-    if task not in FRONTS:
-        raise UnknownNameError("stored Pareto front", task, sorted(FRONTS))
-    raw = FRONTS[task]
-    reference = ParetoReference(
-        objectives=raw["objectives"],
-        front=raw["front"],
-        reference_point=raw["reference_point"],
-        source=raw["source"],
-    )
-    if front_sha256(reference) != raw["sha256"]:
-        raise DataError(f"{task}: the stored Pareto front does not match its checksum; regenerate it")
-    return reference
+    entry = stored_entry(task)
+    if entry is None:
+        raise UnknownNameError("stored Pareto front", task, sorted(stored_fronts()))
+    return entry[0]
 
 
-_GENERATED = ("tables_mo",)
-"""Modules whose ``FAMILIES`` have stored fronts (each family's ``exact_pareto(task, data_dir)``)."""
+_KEYS = ("objectives", "front", "reference_point", "source", "sha256")
+_GENERATED = ("synthetic_mo", "tables_mo", "yahpo_mo", "fitted_mo")
+"""Modules whose ``FAMILIES`` have stored fronts (each family's ``reference_front(task, data_dir=)``)."""
 
 
 def render_fronts(data_dir: Path | None) -> str:
-    """Source text of ``_pareto_data.py``: the fronts of every task of the stored families."""
+    """Text of ``pareto_fronts.json``: the fronts of every task of the stored families."""
     fronts: dict[str, dict[str, Any]] = {}
     for module in _GENERATED:
         for family in importlib.import_module(f"hpobench.surrogates.{module}").FAMILIES:
             for info in family.tasks():
-                reference = family.exact_pareto(info.name.split("/", 1)[1], data_dir=data_dir)
+                reference, extras = family.reference_front(info.name.split("/", 1)[1], data_dir=data_dir)
                 fronts[info.name] = {
+                    **extras,
                     "objectives": reference.objectives,
-                    "front": reference.front,
                     "reference_point": reference.reference_point,
                     "source": reference.source,
                     "sha256": front_sha256(reference),
+                    "front": reference.front,
                 }
-    lines = [
-        '"""Stored reference Pareto fronts (made by ``python -m hpobench.surrogates.pareto_fronts``)."""',
-        "",
-        "# ruff: noqa: E501  (generated data)",
-        "",
-        "from __future__ import annotations",
-        "",
-        "from typing import Any",
-        "",
-        "# fmt: off",
-        "FRONTS: dict[str, dict[str, Any]] = {",
-    ]
+    made_by = "python -m hpobench.surrogates.pareto_fronts --data-dir DATA_DIR"
+    # one line per front point, so that a regenerated file diffs point by point
+    entries = []
     for name, raw in fronts.items():
-        lines.append(f"    {name!r}: {{")
-        for key in ("objectives", "reference_point", "source", "sha256"):
-            lines.append(f"        {key!r}: {raw[key]!r},")
-        lines.append("        'front': (")
-        lines.extend(f"            {row!r}," for row in raw["front"])
-        lines.append("        ),")
-        lines.append("    },")
-    lines += ["}", "# fmt: on", ""]
-    return "\n".join(lines)
+        head = json.dumps({k: v for k, v in raw.items() if k != "front"})[:-1]
+        rows = ",\n".join(json.dumps(row) for row in raw["front"])
+        entries.append(f'{json.dumps(name)}: {head}, "front": [\n{rows}\n]}}')
+    return f'{{"made_by": {json.dumps(made_by)}, "fronts": {{\n' + ",\n".join(entries) + "\n}}\n"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m hpobench.surrogates.pareto_fronts --data-dir DIR``: print ``_pareto_data.py``."""
+    """``python -m hpobench.surrogates.pareto_fronts --data-dir DIR``: print ``pareto_fronts.json``."""
     parser = argparse.ArgumentParser(description="Print the stored Pareto fronts module.")
     parser.add_argument("--data-dir", type=Path, required=True)
     args = parser.parse_args(argv)

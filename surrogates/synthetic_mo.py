@@ -22,7 +22,8 @@ Reference fronts (:mod:`hpobench.surrogates.pareto_fronts`): the functions evalu
 optimal configurations, sampled densely (1,001 points for ZDT1/2, 5,001 before removing the
 dominated ones for ZDT3, a 41 x 41 grid for DTLZ2), source ``"exact: ..."``; Branin-Currin's is
 *estimated*: the non-dominated set of a 501 x 501 grid plus the single objectives' minimisers.
-Computed once per process (well under a second), deterministic.
+Stored in ``pareto_fronts.json`` (:mod:`hpobench.surrogates.pareto_fronts`) like every other
+front, so a change of the platform's math library cannot move them; the tests recompute them.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import ConfigSpace as CS
 import numpy as np
@@ -39,12 +41,12 @@ from scipy.stats import qmc
 
 from hpobench.benchmark import Benchmark, BenchmarkFamily, TaskInfo
 from hpobench.errors import UnknownNameError
-from hpobench.surrogates.pareto_fronts import pareto_from_values
+from hpobench.surrogates.pareto_fronts import pareto_from_values, stored_pareto
 from hpobench.surrogates.synthetic import FIDELITY, fidelity_to_z
 from hpobench.types import Config, Direction, Evaluation, Objective, ParetoReference, Reference, Task, Trial
 from hpobench.values import check_seed
 
-__all__ = ["FAMILY", "SyntheticMOBenchmark", "SyntheticMOFamily"]
+__all__ = ["FAMILIES", "FAMILY", "SyntheticMOBenchmark", "SyntheticMOFamily", "compute_pareto"]
 
 TAGS = frozenset({"synthetic", "multi-fidelity", "multi-objective"})
 WORST_SAMPLE_LOG2 = 12
@@ -147,8 +149,8 @@ def _objectives(problem: _Problem) -> tuple[Objective, ...]:
     return tuple(Objective(name=n, direction=Direction.MINIMIZE) for n in problem.objectives)
 
 
-@cache
-def _pareto(name: str) -> ParetoReference:
+def compute_pareto(name: str) -> ParetoReference:
+    """Sample ``name``'s front now (see the module docstring; deterministic, well under a second)."""
     problem = _PROBLEMS[name]
     values = problem.function(problem.sample(problem.dim, problem.n_sample))
     if problem.exact:
@@ -165,7 +167,7 @@ def _reference(name: str) -> Reference:
     problem = _PROBLEMS[name]
     unit = qmc.Sobol(d=problem.dim, scramble=True, rng=0).random_base2(WORST_SAMPLE_LOG2)
     worst = np.median(problem.function(unit), axis=0)
-    best = np.min(np.asarray(_pareto(name).front), axis=0)
+    best = np.min(np.asarray(stored_pareto(f"synthetic_mo/{name}").front), axis=0)
     return Reference(
         best=dict(zip(problem.objectives, best.tolist(), strict=True)),
         worst=dict(zip(problem.objectives, worst.tolist(), strict=True)),
@@ -250,8 +252,8 @@ class SyntheticMOBenchmark(Benchmark):
         return _reference(self._problem.name)
 
     def pareto_reference(self) -> ParetoReference:
-        """The densely sampled front (exact, or estimated for Branin-Currin) and its reference point."""
-        return _pareto(self._problem.name)
+        """The stored densely sampled front (exact, or estimated for Branin-Currin) and reference point."""
+        return stored_pareto(self._task.name)
 
     def reference_values(self, configs: Sequence[Config]) -> np.ndarray:
         """Values at the maximal fidelity, shape ``(len(configs), n_objectives)``."""
@@ -294,6 +296,20 @@ class SyntheticMOFamily(BenchmarkFamily):
         """
         return SyntheticMOBenchmark(task)
 
+    def reference_front(self, task: str, *, data_dir: Path | None) -> tuple[ParetoReference, dict[str, Any]]:
+        """Compute ``task``'s reference front now (what ``pareto_fronts.json`` stores; no extras).
+
+        Raises:
+            UnknownNameError: No such task.
+        """
+        if task not in _PROBLEMS:
+            raise UnknownNameError(
+                "benchmark", f"synthetic_mo/{task}", [f"synthetic_mo/{n}" for n in _PROBLEMS]
+            )
+        return compute_pareto(task), {}
+
 
 FAMILY = SyntheticMOFamily()
 """The entry point registered as ``synthetic_mo`` in ``hpobench.benchmarks``."""
+FAMILIES = (FAMILY,)
+"""The families of this module (their fronts are stored in ``pareto_fronts.json``)."""

@@ -18,7 +18,7 @@ fidelity and costs; the single-objective names keep their meaning):
 The extra objective is a metric of the table like any other: ``reference_values`` average it
 over seeds at the maximal fidelity. The reference front is exact: the non-dominated set of the
 reference values of every configuration of the table (see :mod:`hpobench.surrogates.pareto_fronts`),
-stored in ``_pareto_data.py`` and read when a task loads; the tests recompute it from the tables.
+stored in ``pareto_fronts.json`` and read when a task loads; the tests recompute it from the tables.
 """
 
 from __future__ import annotations
@@ -227,8 +227,8 @@ class TableMOFamily(BenchmarkFamily):
         base = self._base_task(task, data_dir)
         return _cached(self, base, f"{self.name}/{task}")
 
-    def exact_pareto(self, task: str, *, data_dir: Path | None) -> ParetoReference:
-        """Compute ``task``'s exact reference from its table (what ``_pareto_data.py`` stores).
+    def reference_front(self, task: str, *, data_dir: Path | None) -> tuple[ParetoReference, dict[str, Any]]:
+        """Compute ``task``'s exact reference from its table (what ``pareto_fronts.json`` stores; no extras).
 
         Raises:
             UnknownNameError: No such task.
@@ -238,7 +238,7 @@ class TableMOFamily(BenchmarkFamily):
         bench = _build(base, name=f"{self.name}/{task}", extra=self._extra, values=self._values, pareto=None)
         assert isinstance(bench, TabularBenchmark | CandidateBenchmark)
         runs = f"{bench.n_seeds} seed(s)" if bench.n_seeds > 1 else "the one seed"
-        return pareto_from_values(
+        reference = pareto_from_values(
             bench.reference_means(),
             bench.task.objectives,
             source=(
@@ -246,6 +246,7 @@ class TableMOFamily(BenchmarkFamily):
                 f"of all {bench.task.candidates} configurations of the table"
             ),
         )
+        return reference, {}
 
 
 @lru_cache(maxsize=16)
@@ -293,4 +294,4 @@ LCBENCH_OWN_MO = TableMOFamily(
 """Entry point ``lcbench_own_mo``."""
 
 FAMILIES = (FCNET_MO, HPOBENCH_NN_MO, FCNET_OWN_MO, LCBENCH_OWN_MO)
-"""The families of this module (their fronts are stored in ``_pareto_data.py``)."""
+"""The families of this module (their fronts are stored in ``pareto_fronts.json``)."""

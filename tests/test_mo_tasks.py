@@ -12,7 +12,7 @@ from hpobench import registry
 from hpobench.benchmark import BenchmarkSpec
 from hpobench.errors import DataError, UnknownNameError
 from hpobench.pareto import to_minimisation
-from hpobench.surrogates import _pareto_data, pareto_fronts, synthetic_mo, tables_mo
+from hpobench.surrogates import pareto_fronts, synthetic_mo, tables_mo
 from hpobench.testing import check_benchmark
 from hpobench.testing.pareto_checks import check_pareto_reference
 from hpobench.types import Direction, Objective, ParetoReference, Trial
@@ -56,7 +56,7 @@ def test_stored_table_fronts_are_the_exact_fronts_of_the_whole_tables(family: st
         task = info.name.split("/", 1)[1]
         bench = registry.load_benchmark(BenchmarkSpec.parse(info.name), data_dir=data_dir)
         stored = bench.pareto_reference()
-        assert stored == fam.exact_pareto(task, data_dir=data_dir)
+        assert stored == fam.reference_front(task, data_dir=data_dir)[0]
         assert stored.source.startswith("exact")
         directions = [o.direction for o in bench.task.objectives]
         means = bench.reference_means()  # type: ignore[attr-defined]
@@ -100,6 +100,9 @@ def test_synthetic_fronts_and_fidelity(name: str) -> None:
         assert front[:, 1].min() < -0.77
         assert front[:, 0].max() > 0.85
     assert ref.source.startswith("estimated" if name == "branin_currin" else "exact")
+    again = synthetic_mo.compute_pareto(name)  # the stored front is what the sampler gives (to rounding)
+    np.testing.assert_allclose(np.asarray(again.front), front, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(again.reference_point, ref.reference_point, rtol=1e-12)
     configs = bench.codec.sample(np.random.default_rng(3), 64)
     low = np.array(
         [
@@ -116,9 +119,9 @@ def test_synthetic_fronts_and_fidelity(name: str) -> None:
 
 def test_stored_front_with_a_wrong_checksum_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     name = "fcnet_own_mo/naval_propulsion"
-    raw = dict(_pareto_data.FRONTS[name])
-    raw["front"] = tuple((a * 1.000001, b) for a, b in raw["front"])
-    monkeypatch.setitem(_pareto_data.FRONTS, name, raw)
+    raw = dict(pareto_fronts.stored_fronts()[name])
+    raw["front"] = [[a * 1.000001, b] for a, b in raw["front"]]
+    monkeypatch.setitem(pareto_fronts.stored_fronts(), name, raw)
     with pytest.raises(DataError, match="checksum"):
         pareto_fronts.stored_pareto(name)
     with pytest.raises(UnknownNameError):
@@ -189,3 +192,76 @@ def test_reference_point_rule() -> None:
     assert pareto_fronts.reference_point(front, objectives) == pytest.approx((1.1, 0.8))
     single = np.array([[2.0, 5.0]])
     assert pareto_fronts.reference_point(single, objectives, typical=[4.0, 1.0]) == pytest.approx((2.2, 4.6))
+
+
+def test_yahpo_mo_tasks_answer_the_models_own_targets(data_dir: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    from hpobench.surrogates import yahpo_mo
+
+    for name in ("yahpo_mo/lcbench-167152", "yahpo_mo/rbv2_rpart-1476"):
+        bench = registry.load_benchmark(name, data_dir=data_dir)
+        check_benchmark(bench, n=8)
+        ref = bench.pareto_reference()
+        assert ref.source.startswith("estimated")
+        assert len(ref.front) > 10
+        single = registry.load_benchmark(name.replace("yahpo_mo/", "yahpo/"), data_dir=data_dir)
+        configs = bench.codec.sample(np.random.default_rng(1), 4)
+        mo = bench.evaluate([Trial(config=c, fidelity=bench.task.fidelity.low) for c in configs], seed=0)  # type: ignore[union-attr]
+        so = single.evaluate([Trial(config=c, fidelity=bench.task.fidelity.low) for c in configs], seed=0)  # type: ignore[union-attr]
+        for a, b in zip(mo, so, strict=True):
+            outputs = {**b.values, **b.extras}
+            assert a.cost == b.cost
+            for objective, value in a.values.items():
+                expected = outputs[objective]
+                if objective in yahpo_mo.CLIPPED:
+                    expected = max(expected, 0.0)
+                assert value == expected
+    bench = registry.load_benchmark("yahpo_mo/iaml_glmnet-1489", data_dir=data_dir)
+    family = registry.load_family("yahpo_mo")
+    assert isinstance(family, yahpo_mo.YahpoMOFamily)
+    again, extras = family.reference_front("iaml_glmnet-1489", data_dir=data_dir)
+    assert again == bench.pareto_reference()  # the stored estimate is what the estimator gives
+    assert extras["worst"] == dict(bench.optimum().worst)
+    assert [o.name for o in bench.task.objectives] == ["mmce", "nf"]
+    base = registry.load_benchmark("yahpo/iaml_glmnet-1489", data_dir=data_dir)
+    wrong = (
+        Objective(name="mmce", direction=Direction.MINIMIZE),
+        Objective(name="nf_", direction=Direction.MINIMIZE),
+    )
+    with pytest.raises(ValueError, match="nf_"):
+        yahpo_mo.YahpoMOBenchmark(base=base, objectives=wrong, pareto=None, worst=None)  # type: ignore[arg-type]
+
+
+def test_hpobench_list_shows_the_objectives_of_multi_objective_tasks(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "hpobench", "list", "--tasks"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    line = next(x for x in out.splitlines() if x.strip().startswith("hpobench_nn_mo/kc1 "))
+    assert line.endswith("objectives: valid_balanced_accuracy (max), n_params (min)")
+    single = next(x for x in out.splitlines() if x.strip().startswith("hpobench_nn/kc1 "))
+    assert "objectives" not in single
+
+
+def test_fitted_mo_adds_the_exact_parameter_count_to_the_fitted_surrogate() -> None:
+    bench = registry.load_benchmark("fitted_mo/fcnet.parkinsons_telemonitoring")
+    check_benchmark(bench, n=8)
+    ref = bench.pareto_reference()
+    assert ref.source.startswith("estimated")
+    assert len(ref.front) > 10
+    single = registry.load_benchmark("fitted/fcnet.parkinsons_telemonitoring")
+    configs = bench.codec.sample(np.random.default_rng(2), 5)
+    for seed in (0, 3):
+        mo = bench.evaluate([Trial(config=c) for c in configs], seed=seed)
+        so = single.evaluate([Trial(config=c) for c in configs], seed=seed)
+        for c, a, b in zip(configs, mo, so, strict=True):
+            n1, n2 = c["n_units_1"], c["n_units_2"]
+            assert a.values["n_params"] == 20 * n1 + n1 + n1 * n2 + n2 + n2 + 1
+            assert a.values["valid_mse"] == b.values["valid_mse"]
+            assert a.cost == b.cost
