@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 pytest.importorskip("ifbo")
-torch = pytest.importorskip("torch")
+pytest.importorskip("torch")
+import torch
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "train_ftpfn.py"
 TINY = ["--emsize", "16", "--nlayers", "1", "--nhead", "2", "--nhid", "32", "--batch-size", "2"]
