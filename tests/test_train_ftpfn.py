@@ -16,6 +16,8 @@ pytest.importorskip("ifbo")
 pytest.importorskip("torch")
 import torch
 
+from hpobench.methods._ftpfn import FTPFN
+
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "train_ftpfn.py"
 TINY = ["--emsize", "16", "--nlayers", "1", "--nhead", "2", "--nhid", "32", "--batch-size", "2"]
 TINY += ["--seq-len", "40", "--val-batches", "1", "--warmup-steps", "2", "--device", "cpu"]
@@ -62,6 +64,11 @@ def test_train_saves_and_resumes_exactly(tmp_path: Path) -> None:
         tensors = torch.load(straight / "checkpoint" / name, weights_only=True)
         assert tensors
         assert all(isinstance(t, torch.Tensor) for t in tensors.values())
+
+    # the inference wrapper loads what the trainer writes (sha256 and architecture from the JSON)
+    model = FTPFN.load(straight / "ftpfn_v1.npz")
+    assert model.architecture.nhid == 32
+    assert model.source.startswith("hpobench ftpfn_v1 (4 steps")
 
     # resume: 2 + 2 steps give bitwise the weights of 4 steps in one run
     resumed = _arrays(tmp_path / "resumed" / "ftpfn_v1.npz")
