@@ -260,8 +260,23 @@ def _infer_architecture(state: dict[str, torch.Tensor], *, nhead: int, path: Pat
     )
 
 
+def _module_classes(*modules: Any) -> list[Any]:
+    """The ``torch.nn.Module`` subclasses defined in (or exported by) ``modules``."""
+    return [
+        v
+        for m in modules
+        for v in vars(m).values()
+        if isinstance(v, type) and issubclass(v, torch.nn.Module) and not v.__module__.startswith("torch.ao")
+    ]
+
+
 def _load_pickled_ifbo_model(path: Path) -> Any:
-    """Unpickle a whole ifbo model with torch's weights-only unpickler and an explicit class allowlist."""
+    """Unpickle a whole ifbo model with torch's weights-only unpickler and an explicit class allowlist.
+
+    Allowed: the module classes of ifbo's model files and of ``torch.nn`` (a restored module gets its
+    attributes set, and its ``__setstate__`` runs), the activation functions GELU/ReLU, OrderedDict
+    and set. No other callable can be named by the file.
+    """
     try:
         from ifbo import bar_distribution, encoders, layer, positional_encodings, transformer
         from ifbo.priors import ftpfn_prior
@@ -272,32 +287,9 @@ def _load_pickled_ifbo_model(path: Path) -> Any:
         ) from err
     from collections import OrderedDict
 
-    allowed: list[Any] = [
-        transformer.TransformerModel,
-        transformer.TransformerEncoderDiffInit,
-        layer.TransformerEncoderLayer,
-        ftpfn_prior.MultiCurvesEncoder,
-        encoders.Normalize,
-        encoders.Linear,
-        encoders.VariableNumFeaturesEncoder,
-        positional_encodings.NoPositionalEncoding,
-        bar_distribution.BarDistribution,
-        bar_distribution.FullSupportBarDistribution,
-        torch.nn.Linear,
-        torch.nn.Embedding,
-        torch.nn.Sequential,
-        torch.nn.ModuleDict,
-        torch.nn.ModuleList,
-        torch.nn.LayerNorm,
-        torch.nn.MultiheadAttention,
-        torch.nn.modules.linear.NonDynamicallyQuantizableLinear,
-        torch.nn.Dropout,
-        torch.nn.GELU,
-        torch.nn.functional.gelu,
-        torch.nn.functional.relu,
-        OrderedDict,
-        set,
-    ]
+    ifbo_files = (bar_distribution, encoders, layer, positional_encodings, transformer, ftpfn_prior)
+    allowed = _module_classes(*ifbo_files, torch.nn, torch.nn.modules.linear)
+    allowed += [torch.nn.functional.gelu, torch.nn.functional.relu, OrderedDict, set]
     try:
         with torch.serialization.safe_globals(allowed):
             return torch.load(path, map_location="cpu", weights_only=True)

@@ -95,6 +95,7 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 """
 
 
+@pytest.mark.slow
 def test_train_runs_without_requests_cloudpickle_tqdm_or_hpobench(tmp_path: Path) -> None:
     """The GPU machine has only torch, numpy, scipy and ifbo's wheels installed with --no-deps."""
     cmd = [sys.executable, "-c", BLOCK_IMPORTS, str(SCRIPT), "--out", "out", *TINY, "--workers", "0"]
