@@ -235,6 +235,9 @@ def save(
         "seed": state["seed"],
         "steps": state["step"],
         "wall_seconds": state["wall_seconds"],
+        "hardware": "; ".join(
+            dict.fromkeys([r["hardware"] for r in state["runs"]] + [h["hardware"] for h in state["history"]])
+        ),
         "runs": state["runs"],
         "history": state["history"],
         "parameters": int(sum(p.numel() for p in model.parameters())),

@@ -53,6 +53,9 @@ def test_train_saves_and_resumes_exactly(tmp_path: Path) -> None:
     assert meta["steps"] == 4
     assert meta["sha256"] == hashlib.sha256((straight / "ftpfn_v1.npz").read_bytes()).hexdigest()
     assert meta["architecture"]["emsize"] == 16
+    assert "CPUs, torch" in meta["hardware"]
+    assert meta["wall_seconds"] > 0
+    assert meta["recipe"]["lr"] == 1e-4
     assert meta["architecture"]["num_bars"] == 1000
     assert all(np.isfinite(h["val_loss"]) for h in meta["history"])
     weights = _arrays(straight / "ftpfn_v1.npz")
