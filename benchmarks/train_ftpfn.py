@@ -23,8 +23,12 @@ Run (on the GPU machine; needs only torch, numpy, scipy and ifbo's own requireme
     python benchmarks/train_ftpfn.py --out OUT --minutes 8.5 --workers 15
     python benchmarks/train_ftpfn.py --out OUT2 --resume OUT/checkpoint --minutes 8.5 --workers 15
 
-Prior samples after a resume come from a fresh seed stream (``seed + 1000 * step``), so a resumed
-run is reproducible from its checkpoint but not bitwise equal to an uninterrupted one.
+The prior batch of step ``k`` is drawn with seed ``batch_seed(seed, k)`` whichever worker draws it,
+and the trainer consumes the workers' queues round-robin in step order, so the sequence of batches
+depends only on ``--seed``. A resumed run continues exactly: on CPU, ``N`` steps in one run and
+``k + (N - k)`` steps across a resume give bitwise equal weights (``tests/test_train_ftpfn.py``); on
+CUDA only up to the non-determinism of its kernels. Nothing else in training draws random numbers
+(dropout 0), so the checkpoint holds no RNG state beyond the step.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ import platform
 import queue
 import sys
 import time
+import types
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +61,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--resume", type=Path, default=None, help="a checkpoint/ folder of an earlier run")
     p.add_argument("--minutes", type=float, default=8.5, help="wall-clock budget of this run")
     p.add_argument("--save-every", type=float, default=2.0, help="minutes between saves")
-    p.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 1))
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=max(1, (os.cpu_count() or 2) - 1),
+        help="prior sampling processes (0: sample in the training process, for debugging)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--emsize", type=int, default=256)
@@ -71,7 +81,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--planned-steps", type=int, default=20000, help="length of the cosine schedule")
     p.add_argument("--val-batches", type=int, default=8, help="fixed held-out prior batches")
     p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps in all")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.workers < 0:
+        p.error("--workers must be >= 0")
+    return args
 
 
 def architecture(args: argparse.Namespace) -> dict[str, int]:
@@ -86,8 +99,44 @@ def architecture(args: argparse.Namespace) -> dict[str, int]:
     }
 
 
+class _Absent(types.ModuleType):
+    """Stands in for a module that ``ifbo`` imports at package import but this script never uses.
+
+    ``import ifbo`` imports ``requests`` (for its weight download) and ``cloudpickle`` (through
+    ``submitit``, for its prior-chunk cache); neither runs here. On a machine where they are not
+    installed (the GPU machine has only torch, numpy, scipy and ifbo's wheels with ``--no-deps``),
+    this module object takes their place: attribute access works (for annotations and class
+    bases evaluated at import), any call raises ImportError naming the missing package.
+    """
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        name = self.__name__
+
+        class Missing:
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                raise ImportError(f"{name}.{attr} needs the package {name!r}, which is not installed")
+
+        Missing.__name__ = attr
+        return Missing
+
+
+def import_ifbo() -> None:
+    """Import ``ifbo`` with only its runtime-needed dependencies installed (see ``_Absent``)."""
+    import importlib
+
+    for name in ("requests", "cloudpickle"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            sys.modules[name] = _Absent(name)
+    import ifbo  # noqa: F401
+
+
 def build_model(arch: dict[str, int]) -> tuple[torch.nn.Module, torch.nn.Module]:
     """The ifbo ``TransformerModel`` and ``BarDistribution`` as ``ifbo.train.train`` builds them."""
+    import_ifbo()
     from ifbo import encoders, positional_encodings
     from ifbo.bar_distribution import BarDistribution
     from ifbo.priors import ftpfn_prior
@@ -111,6 +160,7 @@ def build_model(arch: dict[str, int]) -> tuple[torch.nn.Module, torch.nn.Module]
 
 def sample_batch(*, seed: int, batch_size: int, seq_len: int) -> tuple[np.ndarray, np.ndarray, int]:
     """One prior batch: ``x (seq, batch, 12)``, ``y (seq, batch)`` and the single evaluation position."""
+    import_ifbo()
     from ifbo.priors import ftpfn_prior
 
     # the ifbo prior draws from numpy's and torch's global generators: seed both
@@ -128,13 +178,18 @@ def sample_batch(*, seed: int, batch_size: int, seq_len: int) -> tuple[np.ndarra
     return batch.x.numpy(), batch.y.numpy(), single_eval_pos
 
 
-def _worker(worker: int, n_workers: int, base_seed: int, batch_size: int, seq_len: int, out: Any) -> None:
+def batch_seed(seed: int, step: int) -> int:
+    """The prior seed of training step ``step`` (validation batches use seeds >= 10**12)."""
+    return seed * 10**8 + step
+
+
+def _worker(*, first_step: int, stride: int, seed: int, batch_size: int, seq_len: int, out: Any) -> None:
+    """Sample the prior batches of steps ``first_step, first_step + stride, ...`` into ``out``."""
     torch.set_num_threads(1)
-    k = 0
+    step = first_step
     while True:
-        seed = base_seed + worker + n_workers * k
-        out.put(sample_batch(seed=seed, batch_size=batch_size, seq_len=seq_len))
-        k += 1
+        out.put(sample_batch(seed=batch_seed(seed, step), batch_size=batch_size, seq_len=seq_len))
+        step += stride
 
 
 def _save_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> None:
@@ -180,6 +235,9 @@ def save(
         "seed": state["seed"],
         "steps": state["step"],
         "wall_seconds": state["wall_seconds"],
+        "hardware": "; ".join(
+            dict.fromkeys([r["hardware"] for r in state["runs"]] + [h["hardware"] for h in state["history"]])
+        ),
         "runs": state["runs"],
         "history": state["history"],
         "parameters": int(sum(p.numel() for p in model.parameters())),
@@ -190,10 +248,18 @@ def save(
 
 
 def load_checkpoint(
-    path: Path, model: torch.nn.Module, optimizer: torch.optim.AdamW, device: str
+    path: Path, model: torch.nn.Module, optimizer: torch.optim.AdamW, device: str, arch: dict[str, int]
 ) -> dict[str, Any]:
-    """Restore model and AdamW state from ``path`` (plain tensors, ``weights_only=True``)."""
+    """Restore model and AdamW state from ``path`` (plain tensors, ``weights_only=True``).
+
+    Raises:
+        SystemExit: the checkpoint is missing or of another architecture than ``arch``.
+    """
+    if not (path / "state.json").is_file():
+        raise SystemExit(f"--resume {path}: no state.json (expected a checkpoint/ folder of train_ftpfn.py)")
     state: dict[str, Any] = json.loads((path / "state.json").read_text())
+    if state["architecture"] != arch:
+        raise SystemExit(f"--resume {path}: architecture {state['architecture']} != this run's {arch}")
     model.load_state_dict(torch.load(path / "model.pt", map_location=device, weights_only=True))
     params = dict(model.named_parameters())
     moments = {
@@ -223,7 +289,8 @@ def batch_loss(
 ) -> torch.Tensor:
     """Mean negative log-likelihood of the targets after position ``sep``."""
     logits = model((x, y[:sep].unsqueeze(-1)), single_eval_pos=sep)
-    return criterion(logits.float(), y[sep:]).mean()
+    loss: torch.Tensor = criterion(logits.float(), y[sep:]).mean()
+    return loss
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -260,19 +327,16 @@ def main(argv: list[str] | None = None) -> int:
         "history": [],
     }
     if args.resume is not None:
-        state = load_checkpoint(args.resume, model, optimizer, device)
-        if state["architecture"] != arch:
-            raise SystemExit(f"--resume {args.resume}: architecture {state['architecture']} != {arch}")
+        state = load_checkpoint(args.resume, model, optimizer, device, arch)
         recipe = state["recipe"]
+        if recipe["batch_size"] != args.batch_size:
+            raise SystemExit(
+                f"--resume {args.resume}: batch size {recipe['batch_size']} != --batch-size {args.batch_size}"
+            )
     hardware = f"{platform.machine()} {os.cpu_count()} CPUs, torch {torch.__version__}"
     if device.startswith("cuda"):
         hardware += f", {torch.cuda.get_device_name(0)}"
     print(f"training {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters on {hardware}")
-
-    val = [
-        sample_batch(seed=10**9 + i, batch_size=args.batch_size, seq_len=args.seq_len)
-        for i in range(args.val_batches)
-    ]
 
     def validate() -> float:
         model.eval()
@@ -285,19 +349,32 @@ def main(argv: list[str] | None = None) -> int:
         model.train()
         return float(np.mean(losses))
 
+    # one queue per worker, read round-robin: step k's batch is batch_seed(seed, k) in any run
     ctx = mp.get_context("spawn")
-    batches: Any = ctx.Queue(maxsize=4 * args.workers)
-    base_seed = args.seed * 10**7 + 1000 * state["step"]
+    n_queues = max(1, args.workers)
+    queues: list[Any] = [ctx.Queue(maxsize=4) for _ in range(n_queues)]
+    first = state["step"]
     procs = [
         ctx.Process(
             target=_worker,
-            args=(w, args.workers, base_seed, args.batch_size, args.seq_len, batches),
+            kwargs={
+                "first_step": first + w,
+                "stride": args.workers,
+                "seed": state["seed"],
+                "batch_size": args.batch_size,
+                "seq_len": args.seq_len,
+                "out": queues[w],
+            },
             daemon=True,
         )
         for w in range(args.workers)
     ]
     for proc in procs:
         proc.start()
+    val = [  # sampled here while the workers start
+        sample_batch(seed=10**12 + i, batch_size=args.batch_size, seq_len=args.seq_len)
+        for i in range(args.val_batches)
+    ]
     run = {"hardware": hardware, "start_step": state["step"], "workers": args.workers}
     deadline = start + 60 * args.minutes
     next_save = time.time() + 60 * args.save_every
@@ -306,21 +383,29 @@ def main(argv: list[str] | None = None) -> int:
     try:
         while time.time() < deadline and (args.max_steps is None or state["step"] < args.max_steps):
             t0 = time.time()
-            try:
-                x, y, sep = batches.get(timeout=max(1.0, deadline - time.time()))
-            except queue.Empty:
+            batch: tuple[np.ndarray, np.ndarray, int] | None
+            if args.workers == 0:
+                batch = sample_batch(
+                    seed=batch_seed(state["seed"], state["step"]),
+                    batch_size=args.batch_size,
+                    seq_len=args.seq_len,
+                )
+            else:
+                batch = _next_batch(queues[(state["step"] - first) % n_queues], procs, deadline)
+            if batch is None:
                 break
+            x, y, sep = batch
             waited += time.time() - t0
             sep = max(1, min(sep, args.seq_len - 1))  # at least one context and one target
             xt, yt = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
             for group in optimizer.param_groups:
-                group["lr"] = args.lr * lr_factor(
+                group["lr"] = recipe["lr"] * lr_factor(
                     state["step"], warmup=recipe["warmup_steps"], planned=recipe["planned_steps"]
                 )
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.startswith("cuda")):
                 loss = batch_loss(model, criterion, xt, yt, sep)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            torch.autograd.backward(loss)
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
             state["step"] += 1
@@ -338,6 +423,23 @@ def main(argv: list[str] | None = None) -> int:
     save(out=args.out, model=model, optimizer=optimizer, state=state)
     print(json.dumps(state["history"][-3:], indent=1))
     return 0
+
+
+def _next_batch(q: Any, procs: list[Any], deadline: float) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """The next batch from ``q``; None at the deadline; an error if a prior worker died."""
+    while time.time() < deadline:
+        try:
+            batch: tuple[np.ndarray, np.ndarray, int] = q.get(
+                timeout=min(10.0, max(0.1, deadline - time.time()))
+            )
+            return batch
+        except queue.Empty:
+            dead = [p.exitcode for p in procs if not p.is_alive()]
+            if dead:
+                raise RuntimeError(
+                    f"a prior worker exited with code {dead[0]}; see its traceback above"
+                ) from None
+    return None
 
 
 def _record(

@@ -133,7 +133,8 @@ class FreezeThawMethod(Method):
     Subclasses implement :meth:`_acquisition`. Asynchronous: a configuration with a trial in
     flight is excluded from the choice, so any number of workers are kept busy (never returns
     ``None``). The first ``n_initial`` trials start random candidates (in the order they were
-    sampled). Ties of the acquisition go to the lowest pool index. Tags are ``"config=i,step=k"``.
+    sampled), and so does every ask before the first result arrives. Ties of the acquisition go
+    to the lowest pool index. Tags are ``"config=i,step=k"``.
 
     Args:
         task: The task; it must have a fidelity (a single-objective, unconditional space).
@@ -199,7 +200,7 @@ class FreezeThawMethod(Method):
     def ask(self) -> Trial:
         """Advance the configuration with the best acquisition by one step (never ``None``)."""
         self._refill()
-        if self._started < self._n_init:
+        if self._started < self._n_init or not self._ids:  # no result yet: nothing to model
             index = self._unstarted[0]
         else:
             data = self._data()

@@ -101,6 +101,17 @@ def test_steps_continue_checkpoints_or_restart(name: str, continuation: bool) ->
 
 
 @pytest.mark.parametrize("name", list(CLASSES))
+def test_more_workers_than_initial_starts_ask_before_any_result(name: str) -> None:
+    method = CLASSES[name](task(continuation=True), seed=0, n_initial=2, **SMALL[name])
+    trials = [method.ask() for _ in range(8)]
+    assert len({t.tag for t in trials}) == 8
+    assert all(t.fidelity == 1 for t in trials)
+    for trial in trials:
+        method.tell(Evaluation(trial=trial, values={"acc": fake_value(trial)}, cost=1.0))
+    assert method.ask().fidelity in (1, 2)  # the model is used from the first results on
+
+
+@pytest.mark.parametrize("name", list(CLASSES))
 def test_runs_use_continuation_through_the_runner_and_are_deterministic(name: str) -> None:
     spec = RunSpec(
         benchmark=BenchmarkSpec.parse("synthetic/hartmann3"),
