@@ -11,11 +11,14 @@ freeze-thaw decision asks), times in one process, interleaved, with the same wei
   ``TransformerModel``) on the same tokens -- ifbo's own surrogate call minus its download, with
   our weights loaded into its model; its logits are checked equal to ours first.
 
+Then a simulated ``--run-evaluations`` run (default 200): decision k predicts ``--candidates``
+queries (default 256) from k - 1 observations; ours and ifbo's call interleaved per decision, summed.
+
 All under ``torch.inference_mode`` with ``--threads`` torch threads (default 1). Weights: ``--weights``
 (our npz), else seeded random weights of the default architecture (speed depends on the shape only).
 Run::
 
-    OMP_NUM_THREADS=1 python benchmarks/bench_ftpfn.py [--weights PATH] [--repeats 7]
+    OMP_NUM_THREADS=1 python benchmarks/bench_ftpfn.py [--weights PATH] [--repeats 7] [--run-evaluations 200]
 """
 
 from __future__ import annotations
@@ -79,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=7)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--curves", type=int, default=100, help="partially observed curves (= queries)")
+    p.add_argument("--run-evaluations", type=int, default=200, help="length of the simulated run (0: skip)")
+    p.add_argument("--candidates", type=int, default=256, help="queries per decision of the simulated run")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     model = FTPFN.load(args.weights) if args.weights else FTPFN.random(seed=0)
@@ -111,7 +116,33 @@ def main(argv: list[str] | None = None) -> int:
         ms = {k: f"{1e3 * v.min:.1f} / {1e3 * v.median:.1f}" for k, v in t.items()}
         ratio = f"{t['ifbo'].median / t['ours'].median:.2f}" if "ifbo" in t else "n/a"
         print(f"| {n} | {ms['ours']} | {ms['ours net']} | {ms.get('ifbo', 'n/a')} | {ratio} |")
+    if args.run_evaluations:
+        run_table(model, surrogate, evaluations=args.run_evaluations, candidates=args.candidates)
     return 0
+
+
+def run_table(model: FTPFN, surrogate: Any, *, evaluations: int, candidates: int) -> None:
+    """Seconds of FT-PFN calls in a freeze-thaw run: decision k sees k - 1 observed points.
+
+    Each decision predicts ``candidates`` queries (the curves in progress and fresh configurations,
+    at t = 1); the observations are spread over at most 50 curves. The cases are interleaved per
+    decision (each decision times ours, then ifbo's), and the seconds are summed over the run.
+    """
+    configs = np.random.default_rng(0).uniform(0, 1, (candidates, 7))
+    queries = {"ids_test": np.arange(candidates), "t_test": np.ones(candidates), "x_test": configs}
+    total = {"ours": 0.0, "ifbo": 0.0}
+    with torch.inference_mode():
+        for k in range(1, evaluations):
+            kw = inputs(k, n_curves=min(50, k), d=7, seed=k)
+            train = {name: v for name, v in kw.items() if name.endswith("_train")}
+            cases: dict[str, Any] = {"ours": lambda train=train: model.predict(**train, **queries)}
+            if surrogate is not None:
+                xt, yt, xq = model._tokens((*train.values(), *queries.values()))
+                cases["ifbo"] = lambda a=(xt[:, 0], yt[:, 0], xq[:, 0]): surrogate(*(x.clone() for x in a))
+            for name, timing in interleaved(cases, repeats=1, warmup=k == 1).items():
+                total[name] += timing.min
+    line = ", ".join(f"{k} {v:.1f} s" for k, v in total.items() if k == "ours" or surrogate is not None)
+    print(f"\n# a {evaluations}-evaluation run, {candidates} queries per decision: FT-PFN calls take {line}")
 
 
 if __name__ == "__main__":
