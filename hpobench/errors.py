@@ -21,7 +21,7 @@ class UnknownNameError(HpobenchError, LookupError):
         self.kind = kind
         self.name = name
         self.known = known
-        shown = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")
+        shown = ", ".join(known[:40]) + (", ..." if len(known) > 40 else "")
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         plural = f"{kind[:-1]}ies" if kind.endswith("y") else f"{kind}s"

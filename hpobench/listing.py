@@ -81,8 +81,10 @@ def _data_status(family: str, tasks: tuple[TaskInfo, ...], data_dir: Path | None
         return f"needs data: --data-dir DIR or ${ENV_VAR}"
     from hpobench import datasets
 
+    # a multi-objective family ``X_mo`` reads the data of its single-objective family ``X``
+    base = family.removesuffix("_mo")
     try:
-        dataset = datasets.find_dataset(family)
+        dataset = datasets.find_dataset(family if base == family else base)
     except UnknownNameError:
         return f"{READY}? (data not in the manifest; checked when a task loads)"
     states = datasets.status(dataset, data_dir, verify=False)

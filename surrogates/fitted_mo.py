@@ -157,6 +157,7 @@ class FittedMOFamily(BenchmarkFamily):
         return tuple(
             TaskInfo(
                 name=f"fitted_mo/{t}",
+                multi_objective=True,
                 multi_fidelity=False,
                 needs_data=False,
                 tags=frozenset({"continuous", "fcnet", "fitted", "surrogate", "multi-objective"}),

@@ -279,6 +279,7 @@ class SyntheticMOFamily(BenchmarkFamily):
         return tuple(
             TaskInfo(
                 name=f"synthetic_mo/{p.name}",
+                multi_objective=True,
                 multi_fidelity=True,
                 needs_data=False,
                 tags=TAGS,

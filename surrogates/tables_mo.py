@@ -200,6 +200,7 @@ class TableMOFamily(BenchmarkFamily):
         return tuple(
             TaskInfo(
                 name=f"{self.name}/{info.name.split('/', 1)[1]}",
+                multi_objective=True,
                 multi_fidelity=info.multi_fidelity,
                 needs_data=self._needs_data,
                 tags=info.tags | {"multi-objective"},

@@ -186,6 +186,7 @@ class YahpoMOFamily(BenchmarkFamily):
         return tuple(
             TaskInfo(
                 name=f"yahpo_mo/{t}",
+                multi_objective=True,
                 multi_fidelity=True,
                 needs_data=True,
                 tags=frozenset({"surrogate", "yahpo", "multi-objective", t.rsplit("-", 1)[0]}),
