@@ -96,7 +96,10 @@ def score_study(
     frame["metric"] = "normalized_regret"
     references, _ = mo_references(loaded.provenance, runs)
     if references:
-        mo = add_hv_regret(evaluations, references).groupby("run_id", sort=True).tail(1).set_index("run_id")
+        mo = add_hv_regret(
+            evaluations, references, runs=runs, max_fidelity_only=rule is Incumbent.MAX_FIDELITY
+        )
+        mo = mo.groupby("run_id", sort=True).tail(1).set_index("run_id")
         rows = runs["run_id"][runs["benchmark"].isin(list(references))].to_numpy()
         hv = mo["hv_regret"].reindex(rows).astype(float).to_numpy()
         frame.loc[rows, ["regret", "normalized_regret"]] = np.c_[hv, hv]

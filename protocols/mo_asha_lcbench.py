@@ -12,8 +12,11 @@ LCBench tasks (``yahpo_mo/lcbench-*``: validation accuracy, maximised, against t
 minimised). Hypervolume regret (:mod:`hpobench.results.hypervolume_regret`): objectives scaled
 by the task's stored reference front (ideal point 0) and fixed reference point (1), then
 ``(HV(reference front) - HV(found front)) / HV(reference front)``; the found front is a run's
-non-dominated evaluations, scored by their values at the maximal fidelity. Paired one-sided
-Wilcoxon over (task, seed), 10 seeds, alpha 0.05.
+evaluations at the maximal fidelity that no other of them dominates (``max_fidelity``: training
+time grows with the epochs, so a one-epoch evaluation's observed time says nothing of the
+configuration's cost when trained fully; counting observed low-fidelity values would let
+cheap-looking partial trainings crowd the found front). Paired one-sided Wilcoxon over
+(task, seed), 10 seeds, alpha 0.05.
 
 Tasks: the three LCBench instances of YAHPO Gym's multi-objective suite v1.0 (167152, 167185,
 189873) and five more YAHPO lcbench instances; they need the data directory and onnxruntime.
@@ -47,7 +50,7 @@ def make_claim(data_dir: Path | None) -> Claim:
         budgets={"mo_asha": "30x", "random_search": "30x"},
         comparisons=(Comparison(method="mo_asha", relation=Relation.BEATS, baseline="random_search"),),
         note="" if data_dir is not None else "needs the data directory (YAHPO surrogates)",
-        incumbent="any_fidelity",
+        incumbent="max_fidelity",
     )
 
 

@@ -205,7 +205,12 @@ def _run_scores(
 
 
 def add_hv_regret(
-    evaluations: pd.DataFrame, references: Mapping[str, MOReference], *, anytime_igd: bool = False
+    evaluations: pd.DataFrame,
+    references: Mapping[str, MOReference],
+    *,
+    anytime_igd: bool = False,
+    runs: pd.DataFrame | None = None,
+    max_fidelity_only: bool = False,
 ) -> pd.DataFrame:
     """The evaluations of multi-objective runs, sorted by run and evaluation, with their scores.
 
@@ -220,18 +225,35 @@ def add_hv_regret(
             and ``objective_values`` / ``objective_values_max``.
         references: Benchmark -> its reference (:func:`mo_references`).
         anytime_igd: Compute IGD+ after every evaluation, not only after each run's last.
+        runs: The runs table (``run_id``, ``fidelity_high``); needed with ``max_fidelity_only``.
+        max_fidelity_only: Only evaluations at the task's maximal fidelity enter the found front
+            (the :attr:`~hpobench.results.regret.Incumbent.MAX_FIDELITY` rule). With an objective
+            that grows with the fidelity (training time), a low-fidelity evaluation's observed
+            value says nothing of the configuration's cost when trained fully; under this rule a
+            run is scored only by the configurations it trained fully. Tasks without a fidelity
+            count every evaluation.
     """
     df = evaluations[evaluations["benchmark"].isin(list(references))]
     df = df.sort_values(["run_id", "eval"], kind="stable").reset_index(drop=True)
     regret = np.full(len(df), np.nan)
     igd = np.full(len(df), np.nan)
     benches = df["benchmark"].astype(str).to_numpy()
+    highs: dict[Any, float] = {}
+    if max_fidelity_only:
+        if runs is None:
+            raise ValueError("max_fidelity_only needs the runs table (its fidelity_high column)")
+        if "fidelity_high" in runs:
+            highs = dict(zip(runs["run_id"], runs["fidelity_high"].astype(float), strict=True))
     for rows in df.groupby("run_id", sort=False).indices.values():
         ref = references[benches[rows[0]]]
         k = len(ref.objectives)
         observed = _matrix(df["objective_values"].iloc[rows], k)
         at_max = _matrix(df["objective_values_max"].iloc[rows], k)
         ok = (df["status"].iloc[rows] == "ok").to_numpy() & np.isfinite(observed).all(axis=1)
+        if max_fidelity_only:
+            high = float(highs.get(df["run_id"].iloc[rows[0]], math.nan))
+            if math.isfinite(high):
+                ok &= df["fidelity"].iloc[rows].to_numpy(dtype=float) >= high * (1.0 - 1e-9)
         regret[rows], igd[rows] = _run_scores(observed, at_max, ok, ref, anytime_igd=anytime_igd)
     df["n_evals"] = df["eval"].to_numpy() + 1
     df["hv_regret"] = regret

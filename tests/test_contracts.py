@@ -25,11 +25,6 @@ def _load_method_or_skip(name: str) -> type[Method]:
     missing = [m for m in cls.requires if importlib.util.find_spec(m) is None]
     if missing:
         pytest.skip(f"method {name!r} needs the optional package(s) {missing}, which are not installed")
-    if name == "ifbo":  # its default weights are not shipped yet (tests/test_ifbo.py runs random weights)
-        from hpobench.methods._ftpfn import DEFAULT_WEIGHTS
-
-        if not DEFAULT_WEIGHTS.is_file():
-            pytest.skip(f"ifbo's default FT-PFN weights {DEFAULT_WEIGHTS} are not shipped yet")
     return cls
 
 

@@ -339,3 +339,30 @@ def test_compliance_checks_the_pareto_reference() -> None:
     check_benchmark(load_benchmark(BenchmarkSpec.parse(DTLZ2)), n=4)
     with pytest.raises(AssertionError, match="does not dominate the front's nadir"):
         check_benchmark(load_benchmark(BenchmarkSpec.parse("testmo/zdt1_badref")), n=4)
+
+
+def test_max_fidelity_rule_keeps_cheap_low_fidelity_points_out_of_the_front() -> None:
+    # a cost-like objective that grows with the fidelity: the 1-epoch evaluation looks cheap when
+    # observed, but trained fully the configuration is mediocre in both objectives
+    ref = _two([(0.0, 1.0), (1.0, 0.0)], (2.0, 2.0))
+    evaluations = pd.DataFrame(
+        {
+            "run_id": ["r", "r"],
+            "eval": [0, 1],
+            "benchmark": ["t/x", "t/x"],
+            "status": ["ok", "ok"],
+            "fidelity": [1.0, 10.0],
+            "objective_values": [[0.5, 0.01], [0.5, 0.5]],
+            "objective_values_max": [[1.5, 1.5], [0.5, 0.5]],
+        }
+    )
+    runs = pd.DataFrame({"run_id": ["r"], "fidelity_high": [10.0]})
+    any_fid = add_hv_regret(evaluations, {"t/x": ref})
+    at_max = add_hv_regret(evaluations, {"t/x": ref}, runs=runs, max_fidelity_only=True)
+    # any fidelity: the cheap-looking point dominates the full training in observed values
+    assert any_fid["hv_regret"].iloc[-1] == pytest.approx(hv_regret_of(np.array([[1.5, 1.5]]), ref))
+    assert np.isnan(at_max["hv_regret"].iloc[0])  # nothing fully trained yet
+    assert at_max["hv_regret"].iloc[-1] == pytest.approx(hv_regret_of(np.array([[0.5, 0.5]]), ref))
+    assert at_max["hv_regret"].iloc[-1] < any_fid["hv_regret"].iloc[-1]
+    with pytest.raises(ValueError, match="runs table"):
+        add_hv_regret(evaluations, {"t/x": ref}, max_fidelity_only=True)
