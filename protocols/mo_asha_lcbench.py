@@ -45,7 +45,9 @@ def make_claim(data_dir: Path | None) -> Claim:
     return Claim(
         name="mo_asha_lcbench",
         paper="Schmucker et al. 2021, Multi-objective Asynchronous Successive Halving",
-        statement="at equal budget, MO-ASHA reaches lower hypervolume regret than multi-objective random search",
+        statement=(
+            "at equal budget, MO-ASHA reaches lower hypervolume regret than multi-objective random search"
+        ),
         benchmarks=TASKS,
         budgets={"mo_asha": "30x", "random_search": "30x"},
         comparisons=(Comparison(method="mo_asha", relation=Relation.BEATS, baseline="random_search"),),

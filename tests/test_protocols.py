@@ -162,7 +162,7 @@ def test_check_claim_reports_held_and_not_held() -> None:
 
 
 def test_protocol_files_import_and_describe_their_claim() -> None:
-    for name in ("hyperband_vs_random", "dehb_fcnet", "one_epoch"):
+    for name in ("hyperband_vs_random", "dehb_fcnet", "one_epoch", "mo_asha_lcbench"):
         module = load_protocol(name)
         assert module.__doc__
         assert "Claim checked" in module.__doc__
@@ -342,3 +342,13 @@ def test_dehb_protocol_says_where_it_ran(data_dir: Path) -> None:
             "fcnet_own/protein_structure",
         )
     assert module.make_claim(None).benchmarks[0].startswith("fcnet_own/")
+
+
+def test_mo_asha_protocol_scores_fully_trained_configurations_on_yahpo_mo_lcbench() -> None:
+    claim = load_protocol("mo_asha_lcbench").make_claim(None)
+    assert claim.incumbent == "max_fidelity"
+    assert all(b.startswith("yahpo_mo/lcbench-") for b in claim.benchmarks)
+    assert {"yahpo_mo/lcbench-167152", "yahpo_mo/lcbench-167185", "yahpo_mo/lcbench-189873"} <= set(
+        claim.benchmarks
+    )
+    assert set(claim.budgets) == {"mo_asha", "random_search"}
