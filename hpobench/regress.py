@@ -43,6 +43,7 @@ from hpobench.study import plan_study
 from hpobench.testing.assertions import PairedComparison, paired_comparison
 
 __all__ = [
+    "NOT_IN_SHIPPED_REFERENCE",
     "REFERENCE_BUDGET",
     "REFERENCE_SEEDS",
     "SUITES",
@@ -62,6 +63,17 @@ REFERENCE_BUDGET = Budget.parse("30x")
 
 REFERENCE_SEEDS: tuple[int, ...] = tuple(range(10))
 """Seeds of the reference runs."""
+
+NOT_IN_SHIPPED_REFERENCE: dict[str, str] = {
+    "dpl": "refits a 5-network ensemble at every one-step decision (3.7 s per decision at 1,000 curve "
+    "points): 40 runs at 30x take hours on 2 cores",
+    "dyhpo": "refits a deep-kernel GP at every one-step decision (19 s per decision at 1,000 curve "
+    "points): 40 runs at 30x take hours on 2 cores",
+}
+"""Shipped methods without shipped reference runs, with the reason (measured with
+``benchmarks/bench_freeze_thaw.py``). Regress them against a store of your own:
+``hpobench regress --update-reference dpl --reference-dir DIR`` then ``hpobench regress dpl
+--reference-dir DIR``; ``update_reference`` without names leaves them out."""
 
 TABLE = "reference.parquet"
 RECORD = "reference.json"
@@ -171,6 +183,11 @@ class ReferenceStore:
             raise HpobenchError(
                 f"no stored reference runs for method {method!r} in {self.path} "
                 f"(stored: {', '.join(self.methods())}); compare with --against NAME"
+                + (
+                    f" ({method} has none shipped: {NOT_IN_SHIPPED_REFERENCE[method]})"
+                    if method in NOT_IN_SHIPPED_REFERENCE
+                    else ""
+                )
             )
         if benchmarks is not None:
             rows = rows[rows["benchmark"].isin(list(benchmarks))]
@@ -550,7 +567,11 @@ def update_reference(
         HpobenchError: A named method is unknown or every run of a method failed.
     """
     store = store or ReferenceStore(default_reference_dir())
-    names = list(methods) if methods else [m for m in shipped_methods() if _available(m)]
+    names = (
+        list(methods)
+        if methods
+        else [m for m in shipped_methods() if _available(m) and m not in NOT_IN_SHIPPED_REFERENCE]
+    )
     chosen = _suite(suite)
     specs = [BenchmarkSpec.parse(b) for b in chosen.benchmarks]
     _check_data(specs, data_dir, chosen.name)
