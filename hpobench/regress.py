@@ -69,6 +69,8 @@ NOT_IN_SHIPPED_REFERENCE: dict[str, str] = {
     "points): 40 runs at 30x take hours on 2 cores",
     "dyhpo": "refits a deep-kernel GP at every one-step decision (19 s per decision at 1,000 curve "
     "points): 40 runs at 30x take hours on 2 cores",
+    "ifbo": "one FT-PFN forward pass per one-step decision (70-125 ms at 50-200 curve points on 2 "
+    "cores) and thousands of decisions per 30x run: 40 runs take over an hour on 2 cores",
 }
 """Shipped methods without shipped reference runs, with the reason (measured with
 ``benchmarks/bench_freeze_thaw.py``). Regress them against a store of your own:
