@@ -32,6 +32,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from hpobench.pareto import hypervolume, igd_plus
+from hpobench.results.regret import at_max_fidelity
 from hpobench.types import Direction, Objective, ParetoReference
 
 __all__ = [
@@ -252,8 +253,7 @@ def add_hv_regret(
         ok = (df["status"].iloc[rows] == "ok").to_numpy() & np.isfinite(observed).all(axis=1)
         if max_fidelity_only:
             high = float(highs.get(df["run_id"].iloc[rows[0]], math.nan))
-            if math.isfinite(high):
-                ok &= df["fidelity"].iloc[rows].to_numpy(dtype=float) >= high * (1.0 - 1e-9)
+            ok &= at_max_fidelity(df["fidelity"].iloc[rows].to_numpy(dtype=float), high)
         regret[rows], igd[rows] = _run_scores(observed, at_max, ok, ref, anytime_igd=anytime_igd)
     df["n_evals"] = df["eval"].to_numpy() + 1
     df["hv_regret"] = regret

@@ -23,7 +23,7 @@ import pandas as pd
 
 from hpobench.results.axes import XAxis
 
-__all__ = ["Incumbent", "XAxis", "add_regret", "final_regret", "resolve_references"]
+__all__ = ["Incumbent", "XAxis", "add_regret", "at_max_fidelity", "final_regret", "resolve_references"]
 
 
 class Incumbent(Enum):
@@ -92,6 +92,16 @@ def resolve_references(runs: pd.DataFrame, evaluations: pd.DataFrame) -> tuple[p
     return runs, notes
 
 
+def at_max_fidelity(fidelity: np.ndarray, high: np.ndarray | float) -> np.ndarray:
+    """Which evaluations ran at their task's maximal fidelity ``high`` (all where it is not finite).
+
+    The rule of :attr:`Incumbent.MAX_FIDELITY`, shared by single- and multi-objective scoring;
+    a relative tolerance of 1e-9 absorbs float rounding of the fidelity.
+    """
+    high = np.asarray(high, dtype=float)
+    return np.asarray(~np.isfinite(high) | (fidelity >= high * (1.0 - 1e-9)), dtype=bool)
+
+
 def add_regret(
     evaluations: pd.DataFrame, runs: pd.DataFrame, *, incumbent: Incumbent = Incumbent.ANY_FIDELITY
 ) -> pd.DataFrame:
@@ -127,7 +137,7 @@ def add_regret(
         high = np.full(len(uniques), np.nan) if high_of_run is None else high_of_run.reindex(uniques)
         high = np.asarray(high, dtype=float)[codes]
         fidelity = df["fidelity"].to_numpy(dtype=float)
-        ok &= ~np.isfinite(high) | (fidelity >= high * (1.0 - 1e-9))
+        ok &= at_max_fidelity(fidelity, high)
     loss = np.where(ok, sign * values, np.inf)
     running = pd.Series(loss).groupby(codes).cummin().to_numpy()
     first = np.r_[True, codes[1:] != codes[:-1]] if len(codes) else np.zeros(0, dtype=bool)
