@@ -5,7 +5,7 @@ simulated workers on the same table, ``fcnet_own/protein_structure`` (embedded; 
 cost from scratch at each epoch is the elapsed time both simulators charge), for
 ``--sim-seconds`` of simulated time:
 
-* ``hpobench``: :func:`hpobench.runner.execute_run` of method ``asha`` (the whole run: result
+* ``hpobench``: :func:`hpobench.execution.runner.execute_run` of method ``asha`` (the whole run: result
   table and provenance included);
 * ``Syne Tune``: its ``Tuner`` with ``UserBlackboxBackend`` over a ``BlackboxTabular`` built from
   the same table, its ``ASHA`` baseline and ``SimulatorCallback`` (its simulator), or
@@ -33,10 +33,10 @@ import numpy as np
 import pandas as pd
 from _timing import interleaved, peer
 
-from hpobench.benchmark import BenchmarkSpec
-from hpobench.budget import Budget
-from hpobench.registry import load_benchmark
-from hpobench.runner import RunSpec, execute_run
+from hpobench.contracts.benchmark import BenchmarkSpec
+from hpobench.contracts.budget import Budget
+from hpobench.data.registry import load_benchmark
+from hpobench.execution.runner import RunSpec, execute_run
 
 TASK = "fcnet_own/protein_structure"
 

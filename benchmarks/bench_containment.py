@@ -1,4 +1,4 @@
-"""What containment costs: hpobench.containment's worker pool against joblib/loky, in the same run.
+"""What containment costs: hpobench.execution.containment's worker pool against joblib/loky, in the same run.
 
 Before the study runner contained its runs, it fanned them out with joblib's loky backend (and ran
 ``--jobs 1`` in-process). This script times both pools on the same jobs, interleaved, min and
@@ -21,7 +21,7 @@ from collections.abc import Callable
 from joblib import Parallel, delayed
 from joblib.externals.loky import get_reusable_executor
 
-from hpobench.containment import Limits, run_contained
+from hpobench.execution.containment import Limits, run_contained
 
 _job = abs  # an importable function: workers never import this script's __main__
 

@@ -8,7 +8,7 @@ itself), after the first model fit
 decision: refit and acquisition over the pool) per method, interleaved (:mod:`_timing`); the
 trial is told its table value after the clock stops. Printed: ms per decision, min / median.
 
-Part 2, simulated run: :func:`hpobench.runner.execute_run` of ASHA (the model-free peer) and
+Part 2, simulated run: :func:`hpobench.execution.runner.execute_run` of ASHA (the model-free peer) and
 each method on
 ``lcbench_own/german`` with 8 simulated workers for ``--sim-hours`` of simulated time, one run
 each (wall seconds, evaluations, decisions per wall second). A run that has not finished
@@ -30,12 +30,12 @@ from typing import Any
 
 from _timing import interleaved
 
-from hpobench.benchmark import BenchmarkSpec
-from hpobench.budget import Budget
-from hpobench.method import Method
-from hpobench.registry import load_benchmark, load_method
-from hpobench.runner import RunSpec, execute_run
-from hpobench.types import Evaluation, Trial
+from hpobench.contracts.benchmark import BenchmarkSpec
+from hpobench.contracts.budget import Budget
+from hpobench.contracts.method import Method
+from hpobench.contracts.types import Evaluation, Trial
+from hpobench.data.registry import load_benchmark, load_method
+from hpobench.execution.runner import RunSpec, execute_run
 
 TASK = "lcbench_own/german"
 METHODS = ("freeze_thaw", "dpl", "dyhpo", "ifbo")

@@ -4,7 +4,7 @@ Random search on Branin, ``--trials`` trials per run. For each harness the overh
 is ``wall - method - objective``: the time the harness itself spends per trial, whatever its
 method and objective cost.
 
-* ``hpobench``: :func:`hpobench.runner.execute_run` (budget accounting, noise seeds, failure
+* ``hpobench``: :func:`hpobench.execution.runner.execute_run` (budget accounting, noise seeds, failure
   handling, the result table with reference values, provenance); its method and benchmark
   seconds are the ones it records itself.
 * ``hpoglue``: ``hpoglue.run`` (its trial-budget loop and the DataFrame it returns) with a
@@ -32,11 +32,11 @@ from typing import Any
 import numpy as np
 from _timing import goal_line, interleaved, peer, unavailable
 
-from hpobench.benchmark import BenchmarkSpec
-from hpobench.budget import Budget
-from hpobench.registry import load_benchmark
-from hpobench.runner import RunSpec, execute_run
-from hpobench.types import Trial
+from hpobench.contracts.benchmark import BenchmarkSpec
+from hpobench.contracts.budget import Budget
+from hpobench.contracts.types import Trial
+from hpobench.data.registry import load_benchmark
+from hpobench.execution.runner import RunSpec, execute_run
 
 
 def branin(x1: float, x2: float) -> float:

@@ -4,7 +4,7 @@ Every row is measured in this run, interleaved over ``--repeats`` rounds (each r
 variant once, so load on a shared machine hits all of them alike); the min and the median are
 printed, and the goal is judged on the min. Rows:
 
-* ``harness overhead``: random search on Branin through :func:`hpobench.runner.execute_run`
+* ``harness overhead``: random search on Branin through :func:`hpobench.execution.runner.execute_run`
   (``--trials`` trials, in-process): wall time minus the method's own time (``ask`` + ``tell``,
   as the simulation clocks it) minus the objective's (the plain scalar Branin formula, timed on
   as many points), per trial. Everything else — validation, ``Evaluation`` objects, the event
@@ -38,12 +38,12 @@ from pathlib import Path
 
 import numpy as np
 
-from hpobench.benchmark import BenchmarkSpec
-from hpobench.budget import Budget
-from hpobench.datadir import resolve_data_dir
-from hpobench.registry import load_benchmark
-from hpobench.runner import RunSpec, execute_run
-from hpobench.types import Trial
+from hpobench.contracts.benchmark import BenchmarkSpec
+from hpobench.contracts.budget import Budget
+from hpobench.contracts.types import Trial
+from hpobench.data.datadir import resolve_data_dir
+from hpobench.data.registry import load_benchmark
+from hpobench.execution.runner import RunSpec, execute_run
 
 CLOCKS: dict[str, Callable[[], float]] = {"wall": time.perf_counter, "cpu": time.thread_time}
 CLOCK = CLOCKS["wall"]

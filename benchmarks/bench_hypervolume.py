@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from _timing import interleaved, peer
 
-from hpobench.pareto import hypervolume
+from hpobench.contracts.pareto import hypervolume
 
 
 def front(n: int, k: int, seed: int = 0) -> np.ndarray:
@@ -96,11 +96,11 @@ def bench_study(seeds: int, evals: int) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
     import mo_plugin
 
-    from hpobench.benchmark import BenchmarkSpec
-    from hpobench.budget import Budget
+    from hpobench.contracts.benchmark import BenchmarkSpec
+    from hpobench.contracts.budget import Budget
+    from hpobench.evaluation.scoring import score_study
+    from hpobench.execution.study import plan_study, run_study
     from hpobench.results.report import write_report
-    from hpobench.scoring import score_study
-    from hpobench.study import plan_study, run_study
 
     with tempfile.TemporaryDirectory(prefix="bench-mo-") as tmp:
         mo_plugin.install(Path(tmp) / "plugin")

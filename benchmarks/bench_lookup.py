@@ -26,9 +26,9 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from hpobench.datadir import resolve_data_dir
+from hpobench.contracts.types import Trial
+from hpobench.data.datadir import resolve_data_dir
 from hpobench.surrogates.fcnet import FAMILY, GRID
-from hpobench.types import Trial
 
 FALLBACK = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

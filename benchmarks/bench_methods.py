@@ -3,7 +3,7 @@
 Runs each method for 20,000 trials on a 6-d continuous space with an integer fidelity (1..81)
 against a trivial numpy objective, sequentially (one worker), and prints a table. ``ask+tell``
 counts only time spent inside the method's ``ask`` and ``tell``; ``loop`` adds the objective and
-the construction of the :class:`~hpobench.types.Evaluation`, i.e. what a runner pays at least.
+the construction of the :class:`~hpobench.contracts.types.Evaluation`, i.e. what a runner pays at least.
 
 Baselines measured in the same run, interleaved with the methods (:mod:`_timing`, min and median
 over 3 repeats):
@@ -28,11 +28,11 @@ import ConfigSpace as CS
 import numpy as np
 from _timing import interleaved, peer
 
-from hpobench.method import Method
+from hpobench.contracts.method import Method
+from hpobench.contracts.types import Direction, Evaluation, Fidelity, Objective, Task
 from hpobench.methods.hyperband import Hyperband
 from hpobench.methods.random_search import RandomSearch
 from hpobench.methods.successive_halving import SuccessiveHalving
-from hpobench.types import Direction, Evaluation, Fidelity, Objective, Task
 
 NAMES = tuple(f"x{i}" for i in range(6))
 OPTIMUM = np.linspace(0.1, 0.6, 6)

@@ -34,13 +34,13 @@ from scipy.stats import wilcoxon
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from mo_problems import Problem, evaluate, final_hypervolume, make_problem
 
-from hpobench.method import Method
+from hpobench.contracts.method import Method
+from hpobench.contracts.pareto import hypervolume
 from hpobench.methods.carbs_like import CARBSLike
 from hpobench.methods.mo_asha import MOASHA, MOHyperband
 from hpobench.methods.nsga2 import NSGA2
 from hpobench.methods.parego import ParEGO
 from hpobench.methods.random_search import RandomSearch
-from hpobench.pareto import hypervolume
 
 BUDGET = 200
 POPULATION = 20

@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 from _timing import interleaved
 
-from hpobench.benchmark import Benchmark
-from hpobench.registry import load_benchmark
-from hpobench.types import Trial
+from hpobench.contracts.benchmark import Benchmark
+from hpobench.contracts.types import Trial
+from hpobench.data.registry import load_benchmark
 
 PAIRS = (
     ("fcnet_mo/protein_structure", "fcnet/protein_structure"),

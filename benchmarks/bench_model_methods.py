@@ -33,9 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from hpobench import registry
-from hpobench.benchmark import Benchmark
-from hpobench.method import Method
+from hpobench.contracts.benchmark import Benchmark
+from hpobench.contracts.method import Method
+from hpobench.data import registry
 from hpobench.methods.bohb import BOHB
 from hpobench.methods.cqr_bo import CQRBO
 from hpobench.methods.cqr_bo_mf import CQRBOMF
@@ -87,7 +87,7 @@ def time_optuna(benchmark: Benchmark, n_warm: int, k: int, *, multivariate: bool
     sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=n_warm, multivariate=multivariate)
     study = optuna.create_study(sampler=sampler)
     dists = _distributions(benchmark)
-    from hpobench.types import Trial
+    from hpobench.contracts.types import Trial
 
     inside = 0.0
     for i in range(n_warm + k):
@@ -159,7 +159,7 @@ def regret_ours(benchmark: Benchmark, seed: int, budget: int) -> float:
 
 def regret_optuna(benchmark: Benchmark, seed: int, budget: int, multivariate: bool) -> float:
     optuna = _optuna()
-    from hpobench.types import Trial
+    from hpobench.contracts.types import Trial
 
     study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed, multivariate=multivariate))
     dists = _distributions(benchmark)

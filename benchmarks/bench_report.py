@@ -2,8 +2,8 @@
 
 Synthesises ``--methods x --tasks x --seeds`` runs of ``--evals`` evaluations each (default
 10 x 30 x 10 x 200 = 3,000 runs, 600,000 rows) in the real store format
-(``hpobench.store.write_run`` with provenance records carrying reference optima), then writes the
-study's combined table as ``run_study`` does at its end (``hpobench.store.write_combined``).
+(``hpobench.execution.store.write_run`` with provenance records carrying reference optima), then writes the
+study's combined table as ``run_study`` does at its end (``hpobench.execution.store.write_combined``).
 
 Timed, alternating so that both see the same machine load (the machine may be shared):
 
@@ -35,8 +35,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hpobench.execution.store import finished_run_ids, write_combined, write_run
 from hpobench.results.load import load_results
-from hpobench.store import finished_run_ids, write_combined, write_run
 
 
 def synthesise(out: Path, *, methods: int, tasks: int, seeds: int, evals: int) -> int:

@@ -1,7 +1,7 @@
 """Benchmark the resume scan: checking every run of a large study before resuming it.
 
 Synthesises ``--runs`` runs of ``--evals`` evaluations each (default 4,000 x 100) in the real store
-format (``hpobench.store.write_run``: the record holds the table's sha256 and row count), then
+format (``hpobench.execution.store.write_run``: the record holds the table's sha256 and row count), then
 times, ``--repeats`` times each (median printed):
 
 * ``scan_runs`` over the planned run ids (one directory listing; per run: both files read, the
@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hpobench.store import RUNS_DIR, RunState, scan_runs, write_combined, write_run
+from hpobench.execution.store import RUNS_DIR, RunState, scan_runs, write_combined, write_run
 
 
 def synthesise(out: Path, *, runs: int, evals: int) -> list[str]:

@@ -7,7 +7,7 @@ repeat runs every case once, in turn (interleaved, :mod:`_timing`), each into a 
 the table gives min / median wall seconds and the speed-up over 1 job (min over min).
 
 Cases: ``batched`` is the study as shipped (runs of a task handed to a worker in batches,
-:data:`hpobench.study.BATCH`); ``batch=1`` hands one run at a time (same task affinity), to show
+:data:`hpobench.execution.study.BATCH`); ``batch=1`` hands one run at a time (same task affinity), to show
 what batching buys. Every case must produce the same bytes: the script checks it.
 
 Jobs above the machine's core count cannot scale; their rows are printed with a note. The
@@ -29,12 +29,12 @@ from pathlib import Path
 
 from _timing import Timing, goal_line, interleaved
 
-from hpobench import study as study_module
-from hpobench.benchmark import BenchmarkSpec
-from hpobench.budget import Budget
-from hpobench.store import RUNS_DIR
-from hpobench.study import StudyPlan, plan_study, run_study
-from hpobench.threads import available_cores
+from hpobench.contracts.benchmark import BenchmarkSpec
+from hpobench.contracts.budget import Budget
+from hpobench.execution import study as study_module
+from hpobench.execution.store import RUNS_DIR
+from hpobench.execution.study import StudyPlan, plan_study, run_study
+from hpobench.execution.threads import available_cores
 
 TASKS = ("naval_propulsion", "parkinsons_telemonitoring", "protein_structure", "slice_localization")
 METHODS = ("random_search", "regularized_evolution")

@@ -1,6 +1,6 @@
 """Simulated parallel workers: 24 simulated hours of ASHA with 32 workers on a tabular task.
 
-Measures the wall and CPU (``time.process_time``) time of :class:`hpobench.simulator.Simulation`
+Measures the wall and CPU (``time.process_time``) time of :class:`hpobench.execution.simulator.Simulation`
 driving ASHA against a multi-fidelity table (default: a TaskSet task, 51 recorded curve points,
 cost 4 s per point), and whether the cost per evaluation stays flat as the run grows: it prints
 the CPU time per evaluation for consecutive chunks of evaluations and the ratio of the last
@@ -42,16 +42,16 @@ from typing import Any
 from _timing import Timing as Repeats
 from _timing import goal_line, peer
 
-from hpobench.benchmark import Benchmark, BenchmarkSpec
-from hpobench.budget import Budget
-from hpobench.datadir import resolve_data_dir
-from hpobench.method import Method
+from hpobench.contracts.benchmark import Benchmark, BenchmarkSpec
+from hpobench.contracts.budget import Budget
+from hpobench.contracts.method import Method
+from hpobench.contracts.types import Evaluation, Trial
+from hpobench.data.datadir import resolve_data_dir
+from hpobench.data.registry import load_benchmark
+from hpobench.execution.runner import RunSpec, execute_run
+from hpobench.execution.simulator import Simulation
 from hpobench.methods._pending import loss_of
 from hpobench.methods.asha import ASHA
-from hpobench.registry import load_benchmark
-from hpobench.runner import RunSpec, execute_run
-from hpobench.simulator import Simulation
-from hpobench.types import Evaluation, Trial
 
 DEFAULT_TASK = "taskset/FixedTextRNNClassification_imdb_patch32_GRU128_bs128"
 

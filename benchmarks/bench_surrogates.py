@@ -4,7 +4,7 @@ For one shipped FCNet and one shipped TaskSet surrogate and batch sizes 1, 100 a
 measures configurations per second of:
 
 * ``evaluate``: ``FittedSurrogate.evaluate`` (validation, encoding, one ensemble member, and
-  :class:`~hpobench.types.Evaluation` objects);
+  :class:`~hpobench.contracts.types.Evaluation` objects);
 * ``evaluate_arrays``: the same without objects (values and costs as arrays);
 * ``numpy forward``: the network alone on pre-encoded inputs (:func:`~hpobench.surrogates.fitted.forward`);
 * ``torch forward`` (baseline): the same network and weights evaluated by torch (CPU, same thread
@@ -33,9 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from hpobench import registry
+from hpobench.contracts.types import Trial
+from hpobench.data import registry
 from hpobench.surrogates.fitted import FittedSurrogate, forward
-from hpobench.types import Trial
 
 TASKS = (
     "fitted/fcnet.protein_structure",

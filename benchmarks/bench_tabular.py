@@ -43,9 +43,9 @@ import numpy as np
 import pandas as pd
 from _timing import goal_line, interleaved, peer
 
-from hpobench import registry
-from hpobench.datadir import resolve_data_dir
-from hpobench.types import Trial
+from hpobench.contracts.types import Trial
+from hpobench.data import registry
+from hpobench.data.datadir import resolve_data_dir
 
 FALLBACK = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 TASKS = (

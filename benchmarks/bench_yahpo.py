@@ -169,8 +169,8 @@ def main() -> None:
 
     import numpy as np
 
+    from hpobench.contracts.types import Trial
     from hpobench.surrogates import _onnx, yahpo
-    from hpobench.types import Trial
 
     data_dir = args.data_dir.resolve()
     jobs: dict[str, Any] = {}

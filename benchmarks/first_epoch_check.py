@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from hpobench.datadir import resolve_data_dir
-from hpobench.registry import load_benchmark
-from hpobench.types import Trial
+from hpobench.contracts.types import Trial
+from hpobench.data.datadir import resolve_data_dir
+from hpobench.data.registry import load_benchmark
 
 TASKS = (
     "fcnet_own/naval_propulsion",

@@ -45,12 +45,12 @@ import numpy as np
 import pandas as pd
 from scipy.stats import wilcoxon
 
-from hpobench import registry
-from hpobench.benchmark import BenchmarkSpec
-from hpobench.budget import Budget
+from hpobench.contracts.benchmark import BenchmarkSpec
+from hpobench.contracts.budget import Budget
+from hpobench.data import registry
+from hpobench.execution.study import plan_study, run_study
 from hpobench.results.load import load_results
 from hpobench.results.regret import add_regret, final_regret
-from hpobench.study import plan_study, run_study
 
 HERE = Path(__file__).resolve().parent / "reference"
 SEEDS = list(range(10))

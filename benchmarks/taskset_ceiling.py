@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 from scipy.special import ndtri
 
-from hpobench import registry
+from hpobench.data import registry
 from hpobench.surrogates.fitted import MODELS_DIR, FittedSurrogate
 from hpobench.surrogates.fitting import table_data
 from hpobench.surrogates.quality import assess, rank, spearman

@@ -2,11 +2,11 @@
 
 Core contracts live in small modules named after what they hold:
 
-* :mod:`hpobench.types` — frozen values (Task, Trial, Evaluation, Reference, ...)
-* :mod:`hpobench.benchmark` — the Benchmark contract and benchmark families
-* :mod:`hpobench.method` — the Method contract and declared capabilities
-* :mod:`hpobench.registry` — entry-point plugins resolved lazily by name
-* :mod:`hpobench.runner` — runs and studies (joblib fan-out, budgets, resume)
+* :mod:`hpobench.contracts.types` — frozen values (Task, Trial, Evaluation, Reference, ...)
+* :mod:`hpobench.contracts.benchmark` — the Benchmark contract and benchmark families
+* :mod:`hpobench.contracts.method` — the Method contract and declared capabilities
+* :mod:`hpobench.data.registry` — entry-point plugins resolved lazily by name
+* :mod:`hpobench.execution.runner` — runs and studies (joblib fan-out, budgets, resume)
 * :mod:`hpobench.testing` — compliance checks for benchmark and method plugins
 
 Plugins live in ``hpobench.methods`` (HPO methods), ``hpobench.surrogates`` (benchmarks) and
@@ -19,9 +19,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from hpobench.benchmark import Benchmark, BenchmarkFamily, BenchmarkSpec, TaskInfo
-    from hpobench.method import Capabilities, Method
-    from hpobench.types import (
+    from hpobench.contracts.benchmark import Benchmark, BenchmarkFamily, BenchmarkSpec, TaskInfo
+    from hpobench.contracts.method import Capabilities, Method
+    from hpobench.contracts.types import (
         Direction,
         Evaluation,
         Fidelity,
@@ -32,30 +32,30 @@ if TYPE_CHECKING:
         Task,
         Trial,
     )
-    from hpobench.userbench import function_benchmark, tabular
+    from hpobench.surrogates.userbench import function_benchmark, tabular
 
 __version__ = "0.1.0"
 
 # The names below are imported on first use (PEP 562), so that ``import hpobench`` and the
 # ``hpobench`` command's start-up import no numpy or ConfigSpace until something needs them.
 _LAZY = {
-    "Benchmark": "hpobench.benchmark",
-    "BenchmarkFamily": "hpobench.benchmark",
-    "BenchmarkSpec": "hpobench.benchmark",
-    "TaskInfo": "hpobench.benchmark",
-    "Capabilities": "hpobench.method",
-    "Method": "hpobench.method",
-    "Direction": "hpobench.types",
-    "Evaluation": "hpobench.types",
-    "Fidelity": "hpobench.types",
-    "Objective": "hpobench.types",
-    "ParetoReference": "hpobench.types",
-    "Reference": "hpobench.types",
-    "Status": "hpobench.types",
-    "Task": "hpobench.types",
-    "Trial": "hpobench.types",
-    "function_benchmark": "hpobench.userbench",
-    "tabular": "hpobench.userbench",
+    "Benchmark": "hpobench.contracts.benchmark",
+    "BenchmarkFamily": "hpobench.contracts.benchmark",
+    "BenchmarkSpec": "hpobench.contracts.benchmark",
+    "TaskInfo": "hpobench.contracts.benchmark",
+    "Capabilities": "hpobench.contracts.method",
+    "Method": "hpobench.contracts.method",
+    "Direction": "hpobench.contracts.types",
+    "Evaluation": "hpobench.contracts.types",
+    "Fidelity": "hpobench.contracts.types",
+    "Objective": "hpobench.contracts.types",
+    "ParetoReference": "hpobench.contracts.types",
+    "Reference": "hpobench.contracts.types",
+    "Status": "hpobench.contracts.types",
+    "Task": "hpobench.contracts.types",
+    "Trial": "hpobench.contracts.types",
+    "function_benchmark": "hpobench.surrogates.userbench",
+    "tabular": "hpobench.surrogates.userbench",
 }
 
 

@@ -18,11 +18,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from hpobench.errors import IncompatibleError
-from hpobench.method import Capabilities, Method
+from hpobench.contracts.errors import IncompatibleError
+from hpobench.contracts.method import Capabilities, Method
+from hpobench.contracts.space import SpaceCodec
+from hpobench.contracts.types import Evaluation, Fidelity, Task, Trial
 from hpobench.methods._pending import loss_of
-from hpobench.space import SpaceCodec
-from hpobench.types import Evaluation, Fidelity, Task, Trial
 
 __all__ = [
     "Bracket",

@@ -28,7 +28,7 @@ import ConfigSpace as CS
 import numpy as np
 import numpy.typing as npt
 
-from hpobench.space import to_python
+from hpobench.contracts.space import to_python
 
 __all__ = ["Encoding", "FloatArray", "IntArray"]
 

@@ -30,12 +30,12 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import ndtr
 
-from hpobench.errors import IncompatibleError
-from hpobench.method import Capabilities, Method
+from hpobench.contracts.errors import IncompatibleError
+from hpobench.contracts.method import Capabilities, Method
+from hpobench.contracts.types import Evaluation, Trial
 from hpobench.methods._encoding import Encoding
 from hpobench.methods._model import check_number
 from hpobench.methods._pending import PendingTrials, loss_of
-from hpobench.types import Evaluation, Trial
 
 __all__ = ["CurveData", "FreezeThawMethod", "expected_improvement_max", "fidelity_steps", "normalise_losses"]
 

@@ -15,10 +15,10 @@ from typing import ClassVar
 
 import numpy as np
 
-from hpobench.method import Capabilities, Method
+from hpobench.contracts.method import Capabilities, Method
+from hpobench.contracts.types import Evaluation, Trial
 from hpobench.methods._encoding import Encoding, FloatArray, IntArray
 from hpobench.methods._pending import PendingTrials, loss_of
-from hpobench.types import Evaluation, Trial
 
 __all__ = ["ModelMethod", "Observations", "check_number", "finite_losses", "to_ranks"]
 

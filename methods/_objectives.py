@@ -1,7 +1,7 @@
 """Objective vectors of evaluations, shared by the multi-objective methods.
 
 Every multi-objective method works in **minimisation**: an evaluation's values become one loss
-per objective of the task (``sign * value``, see :class:`~hpobench.types.Direction`), in the
+per objective of the task (``sign * value``, see :class:`~hpobench.contracts.types.Direction`), in the
 task's objective order. A failed evaluation, or one with a missing or non-finite value, is a
 vector of ``+inf``: it is dominated by every successful evaluation and never promoted or selected
 ahead of one. On a single-objective task the vector has one entry, so these methods also run
@@ -14,8 +14,8 @@ import math
 
 import numpy as np
 
+from hpobench.contracts.types import Evaluation, Status, Task
 from hpobench.methods._encoding import FloatArray
-from hpobench.types import Evaluation, Status, Task
 
 __all__ = ["loss_vector", "normalised", "objective_index", "rankable"]
 
@@ -68,8 +68,8 @@ def rankable(losses: FloatArray) -> FloatArray:
 
     Per column, ``+inf`` becomes ``max + (max - min) + 1`` of the column's finite values (``1``
     when there are none), so failed rows stay dominated by every successful row and equal to
-    each other, and :func:`hpobench.pareto.nondominated_ranks` and
-    :func:`~hpobench.pareto.crowding_distance` see finite numbers only.
+    each other, and :func:`hpobench.contracts.pareto.nondominated_ranks` and
+    :func:`~hpobench.contracts.pareto.crowding_distance` see finite numbers only.
     """
     out = np.array(losses, dtype=float)
     for j in range(out.shape[1]):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any, Generic, TypeVar
 
-from hpobench.types import Evaluation, Status, Task, Trial
+from hpobench.contracts.types import Evaluation, Status, Task, Trial
 
 __all__ = ["PendingTrials", "loss_from", "loss_of"]
 

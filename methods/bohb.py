@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from hpobench.contracts.types import Task, Trial
 from hpobench.methods._brackets import (
     BracketMethod,
     hpbandster_brackets,
@@ -16,7 +17,6 @@ from hpobench.methods._brackets import (
 from hpobench.methods._encoding import Encoding, FloatArray, IntArray
 from hpobench.methods._model import Observations, check_number
 from hpobench.methods._parzen import Parzen
-from hpobench.types import Task, Trial
 
 __all__ = ["BOHB", "check_model_args", "sampling_categorical_bandwidth"]
 

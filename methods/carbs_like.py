@@ -12,14 +12,14 @@ from typing import ClassVar
 
 import numpy as np
 
-from hpobench.method import Capabilities, Method
+from hpobench.contracts.method import Capabilities, Method
+from hpobench.contracts.pareto import pareto_mask
+from hpobench.contracts.types import Evaluation, Status, Task, Trial
 from hpobench.methods._encoding import Encoding, FloatArray, IntArray
 from hpobench.methods._gp import GaussianProcess, default_theta, expected_improvement, fit_hyperparameters
 from hpobench.methods._model import check_number
 from hpobench.methods._objectives import loss_vector, objective_index
 from hpobench.methods._pending import PendingTrials
-from hpobench.pareto import pareto_mask
-from hpobench.types import Evaluation, Status, Task, Trial
 
 __all__ = ["CARBSLike", "pareto_baseline"]
 

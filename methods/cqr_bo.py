@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from hpobench.contracts.types import Task
 from hpobench.methods._cqr import conformal_quantiles, quantile_levels, thompson_pick
 from hpobench.methods._encoding import Encoding, FloatArray, IntArray
 from hpobench.methods._model import ModelMethod, check_number, to_ranks
-from hpobench.types import Task
 
 __all__ = ["CQRBO", "check_cqr_params", "propose_cqr"]
 

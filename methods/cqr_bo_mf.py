@@ -7,14 +7,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from hpobench.method import Capabilities, Method
+from hpobench.contracts.method import Capabilities, Method
+from hpobench.contracts.types import Evaluation, Task, Trial
 from hpobench.methods._brackets import resolve_fidelity_range, validate_eta
 from hpobench.methods._encoding import Encoding
 from hpobench.methods._model import Observations, check_number
 from hpobench.methods._pending import PendingTrials, loss_of
 from hpobench.methods.asha import asha_rung_fidelities
 from hpobench.methods.cqr_bo import check_cqr_params, propose_cqr
-from hpobench.types import Evaluation, Task, Trial
 
 __all__ = ["CQRBOMF"]
 

@@ -8,11 +8,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from hpobench.method import Capabilities, Method
+from hpobench.contracts.method import Capabilities, Method
+from hpobench.contracts.types import Evaluation, Task, Trial
 from hpobench.methods._brackets import Bracket, hpbandster_brackets, resolve_fidelity_range, validate_eta
 from hpobench.methods._encoding import Encoding, FloatArray
 from hpobench.methods._pending import PendingTrials, loss_of
-from hpobench.types import Evaluation, Task, Trial
 
 __all__ = ["DEHB", "binomial_crossover", "fix_bounds", "promotion_pool", "rand1_mutation"]
 

@@ -17,11 +17,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
-from hpobench.method import Capabilities, Method
+from hpobench.contracts.method import Capabilities, Method
+from hpobench.contracts.space import to_python
+from hpobench.contracts.types import Evaluation, Task, Trial
 from hpobench.methods._brackets import resolve_fidelity_range, validate_eta
 from hpobench.methods._pending import PendingTrials, loss_of
-from hpobench.space import to_python
-from hpobench.types import Evaluation, Task, Trial
 
 __all__ = ["DEHBPackage"]
 

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from hpobench.contracts.types import Task
 from hpobench.methods._freeze_thaw import CurveData, FloatArray, FreezeThawMethod, expected_improvement_max
 from hpobench.methods._model import check_number
-from hpobench.types import Task
 
 if TYPE_CHECKING:
     from hpobench.methods._torch_curves import DeepKernelGP

@@ -10,9 +10,9 @@ from typing import ClassVar
 
 import numpy as np
 
+from hpobench.contracts.types import Task
 from hpobench.methods._freeze_thaw import CurveData, FloatArray, FreezeThawMethod
 from hpobench.methods._model import check_number
-from hpobench.types import Task
 
 __all__ = ["FreezeThaw", "extrapolate_power_law"]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from hpobench.contracts.types import Task
 from hpobench.methods._encoding import FloatArray, IntArray
 from hpobench.methods._gp import GaussianProcess, default_theta, expected_improvement, fit_hyperparameters
 from hpobench.methods._model import ModelMethod, check_number, finite_losses
-from hpobench.types import Task
 
 __all__ = ["GPBO"]
 

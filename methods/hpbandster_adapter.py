@@ -22,6 +22,8 @@ from typing import Any, ClassVar
 import ConfigSpace as CS
 import numpy as np
 
+from hpobench.contracts.space import to_python
+from hpobench.contracts.types import Task, Trial
 from hpobench.methods._brackets import (
     BracketMethod,
     hpbandster_brackets,
@@ -29,8 +31,6 @@ from hpobench.methods._brackets import (
     validate_eta,
 )
 from hpobench.methods.bohb import check_model_args
-from hpobench.space import to_python
-from hpobench.types import Task, Trial
 
 __all__ = ["HpBandSterBOHB"]
 

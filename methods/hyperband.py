@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from hpobench.contracts.types import Task
 from hpobench.methods._brackets import BracketMethod, hyperband_brackets, resolve_fidelity_range, validate_eta
-from hpobench.types import Task
 
 __all__ = ["Hyperband"]
 

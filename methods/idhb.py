@@ -8,7 +8,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from hpobench.method import Capabilities, Method
+from hpobench.contracts.method import Capabilities, Method
+from hpobench.contracts.space import SpaceCodec
+from hpobench.contracts.types import Evaluation, Task, Trial
 from hpobench.methods._brackets import (
     Bracket,
     hyperband_brackets,
@@ -18,8 +20,6 @@ from hpobench.methods._brackets import (
     validate_eta,
 )
 from hpobench.methods._pending import PendingTrials, loss_of
-from hpobench.space import SpaceCodec
-from hpobench.types import Evaluation, Task, Trial
 
 __all__ = ["IDHB", "VARIANTS", "idhb_max_fidelities"]
 

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from hpobench.contracts.types import Task
 from hpobench.methods._freeze_thaw import CurveData, FloatArray, FreezeThawMethod
-from hpobench.types import Task
 
 if TYPE_CHECKING:
     from hpobench.methods._ftpfn import FTPFN
@@ -108,7 +108,7 @@ class IfBO(FreezeThawMethod):
 
     def report(self) -> Any:
         """A warning when the weights are random (tests); the checkpoint parameter names the others."""
-        from hpobench.method import MethodReport
+        from hpobench.contracts.method import MethodReport
 
         return MethodReport(
             warnings=(f"FT-PFN weights: {self._model.source}",) if self.checkpoint == "random" else ()

@@ -13,14 +13,14 @@ from typing import ClassVar
 
 import numpy as np
 
-from hpobench.method import Capabilities
+from hpobench.contracts.method import Capabilities
+from hpobench.contracts.pareto import crowding_distance, nondominated_ranks
+from hpobench.contracts.types import Evaluation, Task
 from hpobench.methods._brackets import _RungState
 from hpobench.methods._encoding import FloatArray, IntArray
 from hpobench.methods._objectives import loss_vector, rankable
 from hpobench.methods.asha import ASHA
 from hpobench.methods.hyperband import Hyperband
-from hpobench.pareto import crowding_distance, nondominated_ranks
-from hpobench.types import Evaluation, Task
 
 __all__ = ["MOASHA", "MOHyperband", "epsilon_net_order", "mo_order"]
 

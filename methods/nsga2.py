@@ -10,13 +10,13 @@ from typing import ClassVar
 
 import numpy as np
 
-from hpobench.method import Capabilities, Method
+from hpobench.contracts.method import Capabilities, Method
+from hpobench.contracts.pareto import crowding_distance, nondominated_ranks
+from hpobench.contracts.types import Evaluation, Task, Trial
 from hpobench.methods._encoding import Encoding, FloatArray, IntArray
 from hpobench.methods._model import check_number
 from hpobench.methods._objectives import loss_vector, rankable
 from hpobench.methods._pending import PendingTrials
-from hpobench.pareto import crowding_distance, nondominated_ranks
-from hpobench.types import Evaluation, Task, Trial
 
 __all__ = ["NSGA2", "crowded_order", "polynomial_mutation", "sbx_crossover"]
 

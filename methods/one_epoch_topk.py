@@ -11,11 +11,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from hpobench.method import Capabilities, Method
+from hpobench.contracts.method import Capabilities, Method
+from hpobench.contracts.space import SpaceCodec
+from hpobench.contracts.types import Evaluation, Task, Trial
 from hpobench.methods._brackets import is_positive_int, resolve_fidelity_range
 from hpobench.methods._pending import PendingTrials, loss_of
-from hpobench.space import SpaceCodec
-from hpobench.types import Evaluation, Task, Trial
 
 __all__ = ["OneEpochTopK"]
 

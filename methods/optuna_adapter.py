@@ -20,10 +20,10 @@ from typing import Any, ClassVar
 
 import ConfigSpace as CS
 
-from hpobench.method import Capabilities, Method, MethodReport
+from hpobench.contracts.method import Capabilities, Method, MethodReport
+from hpobench.contracts.space import to_python
+from hpobench.contracts.types import Evaluation, Status, Task, Trial
 from hpobench.methods._pending import PendingTrials
-from hpobench.space import to_python
-from hpobench.types import Evaluation, Status, Task, Trial
 
 __all__ = ["OptunaSampler", "OptunaSpace", "optuna_distributions"]
 

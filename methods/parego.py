@@ -12,13 +12,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from hpobench.method import Capabilities, Method
+from hpobench.contracts.method import Capabilities, Method
+from hpobench.contracts.types import Evaluation, Task, Trial
 from hpobench.methods._encoding import FloatArray
 from hpobench.methods._model import ModelMethod, check_number
 from hpobench.methods._objectives import loss_vector, normalised
 from hpobench.methods.gp_bo import GPBO
 from hpobench.methods.tpe import TPE
-from hpobench.types import Evaluation, Task, Trial
 
 __all__ = ["ParEGO", "chebyshev", "simplex_lattice"]
 

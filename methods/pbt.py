@@ -16,12 +16,12 @@ from typing import Any, ClassVar
 import ConfigSpace as CS
 import numpy as np
 
-from hpobench.errors import IncompatibleError
-from hpobench.method import Capabilities, Method
+from hpobench.contracts.errors import IncompatibleError
+from hpobench.contracts.method import Capabilities, Method
+from hpobench.contracts.space import SpaceCodec, to_python
+from hpobench.contracts.types import Config, Evaluation, Status, Task, Trial
 from hpobench.methods._model import check_number
 from hpobench.methods._pending import PendingTrials, loss_of
-from hpobench.space import SpaceCodec, to_python
-from hpobench.types import Config, Evaluation, Status, Task, Trial
 
 __all__ = ["PBT"]
 

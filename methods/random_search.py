@@ -6,9 +6,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from hpobench.method import Capabilities, Method
-from hpobench.space import SpaceCodec
-from hpobench.types import Evaluation, Task, Trial
+from hpobench.contracts.method import Capabilities, Method
+from hpobench.contracts.space import SpaceCodec
+from hpobench.contracts.types import Evaluation, Task, Trial
 
 __all__ = ["RandomSearch"]
 
@@ -21,7 +21,7 @@ class RandomSearch(Method):
     """Sample configurations independently from the space's prior, always at the maximal fidelity.
 
     Configurations are drawn ``chunk_size`` at a time from a private
-    ``np.random.default_rng(seed)`` through :class:`~hpobench.space.SpaceCodec`, so one ask costs
+    ``np.random.default_rng(seed)`` through :class:`~hpobench.contracts.space.SpaceCodec`, so one ask costs
     a few microseconds. On finite candidate sets (grids of ordinals and categoricals) the grid
     values are sampled directly. Asynchronous: :meth:`ask` never waits, and results may arrive in
     any order; they do not influence later proposals. The objectives are ignored, so the method

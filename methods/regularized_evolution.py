@@ -8,11 +8,11 @@ from typing import ClassVar
 
 import numpy as np
 
-from hpobench.method import Capabilities, Method
+from hpobench.contracts.method import Capabilities, Method
+from hpobench.contracts.types import Evaluation, Task, Trial
 from hpobench.methods._encoding import Encoding, FloatArray, IntArray
 from hpobench.methods._model import check_number
 from hpobench.methods._pending import PendingTrials, loss_of
-from hpobench.types import Evaluation, Task, Trial
 
 __all__ = ["RegularizedEvolution"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hpobench.contracts.types import Task
 from hpobench.methods._brackets import (
     BracketMethod,
     is_positive_int,
@@ -9,7 +10,6 @@ from hpobench.methods._brackets import (
     successive_halving_bracket,
     validate_eta,
 )
-from hpobench.types import Task
 
 __all__ = ["SuccessiveHalving"]
 

@@ -6,10 +6,10 @@ import math
 
 import numpy as np
 
+from hpobench.contracts.types import Task
 from hpobench.methods._encoding import FloatArray, IntArray
 from hpobench.methods._model import ModelMethod, check_number
 from hpobench.methods._parzen import Parzen
-from hpobench.types import Task
 
 __all__ = ["TPE", "neighbor_bandwidth", "parzen_bandwidth", "ramp_weights"]
 

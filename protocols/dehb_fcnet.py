@@ -29,8 +29,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hpobench.claims import Claim, Comparison, Relation, main
-from hpobench.registry import load_family
+from hpobench.data.registry import load_family
+from hpobench.evaluation.claims import Claim, Comparison, Relation, main
 
 
 def make_claim(data_dir: Path | None) -> Claim:

@@ -36,13 +36,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hpobench.claims import Claim, ClaimResult, Comparison, Relation, evaluate_comparison
-from hpobench.datadir import resolve_data_dir
-from hpobench.errors import HpobenchError
-from hpobench.registry import load_method
+from hpobench.contracts.errors import HpobenchError
+from hpobench.data.datadir import resolve_data_dir
+from hpobench.data.registry import load_method
+from hpobench.evaluation.claims import Claim, ClaimResult, Comparison, Relation, evaluate_comparison
+from hpobench.evaluation.scoring import run_scored
 from hpobench.results.load import load_results
 from hpobench.results.regret import Incumbent, add_regret, resolve_references
-from hpobench.scoring import run_scored
 
 LCBENCH_OWN = tuple(
     f"lcbench_own/{t}"

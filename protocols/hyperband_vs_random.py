@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hpobench.claims import Claim, Comparison, Relation, main
+from hpobench.evaluation.claims import Claim, Comparison, Relation, main
 
 SYNTHETIC = ("synthetic/branin", "synthetic/hartmann3", "synthetic/hartmann6")
 REAL = (

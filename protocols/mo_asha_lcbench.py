@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hpobench.claims import Claim, Comparison, Relation, main
+from hpobench.evaluation.claims import Claim, Comparison, Relation, main
 
 SUITE = ("167152", "167185", "189873")
 """LCBench instances of YAHPO Gym's multi-objective suite v1.0."""

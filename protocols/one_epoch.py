@@ -33,7 +33,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from hpobench.claims import Claim, Comparison, ComputeLimit, Relation, main
+from hpobench.evaluation.claims import Claim, Comparison, ComputeLimit, Relation, main
 
 TASKS = (
     "fcnet_own/naval_propulsion",

@@ -1,10 +1,10 @@
 """Hypervolume regret and IGD+ of multi-objective runs, as pure functions of frames.
 
-Definitions (every objective first turned into a loss, :func:`hpobench.pareto.to_minimisation`):
+Definitions (every objective first turned into a loss, :func:`hpobench.contracts.pareto.to_minimisation`):
 
 * a task's *scale* maps each objective affinely so that the ideal point of its reference front
   (the best front value of each objective) becomes 0 and its fixed reference point becomes 1;
-  both come from the task's :class:`~hpobench.types.ParetoReference`, so scores do not move when
+  both come from the task's :class:`~hpobench.contracts.types.ParetoReference`, so scores do not move when
   a method is added;
 * the *found front* after evaluation ``i`` of a run is the set of its evaluations ``0..i`` with
   status ok that no other of them dominates in the **observed** values (at whatever fidelity, the
@@ -31,9 +31,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from hpobench.pareto import hypervolume, igd_plus
+from hpobench.contracts.pareto import hypervolume, igd_plus
+from hpobench.contracts.types import Direction, Objective, ParetoReference
 from hpobench.results.regret import at_max_fidelity
-from hpobench.types import Direction, Objective, ParetoReference
 
 __all__ = [
     "MOReference",
@@ -281,7 +281,7 @@ def final_fronts(evaluations: pd.DataFrame, references: Mapping[str, MOReference
         Columns run_id, benchmark, method, seed, then one column per objective name of the
         tasks (NaN where a task lacks that objective); points of a run by ascending first objective.
     """
-    from hpobench.pareto import pareto_mask
+    from hpobench.contracts.pareto import pareto_mask
 
     names = list(dict.fromkeys(o.name for ref in references.values() for o in ref.objectives))
     parts = []

@@ -1,8 +1,8 @@
-"""Read a study directory (see :mod:`hpobench.store`) into pandas frames.
+"""Read a study directory (see :mod:`hpobench.execution.store`) into pandas frames.
 
 Only the columns that reporting needs are kept (the ``config`` JSON is skipped): from the study's
 combined table for the runs it holds unchanged, and from the per-run files for the others, each
-checked first (:func:`hpobench.store.check_run`: a run whose files do not read back or do not agree
+checked first (:func:`hpobench.execution.store.check_run`: a run whose files do not read back or do not agree
 is skipped and reported, never used).
 """
 
@@ -20,9 +20,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hpobench.errors import DataError
-from hpobench.runfiles import inspect_run
-from hpobench.store import (
+from hpobench.contracts.errors import DataError
+from hpobench.execution.runfiles import inspect_run
+from hpobench.execution.store import (
     COMBINED_DIR,
     OBJECTIVE_COLUMNS,
     RUNS_DIR,
@@ -47,7 +47,7 @@ REPORT_COLUMNS = (
     "fidelity_spent",
     "time",
 )
-"""Columns of :data:`hpobench.store.COLUMNS` that the report reads."""
+"""Columns of :data:`hpobench.execution.store.COLUMNS` that the report reads."""
 
 OPTIONAL_COLUMNS = tuple(OBJECTIVE_COLUMNS)
 """Columns the report reads where a run's table has them (multi-objective runs): null elsewhere."""
@@ -92,7 +92,7 @@ def _read_run(runs_dir: Path, run_id: str) -> tuple[dict[str, Any], pa.Table]:
     """A run's record and the report's columns of its table, if its files are finished and intact.
 
     Raises:
-        ValueError: The run is damaged (:func:`hpobench.store.check_run`) or lacks a column.
+        ValueError: The run is damaged (:func:`hpobench.execution.store.check_run`) or lacks a column.
     """
     check, table, _ = inspect_run(runs_dir, run_id)
     if not check.finished or table is None or check.provenance is None:
@@ -169,10 +169,10 @@ def load_results(
 ) -> StudyResults:
     """Load every finished run of a study directory.
 
-    Runs are read from the study's combined table (:func:`hpobench.store.read_combined`) while
+    Runs are read from the study's combined table (:func:`hpobench.execution.store.read_combined`) while
     their files are unchanged since it was written, and from their own files otherwise, with
     the same result either way. Runs whose files are not finished and intact
-    (:func:`hpobench.store.check_run`) are skipped and reported in
+    (:func:`hpobench.execution.store.check_run`) are skipped and reported in
     :attr:`StudyResults.problems`, so a partial or damaged directory still yields a report of
     what is there. Runs of a task whose objective or direction disagrees with the task's other
     runs are left out the same way (:func:`check_objectives`).
@@ -181,7 +181,7 @@ def load_results(
         out: The study directory.
         combined: Use the combined table where it is current (``False``: per-run files only).
         consolidate: First bring the combined table up to date when some finished run is missing
-            from it or changed (:func:`hpobench.store.write_combined`); skipped silently where the
+            from it or changed (:func:`hpobench.execution.store.write_combined`); skipped silently where the
             directory is not writable.
 
     Raises:

@@ -119,7 +119,7 @@ def plot_fronts(fronts: pd.DataFrame, references: Mapping[str, MOReference]) -> 
         fronts: :func:`hpobench.results.hypervolume_regret.final_fronts`.
         references: Benchmark -> reference.
     """
-    from hpobench.pareto import pareto_mask
+    from hpobench.contracts.pareto import pareto_mask
 
     fig, panels = _panels(fronts, references)
     for ax, ref, rows in panels:

@@ -88,7 +88,7 @@ class MOAnalysis:
         blocks: The block definition of the ranks and tests.
         n_blocks: Blocks in all; n_complete: those with every method.
         scalarised: Labels of single-objective methods that ran through a declared
-            scalarisation (:mod:`hpobench.scalarization`), from the runs' specs.
+            scalarisation (:mod:`hpobench.execution.scalarization`), from the runs' specs.
     """
 
     with_hv: pd.DataFrame

@@ -113,7 +113,7 @@ def add_regret(
     once (no per-run Python loop).
 
     Args:
-        evaluations: Long-format evaluations (columns of :data:`hpobench.store.COLUMNS`).
+        evaluations: Long-format evaluations (columns of :data:`hpobench.execution.store.COLUMNS`).
         runs: One row per run with ``run_id``, ``direction``, ``ref_best``, ``ref_worst`` (and
             ``fidelity_high``, the task's maximal fidelity or NaN, for
             :attr:`Incumbent.MAX_FIDELITY`; tasks without a fidelity count every evaluation).

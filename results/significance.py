@@ -2,7 +2,7 @@
 
 The report's rank row, ranks over time, critical-difference diagram and paired tests share one
 block definition (:class:`hpobench.results.stats.Blocks`); these helpers state it, and flag every
-test whose smallest attainable p-value (:mod:`hpobench.power`) does not reach :data:`ALPHA`, so a
+test whose smallest attainable p-value (:mod:`hpobench.contracts.power`) does not reach :data:`ALPHA`, so a
 "not significant" that no data could have changed is never read as "no difference".
 """
 

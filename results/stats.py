@@ -8,7 +8,7 @@ the rank row of its final table, the critical-difference diagram and the pairwis
   same seed gives every method the same initial design and benchmark noise on a task), so these are
   matched blocks; the tests then generalise over (task, seed) instances of the suite.
 * :attr:`Blocks.TASK`: one task, each method's value averaged over its seeds (Demšar's setting);
-  the tests generalise over tasks, but with few tasks they have no power: see :mod:`hpobench.power`.
+  the tests generalise over tasks, but with few tasks they have no power: see :mod:`hpobench.contracts.power`.
 
 Blocks with a missing value are dropped, since these tests need complete blocks. Every test
 carries its smallest attainable p-value (given the blocks, the ties and the correction), so a test
@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from hpobench.power import holm_min_adjusted, wilcoxon_min_pvalue
+from hpobench.contracts.power import holm_min_adjusted, wilcoxon_min_pvalue
 
 __all__ = [
     "Blocks",
@@ -261,8 +261,8 @@ def wilcoxon_holm(table: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
         One row per pair: a, b, n, statistic, pvalue, p_holm, significant (``p_holm < alpha``),
         better (the method with the lower median difference, or "" when not significant),
         min_p (the smallest p-value the pair's test could give: every non-zero difference of one
-        sign, :func:`hpobench.power.wilcoxon_min_pvalue`), min_p_holm (the smallest Holm-adjusted
-        p-value it could reach in this family, :func:`hpobench.power.holm_min_adjusted`) and
+        sign, :func:`hpobench.contracts.power.wilcoxon_min_pvalue`), min_p_holm (the smallest Holm-adjusted
+        p-value it could reach in this family, :func:`hpobench.contracts.power.holm_min_adjusted`) and
         can_reach_alpha (``min_p_holm < alpha``; ``False`` means no data on these blocks could
         have made the pair significant, so "not significant" says nothing).
     """

@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
 
-from hpobench.batch import EvaluationBatch
-from hpobench.benchmark import Benchmark, paired_fidelities
-from hpobench.errors import DataError, InvalidConfigError, InvalidFidelityError
-from hpobench.types import Config, Evaluation, Fidelity, Objective, Reference, Status, Task, Trial
-from hpobench.values import check_seed
+from hpobench.contracts.batch import EvaluationBatch
+from hpobench.contracts.benchmark import Benchmark, paired_fidelities
+from hpobench.contracts.errors import DataError, InvalidConfigError, InvalidFidelityError
+from hpobench.contracts.types import Config, Evaluation, Fidelity, Objective, Reference, Status, Task, Trial
+from hpobench.contracts.values import check_seed
 
 if TYPE_CHECKING:
     from hpobench.surrogates.optima import StoredOptimum
@@ -123,7 +123,7 @@ class DenseLookup(Benchmark):
     configurations").
 
     Seeds: ``seed % n_seeds`` selects the recorded run for a whole batch (``seed`` a non-negative
-    integer, :func:`~hpobench.values.check_seed`). Fidelities: only
+    integer, :func:`~hpobench.contracts.values.check_seed`). Fidelities: only
     recorded ones (``None`` is the maximal one). Failures: a non-finite objective gives status
     FAILED with NaN objective values (non-finite extras become NaN), the cost is still charged.
     """
@@ -272,7 +272,7 @@ class DenseLookup(Benchmark):
     def evaluate(self, trials: Sequence[Trial], *, seed: int) -> Sequence[Evaluation]:
         """Look the trials up in the table; see the class docstring for seeds, fidelities and failures.
 
-        A batch of several trials is answered as an :class:`~hpobench.batch.EvaluationBatch`.
+        A batch of several trials is answered as an :class:`~hpobench.contracts.batch.EvaluationBatch`.
         """
         if type(seed) is not int or seed < 0:  # one type check on the hot path
             seed = check_seed(seed)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hpobench.errors import DataError
+from hpobench.contracts.errors import DataError
 
 __all__ = ["KEEL_DATASETS", "SPLIT_SEED", "UCI_DATASETS", "Dataset", "load_keel", "load_uci"]
 

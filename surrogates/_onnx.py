@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from hpobench.errors import DataError
+from hpobench.contracts.errors import DataError
 
 __all__ = ["THREADS_ENV_VAR", "OnnxModel", "configured_threads", "load_onnx_model"]
 

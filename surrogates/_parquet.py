@@ -18,12 +18,12 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hpobench.datadir import file_sha256
-from hpobench.datasets import verified_data_file
-from hpobench.errors import DataError
+from hpobench.contracts.errors import DataError
+from hpobench.contracts.types import Direction, Objective
+from hpobench.data.datadir import file_sha256
+from hpobench.data.datasets import verified_data_file
 from hpobench.surrogates.optima import stored_optimum
 from hpobench.surrogates.tabular import CostModel, TabularBenchmark, dense_from_arrow, dense_from_arrow_ragged
-from hpobench.types import Direction, Objective
 
 __all__ = ["GridSpec", "load_grid_table"]
 
@@ -63,7 +63,7 @@ def load_grid_table(
 
     Raises:
         DataError: The file is missing, unreadable, not a complete grid, or differs from the
-            manifest's sha256 while verification is on (:mod:`hpobench.datadir`).
+            manifest's sha256 while verification is on (:mod:`hpobench.data.datadir`).
     """
     what = f"{spec.family}/{task}"
     path, _ = verified_data_file(data_dir, f"tabular/{spec.family}/{task}.parquet", what=what)

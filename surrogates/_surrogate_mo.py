@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from hpobench.benchmark import Benchmark
-from hpobench.space import SpaceCodec
+from hpobench.contracts.benchmark import Benchmark
+from hpobench.contracts.space import SpaceCodec
+from hpobench.contracts.types import Config, Objective, ParetoReference, Task
 from hpobench.surrogates.pareto_fronts import estimate_front, stored_entry
-from hpobench.types import Config, Objective, ParetoReference, Task
 
 __all__ = ["N_RANDOM", "SEED", "SIGMAS", "SOURCE", "SurrogateMOBenchmark", "stored_estimate"]
 

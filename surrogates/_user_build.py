@@ -34,13 +34,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from hpobench.benchmark import Benchmark
-from hpobench.errors import DataError
-from hpobench.space import to_python
+from hpobench.contracts.benchmark import Benchmark
+from hpobench.contracts.errors import DataError
+from hpobench.contracts.space import to_python
+from hpobench.contracts.types import Fidelity
 from hpobench.surrogates._user_meta import HyperparameterMeta, TableMeta
 from hpobench.surrogates.candidates import CandidateBenchmark
 from hpobench.surrogates.tabular import TabularBenchmark, dense_from_arrow
-from hpobench.types import Fidelity
 
 __all__ = ["build_benchmark", "table_tags"]
 

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hpobench.errors import DataError
-from hpobench.types import Direction, Objective
+from hpobench.contracts.errors import DataError
+from hpobench.contracts.types import Direction, Objective
 
 __all__ = [
     "META_FILE",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from hpobench.types import Direction, Fidelity, Objective
+from hpobench.contracts.types import Direction, Fidelity, Objective
 
 __all__ = ["SCENARIOS", "Scenario"]
 

@@ -12,7 +12,7 @@ number of listed configurations. :meth:`CandidateBenchmark.evaluate` and
 *nearest listed candidate*: Euclidean distance after mapping each hyperparameter linearly (or,
 for log-scaled ones, its logarithm) onto ``[0, 1]`` over the candidates' range; ties go to the
 candidate listed first. A listed configuration maps to itself exactly. Values outside the box,
-missing or unknown hyperparameters raise :class:`~hpobench.errors.InvalidConfigError`. Methods
+missing or unknown hyperparameters raise :class:`~hpobench.contracts.errors.InvalidConfigError`. Methods
 that want to propose listed configurations exactly use
 :meth:`CandidateBenchmark.candidate_configs`. A random search over the box therefore picks
 candidate ``i`` with the prior mass of its Voronoi cell, not uniformly.
@@ -39,10 +39,10 @@ from typing import Any
 import ConfigSpace as CS
 import numpy as np
 
+from hpobench.contracts.types import Config, Fidelity, Objective, Task
+from hpobench.contracts.values import has_bool
 from hpobench.surrogates._dense import DenseLookup
 from hpobench.surrogates.optima import StoredOptimum
-from hpobench.types import Config, Fidelity, Objective, Task
-from hpobench.values import has_bool
 
 __all__ = ["CandidateBenchmark"]
 

@@ -9,7 +9,7 @@ Data: ``<data_dir>/tabular/fcnet/<task>.parquet``, one row per (configuration, s
 hyperparameter columns, ``seed`` (0..3) and ``valid_mse``. Tables are read with pyarrow, checked
 to be a complete grid and cached per process (keyed on the resolved path, size and mtime), so
 repeated loads in one worker are free. Every load first checks the file against the manifest's
-sha256 (hashed once per process, see :mod:`hpobench.datadir`).
+sha256 (hashed once per process, see :mod:`hpobench.data.datadir`).
 
 Cost model (the data has no runtimes), in simulated seconds::
 
@@ -36,13 +36,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hpobench.benchmark import BenchmarkFamily, TaskInfo
-from hpobench.datadir import file_sha256
-from hpobench.datasets import verified_data_file
-from hpobench.errors import DataError, UnknownNameError
+from hpobench.contracts.benchmark import BenchmarkFamily, TaskInfo
+from hpobench.contracts.errors import DataError, UnknownNameError
+from hpobench.contracts.types import Direction, Objective
+from hpobench.data.datadir import file_sha256
+from hpobench.data.datasets import verified_data_file
 from hpobench.surrogates.optima import stored_optimum
 from hpobench.surrogates.tabular import CostModel, TabularBenchmark, dense_from_arrow
-from hpobench.types import Direction, Objective
 
 __all__ = ["FAMILY", "GRID", "FCNetFamily", "fcnet_cost", "fcnet_n_params"]
 
@@ -164,7 +164,7 @@ class FCNetFamily(BenchmarkFamily):
         Raises:
             UnknownNameError: No such FCNet task.
             DataError: The file is missing, unreadable, not a complete grid, or differs from the
-                manifest's sha256 while verification is on (:mod:`hpobench.datadir`).
+                manifest's sha256 while verification is on (:mod:`hpobench.data.datadir`).
         """
         if task not in DATASETS:
             raise UnknownNameError("benchmark", f"fcnet/{task}", [f"fcnet/{t}" for t in DATASETS])

@@ -27,13 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from hpobench.benchmark import BenchmarkFamily, TaskInfo
-from hpobench.datadir import file_sha256
-from hpobench.datasets import verified_data_file
-from hpobench.errors import DataError, UnknownNameError
+from hpobench.contracts.benchmark import BenchmarkFamily, TaskInfo
+from hpobench.contracts.errors import DataError, UnknownNameError
+from hpobench.contracts.types import Direction, Fidelity, Objective
+from hpobench.data.datadir import file_sha256
+from hpobench.data.datasets import verified_data_file
 from hpobench.surrogates.fcnet import DATASETS, GRID
 from hpobench.surrogates.tabular import TabularBenchmark
-from hpobench.types import Direction, Fidelity, Objective
 
 __all__ = ["FAMILY", "FCNetHDF5Family", "load_fcnet_hdf5"]
 

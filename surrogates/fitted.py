@@ -58,11 +58,21 @@ from typing import Any, NoReturn
 import ConfigSpace as CS
 import numpy as np
 
-from hpobench.benchmark import Benchmark, BenchmarkFamily, TaskInfo, paired_fidelities
-from hpobench.datadir import file_sha256, verified
-from hpobench.errors import DataError, InvalidConfigError, InvalidFidelityError, UnknownNameError
-from hpobench.types import Config, Direction, Evaluation, Fidelity, Objective, Reference, Status, Task, Trial
-from hpobench.values import check_seed, choice_key, real_types_only
+from hpobench.contracts.benchmark import Benchmark, BenchmarkFamily, TaskInfo, paired_fidelities
+from hpobench.contracts.errors import DataError, InvalidConfigError, InvalidFidelityError, UnknownNameError
+from hpobench.contracts.types import (
+    Config,
+    Direction,
+    Evaluation,
+    Fidelity,
+    Objective,
+    Reference,
+    Status,
+    Task,
+    Trial,
+)
+from hpobench.contracts.values import check_seed, choice_key, real_types_only
+from hpobench.data.datadir import file_sha256, verified
 
 __all__ = [
     "FAMILY",
@@ -292,7 +302,7 @@ class Encoding:
         )
 
     def _raise(self, configs: Sequence[Config]) -> NoReturn:
-        from hpobench.space import SpaceCodec
+        from hpobench.contracts.space import SpaceCodec
 
         codec = SpaceCodec(self.space())
         for config in configs:
@@ -661,7 +671,7 @@ class FittedFamily(BenchmarkFamily):
         """Load the model of ``task`` (``data_dir`` is not needed: the models ship with the package).
 
         The index's sha256 is the model file's pin: it is checked on every load through
-        :func:`hpobench.datadir.verified` (hashed once per process; skipped while verification is
+        :func:`hpobench.data.datadir.verified` (hashed once per process; skipped while verification is
         switched off). ``hpobench surrogate fit`` writes the index; a test keeps the shipped index
         equal to the shipped files.
 

@@ -24,14 +24,9 @@ from typing import Any
 import ConfigSpace as CS
 import numpy as np
 
-from hpobench.benchmark import BenchmarkFamily, TaskInfo
-from hpobench.errors import UnknownNameError
-from hpobench.surrogates._surrogate_mo import N_RANDOM, SurrogateMOBenchmark, stored_estimate
-from hpobench.surrogates.fcnet import DATASETS, fcnet_n_params
-from hpobench.surrogates.fitted import FAMILY as FITTED
-from hpobench.surrogates.fitted import FittedSurrogate
-from hpobench.surrogates.yahpo import _from_unit, _unit
-from hpobench.types import (
+from hpobench.contracts.benchmark import BenchmarkFamily, TaskInfo
+from hpobench.contracts.errors import UnknownNameError
+from hpobench.contracts.types import (
     Config,
     Direction,
     Evaluation,
@@ -41,6 +36,11 @@ from hpobench.types import (
     Status,
     Trial,
 )
+from hpobench.surrogates._surrogate_mo import N_RANDOM, SurrogateMOBenchmark, stored_estimate
+from hpobench.surrogates.fcnet import DATASETS, fcnet_n_params
+from hpobench.surrogates.fitted import FAMILY as FITTED
+from hpobench.surrogates.fitted import FittedSurrogate
+from hpobench.surrogates.yahpo import _from_unit, _unit
 
 __all__ = ["FAMILIES", "FAMILY", "FittedMOBenchmark", "FittedMOFamily"]
 

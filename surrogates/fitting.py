@@ -55,8 +55,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from hpobench.benchmark import Benchmark
-from hpobench.space import SpaceCodec, to_python
+from hpobench.contracts.benchmark import Benchmark
+from hpobench.contracts.space import SpaceCodec, to_python
+from hpobench.contracts.types import Config, Direction, Objective
 from hpobench.surrogates.commands import add_fit_arguments as add_arguments
 from hpobench.surrogates.fitted import (
     FORMAT_VERSION,
@@ -67,7 +68,6 @@ from hpobench.surrogates.fitted import (
     arrays_digest,
     write_model,
 )
-from hpobench.types import Config, Direction, Objective
 
 __all__ = [
     "FitSettings",
@@ -587,14 +587,14 @@ def fit_family(
     import hashlib
     import time
 
-    from hpobench import registry
+    from hpobench.data import registry
 
     chosen = settings or FAMILY_SETTINGS.get(family, FitSettings())
     names = [i.name.split("/", 1)[1] for i in registry.load_family(family).tasks()]
     if tasks:
         unknown = [t for t in tasks if t not in names]
         if unknown:
-            from hpobench.errors import UnknownNameError
+            from hpobench.contracts.errors import UnknownNameError
 
             raise UnknownNameError("benchmark", f"{family}/{unknown[0]}", [f"{family}/{n}" for n in names])
         names = list(tasks)
@@ -628,7 +628,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the fit command from parsed arguments."""
     from dataclasses import replace
 
-    from hpobench.datadir import resolve_data_dir
+    from hpobench.data.datadir import resolve_data_dir
 
     settings = FAMILY_SETTINGS.get(args.family, FitSettings())
     if args.epochs is not None:
@@ -646,7 +646,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m hpobench.surrogates.fitting``: fit a family's surrogates."""
-    from hpobench.errors import HpobenchError
+    from hpobench.contracts.errors import HpobenchError
 
     parser = argparse.ArgumentParser(
         prog="python -m hpobench.surrogates.fitting", description=__doc__.split("\n")[0]

@@ -39,10 +39,10 @@ from typing import Any
 import ConfigSpace as CS
 import numpy as np
 
-from hpobench.benchmark import Benchmark
-from hpobench.errors import DataError, HpobenchError
-from hpobench.types import Config, Evaluation, Fidelity, Objective, Reference, Status, Task, Trial
-from hpobench.values import check_seed
+from hpobench.contracts.benchmark import Benchmark
+from hpobench.contracts.errors import DataError, HpobenchError
+from hpobench.contracts.types import Config, Evaluation, Fidelity, Objective, Reference, Status, Task, Trial
+from hpobench.contracts.values import check_seed
 
 __all__ = ["FunctionBenchmark", "function_from_meta", "import_path", "save_function"]
 
@@ -233,7 +233,7 @@ def function_from_meta(raw: Mapping[str, Any], *, family: str, where: str) -> Fu
     Raises:
         DataError: The meta is invalid or the function cannot be imported.
     """
-    from hpobench.types import Direction
+    from hpobench.contracts.types import Direction
 
     try:
         target = str(raw["function"])

@@ -29,11 +29,11 @@ from typing import Any
 
 import numpy as np
 
-from hpobench.benchmark import BenchmarkFamily, TaskInfo
-from hpobench.errors import UnknownNameError
+from hpobench.contracts.benchmark import BenchmarkFamily, TaskInfo
+from hpobench.contracts.errors import UnknownNameError
+from hpobench.contracts.types import Direction
 from hpobench.surrogates._parquet import GridSpec, load_grid_table
 from hpobench.surrogates.tabular import CostModel, TabularBenchmark
-from hpobench.types import Direction
 
 __all__ = ["FAMILY", "GRID", "SPEC", "HPOBenchNNFamily", "nn_cost"]
 

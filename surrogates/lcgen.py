@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from hpobench.datadir import resolve_data_dir
+from hpobench.data.datadir import resolve_data_dir
 from hpobench.surrogates._lc_data import KEEL_DATASETS, UCI_DATASETS, Dataset, load_keel, load_uci
 from hpobench.surrogates.lcbench import HYPERPARAMETERS
 

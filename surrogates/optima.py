@@ -12,7 +12,7 @@ the primary objective's reference range at the maximal fidelity, computed from t
   divergent runs put it far away, e.g. 6e18 on TaskSet);
 * the same ``best``/``worst`` for each seed's runs alone.
 
-The benchmarks of these families answer :meth:`~hpobench.benchmark.Benchmark.optimum` from
+The benchmarks of these families answer :meth:`~hpobench.contracts.benchmark.Benchmark.optimum` from
 these stored values, so reports normalise regret without loading any table and the values never
 depend on which methods were run; the tests check them against the source tables (so a changed
 data file is noticed). Regenerate ``_optima_data.py`` when a dataset changes on purpose::
@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from hpobench.errors import UnknownNameError
+from hpobench.contracts.errors import UnknownNameError
+from hpobench.contracts.types import Direction, Reference
 from hpobench.surrogates._optima_data import OPTIMA
-from hpobench.types import Direction, Reference
 
 __all__ = ["FAMILIES", "StoredOptimum", "render_optima", "stored_optimum"]
 
@@ -68,11 +68,11 @@ class StoredOptimum:
     worst_per_seed: tuple[float, ...]
 
     def reference(self) -> Reference:
-        """As a :class:`~hpobench.types.Reference` (mean over seeds)."""
+        """As a :class:`~hpobench.contracts.types.Reference` (mean over seeds)."""
         return Reference(best={self.metric: self.best}, worst={self.metric: self.worst}, source=SOURCE)
 
     def references_per_seed(self) -> tuple[Reference, ...]:
-        """One :class:`~hpobench.types.Reference` per seed (that seed's runs alone)."""
+        """One :class:`~hpobench.contracts.types.Reference` per seed (that seed's runs alone)."""
         return tuple(
             Reference(
                 best={self.metric: b},
@@ -143,7 +143,7 @@ def render_optima(benchmarks: Sequence[Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Print ``_optima_data.py`` computed from the tables in ``--data-dir``."""
-    from hpobench import registry  # the registry loads the families lazily
+    from hpobench.data import registry  # the registry loads the families lazily
 
     parser = argparse.ArgumentParser(description="Regenerate hpobench/surrogates/_optima_data.py")
     parser.add_argument("--data-dir", type=Path, required=True)

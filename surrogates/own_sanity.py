@@ -20,8 +20,8 @@ import numpy as np
 import pyarrow.parquet as pq
 from scipy.stats import spearmanr
 
-from hpobench.datadir import resolve_data_dir
-from hpobench.datasets import verified_data_file
+from hpobench.data.datadir import resolve_data_dir
+from hpobench.data.datasets import verified_data_file
 from hpobench.surrogates.candidates import CandidateBenchmark
 from hpobench.surrogates.own_tables import FCNET_OWN, LCBENCH_OWN, OwnTablesFamily
 from hpobench.surrogates.tabular import TabularBenchmark

@@ -20,7 +20,7 @@ process. ``load(task, data_dir=...)`` ignores ``data_dir``; set ``HPOBENCH_OWN_T
 with ``<family>/<task>.npz`` (as written by ``lcgen --out``) to serve regenerated tables instead.
 
 Integrity: every load checks the table against the checksum list ``SHA256SUMS.json`` of its root
-folder (:func:`hpobench.datadir.verified`; hashed once per process). The shipped list is made by
+folder (:func:`hpobench.data.datadir.verified`; hashed once per process). The shipped list is made by
 ``python -m hpobench.surrogates.own_tables --write-checksums`` (a test keeps it equal to the
 shipped files); a shipped table missing from it is refused. A ``$HPOBENCH_OWN_TABLES`` folder is
 checked against its own ``SHA256SUMS.json`` when it has one (made by the same command with
@@ -37,8 +37,10 @@ from pathlib import Path
 
 import numpy as np
 
-from hpobench.benchmark import Benchmark, BenchmarkFamily, TaskInfo
-from hpobench.datadir import (
+from hpobench.contracts.benchmark import Benchmark, BenchmarkFamily, TaskInfo
+from hpobench.contracts.errors import DataError, UnknownNameError
+from hpobench.contracts.types import Direction, Fidelity, Objective
+from hpobench.data.datadir import (
     CHECKSUMS_FILE,
     file_sha256,
     read_checksums,
@@ -46,11 +48,9 @@ from hpobench.datadir import (
     verified,
     write_checksums,
 )
-from hpobench.errors import DataError, UnknownNameError
 from hpobench.surrogates.candidates import CandidateBenchmark
 from hpobench.surrogates.lcbench import LOG
 from hpobench.surrogates.tabular import TabularBenchmark
-from hpobench.types import Direction, Fidelity, Objective
 
 __all__ = ["FCNET_OWN", "LCBENCH_OWN", "OwnTablesFamily", "load_npz"]
 

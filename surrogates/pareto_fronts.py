@@ -1,6 +1,6 @@
 """Reference Pareto fronts of the multi-objective tasks: how they are made, stored and checked.
 
-Every multi-objective task answers :meth:`~hpobench.benchmark.Benchmark.pareto_reference` with a
+Every multi-objective task answers :meth:`~hpobench.contracts.benchmark.Benchmark.pareto_reference` with a
 front and a reference point fixed by the task alone, so hypervolume regret never moves when a
 method is added:
 
@@ -40,10 +40,10 @@ from typing import Any
 
 import numpy as np
 
-from hpobench.benchmark import Benchmark
-from hpobench.errors import DataError, UnknownNameError
-from hpobench.pareto import pareto_mask
-from hpobench.types import Config, Objective, ParetoReference
+from hpobench.contracts.benchmark import Benchmark
+from hpobench.contracts.errors import DataError, UnknownNameError
+from hpobench.contracts.pareto import pareto_mask
+from hpobench.contracts.types import Config, Objective, ParetoReference
 
 __all__ = [
     "MARGIN",

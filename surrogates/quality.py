@@ -35,9 +35,9 @@ from pathlib import Path
 
 import numpy as np
 
+from hpobench.contracts.types import Direction
 from hpobench.surrogates.commands import add_quality_arguments as add_arguments
 from hpobench.surrogates.fitted import MODELS_DIR, FittedFamily, FittedSurrogate
-from hpobench.types import Direction
 
 __all__ = ["Quality", "assess", "r2_score", "rank", "report", "spearman", "top_k_overlap"]
 
@@ -109,7 +109,7 @@ def assess(model: FittedSurrogate, *, data_dir: Path | None) -> Quality:
     Raises:
         DataError: The source table is missing.
     """
-    from hpobench import registry
+    from hpobench.data import registry
     from hpobench.surrogates.fitting import table_data
 
     source = str(model.header["provenance"]["source"])
@@ -203,7 +203,7 @@ def report(qualities: Sequence[Quality]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run the quality command from parsed arguments."""
-    from hpobench.datadir import resolve_data_dir
+    from hpobench.data.datadir import resolve_data_dir
 
     data_dir = resolve_data_dir(args.data_dir)
     family = FittedFamily(MODELS_DIR if args.models is None else Path(args.models))
@@ -220,7 +220,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m hpobench.surrogates.quality``: write the quality report."""
-    from hpobench.errors import HpobenchError
+    from hpobench.contracts.errors import HpobenchError
 
     parser = argparse.ArgumentParser(
         prog="python -m hpobench.surrogates.quality", description=__doc__.split("\n")[0]

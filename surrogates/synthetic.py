@@ -49,11 +49,20 @@ import ConfigSpace as CS
 import numpy as np
 from scipy.stats import qmc
 
-from hpobench.benchmark import Benchmark, BenchmarkFamily, TaskInfo
-from hpobench.errors import UnknownNameError
-from hpobench.seeding import stable_int
-from hpobench.types import Config, Direction, Evaluation, Fidelity, Objective, Reference, Task, Trial
-from hpobench.values import check_seed
+from hpobench.contracts.benchmark import Benchmark, BenchmarkFamily, TaskInfo
+from hpobench.contracts.errors import UnknownNameError
+from hpobench.contracts.seeding import stable_int
+from hpobench.contracts.types import (
+    Config,
+    Direction,
+    Evaluation,
+    Fidelity,
+    Objective,
+    Reference,
+    Task,
+    Trial,
+)
+from hpobench.contracts.values import check_seed
 
 _MAKE = Evaluation._owned
 
@@ -314,7 +323,7 @@ class SyntheticBenchmark(Benchmark):
         """Evaluate a batch in one vectorised pass; see :meth:`Benchmark.evaluate`.
 
         ``seed`` only matters when ``noise_std > 0``; it must be a non-negative integer in any case
-        (:func:`~hpobench.values.check_seed`).
+        (:func:`~hpobench.contracts.values.check_seed`).
         """
         if type(seed) is not int or seed < 0:  # one type check on the hot path
             check_seed(seed)

@@ -39,12 +39,21 @@ import ConfigSpace as CS
 import numpy as np
 from scipy.stats import qmc
 
-from hpobench.benchmark import Benchmark, BenchmarkFamily, TaskInfo
-from hpobench.errors import UnknownNameError
+from hpobench.contracts.benchmark import Benchmark, BenchmarkFamily, TaskInfo
+from hpobench.contracts.errors import UnknownNameError
+from hpobench.contracts.types import (
+    Config,
+    Direction,
+    Evaluation,
+    Objective,
+    ParetoReference,
+    Reference,
+    Task,
+    Trial,
+)
+from hpobench.contracts.values import check_seed
 from hpobench.surrogates.pareto_fronts import pareto_from_values, stored_pareto
 from hpobench.surrogates.synthetic import FIDELITY, fidelity_to_z
-from hpobench.types import Config, Direction, Evaluation, Objective, ParetoReference, Reference, Task, Trial
-from hpobench.values import check_seed
 
 __all__ = ["FAMILIES", "FAMILY", "SyntheticMOBenchmark", "SyntheticMOFamily", "compute_pareto"]
 

@@ -30,14 +30,14 @@ from typing import Any
 
 import numpy as np
 
-from hpobench.benchmark import Benchmark, BenchmarkFamily, TaskInfo
-from hpobench.errors import UnknownNameError
+from hpobench.contracts.benchmark import Benchmark, BenchmarkFamily, TaskInfo
+from hpobench.contracts.errors import UnknownNameError
+from hpobench.contracts.types import Direction, Objective, ParetoReference
 from hpobench.surrogates import fcnet, hpobench_nn, own_tables
 from hpobench.surrogates.candidates import CandidateBenchmark
 from hpobench.surrogates.lcbench import LOG
 from hpobench.surrogates.pareto_fronts import pareto_from_values, stored_pareto
 from hpobench.surrogates.tabular import TabularBenchmark
-from hpobench.types import Direction, Objective, ParetoReference
 
 __all__ = [
     "FAMILIES",

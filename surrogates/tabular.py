@@ -8,7 +8,7 @@ indices. Lookups never build a ConfigSpace ``Configuration``: consecutive hyperp
 grouped (up to 1,024 value combinations per group) and each group has a value tuple ->
 partial index dictionary, so a configuration's index is a sum of a few small dictionary lookups
 (numeric values match across int/float/numpy types, ``8 == 8.0 == np.int64(8)``; booleans never
-match, see :mod:`hpobench.values`). A batch is
+match, see :mod:`hpobench.contracts.values`). A batch is
 indexed with one C-level pass per group; evaluation, costs and reference values are shared
 with candidate sets in :mod:`hpobench.surrogates._dense`.
 
@@ -32,12 +32,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from ConfigSpace.hyperparameters import Hyperparameter
 
-from hpobench.errors import DataError, InvalidConfigError
-from hpobench.space import to_python
+from hpobench.contracts.errors import DataError, InvalidConfigError
+from hpobench.contracts.space import to_python
+from hpobench.contracts.types import Config, Fidelity, Objective, Task
+from hpobench.contracts.values import has_bool, is_finite_real, is_real
 from hpobench.surrogates._dense import DenseLookup
 from hpobench.surrogates.optima import StoredOptimum
-from hpobench.types import Config, Fidelity, Objective, Task
-from hpobench.values import has_bool, is_finite_real, is_real
 
 __all__ = ["CostModel", "Index", "TabularBenchmark", "dense_from_arrow", "dense_from_arrow_ragged"]
 

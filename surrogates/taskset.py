@@ -32,13 +32,13 @@ from pathlib import Path
 
 import numpy as np
 
-from hpobench.benchmark import BenchmarkFamily, TaskInfo
-from hpobench.datadir import file_sha256
-from hpobench.datasets import verified_data_file
-from hpobench.errors import DataError, UnknownNameError
+from hpobench.contracts.benchmark import BenchmarkFamily, TaskInfo
+from hpobench.contracts.errors import DataError, UnknownNameError
+from hpobench.contracts.types import Direction, Fidelity, Objective
+from hpobench.data.datadir import file_sha256
+from hpobench.data.datasets import verified_data_file
 from hpobench.surrogates.candidates import CandidateBenchmark
 from hpobench.surrogates.optima import stored_optimum
-from hpobench.types import Direction, Fidelity, Objective
 
 __all__ = ["FAMILY", "HYPERPARAMETERS", "TASKS", "TaskSetFamily", "parse_taskset"]
 
@@ -149,7 +149,7 @@ class TaskSetFamily(BenchmarkFamily):
         Raises:
             UnknownNameError: No such task.
             DataError: The file is missing, not in the upstream layout, or differs from the
-                manifest's sha256 while verification is on (:mod:`hpobench.datadir`).
+                manifest's sha256 while verification is on (:mod:`hpobench.data.datadir`).
         """
         if task not in TASKS:
             raise UnknownNameError("benchmark", f"taskset/{task}", [f"taskset/{t}" for t in TASKS])

@@ -3,7 +3,7 @@
 The folder holds one Parquet (``.parquet``) or CSV (``.csv``) file per task (the task
 ``NAME/<file stem>``) and a ``meta.json`` that says what the columns mean
 (:mod:`hpobench.surrogates._user_meta`). No code and no plugin package: the registry lists
-every such folder of the data directory (:func:`hpobench.registry.family_names`), and runs load
+every such folder of the data directory (:func:`hpobench.data.registry.family_names`), and runs load
 its tasks inside the workers by name, like any family. Rows are checked and turned into the
 shipped dense benchmarks by :mod:`hpobench.surrogates._user_build`; the reference optimum and
 range follow the family-wide rule of :func:`hpobench.surrogates._dense.reference_of`.
@@ -11,10 +11,10 @@ range follow the family-wide rule of :func:`hpobench.surrogates._dense.reference
 Integrity: the sha256 of ``meta.json`` and of a task's file are recorded in the folder's
 ``SHA256SUMS.json`` the first time the task loads successfully (a table with an error is never
 recorded), and every later load checks them, like shipped data
-(:func:`hpobench.datadir.verified`): a file changed afterwards stops the load with a
-:class:`~hpobench.errors.DataError`, so that results of one study never mix two versions of a
+(:func:`hpobench.data.datadir.verified`): a file changed afterwards stops the load with a
+:class:`~hpobench.contracts.errors.DataError`, so that results of one study never mix two versions of a
 table. After an intended change, record the files again with ``hpobench table check DIR
---record`` (or switch verification off, :func:`hpobench.datadir.data_verification`). A
+--record`` (or switch verification off, :func:`hpobench.data.datadir.data_verification`). A
 read-only folder is hashed for provenance but nothing is recorded.
 
 Lifecycle: a family object is cheap (it reads ``meta.json`` and lists files when asked for its
@@ -34,9 +34,9 @@ from typing import Any
 
 import pandas as pd
 
-from hpobench.benchmark import Benchmark, BenchmarkFamily, TaskInfo
-from hpobench.datadir import CHECKSUMS_FILE, file_sha256, read_checksums, verification_enabled
-from hpobench.errors import DataError, UnknownNameError
+from hpobench.contracts.benchmark import Benchmark, BenchmarkFamily, TaskInfo
+from hpobench.contracts.errors import DataError, UnknownNameError
+from hpobench.data.datadir import CHECKSUMS_FILE, file_sha256, read_checksums, verification_enabled
 from hpobench.surrogates._user_build import build_benchmark, table_tags
 from hpobench.surrogates._user_meta import META_FILE, TableMeta, check_family_name, read_raw
 from hpobench.surrogates.function_benchmark import function_from_meta

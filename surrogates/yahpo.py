@@ -42,7 +42,7 @@ because the model's dependence on it was not validated as a model of run-to-run 
 yahpo-gym, a configuration may set it (and every other fixed parameter of a scenario, see
 ``Scenario.fixed``) itself: ``{..., "repl": 3}`` is answered for replication 3, with exactly
 yahpo-gym's outputs; a value outside the range of ``config_space.json`` (``repl``: an integer
-in 1..10) is an :class:`~hpobench.errors.InvalidConfigError`, and an omitted one takes the fixed
+in 1..10) is an :class:`~hpobench.contracts.errors.InvalidConfigError`, and an omitted one takes the fixed
 value, so results without it are unchanged.
 
 Reference optimum: there is no table. :func:`estimate_reference` takes the best and worst of
@@ -67,16 +67,16 @@ from typing import Any
 import ConfigSpace as CS
 import numpy as np
 
-from hpobench.benchmark import Benchmark, BenchmarkFamily, TaskInfo, paired_fidelities
-from hpobench.datadir import file_sha256, verified
-from hpobench.datasets import pinned_sha256
-from hpobench.errors import DataError, InvalidConfigError, UnknownNameError
-from hpobench.space import SpaceCodec
+from hpobench.contracts.benchmark import Benchmark, BenchmarkFamily, TaskInfo, paired_fidelities
+from hpobench.contracts.errors import DataError, InvalidConfigError, UnknownNameError
+from hpobench.contracts.space import SpaceCodec
+from hpobench.contracts.types import Config, Evaluation, Reference, Task, Trial
+from hpobench.contracts.values import check_seed
+from hpobench.data.datadir import file_sha256, verified
+from hpobench.data.datasets import pinned_sha256
 from hpobench.surrogates._dense import STATUS_OF_OK, row_dicts
 from hpobench.surrogates._onnx import OnnxModel, configured_threads, load_onnx_model
 from hpobench.surrogates._yahpo_scenarios import SCENARIOS, Scenario
-from hpobench.types import Config, Evaluation, Reference, Task, Trial
-from hpobench.values import check_seed
 
 __all__ = [
     "FAMILY",
@@ -697,7 +697,7 @@ def load_yahpo(scenario: str, instance: str, *, data_dir: Path | None) -> YahpoB
     Raises:
         UnknownNameError: Unknown scenario or instance.
         DataError: A file is missing or corrupt (including: differs from the manifest's sha256
-            while verification is on, see :mod:`hpobench.datadir`), or onnxruntime is missing.
+            while verification is on, see :mod:`hpobench.data.datadir`), or onnxruntime is missing.
     """
     if scenario not in SCENARIOS:
         raise UnknownNameError("YAHPO scenario", scenario, sorted(SCENARIOS))

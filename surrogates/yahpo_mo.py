@@ -37,12 +37,10 @@ from typing import Any
 
 import numpy as np
 
-from hpobench.benchmark import BenchmarkFamily, TaskInfo
-from hpobench.errors import UnknownNameError
-from hpobench.pareto import to_minimisation
-from hpobench.surrogates._surrogate_mo import SOURCE, SurrogateMOBenchmark, stored_estimate
-from hpobench.surrogates.yahpo import YahpoBenchmark, _Codec, _neighbour, load_yahpo
-from hpobench.types import (
+from hpobench.contracts.benchmark import BenchmarkFamily, TaskInfo
+from hpobench.contracts.errors import UnknownNameError
+from hpobench.contracts.pareto import to_minimisation
+from hpobench.contracts.types import (
     Config,
     Direction,
     Evaluation,
@@ -52,6 +50,8 @@ from hpobench.types import (
     Status,
     Trial,
 )
+from hpobench.surrogates._surrogate_mo import SOURCE, SurrogateMOBenchmark, stored_estimate
+from hpobench.surrogates.yahpo import YahpoBenchmark, _Codec, _neighbour, load_yahpo
 
 __all__ = ["FAMILIES", "FAMILY", "TASKS", "YahpoMOBenchmark", "YahpoMOFamily"]
 

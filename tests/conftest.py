@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hpobench.datadir import ENV_VAR
+from hpobench.data.datadir import ENV_VAR
 
 _FALLBACK = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

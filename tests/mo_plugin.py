@@ -24,9 +24,9 @@ from pathlib import Path
 import ConfigSpace as CS
 import numpy as np
 
-from hpobench.benchmark import Benchmark, BenchmarkFamily, TaskInfo
-from hpobench.errors import UnknownNameError
-from hpobench.types import (
+from hpobench.contracts.benchmark import Benchmark, BenchmarkFamily, TaskInfo
+from hpobench.contracts.errors import UnknownNameError
+from hpobench.contracts.types import (
     Config,
     Direction,
     Evaluation,
@@ -90,7 +90,7 @@ class _MOBenchmark(Benchmark):
         return np.c_[f[:, 0], f[:, 1], 2.0 - f[:, 2]]
 
     def evaluate(self, trials: Sequence[Trial], *, seed: int) -> list[Evaluation]:
-        from hpobench.values import check_seed
+        from hpobench.contracts.values import check_seed
 
         check_seed(seed)
         fid = self.check_trials(trials)
@@ -175,7 +175,7 @@ testmo = mo_plugin:FAMILY
 
 def install(dest: Path) -> Path:
     """Write a dist-info registering the family into ``dest``, put it and this folder on sys.path."""
-    from hpobench import registry
+    from hpobench.data import registry
 
     dest.mkdir(parents=True, exist_ok=True)
     info = dest / "hpobench_motest-0.1.dist-info"
@@ -191,7 +191,7 @@ def install(dest: Path) -> Path:
 
 def uninstall(dest: Path) -> None:
     """Undo :func:`install` (the tests folder stays on sys.path)."""
-    from hpobench import registry
+    from hpobench.data import registry
 
     if str(dest) in sys.path:
         sys.path.remove(str(dest))

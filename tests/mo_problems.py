@@ -18,9 +18,9 @@ from typing import Any
 import ConfigSpace as CS
 import numpy as np
 
-from hpobench.method import Method
-from hpobench.pareto import hypervolume
-from hpobench.types import Direction, Evaluation, Fidelity, Objective, Task
+from hpobench.contracts.method import Method
+from hpobench.contracts.pareto import hypervolume
+from hpobench.contracts.types import Direction, Evaluation, Fidelity, Objective, Task
 
 Function = Callable[[np.ndarray], np.ndarray]
 

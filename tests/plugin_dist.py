@@ -23,10 +23,19 @@ import time
 import ConfigSpace as CS
 import numpy as np
 
-from hpobench.benchmark import Benchmark, BenchmarkFamily, TaskInfo
-from hpobench.method import Capabilities, Method
-from hpobench.space import SpaceCodec
-from hpobench.types import Direction, Evaluation, Fidelity, Objective, Reference, Status, Task, Trial
+from hpobench.contracts.benchmark import Benchmark, BenchmarkFamily, TaskInfo
+from hpobench.contracts.method import Capabilities, Method
+from hpobench.contracts.space import SpaceCodec
+from hpobench.contracts.types import (
+    Direction,
+    Evaluation,
+    Fidelity,
+    Objective,
+    Reference,
+    Status,
+    Task,
+    Trial,
+)
 
 
 class _Sampler(Method):
@@ -252,7 +261,7 @@ def write_plugin_dist(dest: Path) -> Path:
 
 def activate(dest: Path) -> None:
     """Put the plugin folder on sys.path and make the registry see it."""
-    from hpobench import registry
+    from hpobench.data import registry
 
     if str(dest) not in sys.path:
         sys.path.insert(0, str(dest))
@@ -261,7 +270,7 @@ def activate(dest: Path) -> None:
 
 def deactivate(dest: Path) -> None:
     """Undo :func:`activate`."""
-    from hpobench import registry
+    from hpobench.data import registry
 
     if str(dest) in sys.path:
         sys.path.remove(str(dest))

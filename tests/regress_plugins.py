@@ -18,7 +18,7 @@ SOURCE = """
 from __future__ import annotations
 
 from hpobench.methods.random_search import RandomSearch
-from hpobench.types import Trial
+from hpobench.contracts.types import Trial
 
 
 class SameRandomSearch(RandomSearch):
@@ -50,7 +50,7 @@ test_lazy_random_search = {MODULE}:LazyRandomSearch
 
 def install(dest: Path) -> Path:
     """Write the module and its dist-info into ``dest``, put it on sys.path, refresh the registry."""
-    from hpobench import registry
+    from hpobench.data import registry
 
     dest.mkdir(parents=True, exist_ok=True)
     (dest / f"{MODULE}.py").write_text(textwrap.dedent(SOURCE))
@@ -66,7 +66,7 @@ def install(dest: Path) -> Path:
 
 def uninstall(dest: Path) -> None:
     """Undo :func:`install`."""
-    from hpobench import registry
+    from hpobench.data import registry
 
     if str(dest) in sys.path:
         sys.path.remove(str(dest))

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hpobench.store import write_run
+from hpobench.execution.store import write_run
 
 
 def run_frame(

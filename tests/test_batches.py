@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from batch_jobs import job
 
-from hpobench.benchmark import BenchmarkSpec
-from hpobench.budget import Budget
-from hpobench.containment import JobResult, Limits, run_contained
-from hpobench.store import RUNS_DIR
-from hpobench.study import plan_study, run_study
-from hpobench.threads import ENV_VARS, pinned_threads, thread_environ, thread_share
+from hpobench.contracts.benchmark import BenchmarkSpec
+from hpobench.contracts.budget import Budget
+from hpobench.execution.containment import JobResult, Limits, run_contained
+from hpobench.execution.store import RUNS_DIR
+from hpobench.execution.study import plan_study, run_study
+from hpobench.execution.threads import ENV_VARS, pinned_threads, thread_environ, thread_share
 
 
 def _run(

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from hpobench.configtext import config_json, config_texts, configs_json
+from hpobench.execution.configtext import config_json, config_texts, configs_json
 
 
 def _encoded(configs: list[dict[str, Any]]) -> list[str]:

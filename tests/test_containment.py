@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from hpobench.benchmark import BenchmarkSpec
-from hpobench.budget import Budget
-from hpobench.containment import Limits, parse_memory, run_contained
-from hpobench.errors import HpobenchError
-from hpobench.store import RUNS_DIR
-from hpobench.study import plan_study, run_study
-from hpobench.studylock import LOCK_NAME, StudyBusyError, study_lock
+from hpobench.contracts.benchmark import BenchmarkSpec
+from hpobench.contracts.budget import Budget
+from hpobench.contracts.errors import HpobenchError
+from hpobench.execution.containment import Limits, parse_memory, run_contained
+from hpobench.execution.store import RUNS_DIR
+from hpobench.execution.study import plan_study, run_study
+from hpobench.execution.studylock import LOCK_NAME, StudyBusyError, study_lock
 
 BRANIN = BenchmarkSpec(family="synthetic", task="branin")
 
@@ -281,9 +281,9 @@ def test_workers_that_cannot_start_stop_the_pool_with_a_clear_error() -> None:
 def test_a_script_without_a_main_guard_runs_once(tmp_path: Path) -> None:
     script = f"""
 import pathlib
-from hpobench.benchmark import BenchmarkSpec
-from hpobench.budget import Budget
-from hpobench.study import plan_study, run_study
+from hpobench.contracts.benchmark import BenchmarkSpec
+from hpobench.contracts.budget import Budget
+from hpobench.execution.study import plan_study, run_study
 
 with open({str(tmp_path / "log")!r}, "a") as fh:
     fh.write("ran\\n")
@@ -304,7 +304,7 @@ def test_a_kill_while_the_lock_record_is_rewritten_leaves_the_owner_record(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The owner's record is overwritten in one write: dying mid-update never empties it."""
-    import hpobench.studylock as studylock
+    import hpobench.execution.studylock as studylock
 
     with study_lock(tmp_path) as lock:
         lock.set_workers([11, 12, 13])

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from hpobench import registry
-from hpobench.benchmark import BenchmarkSpec
-from hpobench.method import Method
+from hpobench.contracts.benchmark import BenchmarkSpec
+from hpobench.contracts.method import Method
+from hpobench.data import registry
 from hpobench.testing import check_benchmark, check_method
 
 TASKS = [info for family in registry.family_names() for info in registry.load_family(family).tasks()]
@@ -32,7 +32,7 @@ def _load_method_or_skip(name: str) -> type[Method]:
 def test_every_registered_task_passes_the_benchmark_checks(
     info: object, request: pytest.FixtureRequest
 ) -> None:
-    from hpobench.benchmark import TaskInfo
+    from hpobench.contracts.benchmark import TaskInfo
 
     assert isinstance(info, TaskInfo)
     data_dir: Path | None = request.getfixturevalue("data_dir") if info.needs_data else None

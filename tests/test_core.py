@@ -7,11 +7,11 @@ import ConfigSpace as CS
 import numpy as np
 import pytest
 
-from hpobench.budget import Budget, BudgetKind
-from hpobench.errors import InvalidConfigError
-from hpobench.seeding import derive_seed, stable_int
-from hpobench.space import SpaceCodec
-from hpobench.types import Direction, Evaluation, Fidelity, Objective, Status, Task, Trial
+from hpobench.contracts.budget import Budget, BudgetKind
+from hpobench.contracts.errors import InvalidConfigError
+from hpobench.contracts.seeding import derive_seed, stable_int
+from hpobench.contracts.space import SpaceCodec
+from hpobench.contracts.types import Direction, Evaluation, Fidelity, Objective, Status, Task, Trial
 
 
 @pytest.mark.parametrize(

@@ -21,11 +21,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from hpobench import datadir, datasets, registry
 from hpobench.cli import main
-from hpobench.datadir import data_verification, verification_enabled, verified
-from hpobench.datasets import DataFile, Dataset, Source
-from hpobench.errors import DataError
+from hpobench.contracts.errors import DataError
+from hpobench.data import datadir, datasets, registry
+from hpobench.data.datadir import data_verification, verification_enabled, verified
+from hpobench.data.datasets import DataFile, Dataset, Source
 from hpobench.surrogates import fitted, own_tables
 from hpobench.surrogates.fcnet import GRID
 from hpobench.surrogates.fitted import FittedFamily, read_model, write_model
@@ -35,7 +35,7 @@ FCNET = "tabular/fcnet/naval_propulsion.parquet"
 
 @pytest.fixture
 def hashes(monkeypatch: pytest.MonkeyPatch) -> Counter[Path]:
-    """Count the files :func:`hpobench.datadir.sha256_of` hashes (by resolved path)."""
+    """Count the files :func:`hpobench.data.datadir.sha256_of` hashes (by resolved path)."""
     counts: Counter[Path] = Counter()
     real = datadir.sha256_of
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from hpobench import _files, datasets
 from hpobench.cli import main
-from hpobench.datasets import ArchiveKind, DataFile, Dataset, FileState, Source
-from hpobench.errors import DataError, UnknownNameError
+from hpobench.contracts.errors import DataError, UnknownNameError
+from hpobench.data import _files, datasets
+from hpobench.data.datasets import ArchiveKind, DataFile, Dataset, FileState, Source
 
 
 class _Quiet(SimpleHTTPRequestHandler):

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from hpobench.benchmark import BenchmarkSpec
-from hpobench.budget import Budget
-from hpobench.errors import HpobenchError
-from hpobench.store import RUNS_DIR
-from hpobench.study import Backend, StudyPlan, plan_study, run_study
+from hpobench.contracts.benchmark import BenchmarkSpec
+from hpobench.contracts.budget import Budget
+from hpobench.contracts.errors import HpobenchError
+from hpobench.execution.store import RUNS_DIR
+from hpobench.execution.study import Backend, StudyPlan, plan_study, run_study
 
 TIMINGS = ("timing", "wall_seconds", "threads")  # entries that depend on the machine, not the run
 
@@ -64,7 +64,7 @@ def test_dask_cluster_gives_byte_identical_results(tmp_path: Path, local_results
         # the runs really ran in the cluster's worker processes, not here
         with distributed.Client(cluster.scheduler_address) as client:
             assert len(client.scheduler_info()["workers"]) == 2
-            logs = client.run(lambda: __import__("sys").modules.get("hpobench.runner") is not None)
+            logs = client.run(lambda: __import__("sys").modules.get("hpobench.execution.runner") is not None)
         assert all(logs.values()), "every worker process imported the runner"
     assert summary.executed == 6
     assert not summary.failed

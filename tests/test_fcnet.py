@@ -7,13 +7,13 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from hpobench.datadir import data_verification
-from hpobench.errors import DataError, UnknownNameError
+from hpobench.contracts.errors import DataError, UnknownNameError
+from hpobench.contracts.types import Status, Trial
+from hpobench.data.datadir import data_verification
 from hpobench.surrogates.fcnet import FAMILY, GRID
 from hpobench.surrogates.optima import stored_optimum
 from hpobench.surrogates.tabular import TabularBenchmark
 from hpobench.testing.benchmarks import check_benchmark
-from hpobench.types import Status, Trial
 
 pytestmark = pytest.mark.data
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from hpobench.benchmark import BenchmarkSpec
-from hpobench.budget import Budget
-from hpobench.errors import UnknownNameError
-from hpobench.preflight import study_problems
+from hpobench.contracts.benchmark import BenchmarkSpec
+from hpobench.contracts.budget import Budget
+from hpobench.contracts.errors import UnknownNameError
+from hpobench.execution.preflight import study_problems
 
 SYNTHETIC = [BenchmarkSpec.parse("synthetic/branin")]
 
@@ -98,7 +98,7 @@ def test_a_constructor_that_refuses_a_value_is_a_problem_up_front() -> None:
 
 
 def test_missing_extras_and_data_are_problems(monkeypatch: pytest.MonkeyPatch) -> None:
-    import hpobench.preflight as preflight
+    import hpobench.execution.preflight as preflight
 
     real = preflight.missing_modules
     monkeypatch.setattr(preflight, "missing_modules", lambda mods: [m for m in mods if m == "onnxruntime"])

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from hpobench import registry
-from hpobench.errors import DataError, InvalidConfigError, InvalidFidelityError, UnknownNameError
+from hpobench.contracts.errors import DataError, InvalidConfigError, InvalidFidelityError, UnknownNameError
+from hpobench.contracts.types import Direction, Fidelity, Objective, Trial
+from hpobench.data import registry
 from hpobench.surrogates import quality
 from hpobench.surrogates.fitted import FAMILY, FittedFamily, FittedSurrogate, forward, read_model, write_model
 from hpobench.surrogates.tabular import TabularBenchmark
 from hpobench.testing import check_benchmark
-from hpobench.types import Direction, Fidelity, Objective, Trial
 
 GRID = {"lr": (0.001, 0.01, 0.1, 1.0), "width": (8, 16, 32), "act": ("relu", "tanh")}
 

@@ -8,16 +8,16 @@ import ConfigSpace as CS
 import numpy as np
 import pytest
 
-from hpobench import registry
-from hpobench.benchmark import BenchmarkSpec
-from hpobench.budget import Budget
-from hpobench.errors import IncompatibleError
-from hpobench.method import Method
+from hpobench.contracts.benchmark import BenchmarkSpec
+from hpobench.contracts.budget import Budget
+from hpobench.contracts.errors import IncompatibleError
+from hpobench.contracts.method import Method
+from hpobench.contracts.types import Direction, Evaluation, Fidelity, Objective, Task, Trial
+from hpobench.data import registry
+from hpobench.execution.runner import RunSpec, execute_run
 from hpobench.methods._freeze_thaw import fidelity_steps, normalise_losses
 from hpobench.methods.freeze_thaw import FreezeThaw, extrapolate_power_law
-from hpobench.runner import RunSpec, execute_run
 from hpobench.testing import check_method
-from hpobench.types import Direction, Evaluation, Fidelity, Objective, Task, Trial
 
 torch = pytest.importorskip("torch")
 

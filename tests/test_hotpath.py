@@ -11,17 +11,17 @@ import pickle
 import numpy as np
 import pytest
 
-from hpobench.batch import EvaluationBatch
-from hpobench.benchmark import BenchmarkSpec
-from hpobench.budget import Budget
-from hpobench.errors import BudgetError, InvalidConfigError, InvalidFidelityError, InvalidSeedError
-from hpobench.registry import load_benchmark, load_method
-from hpobench.runner import RunSpec, _config_json, _configs_json, check_affordable, execute_run
-from hpobench.simulator import Simulation
-from hpobench.space import SpaceCodec
+from hpobench.contracts.batch import EvaluationBatch
+from hpobench.contracts.benchmark import BenchmarkSpec
+from hpobench.contracts.budget import Budget
+from hpobench.contracts.errors import BudgetError, InvalidConfigError, InvalidFidelityError, InvalidSeedError
+from hpobench.contracts.space import SpaceCodec
+from hpobench.contracts.types import Direction, Evaluation, Fidelity, Objective, Status, Trial
+from hpobench.data.registry import load_benchmark, load_method
+from hpobench.execution.runner import RunSpec, _config_json, _configs_json, check_affordable, execute_run
+from hpobench.execution.simulator import Simulation
 from hpobench.surrogates.synthetic import SyntheticBenchmark
 from hpobench.surrogates.tabular import TabularBenchmark
-from hpobench.types import Direction, Evaluation, Fidelity, Objective, Status, Trial
 
 
 def _points(bench: SyntheticBenchmark, n: int, seed: int) -> list[Trial]:

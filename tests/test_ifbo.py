@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hpobench import registry
-from hpobench.benchmark import BenchmarkSpec
-from hpobench.budget import Budget
-from hpobench.errors import IncompatibleError
-from hpobench.runner import RunSpec, execute_run
+from hpobench.contracts.benchmark import BenchmarkSpec
+from hpobench.contracts.budget import Budget
+from hpobench.contracts.errors import IncompatibleError
+from hpobench.data import registry
+from hpobench.execution.runner import RunSpec, execute_run
 from hpobench.testing import check_method
 
 pytest.importorskip("torch")

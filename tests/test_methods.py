@@ -8,14 +8,14 @@ import ConfigSpace as CS
 import numpy as np
 import pytest
 
-from hpobench.method import Capabilities, Method
+from hpobench.contracts.method import Capabilities, Method
+from hpobench.contracts.space import SpaceCodec
+from hpobench.contracts.types import Direction, Evaluation, Fidelity, Objective, Status, Task, Trial
 from hpobench.methods._brackets import hyperband_brackets
 from hpobench.methods.hyperband import Hyperband
 from hpobench.methods.random_search import RandomSearch
 from hpobench.methods.successive_halving import SuccessiveHalving
-from hpobench.space import SpaceCodec
 from hpobench.testing.methods import check_method, method_checks
-from hpobench.types import Direction, Evaluation, Fidelity, Objective, Status, Task, Trial
 
 EPOCHS = Fidelity(name="epoch", low=1, high=81, integer=True)
 

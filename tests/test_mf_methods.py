@@ -12,16 +12,16 @@ import ConfigSpace as CS
 import numpy as np
 import pytest
 
-from hpobench.method import Method
+from hpobench.contracts.method import Method
+from hpobench.contracts.space import SpaceCodec
+from hpobench.contracts.types import Direction, Evaluation, Fidelity, Objective, Status, Task, Trial
 from hpobench.methods._brackets import hpbandster_brackets
 from hpobench.methods.asha import ASHA
 from hpobench.methods.dehb import DEHB, binomial_crossover, fix_bounds, rand1_mutation
 from hpobench.methods.idhb import IDHB
 from hpobench.methods.one_epoch_topk import OneEpochTopK
 from hpobench.methods.random_search import RandomSearch
-from hpobench.space import SpaceCodec
 from hpobench.testing.methods import method_checks
-from hpobench.types import Direction, Evaluation, Fidelity, Objective, Status, Task, Trial
 
 OBJ = (Objective(name="loss", direction=Direction.MINIMIZE),)
 

@@ -17,16 +17,16 @@ import pytest
 from mo_problems import Problem, drive, evaluate, final_hypervolume, make_problem
 from scipy.stats import wilcoxon
 
-from hpobench.method import Method
+from hpobench.contracts.method import Method
+from hpobench.contracts.pareto import hypervolume
+from hpobench.contracts.types import Evaluation, Status
 from hpobench.methods.carbs_like import CARBSLike, pareto_baseline
 from hpobench.methods.hyperband import Hyperband
 from hpobench.methods.mo_asha import MOASHA, MOHyperband, epsilon_net_order, mo_order
 from hpobench.methods.nsga2 import NSGA2, crowded_order, polynomial_mutation, sbx_crossover
 from hpobench.methods.parego import ParEGO
 from hpobench.methods.random_search import RandomSearch
-from hpobench.pareto import hypervolume
 from hpobench.testing.methods import check_method
-from hpobench.types import Evaluation, Status
 
 SEEDS = range(10)
 ZDT1 = make_problem("zdt1", dim=10)

@@ -14,13 +14,13 @@ from mo_plugin import pythonpath
 from test_cli import hpobench
 from test_html import CHROMIUM, colourful, screenshot
 
-from hpobench.benchmark import BenchmarkSpec
-from hpobench.budget import Budget
+from hpobench.contracts.benchmark import BenchmarkSpec
+from hpobench.contracts.budget import Budget
+from hpobench.execution.scalarization import Scalarization
+from hpobench.execution.study import plan_study, run_study
 from hpobench.results.attainment import attainment_levels, attainment_surface
 from hpobench.results.regret import XAxis
 from hpobench.results.report import write_report
-from hpobench.scalarization import Scalarization
-from hpobench.study import plan_study, run_study
 
 pytestmark = pytest.mark.usefixtures("mo_family")
 

@@ -15,14 +15,20 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from hpobench import cli, regress
-from hpobench.benchmark import BenchmarkSpec
-from hpobench.budget import Budget
-from hpobench.errors import InvalidStudyError, UnknownNameError
-from hpobench.objectives import check_pareto_reference, objective_indices
-from hpobench.pareto import hypervolume, igd_plus, pareto_mask
-from hpobench.preflight import check_study
-from hpobench.registry import load_benchmark, load_method, task_info
+from hpobench import cli
+from hpobench.contracts.benchmark import BenchmarkSpec
+from hpobench.contracts.budget import Budget
+from hpobench.contracts.errors import InvalidStudyError, UnknownNameError
+from hpobench.contracts.objectives import check_pareto_reference, objective_indices
+from hpobench.contracts.pareto import hypervolume, igd_plus, pareto_mask
+from hpobench.contracts.types import Direction, Objective, ParetoReference
+from hpobench.data.registry import load_benchmark, load_method, task_info
+from hpobench.evaluation import regress
+from hpobench.evaluation.scoring import score_study
+from hpobench.execution.preflight import check_study
+from hpobench.execution.runner import RunSpec, execute_run
+from hpobench.execution.scalarization import Scalarization, ScalarizationKind, ScalarizedMethod, scalar_task
+from hpobench.execution.study import plan_study, run_study
 from hpobench.results.curves import anytime_curves
 from hpobench.results.hypervolume_regret import (
     MOReference,
@@ -33,13 +39,8 @@ from hpobench.results.hypervolume_regret import (
 )
 from hpobench.results.load import load_results
 from hpobench.results.regret import XAxis
-from hpobench.runner import RunSpec, execute_run
-from hpobench.scalarization import Scalarization, ScalarizationKind, ScalarizedMethod, scalar_task
-from hpobench.scoring import score_study
-from hpobench.study import plan_study, run_study
 from hpobench.testing import check_benchmark
 from hpobench.testing.pytest_plugin import task_markers
-from hpobench.types import Direction, Objective, ParetoReference
 
 pytestmark = pytest.mark.usefixtures("mo_family")
 

@@ -8,14 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hpobench import registry
-from hpobench.benchmark import BenchmarkSpec
-from hpobench.errors import DataError, UnknownNameError
-from hpobench.pareto import to_minimisation
+from hpobench.contracts.benchmark import BenchmarkSpec
+from hpobench.contracts.errors import DataError, UnknownNameError
+from hpobench.contracts.pareto import to_minimisation
+from hpobench.contracts.types import Direction, Objective, ParetoReference, Trial
+from hpobench.data import registry
 from hpobench.surrogates import pareto_fronts, synthetic_mo, tables_mo
 from hpobench.testing import check_benchmark
 from hpobench.testing.pareto_checks import check_pareto_reference
-from hpobench.types import Direction, Objective, ParetoReference, Trial
 
 MO_FAMILIES = [f for f in registry.family_names() if f.endswith("_mo")]
 

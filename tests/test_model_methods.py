@@ -9,9 +9,11 @@ import ConfigSpace as CS
 import numpy as np
 import pytest
 
-from hpobench import registry
-from hpobench.benchmark import Benchmark
-from hpobench.method import Method
+from hpobench.contracts.benchmark import Benchmark
+from hpobench.contracts.method import Method
+from hpobench.contracts.space import SpaceCodec
+from hpobench.contracts.types import Direction, Evaluation, Objective, Status, Task, Trial
+from hpobench.data import registry
 from hpobench.methods._brackets import hpbandster_brackets
 from hpobench.methods._cqr import conformal_quantiles, kernel_quantiles, quantile_levels
 from hpobench.methods._encoding import Encoding
@@ -23,8 +25,6 @@ from hpobench.methods.gp_bo import GPBO
 from hpobench.methods.random_search import RandomSearch
 from hpobench.methods.regularized_evolution import RegularizedEvolution
 from hpobench.methods.tpe import TPE
-from hpobench.space import SpaceCodec
-from hpobench.types import Direction, Evaluation, Objective, Status, Task, Trial
 
 
 def mixed_space() -> CS.ConfigurationSpace:

@@ -12,14 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hpobench import registry
-from hpobench.errors import DataError, UnknownNameError
+from hpobench.contracts.errors import DataError, UnknownNameError
+from hpobench.contracts.types import Direction
+from hpobench.data import registry
 from hpobench.surrogates._dense import reference_of
 from hpobench.surrogates._optima_data import OPTIMA
 from hpobench.surrogates.candidates import CandidateBenchmark
 from hpobench.surrogates.optima import FAMILIES, render_optima, stored_optimum
 from hpobench.surrogates.tabular import TabularBenchmark
-from hpobench.types import Direction
 
 TABULAR = [i.name for f in FAMILIES for i in registry.load_family(f).tasks()]
 

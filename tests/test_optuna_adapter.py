@@ -10,14 +10,15 @@ import ConfigSpace as CS
 import numpy as np
 import pytest
 
-from hpobench import registry, runner
-from hpobench.benchmark import Benchmark, BenchmarkSpec
-from hpobench.budget import Budget
 from hpobench.cli import _method_warnings
-from hpobench.method import Method, MethodReport
-from hpobench.runner import RunSpec, execute_run
-from hpobench.space import SpaceCodec
-from hpobench.types import Direction, Evaluation, Objective, Status, Task, Trial
+from hpobench.contracts.benchmark import Benchmark, BenchmarkSpec
+from hpobench.contracts.budget import Budget
+from hpobench.contracts.method import Method, MethodReport
+from hpobench.contracts.space import SpaceCodec
+from hpobench.contracts.types import Direction, Evaluation, Objective, Status, Task, Trial
+from hpobench.data import registry
+from hpobench.execution import runner
+from hpobench.execution.runner import RunSpec, execute_run
 
 optuna = pytest.importorskip("optuna")
 pytest.importorskip("cmaes")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hpobench import registry
-from hpobench.benchmark import BenchmarkSpec
-from hpobench.errors import DataError, UnknownNameError
+from hpobench.contracts.benchmark import BenchmarkSpec
+from hpobench.contracts.errors import DataError, UnknownNameError
+from hpobench.contracts.types import Trial
+from hpobench.data import registry
 from hpobench.surrogates.candidates import CandidateBenchmark
 from hpobench.surrogates.own_tables import FCNET_OWN, LCBENCH_OWN
 from hpobench.surrogates.tabular import TabularBenchmark
-from hpobench.types import Trial
 
 
 def test_families_are_registered_and_need_no_data() -> None:

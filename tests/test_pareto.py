@@ -1,4 +1,4 @@
-"""hpobench.pareto: dominance, sorting and indicators, checked by brute force, moocore and pymoo."""
+"""hpobench.contracts.pareto: dominance, sorting and indicators, checked by brute force, moocore and pymoo."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import itertools
 import numpy as np
 import pytest
 
-from hpobench.benchmark import Benchmark
-from hpobench.pareto import (
+from hpobench.contracts.benchmark import Benchmark
+from hpobench.contracts.pareto import (
     crowding_distance,
     hypervolume,
     igd_plus,
@@ -16,7 +16,7 @@ from hpobench.pareto import (
     pareto_mask,
     to_minimisation,
 )
-from hpobench.types import Direction, ParetoReference
+from hpobench.contracts.types import Direction, ParetoReference
 
 moocore = pytest.importorskip("moocore")
 
@@ -163,7 +163,7 @@ def test_pareto_reference_is_validated_and_pickles() -> None:
 
 
 def test_single_objective_benchmarks_have_no_pareto_reference() -> None:
-    from hpobench.registry import load_benchmark
+    from hpobench.data.registry import load_benchmark
 
     bench: Benchmark = load_benchmark("synthetic/branin", data_dir=None)
     with pytest.raises(NotImplementedError, match="no Pareto reference"):

@@ -9,15 +9,15 @@ import ConfigSpace as CS
 import numpy as np
 import pytest
 
-from hpobench import registry
-from hpobench.benchmark import BenchmarkSpec
-from hpobench.budget import Budget
-from hpobench.method import Capabilities
+from hpobench.contracts.benchmark import BenchmarkSpec
+from hpobench.contracts.budget import Budget
+from hpobench.contracts.method import Capabilities
+from hpobench.contracts.types import Direction, Evaluation, Fidelity, Objective, Task, Trial
+from hpobench.data import registry
+from hpobench.execution.runner import RunSpec, execute_run
+from hpobench.execution.study import plan_study
 from hpobench.methods.pbt import PBT
-from hpobench.runner import RunSpec, execute_run
-from hpobench.study import plan_study
 from hpobench.testing import check_method
-from hpobench.types import Direction, Evaluation, Fidelity, Objective, Task, Trial
 
 OBJ = (Objective(name="loss", direction=Direction.MINIMIZE),)
 

@@ -11,8 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hpobench.budget import Budget
-from hpobench.claims import (
+from hpobench.contracts.budget import Budget
+from hpobench.contracts.errors import IncompatibleError
+from hpobench.contracts.types import Trial
+from hpobench.data.registry import load_benchmark
+from hpobench.evaluation.claims import (
     Claim,
     Comparison,
     ComputeLimit,
@@ -21,10 +24,7 @@ from hpobench.claims import (
     evaluate_comparison,
     require_first_fidelity,
 )
-from hpobench.errors import IncompatibleError
-from hpobench.protocols import SeedSplitBenchmark, held_out_seeds, held_out_seeds_frame, transfer
-from hpobench.registry import load_benchmark
-from hpobench.types import Trial
+from hpobench.evaluation.protocols import SeedSplitBenchmark, held_out_seeds, held_out_seeds_frame, transfer
 
 PROTOCOLS = Path(__file__).resolve().parents[1] / "protocols"
 

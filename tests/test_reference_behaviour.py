@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 from scipy.special import ndtr
 
+from hpobench.contracts.types import Direction, Evaluation, Fidelity, Objective, Status, Task, Trial
 from hpobench.methods._parzen import Parzen
 from hpobench.methods.asha import ASHA, asha_rung_fidelities
 from hpobench.methods.bohb import BOHB, sampling_categorical_bandwidth
 from hpobench.methods.dehb import DEHB, promotion_pool
 from hpobench.methods.tpe import TPE, ramp_weights
-from hpobench.types import Direction, Evaluation, Fidelity, Objective, Status, Task, Trial
 
 OBJ = (Objective(name="loss", direction=Direction.MINIMIZE),)
 
@@ -193,7 +193,7 @@ def test_hpbandster_adapter_sees_ordinals_as_integers_over_positions() -> None:
 def test_hpbandster_adapter_runs_bohb_deterministically_on_the_task_space() -> None:
     pytest.importorskip("hpbandster.optimizers.config_generators.bohb")
     pytest.importorskip("statsmodels")
-    from hpobench import registry
+    from hpobench.data import registry
 
     bench = registry.load_benchmark("fcnet_own/naval_propulsion")
     method_cls = registry.load_method("bohb_hpbandster")

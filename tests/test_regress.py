@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hpobench import cli, regress
-from hpobench.benchmark import BenchmarkSpec
-from hpobench.errors import HpobenchError
-from hpobench.registry import load_method, task_info
+from hpobench import cli
+from hpobench.contracts.benchmark import BenchmarkSpec
+from hpobench.contracts.errors import HpobenchError
+from hpobench.data.registry import load_method, task_info
+from hpobench.evaluation import regress
 from hpobench.testing.assertions import assert_beats, assert_not_worse, paired_comparison
 
 SMOKE = ["--suite", "smoke", "--seeds", "0-9"]

@@ -8,10 +8,18 @@ import pandas as pd
 import pytest
 from report_data import synthesise
 
-from hpobench import _files
-from hpobench.benchmark import BenchmarkSpec
-from hpobench.budget import Budget
-from hpobench.errors import DataError
+from hpobench.contracts.benchmark import BenchmarkSpec
+from hpobench.contracts.budget import Budget
+from hpobench.contracts.errors import DataError
+from hpobench.data import _files
+from hpobench.execution.store import (
+    finished_run_ids,
+    read_combined,
+    remove_stale_temporaries,
+    write_combined,
+    write_run,
+)
+from hpobench.execution.study import plan_study, run_study
 from hpobench.results.curves import anytime_curves, step_matrix
 from hpobench.results.load import load_results
 from hpobench.results.profiles import ecdf_profiles
@@ -19,14 +27,6 @@ from hpobench.results.ranks import final_ranks, ranks_over_time
 from hpobench.results.regret import Incumbent, XAxis, add_regret, final_regret, resolve_references
 from hpobench.results.report import write_report
 from hpobench.results.speedup import speedups
-from hpobench.store import (
-    finished_run_ids,
-    read_combined,
-    remove_stale_temporaries,
-    write_combined,
-    write_run,
-)
-from hpobench.study import plan_study, run_study
 
 
 def frame(

@@ -6,12 +6,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hpobench.benchmark import BenchmarkSpec
-from hpobench.budget import Budget, BudgetKind
-from hpobench.errors import InvalidSeedError, PluginImportError, UnknownNameError
-from hpobench.runner import RunSpec, execute_run
-from hpobench.store import finished_run_ids
-from hpobench.study import plan_study, run_study
+from hpobench.contracts.benchmark import BenchmarkSpec
+from hpobench.contracts.budget import Budget, BudgetKind
+from hpobench.contracts.errors import InvalidSeedError, PluginImportError, UnknownNameError
+from hpobench.execution.runner import RunSpec, execute_run
+from hpobench.execution.store import finished_run_ids
+from hpobench.execution.study import plan_study, run_study
 
 BRANIN = BenchmarkSpec(family="synthetic", task="branin")
 

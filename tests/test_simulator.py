@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hpobench.benchmark import BenchmarkSpec
-from hpobench.budget import Budget
-from hpobench.runner import RunSpec, execute_run
+from hpobench.contracts.benchmark import BenchmarkSpec
+from hpobench.contracts.budget import Budget
+from hpobench.execution.runner import RunSpec, execute_run
 
 HARTMANN3 = BenchmarkSpec(family="synthetic", task="hartmann3")
 
@@ -85,12 +85,12 @@ def test_time_budget_stops_starting_and_drains_in_flight_trials() -> None:
 
 from collections.abc import Callable  # noqa: E402  # the continuation tests' own imports
 
-from hpobench.errors import MethodError  # noqa: E402
-from hpobench.method import Method  # noqa: E402
-from hpobench.registry import load_benchmark  # noqa: E402
-from hpobench.simulator import Simulation  # noqa: E402
+from hpobench.contracts.errors import MethodError  # noqa: E402
+from hpobench.contracts.method import Method  # noqa: E402
+from hpobench.contracts.types import Direction, Evaluation, Fidelity, Objective, Task, Trial  # noqa: E402
+from hpobench.data.registry import load_benchmark  # noqa: E402
+from hpobench.execution.simulator import Simulation  # noqa: E402
 from hpobench.surrogates.tabular import TabularBenchmark  # noqa: E402
-from hpobench.types import Direction, Evaluation, Fidelity, Objective, Task, Trial  # noqa: E402
 
 
 class Scripted(Method):

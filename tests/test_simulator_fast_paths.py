@@ -14,13 +14,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from hpobench.budget import Budget
-from hpobench.errors import InvalidConfigError
+from hpobench.contracts.budget import Budget
+from hpobench.contracts.errors import InvalidConfigError
+from hpobench.contracts.types import Direction, Fidelity, Objective, Trial
+from hpobench.execution.runner import _config_json, _configs_json
+from hpobench.execution.simulator import Simulation
 from hpobench.methods.asha import ASHA
-from hpobench.runner import _config_json, _configs_json
-from hpobench.simulator import Simulation
 from hpobench.surrogates.candidates import CandidateBenchmark
-from hpobench.types import Direction, Fidelity, Objective, Trial
 
 
 def _bench(n: int = 60, seed: int = 0) -> CandidateBenchmark:

@@ -30,7 +30,7 @@ def test_import_hpobench_imports_nothing_heavy(tmp_path: Path) -> None:
 
 def test_the_public_names_still_resolve_on_first_use(tmp_path: Path) -> None:
     import hpobench
-    from hpobench.types import Task
+    from hpobench.contracts.types import Task
 
     assert hpobench.Task is Task
     assert "Benchmark" in dir(hpobench)
@@ -75,7 +75,8 @@ def test_the_fit_and_quality_modules_keep_their_arguments() -> None:
 
 
 def test_plugin_origins_and_versions_are_read_once_per_process_until_a_refresh() -> None:
-    from hpobench import registry, runner
+    from hpobench.data import registry
+    from hpobench.execution import runner
 
     registry.refresh()
     first = registry.plugin_origin(registry.METHODS_GROUP, "random_search")

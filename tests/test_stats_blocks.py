@@ -15,7 +15,7 @@ import pytest
 from report_data import synthesise
 from scipy import stats
 
-from hpobench.power import holm_min_adjusted, wilcoxon_min_pvalue
+from hpobench.contracts.power import holm_min_adjusted, wilcoxon_min_pvalue
 from hpobench.results.curves import step_matrix
 from hpobench.results.ranks import final_ranks, ranks_over_time
 from hpobench.results.regret import XAxis
@@ -257,7 +257,7 @@ def _scores(method: str, shift: dict[str, float], seeds: int) -> pd.DataFrame:
 
 
 def test_regress_prints_per_task_p_values_equal_to_scipy() -> None:
-    from hpobench.regress import RegressionResult, format_result, task_tests
+    from hpobench.evaluation.regress import RegressionResult, format_result, task_tests
     from hpobench.testing.assertions import paired_comparison
 
     shift = {"a/worse": 0.05, "b/same": 0.0, "c/mixed": 0.001}
@@ -304,7 +304,8 @@ def test_regress_prints_per_task_p_values_equal_to_scipy() -> None:
 def test_cli_regress_prints_a_p_value_per_task(
     regress_plugins: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from hpobench import cli, regress
+    from hpobench import cli
+    from hpobench.evaluation import regress
 
     args = ["regress", "test_lazy_random_search", "--against", "random_search", "--suite", "smoke"]
     assert cli.main(args) == 1

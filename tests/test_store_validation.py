@@ -14,10 +14,9 @@ import pandas as pd
 import pytest
 from report_data import run_frame
 
-from hpobench.benchmark import BenchmarkSpec
-from hpobench.budget import Budget
-from hpobench.results.load import load_results
-from hpobench.store import (
+from hpobench.contracts.benchmark import BenchmarkSpec
+from hpobench.contracts.budget import Budget
+from hpobench.execution.store import (
     Aside,
     RunState,
     check_run,
@@ -29,7 +28,8 @@ from hpobench.store import (
     write_combined,
     write_run,
 )
-from hpobench.study import plan_study, run_study
+from hpobench.execution.study import plan_study, run_study
+from hpobench.results.load import load_results
 
 
 def _frame(run_id: str, *, evals: int = 6, seed: int = 0) -> pd.DataFrame:

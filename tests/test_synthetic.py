@@ -8,10 +8,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from hpobench.errors import InvalidConfigError, InvalidFidelityError, UnknownNameError
+from hpobench.contracts.errors import InvalidConfigError, InvalidFidelityError, UnknownNameError
+from hpobench.contracts.types import Evaluation, Reference, Status, Trial
 from hpobench.surrogates.synthetic import FAMILY, FIDELITY, SyntheticBenchmark
 from hpobench.testing.benchmarks import check_benchmark
-from hpobench.types import Evaluation, Reference, Status, Trial
 
 MINIMISERS: dict[str, list[tuple[float, ...]]] = {
     "branin": [(-math.pi, 12.275), (math.pi, 2.275), (9.42478, 2.475)],

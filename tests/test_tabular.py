@@ -10,10 +10,10 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from hpobench.errors import DataError, InvalidConfigError, InvalidFidelityError, InvalidSeedError
+from hpobench.contracts.errors import DataError, InvalidConfigError, InvalidFidelityError, InvalidSeedError
+from hpobench.contracts.types import Direction, Evaluation, Fidelity, Objective, Status, Trial
 from hpobench.surrogates.tabular import TabularBenchmark, dense_from_arrow
 from hpobench.testing.benchmarks import check_benchmark
-from hpobench.types import Direction, Evaluation, Fidelity, Objective, Status, Trial
 
 GRID = {"act": ("relu", "tanh"), "batch": (8, 16, 32), "lr": (0.1, 0.5)}
 N_CONFIGS, N_SEEDS, FIDS = 12, 3, (1.0, 3.0, 9.0)

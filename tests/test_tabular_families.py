@@ -11,13 +11,13 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from hpobench import registry
-from hpobench.errors import InvalidConfigError, InvalidFidelityError, UnknownNameError
+from hpobench.contracts.errors import InvalidConfigError, InvalidFidelityError, UnknownNameError
+from hpobench.contracts.types import Status, Trial
+from hpobench.data import registry
 from hpobench.surrogates import hpobench_nn, nb201, taskset
 from hpobench.surrogates.candidates import CandidateBenchmark
 from hpobench.surrogates.optima import stored_optimum
 from hpobench.surrogates.tabular import TabularBenchmark
-from hpobench.types import Status, Trial
 
 GRID_FAMILIES = {"hpobench_nn": hpobench_nn, "nb201": nb201}
 GRID_TASKS = [(f, i.name.split("/")[1]) for f, m in GRID_FAMILIES.items() for i in m.FAMILY.tasks()]

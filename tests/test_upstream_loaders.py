@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from hpobench.errors import DataError, InvalidConfigError
+from hpobench.contracts.errors import DataError, InvalidConfigError
+from hpobench.contracts.types import Status, Trial
 from hpobench.surrogates import fcnet_hdf5, lcbench
 from hpobench.testing.benchmarks import check_benchmark
-from hpobench.types import Status, Trial
 
 h5py = pytest.importorskip("h5py")
 

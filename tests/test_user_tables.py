@@ -18,12 +18,12 @@ import pytest
 pytest.importorskip("sklearn")
 
 import hpobench
-from hpobench import registry
-from hpobench.budget import Budget
-from hpobench.errors import DataError, HpobenchError
-from hpobench.study import plan_study, run_study
+from hpobench.contracts.budget import Budget
+from hpobench.contracts.errors import DataError, HpobenchError
+from hpobench.contracts.types import Trial
+from hpobench.data import registry
+from hpobench.execution.study import plan_study, run_study
 from hpobench.testing import check_benchmark
-from hpobench.types import Trial
 
 sys.path.insert(0, str(Path(__file__).parent))
 from sklearn_curves import mlp_curves
@@ -112,7 +112,7 @@ def test_sha256_recorded_on_first_use_and_checked(tmp_path: Path, curves: pd.Dat
     with pytest.raises(DataError, match=r"digits.parquet.*changed since its sha256 was recorded"):
         registry.load_benchmark("mlp/digits", data_dir=tmp_path)
     assert registry.load_benchmark("mlp/digits", data_dir=tmp_path, verify=False) is not None
-    from hpobench.tablecli import check_folder
+    from hpobench.cli.table import check_folder
 
     lines = check_folder(str(folder), record=True)
     assert any("recorded the sha256 of 2 file(s)" in line for line in lines)
@@ -387,7 +387,7 @@ def test_function_defined_in_main_or_a_lambda_is_refused_for_studies(tmp_path: P
 def test_public_entry_points_take_str(data_dir: Path, tmp_path: Path, curves: pd.DataFrame) -> None:
     bench = registry.load_benchmark("fcnet/naval_propulsion", data_dir=str(data_dir))
     assert bench.task.name == "fcnet/naval_propulsion"
-    from hpobench.protocols import held_out_seeds
+    from hpobench.evaluation.protocols import held_out_seeds
 
     _folder(tmp_path, curves)
     result = held_out_seeds(

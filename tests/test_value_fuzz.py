@@ -24,11 +24,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hpobench.batch import EvaluationBatch
-from hpobench.benchmark import Benchmark
-from hpobench.errors import InvalidConfigError, InvalidFidelityError, InvalidSeedError
-from hpobench.registry import load_benchmark
-from hpobench.types import Evaluation, Status, Trial
+from hpobench.contracts.batch import EvaluationBatch
+from hpobench.contracts.benchmark import Benchmark
+from hpobench.contracts.errors import InvalidConfigError, InvalidFidelityError, InvalidSeedError
+from hpobench.contracts.types import Evaluation, Status, Trial
+from hpobench.data.registry import load_benchmark
 
 EXAMPLES = 1000
 EXTRA_KEY = "__fuzz_extra__"

@@ -1,4 +1,4 @@
-"""The one value rule (hpobench.values) on every family, and check_benchmark holding plugins to it."""
+"""The one value rule (hpobench.contracts.values) on every family; check_benchmark holds plugins to it."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ import ConfigSpace as CS
 import numpy as np
 import pytest
 
-from hpobench.benchmark import paired_fidelities
-from hpobench.errors import InvalidConfigError, InvalidFidelityError, InvalidSeedError
-from hpobench.registry import load_benchmark
-from hpobench.space import SpaceCodec
+from hpobench.contracts.benchmark import paired_fidelities
+from hpobench.contracts.errors import InvalidConfigError, InvalidFidelityError, InvalidSeedError
+from hpobench.contracts.space import SpaceCodec
+from hpobench.contracts.types import Evaluation, Trial
+from hpobench.data.registry import load_benchmark
 from hpobench.surrogates.synthetic import SyntheticBenchmark
 from hpobench.testing import check_benchmark
-from hpobench.types import Evaluation, Trial
 
 BAD_FIDELITIES = ["10", True, False, np.True_, math.nan, math.inf, -math.inf]
 BAD_SEEDS = ["1", None, -1, True, 1.0, np.float64(1.0)]

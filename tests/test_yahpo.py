@@ -13,12 +13,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from hpobench import registry
-from hpobench.datadir import data_verification
-from hpobench.errors import DataError, InvalidConfigError, InvalidFidelityError, UnknownNameError
+from hpobench.contracts.errors import DataError, InvalidConfigError, InvalidFidelityError, UnknownNameError
+from hpobench.contracts.types import Trial
+from hpobench.data import registry
+from hpobench.data.datadir import data_verification
 from hpobench.surrogates import _onnx, yahpo
 from hpobench.surrogates._yahpo_optima import OPTIMA
-from hpobench.types import Trial
 
 REFERENCE = Path(__file__).parent / "data" / "yahpo_reference.json"
 pytestmark = pytest.mark.data

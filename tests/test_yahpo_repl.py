@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from hpobench.errors import InvalidConfigError
+from hpobench.contracts.errors import InvalidConfigError
+from hpobench.contracts.types import Trial
 from hpobench.surrogates import yahpo
-from hpobench.types import Trial
 
 REFERENCE = Path(__file__).parent / "data" / "yahpo_repl_reference.json"
 pytestmark = pytest.mark.data

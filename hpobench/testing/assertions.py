@@ -2,7 +2,7 @@
 
 Both work on *score frames*: one row per run with columns ``benchmark``, ``seed``, ``method``
 and the compared value (``normalized_regret`` by default; lower is better), as produced by
-:func:`hpobench.scoring.score_study`, the pytest plugin's ``hpo_results`` fixture or
+:func:`hpobench.evaluation.scoring.score_study`, the pytest plugin's ``hpo_results`` fixture or
 :func:`hpobench.results.regret.final_regret`. Runs are paired by (task, seed): with the suite's
 common random numbers, two methods on the same task and seed see the same benchmark noise, so a
 paired test removes most of the between-task variance.
@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from hpobench.power import wilcoxon_min_pvalue
+from hpobench.contracts.power import wilcoxon_min_pvalue
 
 __all__ = ["PairedComparison", "assert_beats", "assert_not_worse", "paired_comparison", "select_method"]
 
@@ -65,7 +65,7 @@ class PairedComparison:
             pair is tied.
         pvalue: One-sided p-value (1 when every pair is tied).
         min_pvalue: The smallest p-value the test could give with these pairs (every non-tied
-            pair on the side of the alternative; :func:`hpobench.power.wilcoxon_min_pvalue`):
+            pair on the side of the alternative; :func:`hpobench.contracts.power.wilcoxon_min_pvalue`):
             when it is not below alpha, "not significant" says nothing.
         per_task: One row per task: n, candidate_mean, reference_mean, mean_difference, worse,
             better, tied.

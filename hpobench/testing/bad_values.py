@@ -1,4 +1,4 @@
-"""Compliance cases for the one value rule (:mod:`hpobench.values`), part of ``check_benchmark``.
+"""Compliance cases for the one value rule (:mod:`hpobench.contracts.values`), part of ``check_benchmark``.
 
 Every benchmark, built in or third party, must refuse wrongly typed and non-finite values with
 the documented class, whatever path it takes inside: strings, booleans, NaN, infinities and
@@ -18,9 +18,9 @@ from typing import Any
 import ConfigSpace as CS
 import numpy as np
 
-from hpobench.benchmark import Benchmark
-from hpobench.errors import InvalidConfigError, InvalidFidelityError
-from hpobench.types import Trial
+from hpobench.contracts.benchmark import Benchmark
+from hpobench.contracts.errors import InvalidConfigError, InvalidFidelityError
+from hpobench.contracts.types import Trial
 
 __all__ = ["check_bad_values", "expect_error"]
 

@@ -2,7 +2,7 @@
 
 A benchmark author runs :func:`check_benchmark` on an instance of their plugin (in a test, or
 through the suite's compliance tests that cover every registered family). Each check raises an
-:class:`AssertionError` naming the violated part of the :class:`~hpobench.benchmark.Benchmark`
+:class:`AssertionError` naming the violated part of the :class:`~hpobench.contracts.benchmark.Benchmark`
 contract.
 """
 
@@ -16,14 +16,14 @@ from typing import Any
 import ConfigSpace as CS
 import numpy as np
 
-from hpobench.batch import EvaluationBatch
-from hpobench.benchmark import Benchmark
-from hpobench.errors import HpobenchError, InvalidConfigError, InvalidFidelityError
-from hpobench.objectives import checked_pareto_reference
-from hpobench.pareto import pareto_mask, to_minimisation
+from hpobench.contracts.batch import EvaluationBatch
+from hpobench.contracts.benchmark import Benchmark
+from hpobench.contracts.errors import HpobenchError, InvalidConfigError, InvalidFidelityError
+from hpobench.contracts.objectives import checked_pareto_reference
+from hpobench.contracts.pareto import pareto_mask, to_minimisation
+from hpobench.contracts.types import Evaluation, Fidelity, Reference, Status, Task, Trial
 from hpobench.testing.bad_values import check_bad_values, expect_error
 from hpobench.testing.pareto_checks import check_pareto_reference
-from hpobench.types import Evaluation, Fidelity, Reference, Status, Task, Trial
 
 __all__ = ["check_benchmark"]
 
@@ -42,7 +42,7 @@ def check_benchmark(benchmark: Benchmark, *, seed: int = 0, n: int = 16) -> None
     equal answers; ``fidelity=None`` equals the maximal fidelity; an empty batch gives ``[]``;
     invalid configurations (unknown or missing hyperparameter, out-of-range value) raise
     :class:`InvalidConfigError` in ``evaluate`` and ``reference_values``; invalid fidelities raise
-    :class:`InvalidFidelityError`; values that break the rule of :mod:`hpobench.values` (string,
+    :class:`InvalidFidelityError`; values that break the rule of :mod:`hpobench.contracts.values` (string,
     boolean, NaN, infinite or huge fidelities and hyperparameter values, in ``evaluate`` and in
     ``evaluate_arrays`` where the benchmark has it) raise :class:`InvalidFidelityError` or
     :class:`InvalidConfigError`, and seeds that are not non-negative integers (``-1``, ``"1"``,

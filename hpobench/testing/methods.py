@@ -35,11 +35,11 @@ from typing import Any
 import ConfigSpace as CS
 import numpy as np
 
-from hpobench.benchmark import Benchmark
-from hpobench.errors import InvalidConfigError
-from hpobench.method import Capabilities, Method
-from hpobench.space import SpaceCodec
-from hpobench.types import Evaluation, Status, Task, Trial
+from hpobench.contracts.benchmark import Benchmark
+from hpobench.contracts.errors import InvalidConfigError
+from hpobench.contracts.method import Capabilities, Method
+from hpobench.contracts.space import SpaceCodec
+from hpobench.contracts.types import Evaluation, Status, Task, Trial
 
 __all__ = ["check_method", "method_checks"]
 

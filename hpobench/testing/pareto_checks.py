@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from hpobench.benchmark import Benchmark
-from hpobench.pareto import pareto_mask, to_minimisation
-from hpobench.types import ParetoReference
+from hpobench.contracts.benchmark import Benchmark
+from hpobench.contracts.pareto import pareto_mask, to_minimisation
+from hpobench.contracts.types import ParetoReference
 
 __all__ = ["EXACT_PREFIX", "check_pareto_reference"]
 

@@ -10,7 +10,7 @@ environment where hpobench is installed, so unrelated test suites would get our 
 collection hooks, pay for importing numpy/pandas/scipy at start-up, and could break on a name
 clash (a ``tabular`` or ``synthetic`` marker of their own). A benchmark suite is a dependency
 people install next to their own code; it should stay out of its way until asked. Only its
-options are registered early, by :mod:`hpobench.pytest_options` (standard library only), so
+options are registered early, by :mod:`hpobench.cli.pytest_options` (standard library only), so
 that ``--hpo-data-dir DIR`` parses even when the plugin is enabled in a ``conftest.py``.
 
 What it provides:
@@ -19,7 +19,7 @@ What it provides:
   registered method name) are parametrised over the registry, with readable ids
   (``fcnet/protein_structure``, ``hyperband``; a test that asks for both gets
   ``synthetic/branin-hyperband``) and marks derived from task capabilities. ``hpo_results`` is
-  the score frame (one row per run: final normalised regret, see :mod:`hpobench.scoring`) of the
+  the score frame (one row per run: final normalised regret, see :mod:`hpobench.evaluation.scoring`) of the
   test's runs, ``hpo_reference(method)`` the stored reference runs of ``method`` on the same
   tasks, seeds and budget, ``hpo_study`` the session's study and ``hpo_options`` the options.
 * Markers. ``@pytest.mark.hpo(methods=..., baselines=..., benchmarks=..., seeds=..., budget=...,
@@ -52,15 +52,15 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from hpobench import registry
-from hpobench.benchmark import Benchmark, BenchmarkSpec, TaskInfo
-from hpobench.budget import Budget
-from hpobench.datadir import ENV_VAR, resolve_data_dir
-from hpobench.errors import HpobenchError
-from hpobench.pytest_options import DEFAULT_BUDGET, DEFAULT_SEEDS, add_hpo_options
-from hpobench.runner import RunSpec
-from hpobench.scoring import score_study
-from hpobench.study import StudyPlan, StudySummary, plan_study, run_study
+from hpobench.cli.pytest_options import DEFAULT_BUDGET, DEFAULT_SEEDS, add_hpo_options
+from hpobench.contracts.benchmark import Benchmark, BenchmarkSpec, TaskInfo
+from hpobench.contracts.budget import Budget
+from hpobench.contracts.errors import HpobenchError
+from hpobench.data import registry
+from hpobench.data.datadir import ENV_VAR, resolve_data_dir
+from hpobench.evaluation.scoring import score_study
+from hpobench.execution.runner import RunSpec
+from hpobench.execution.study import StudyPlan, StudySummary, plan_study, run_study
 
 __all__ = ["HpoOptions", "SessionStudy", "hpo_marker_names"]
 
@@ -98,7 +98,7 @@ def task_markers(info: TaskInfo) -> list[str]:
     """Marker names of a task: its family, its tags, and its capabilities.
 
     ``multifidelity`` if it has a fidelity, ``multi_objective`` if its family declares it
-    multi-objective (:attr:`~hpobench.benchmark.TaskInfo.multi_objective`).
+    multi-objective (:attr:`~hpobench.contracts.benchmark.TaskInfo.multi_objective`).
     """
     names = {info.name.partition("/")[0], *(_marker_name(t) for t in info.tags)}
     if info.multi_fidelity:
@@ -327,7 +327,7 @@ _STATE = pytest.StashKey[_State]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """Register the ``--hpo-*`` options unless :mod:`hpobench.pytest_options` already did."""
+    """Register the ``--hpo-*`` options unless :mod:`hpobench.cli.pytest_options` already did."""
     add_hpo_options(parser)
 
 
@@ -491,7 +491,7 @@ def hpo_results(request: pytest.FixtureRequest, hpo_study: SessionStudy) -> pd.D
     """Score frame of this test's runs (its tasks x methods x seeds at its budget).
 
     One row per run with ``benchmark``, ``method``, ``method_name``, ``seed``, ``budget``,
-    ``status``, ``normalized_regret``, ... (:data:`hpobench.scoring.SCORE_COLUMNS`).
+    ``status``, ``normalized_regret``, ... (:data:`hpobench.evaluation.scoring.SCORE_COLUMNS`).
     """
     study = _this_study(request)
     return hpo_study.scores([r.run_id for r in study.runs])
@@ -507,7 +507,7 @@ def hpo_reference(
     missing. With ``--hpo-update-reference`` it first stores this session's results of
     ``method`` (replacing stored runs of the same task and seed) and returns them.
     """
-    from hpobench.regress import ReferenceStore, align_reference, default_reference_dir
+    from hpobench.evaluation.regress import ReferenceStore, align_reference, default_reference_dir
 
     study = _this_study(request)
     store = ReferenceStore(hpo_options.reference_dir or default_reference_dir())

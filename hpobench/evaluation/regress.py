@@ -1,0 +1,606 @@
+"""Regression tests of HPO methods against stored reference runs (``hpobench regress``).
+
+The reference store (``hpobench/results/reference/``, package data, from the repository's
+``results/reference/``) holds the final normalised regret of every shipped method on a small
+fixed suite, :data:`REFERENCE_SEEDS` x :data:`REFERENCE_BUDGET`, in one compact Parquet table
+(``reference.parquet``, one row per run) with its provenance (``reference.json``: package
+versions, method hyperparameters, data checksums, reference optima, the command).
+
+:func:`regress` runs a method (a shipped one, a new version of it, or any third-party plugin) on
+the same tasks, seeds and budget, pairs its runs with the reference runs of the shipped method of
+the same name (or another, ``against=``) by (task, seed), and tests "the candidate is worse" with
+a one-sided Wilcoxon signed-rank test (:func:`hpobench.testing.assertions.paired_comparison`).
+Since seeds are derived from the run seed and the task (common random numbers), an unchanged
+method reproduces its reference exactly and every pair ties.
+
+Regenerate the store with ``hpobench regress --update-reference`` (all shipped methods) or
+``hpobench regress --update-reference NAME ...`` (some, keeping the others' rows).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hpobench.contracts.benchmark import BenchmarkSpec
+from hpobench.contracts.budget import Budget
+from hpobench.contracts.errors import DataError, HpobenchError
+from hpobench.data.registry import METHODS_GROUP, load_method, task_info
+from hpobench.evaluation.scoring import run_scored
+from hpobench.execution.store import atomic_write_bytes, scan_runs
+from hpobench.execution.study import plan_study
+from hpobench.testing.assertions import PairedComparison, paired_comparison
+
+__all__ = [
+    "NOT_IN_SHIPPED_REFERENCE",
+    "REFERENCE_BUDGET",
+    "REFERENCE_SEEDS",
+    "SUITES",
+    "ReferenceStore",
+    "RegressionResult",
+    "Suite",
+    "align_reference",
+    "default_reference_dir",
+    "format_result",
+    "regress",
+    "shipped_methods",
+    "update_reference",
+]
+
+REFERENCE_BUDGET = Budget.parse("30x")
+"""Budget of every reference run: 30 multiples of the maximal fidelity (30 full evaluations)."""
+
+REFERENCE_SEEDS: tuple[int, ...] = tuple(range(10))
+"""Seeds of the reference runs."""
+
+NOT_IN_SHIPPED_REFERENCE: dict[str, str] = {
+    "dpl": "refits a 5-network ensemble at every one-step decision (3.7 s per decision at 1,000 curve "
+    "points): 40 runs at 30x take hours on 2 cores",
+    "dyhpo": "refits a deep-kernel GP at every one-step decision (19 s per decision at 1,000 curve "
+    "points): 40 runs at 30x take hours on 2 cores",
+    "ifbo": "one FT-PFN forward pass per one-step decision (70-125 ms at 50-200 curve points on 2 "
+    "cores) and thousands of decisions per 30x run: 40 runs take over an hour on 2 cores",
+}
+"""Shipped methods without shipped reference runs, with the reason (measured with
+``benchmarks/bench_freeze_thaw.py``). Regress them against a store of your own:
+``hpobench regress --update-reference dpl --reference-dir DIR`` then ``hpobench regress dpl
+--reference-dir DIR``; ``update_reference`` without names leaves them out."""
+
+TABLE = "reference.parquet"
+RECORD = "reference.json"
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class Suite:
+    """A named, fixed set of tasks for regression tests.
+
+    Attributes:
+        name: Suite name (``--suite``).
+        benchmarks: Task names, ``family/task``.
+        description: One line for listings.
+    """
+
+    name: str
+    benchmarks: tuple[str, ...]
+    description: str
+
+
+_SYNTHETIC = ("synthetic/branin", "synthetic/hartmann3", "synthetic/hartmann6")
+SUITES: Mapping[str, Suite] = {
+    "smoke": Suite(
+        name="smoke",
+        benchmarks=_SYNTHETIC,
+        description="the three embedded multi-fidelity synthetic functions (no data needed)",
+    ),
+    "default": Suite(
+        name="default",
+        benchmarks=(
+            *_SYNTHETIC,
+            "fcnet/protein_structure",
+            "fcnet/naval_propulsion",
+            "taskset/FixedTextRNNClassification_imdb_patch32_GRU128_bs128",
+        ),
+        description="synthetic functions, two FCNet tables and one TaskSet learning-curve task",
+    ),
+}
+"""The suites; every one is a subset of the tasks of the reference store."""
+
+
+def default_reference_dir() -> Path:
+    """The reference store shipped with the package (``hpobench/results/reference``)."""
+    return Path(str(resources.files("hpobench.results") / "reference"))
+
+
+def shipped_methods() -> list[str]:
+    """Names of the methods registered by the hpobench distribution itself, sorted."""
+    names = set()
+    for ep in metadata.entry_points(group=METHODS_GROUP):
+        dist = getattr(ep, "dist", None)
+        if dist is not None and dist.name == "hpobench":
+            names.add(ep.name)
+    return sorted(names)
+
+
+def _available(name: str) -> bool:
+    return all(importlib.util.find_spec(mod) is not None for mod in load_method(name).requires)
+
+
+@dataclass(frozen=True)
+class ReferenceStore:
+    """A folder holding ``reference.parquet`` (one row per run) and ``reference.json``."""
+
+    path: Path
+
+    def scores(self) -> pd.DataFrame:
+        """All stored runs (columns of :data:`hpobench.evaluation.scoring.SCORE_COLUMNS` minus run_id/error).
+
+        Raises:
+            DataError: The store has no table.
+        """
+        table = self.path / TABLE
+        if not table.is_file():
+            raise DataError(
+                f"no reference runs in {self.path} (missing {TABLE}); "
+                "create them with `hpobench regress --update-reference`"
+            )
+        return pd.read_parquet(table)
+
+    def record(self) -> dict[str, Any]:
+        """The provenance record (an empty dict when absent)."""
+        path = self.path / RECORD
+        if not path.is_file():
+            return {}
+        out = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(out, dict):
+            raise DataError(f"{path} does not hold a JSON object")
+        return out
+
+    def methods(self) -> list[str]:
+        """Methods with stored runs."""
+        return sorted(self.scores()["method"].astype(str).unique())
+
+    def select(
+        self, method: str, *, benchmarks: Sequence[str] | None = None, seeds: Sequence[int] | None = None
+    ) -> pd.DataFrame:
+        """Stored runs of ``method`` on ``benchmarks`` x ``seeds`` (all when ``None``).
+
+        Raises:
+            HpobenchError: No stored run of ``method``.
+        """
+        scores = self.scores()
+        rows = scores[scores["method"] == method]
+        if rows.empty:
+            raise HpobenchError(
+                f"no stored reference runs for method {method!r} in {self.path} "
+                f"(stored: {', '.join(self.methods())}); compare with --against NAME"
+                + (
+                    f" ({method} has none shipped: {NOT_IN_SHIPPED_REFERENCE[method]})"
+                    if method in NOT_IN_SHIPPED_REFERENCE
+                    else ""
+                )
+            )
+        if benchmarks is not None:
+            rows = rows[rows["benchmark"].isin(list(benchmarks))]
+        if seeds is not None:
+            rows = rows[rows["seed"].isin(list(seeds))]
+        return rows.reset_index(drop=True)
+
+    def upsert(self, scores: pd.DataFrame, record: Mapping[str, Any]) -> pd.DataFrame:
+        """Store ``scores``, replacing stored rows of the same (method, benchmark, seed).
+
+        ``method`` is the name the rows are stored under; ``record`` is merged into the
+        provenance record (mappings key by key).
+
+        Returns:
+            The whole stored table after the update.
+        """
+        try:
+            old = self.scores()
+            current = self.record()
+        except DataError:
+            old, current = scores.iloc[:0], {}
+        key = ["method", "benchmark", "seed"]
+        new_keys = pd.MultiIndex.from_frame(scores[key].astype({"seed": "int64"}))
+        kept = old[~pd.MultiIndex.from_frame(old[key].astype({"seed": "int64"})).isin(new_keys)]
+        merged = pd.concat([kept, scores[list(kept.columns)] if len(old) else scores], ignore_index=True)
+        for name, value in record.items():
+            if isinstance(value, Mapping) and isinstance(current.get(name), dict):
+                current[name].update(value)
+            else:
+                current[name] = value
+        self.write(merged, current)
+        return merged
+
+    def write(self, scores: pd.DataFrame, record: Mapping[str, Any]) -> None:
+        """Replace the store's table and record (atomically, file by file)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        table = scores.sort_values(["method", "benchmark", "seed"], kind="stable").reset_index(drop=True)
+        columns = {
+            "benchmark": "string",
+            "method": "string",
+            "seed": "int64",
+            "budget": "string",
+            "status": "string",
+            "evaluations": "int64",
+            "fidelity_spent": "float64",
+            "regret": "float64",
+            "normalized_regret": "float64",
+            "ref_best": "float64",
+            "ref_worst": "float64",
+        }
+        table = table[list(columns)].astype(columns)
+        data = table.to_parquet(index=False, compression="zstd")
+        atomic_write_bytes(self.path / TABLE, data)
+        text = json.dumps(record, indent=1, sort_keys=True, default=str) + "\n"
+        atomic_write_bytes(self.path / RECORD, text.encode("utf-8"))
+
+
+def align_reference(reference: pd.DataFrame, candidate: pd.DataFrame) -> pd.DataFrame:
+    """Re-normalise stored runs with the task references of the candidate's runs.
+
+    Stored raw regrets stay comparable as long as a task's optimum is unchanged; the normalising
+    range (``worst``) may follow a newer definition, so the stored ``normalized_regret`` is
+    recomputed as ``regret / |worst - best|`` with the candidate's ``ref_best``/``ref_worst``.
+    Tasks the candidate did not run are dropped.
+
+    Raises:
+        HpobenchError: A task's optimum differs from the stored one (regenerate the reference).
+    """
+    current = candidate.groupby("benchmark", sort=True)[["ref_best", "ref_worst"]].first()
+    rows = reference[reference["benchmark"].isin(current.index)].copy()
+    best = current["ref_best"].reindex(rows["benchmark"]).to_numpy(dtype=float)
+    worst = current["ref_worst"].reindex(rows["benchmark"]).to_numpy(dtype=float)
+    stored = rows["ref_best"].to_numpy(dtype=float)
+    moved = ~np.isclose(stored, best, rtol=1e-9, atol=0.0)
+    if moved.any():
+        i = int(np.flatnonzero(moved)[0])
+        raise HpobenchError(
+            f"the reference optimum of {rows['benchmark'].iloc[i]} changed since the reference runs were "
+            f"stored ({stored[i]!r}, now {best[i]!r}); regenerate them with --update-reference"
+        )
+    scale = np.abs(worst - best)
+    regret = rows["regret"].to_numpy(dtype=float)
+    rows["normalized_regret"] = np.where(scale > 0, regret / np.where(scale > 0, scale, 1.0), np.nan)
+    rows["ref_worst"] = worst
+    return rows.reset_index(drop=True)
+
+
+def _suite(name: str | Suite) -> Suite:
+    if isinstance(name, Suite):
+        return name
+    if name not in SUITES:
+        raise HpobenchError(f"unknown suite {name!r}; known: {', '.join(SUITES)}")
+    return SUITES[name]
+
+
+def _check_data(specs: Sequence[BenchmarkSpec], data_dir: str | os.PathLike[str] | None, suite: str) -> None:
+    needing = [s.name for s in specs if task_info(s).needs_data]
+    if needing and data_dir is None:
+        raise DataError(
+            f"suite {suite!r} has tasks that need the benchmark data directory ({', '.join(needing)}): "
+            "pass --data-dir DIR or set $HPOBENCH_DATA_DIR, or use --suite smoke"
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegressionResult:
+    """Outcome of :func:`regress`.
+
+    Attributes:
+        method: The candidate's label.
+        against: The reference method.
+        suite: Suite name.
+        alpha: Significance level.
+        comparison: The paired test over (task, seed).
+        task_tests: The same one-sided test on each task alone (over its seeds), uncorrected and
+            descriptive (the verdict is ``comparison``): columns benchmark, n, statistic, pvalue,
+            min_pvalue (the smallest p-value attainable with that task's pairs).
+        failed: ``(run_id, error)`` of failed candidate runs.
+        skipped: Tasks of the suite left out, with the reason.
+        hv_tasks: Tasks scored by hypervolume regret (multi-objective), not normalised regret.
+    """
+
+    method: str
+    against: str
+    suite: str
+    alpha: float
+    comparison: PairedComparison
+    task_tests: pd.DataFrame = field(default_factory=pd.DataFrame)
+    failed: tuple[tuple[str, str], ...] = ()
+    skipped: tuple[str, ...] = field(default=())
+    hv_tasks: tuple[str, ...] = field(default=())
+
+    @property
+    def regression(self) -> bool:
+        """Whether the candidate is significantly worse, or some of its runs failed."""
+        return bool(self.failed) or self.comparison.significant(self.alpha)
+
+
+def regress(
+    method: str,
+    *,
+    against: str | None = None,
+    suite: str | Suite = "default",
+    seeds: Sequence[int] | None = None,
+    alpha: float = 0.05,
+    margin: float = 0.0,
+    method_kwargs: Mapping[str, Any] | None = None,
+    store: ReferenceStore | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    jobs: int = 1,
+    out: str | os.PathLike[str] | None = None,
+) -> RegressionResult:
+    """Run ``method`` on a suite and test it against the stored reference runs.
+
+    Args:
+        method: Registered method name (shipped or third-party).
+        against: Stored reference method to compare with (default: ``method``).
+        suite: Suite name (:data:`SUITES`), or a :class:`Suite` of one's own (e.g. of
+            multi-objective tasks, scored by hypervolume regret).
+        seeds: Seeds, a subset of the stored ones (default: all stored).
+        alpha: Significance level of the one-sided test.
+        margin: Tolerated worsening of the normalised regret.
+        method_kwargs: Keyword arguments of the candidate's constructor.
+        store: The reference store (default: the packaged one).
+        data_dir: Benchmark data directory.
+        jobs: Worker processes.
+        out: Study directory to keep (and resume) the candidate's runs; a temporary one if ``None``.
+
+    Raises:
+        HpobenchError: Unknown method/suite, no stored reference, seeds outside the stored ones.
+        DataError: A task needs the data directory and none is given.
+    """
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
+    store = store or ReferenceStore(default_reference_dir())
+    against = against or method
+    load_method(method)
+    chosen = _suite(suite)
+    reference = store.select(against, benchmarks=chosen.benchmarks)
+    stored_seeds = sorted(int(s) for s in reference["seed"].unique())
+    seeds = list(seeds) if seeds is not None else stored_seeds
+    missing = sorted(set(seeds) - set(stored_seeds))
+    if missing:
+        raise HpobenchError(f"no reference runs for seed(s) {missing}; stored seeds: {stored_seeds}")
+    budgets = sorted(reference["budget"].astype(str).unique())
+    if len(budgets) != 1:
+        raise HpobenchError(f"reference runs of {against!r} mix budgets {budgets}")
+    present = set(reference["benchmark"].astype(str))
+    skipped = [f"{b}: no reference run of {against}" for b in chosen.benchmarks if b not in present]
+    specs = [BenchmarkSpec.parse(b) for b in chosen.benchmarks if b in present]
+    _check_data(specs, data_dir, chosen.name)
+    kwargs = {method: dict(method_kwargs)} if method_kwargs else None
+    plan = plan_study(
+        benchmarks=specs, methods=[method], seeds=seeds, budget=Budget.parse(budgets[0]), method_kwargs=kwargs
+    )
+    skipped += [f"{s.benchmark}: {s.reason}" for s in plan.skipped]
+    if not plan.runs:
+        raise HpobenchError(
+            f"{method} cannot run on any task of suite {chosen.name!r}: " + "; ".join(skipped)
+        )
+    with tempfile.TemporaryDirectory(prefix="hpobench-regress-") as tmp:
+        data = None if data_dir is None else Path(data_dir)
+        scored = run_scored(plan, out=Path(out or tmp), jobs=jobs, data_dir=data)
+    ran = scored.scores
+    ref = align_reference(reference[reference["seed"].isin(seeds)], ran)
+    comparison = paired_comparison(ran, ref, alternative="greater", margin=margin)
+    return RegressionResult(
+        method=plan.runs[0].label,
+        against=against,
+        suite=chosen.name,
+        alpha=alpha,
+        comparison=comparison,
+        task_tests=task_tests(ran, ref, margin=margin),
+        failed=scored.summary.failed,
+        skipped=tuple(skipped),
+        hv_tasks=tuple(sorted(set(ran.loc[ran["metric"] == "hv_regret", "benchmark"].astype(str)))),
+    )
+
+
+def task_tests(candidate: pd.DataFrame, reference: pd.DataFrame, *, margin: float = 0.0) -> pd.DataFrame:
+    """The one-sided paired test of "candidate worse" on each task alone, over its seeds.
+
+    Args:
+        candidate: Score frame of the candidate (one method).
+        reference: Score frame of the reference method.
+        margin: Tolerated worsening, as in :func:`hpobench.testing.assertions.paired_comparison`.
+
+    Returns:
+        One row per task the two frames share, sorted: benchmark, n, statistic, pvalue,
+        min_pvalue. The p-values are not corrected for the number of tasks.
+    """
+    rows = []
+    shared = sorted(set(candidate["benchmark"].astype(str)) & set(reference["benchmark"].astype(str)))
+    for bench in shared:
+        c = paired_comparison(
+            candidate[candidate["benchmark"].astype(str) == bench],
+            reference[reference["benchmark"].astype(str) == bench],
+            alternative="greater",
+            margin=margin,
+        )
+        rows.append(
+            {
+                "benchmark": bench,
+                "n": c.n_pairs,
+                "statistic": c.statistic,
+                "pvalue": c.pvalue,
+                "min_pvalue": c.min_pvalue,
+            }
+        )
+    return pd.DataFrame(rows, columns=["benchmark", "n", "statistic", "pvalue", "min_pvalue"])
+
+
+def _metric(result: RegressionResult) -> str:
+    """What the scores of ``result`` are."""
+    if not result.hv_tasks:
+        return "final normalised regret"
+    shared = set(result.comparison.per_task["benchmark"].astype(str))
+    if shared <= set(result.hv_tasks):
+        return "final hypervolume regret"
+    return "final normalised regret; hypervolume regret on " + ", ".join(result.hv_tasks)
+
+
+def format_result(result: RegressionResult) -> str:
+    """The table ``hpobench regress`` prints: per task (with its own p-value), then the test and the verdict.
+
+    The per-task p-values are the one-sided test on that task's seeds alone, uncorrected; ``min p``
+    is the smallest p-value that test could give, marked ``!`` when it cannot reach alpha.
+    """
+    c = result.comparison
+    t = result.task_tests
+    names = t["benchmark"].astype(str).tolist() if len(t) else []
+    floors = dict(zip(names, t["min_pvalue"].astype(float).tolist() if len(t) else [], strict=True))
+    task_p = dict(zip(names, t["pvalue"].astype(float).tolist() if len(t) else [], strict=True))
+
+    def pvalues(p: float, floor: float, *, all_tied: bool) -> str:
+        if math.isnan(p):
+            return f"{'-':>8} {'-':>9}"
+        mark = "!" if floor >= result.alpha and not all_tied else " "
+        return f"{p:>8.3g} {floor:>8.3g}{mark}"
+
+    lines = [
+        f"regress {result.method} against the stored reference of {result.against} "
+        f"(suite {result.suite}, {c.n_pairs} task x seed pairs, {_metric(result)}, lower is better)",
+        f"{'task':<62} {'n':>3} {'reference':>10} {'candidate':>10} {'diff':>9} {'worse':>6} "
+        f"{'better':>6} {'tied':>5} {'p':>8} {'min p':>9}",
+    ]
+    all_tied = (c.per_task["tied"] == c.per_task["n"]).tolist()
+    for row, tied in zip(c.per_task.itertuples(index=False), all_tied, strict=True):
+        bench = str(row.benchmark)
+        p, floor = task_p.get(bench, math.nan), floors.get(bench, math.nan)
+        lines.append(
+            f"{bench:<62} {row.n:>3} {row.reference_mean:>10.4f} {row.candidate_mean:>10.4f} "
+            f"{row.mean_difference:>+9.4f} {row.worse:>6} {row.better:>6} {row.tied:>5} "
+            f"{pvalues(p, floor, all_tied=bool(tied))}"
+        )
+    lines.append(
+        f"{'all':<62} {c.n_pairs:>3} {c.reference_mean:>10.4f} {c.candidate_mean:>10.4f} "
+        f"{c.mean_difference:>+9.4f} {c.n_worse:>6} {c.n_better:>6} {c.n_tied:>5} "
+        f"{pvalues(c.pvalue, c.min_pvalue, all_tied=c.n_tied == c.n_pairs)}"
+    )
+    statistic = "-" if math.isnan(c.statistic) else f"{c.statistic:g}"
+    margin = f", margin {c.margin:g}" if c.margin else ""
+    lines.append(
+        "p: one-sided Wilcoxon signed-rank of H1 'candidate worse' on the task's seeds (uncorrected, "
+        "descriptive; the verdict is the test over all pairs); min p: the smallest p-value attainable "
+        "with those pairs' ties ('!': a task with differences whose test cannot reach alpha)"
+    )
+    lines.append(
+        f"one-sided Wilcoxon signed-rank (H1: candidate worse{margin}): W+ = {statistic}, "
+        f"p = {c.pvalue:.3g}, alpha = {result.alpha:g}; median difference {c.median_difference:+.4f}, "
+        f"rank-biserial r = {c.rank_biserial:+.2f}; smallest attainable p = {c.min_pvalue:.3g}"
+    )
+    lines.extend(f"skipped {s}" for s in result.skipped)
+    lines.extend(f"FAILED {run_id}: {error}" for run_id, error in result.failed)
+    if result.failed:
+        lines.append(f"REGRESSION: {len(result.failed)} run(s) of {result.method} failed")
+    elif result.regression:
+        lines.append(f"REGRESSION: {result.method} is significantly worse than {result.against}")
+    else:
+        lines.append(f"ok: no significant regression of {result.method} against {result.against}")
+    return "\n".join(lines)
+
+
+def _record_entries(out: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Per-method and per-task provenance gathered from a study's intact run records."""
+    methods: dict[str, Any] = {}
+    tasks: dict[str, Any] = {}
+    for check in scan_runs(out).values():
+        if check.provenance is None:
+            continue  # not finished intact: the study reports it
+        prov = check.provenance
+        spec = prov["spec"]
+        entry = methods.setdefault(spec["method"], {"runs": 0, "failed": 0})
+        entry["runs"] += 1
+        entry["failed"] += prov.get("status") != "ok"
+        if "method_params" in prov:
+            entry["params"] = prov["method_params"]
+        files = {Path(p).name: sha for p, sha in (prov.get("data_files") or {}).items()}
+        tasks[spec["benchmark"]] = {"reference": prov.get("reference"), "data_files": files}
+        if "pareto_reference" in prov:
+            tasks[spec["benchmark"]]["pareto_reference"] = prov["pareto_reference"]
+        entry["versions"] = prov.get("versions", {})
+    return methods, tasks
+
+
+def record_seeds(store: ReferenceStore) -> list[int]:
+    """Seeds recorded in ``store``'s provenance (none for a new store)."""
+    return [int(x) for x in store.record().get("seeds", [])]
+
+
+def update_reference(
+    *,
+    methods: Sequence[str] | None = None,
+    suite: str | Suite = "default",
+    seeds: Sequence[int] = REFERENCE_SEEDS,
+    store: ReferenceStore | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    jobs: int = 1,
+    out: str | os.PathLike[str] | None = None,
+    log: Any = print,
+) -> ReferenceStore:
+    """(Re)generate stored reference runs on every task of a suite (the shipped store: ``default``).
+
+    Args:
+        methods: Methods to (re)run; default: every shipped method whose optional dependencies are
+            installed. Rows of other methods already in the store are kept.
+        suite: Suite whose tasks are run (:data:`SUITES`, or a :class:`Suite`).
+        seeds: Seeds of the runs (the shipped store: :data:`REFERENCE_SEEDS`).
+        store: Where to write (default: the packaged store).
+        data_dir: Benchmark data directory (the default suite needs it).
+        jobs: Worker processes.
+        out: Study directory to keep the runs; a temporary one if ``None``.
+        log: Called with progress lines.
+
+    Raises:
+        DataError: No data directory.
+        HpobenchError: A named method is unknown or every run of a method failed.
+    """
+    store = store or ReferenceStore(default_reference_dir())
+    names = (
+        list(methods)
+        if methods
+        else [m for m in shipped_methods() if _available(m) and m not in NOT_IN_SHIPPED_REFERENCE]
+    )
+    chosen = _suite(suite)
+    specs = [BenchmarkSpec.parse(b) for b in chosen.benchmarks]
+    _check_data(specs, data_dir, chosen.name)
+    plan = plan_study(benchmarks=specs, methods=names, seeds=list(seeds), budget=REFERENCE_BUDGET)
+    log(f"reference: {len(plan.runs)} runs ({len(names)} methods) -> {store.path}")
+    with tempfile.TemporaryDirectory(prefix="hpobench-reference-") as tmp:
+        study = Path(out or tmp)
+        data = None if data_dir is None else Path(data_dir)
+        scored = run_scored(plan, out=study, jobs=jobs, data_dir=data)
+        method_records, task_records = _record_entries(study)
+    new = scored.scores
+    new = new.assign(method=new["method_name"])
+    for name in names:
+        rows = new[new["method"] == name]
+        if len(rows) and (rows["status"] != "ok").all():
+            raise HpobenchError(f"every reference run of {name} failed: {rows['error'].iloc[0]}")
+    merged = store.upsert(
+        new,
+        {
+            "format": FORMAT_VERSION,
+            "generated_by": "hpobench regress --update-reference --data-dir DATA_DIR",
+            "budget": str(REFERENCE_BUDGET),
+            "seeds": sorted(set(record_seeds(store)) | set(seeds)),
+            "suites": {s.name: list(s.benchmarks) for s in (*SUITES.values(), chosen)},
+            "methods": {n: method_records.get(n, {}) for n in names},
+            "tasks": task_records,
+        },
+    )
+    log(f"reference: wrote {len(merged)} runs of {merged['method'].nunique()} methods to {store.path}")
+    return store

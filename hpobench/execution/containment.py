@@ -1,0 +1,516 @@
+"""Worker processes that contain their jobs: whatever happens inside one job ends as that job's failure.
+
+A study's runs execute in worker processes owned by :func:`run_contained`. A job whose worker
+process dies (an ``os._exit``, a segfault, the kernel's OOM killer), outlives its wall-clock limit
+(even one that catches every exception, or loops in C code), or grows past a resident-memory cap
+is killed from outside, together with every process it started, and reported as failed with its
+cause; the dead worker is replaced by a fresh one and the remaining jobs go on. Workers never
+outlive the process that owns them: each holds the reading end of a pipe whose only writing end
+is the owner's, and exits (killing its process group) as soon as that pipe reports end-of-file,
+which the kernel does the moment the owner dies, SIGKILL included.
+
+Workers are forked from a fork server (``multiprocessing``'s ``forkserver`` start method, with
+the runner imported once in the server), so starting and replacing one costs milliseconds, and a
+worker never inherits the owner's threads or open files. Each job's worker gets the owner's
+current ``sys.path``, environment and working directory, so plugins and settings made visible
+after the fork server started are seen by the job.
+
+Lifecycle: :func:`run_contained` starts up to ``jobs`` workers, hands each one job (or one batch
+of jobs of a group) at a time, yields one :class:`JobResult` per job as jobs end (in completion
+order), and stops every worker when the iteration ends, is closed early, or raises
+(``KeyboardInterrupt`` included).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import multiprocessing.connection as mpc
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+import types
+from collections import deque
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from hpobench.contracts.errors import HpobenchError
+
+__all__ = ["JobResult", "Limits", "parse_memory", "run_contained"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_READY = -1
+"""Key of the message a worker sends once it is set up (before its first job)."""
+_STARTUP_FAILURES = 3
+"""Workers in a row that may die before they are set up before the whole pool gives up."""
+_LIFELINE_EXIT = 70
+"""Exit status of a worker whose owner died."""
+_MEMORY_POLL = 0.05
+"""Seconds between two reads of a busy worker's resident memory (when a cap is set)."""
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9}
+_UNITS |= {"t": 10**12, "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def parse_memory(text: str) -> int:
+    """Bytes in a memory size such as ``"4GB"``, ``"512MiB"``, ``"2.5g"`` or ``"1000000"``.
+
+    Raises:
+        ValueError: The text is not a positive size with a known unit.
+    """
+    raw = text.strip().lower().replace(" ", "")
+    number = raw.rstrip("abcdefghijklmnopqrstuvwxyz")
+    unit = raw[len(number) :]
+    try:
+        value = float(number)
+    except ValueError:
+        value = float("nan")
+    if unit not in _UNITS or not value > 0 or value == float("inf"):
+        raise ValueError(f"cannot read memory size {text!r}: use e.g. 4GB, 512MiB or 2.5G")
+    return int(value * _UNITS[unit])
+
+
+def _format_bytes(n: float) -> str:
+    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Limits:
+    """What a job may use before it is stopped from outside.
+
+    Attributes:
+        timeout: Wall-clock seconds a job may run, counted from when its worker receives it
+            (``None``: no limit). The job itself is expected to stop at this limit (the runner
+            raises inside the run, keeping the evaluations made so far); a job still running
+            ``grace`` seconds later is killed.
+        max_memory: Resident memory in bytes a worker may use while it runs a job (``None``:
+            no cap). Read from ``/proc`` every 50 ms, so a job that allocates faster than that
+            can overshoot before it is killed; needs Linux.
+    """
+
+    timeout: float | None = None
+    max_memory: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.timeout is not None and not self.timeout > 0:
+            raise ValueError(f"timeout must be positive seconds or None, got {self.timeout!r}")
+        if self.max_memory is not None and self.max_memory <= 0:
+            raise ValueError(f"max_memory must be positive bytes or None, got {self.max_memory!r}")
+        if self.max_memory is not None and not os.path.isdir("/proc/self"):
+            raise ValueError("a memory cap needs /proc (Linux) to read the workers' resident memory")
+
+    @property
+    def grace(self) -> float:
+        """Seconds between the timeout and the kill: 10 % of the timeout, at least 2 s."""
+        return 0.0 if self.timeout is None else max(2.0, 0.1 * self.timeout)
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobResult(Generic[T, R]):
+    """How one job ended.
+
+    Attributes:
+        item: The job's input, as given.
+        value: What the job's function returned (``None`` when it did not return).
+        failure: Why it did not return, e.g. ``"crashed: exit code -9 (SIGKILL)"``,
+            ``"timeout after 10 s: ..."``, ``"memory limit: ..."`` or the exception the
+            function raised; ``None`` when it returned.
+        pid: The worker process that ran it.
+    """
+
+    item: T
+    value: R | None
+    failure: str | None
+    pid: int
+
+
+def _exit_cause(code: int | None) -> str:
+    if code is None:
+        return "crashed: the worker vanished"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        hint = "; the kernel's OOM killer ends processes this way" if -code == signal.SIGKILL else ""
+        return f"crashed: exit code {code} ({name}{hint})"
+    return f"crashed: exit code {code} (the process exited in the middle of the run)"
+
+
+def _resident_bytes(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _watch_owner(lifeline: mpc.Connection) -> None:
+    """Exit this worker, and everything it started, once its owner is gone."""
+    with contextlib.suppress(EOFError, OSError):
+        lifeline.recv()
+    with contextlib.suppress(OSError):
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+    os._exit(_LIFELINE_EXIT)
+
+
+def _worker_main(
+    conn: mpc.Connection,
+    lifeline: mpc.Connection,
+    fn: Callable[[Any], Any],
+    environ: dict[str, str],
+) -> None:
+    """Body of a worker process: take jobs from ``conn`` until told to stop."""
+    with contextlib.suppress(OSError):
+        os.setsid()  # its own process group: a kill from outside also reaches what the job started
+    threading.Thread(target=_watch_owner, args=(lifeline,), daemon=True, name="owner-watch").start()
+    # multiprocessing hands the owner's sys.path and working directory to the child; the
+    # environment is the fork server's, so the owner's current one is set here
+    os.environ.clear()
+    os.environ.update(environ)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the owner decides what an interrupt stops
+    try:
+        conn.send((_READY, None, None))
+    except (EOFError, OSError):
+        return
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        for key, item in message:  # a batch: its jobs run in order, each answered as it ends
+            reply: tuple[int, Any, str | None]
+            try:
+                reply = (key, fn(item), None)
+            except BaseException as exc:  # the job's failure, not the worker's
+                reply = (key, None, f"{type(exc).__name__}: {exc}")
+            try:
+                conn.send(reply)
+            except (EOFError, OSError):
+                return
+
+
+@dataclass(kw_only=True)
+class _Worker:
+    process: Any  # multiprocessing.Process of the fork-server context
+    conn: mpc.Connection
+    lifeline: mpc.Connection
+    queue: deque[int] = field(default_factory=deque)
+    """Keys of the jobs handed to it and not answered yet, in the order it runs them."""
+    started: float = 0.0
+    """When the job at the head of ``queue`` started (as seen from the owner)."""
+    group: Hashable = None
+    """Group of the last batch it was handed (its tasks are loaded there)."""
+    ready: bool = False
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.queue)
+
+    def kill(self) -> None:
+        """Kill the worker's process group (itself and whatever its job started), then reap it."""
+        pid = self.process.pid
+        if pid is not None:
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        self.process.join(timeout=5)
+        self.close()
+
+    def close(self) -> None:
+        for conn in (self.conn, self.lifeline):
+            with contextlib.suppress(OSError):
+                conn.close()
+
+
+def _context() -> Any:
+    """The fork-server context, its server started (once per process) with the runner imported.
+
+    The server starts in a neutral working directory: it runs as ``python -c``, so the folder
+    it starts in heads its ``sys.path`` (Python 3.11 ignores the owner's path there), and from
+    a source checkout it would import the checkout's ``hpobench`` folder, which is not the
+    installed package, instead of the package the owner runs.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    from multiprocessing import forkserver
+
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["hpobench.execution.runner"])
+    cwd = os.getcwd()
+    os.chdir(tempfile.gettempdir())
+    try:
+        forkserver.ensure_running()
+    finally:
+        os.chdir(cwd)
+    return ctx
+
+
+@contextlib.contextmanager
+def _without_main() -> Iterator[None]:
+    """Start a process without re-running the owner's ``__main__`` in it.
+
+    ``multiprocessing`` re-imports the main script in every child it starts this way (so a
+    script without an ``if __name__ == "__main__"`` guard would run again in each worker, and
+    one read from stdin cannot be found at all). The job function always lives in an importable
+    module, so the children need no main module: hide it while the child's start-up data is
+    gathered.
+    """
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
+def _start_worker(ctx: Any, fn: Callable[[Any], Any], environ: dict[str, str]) -> _Worker:
+    ours, theirs = ctx.Pipe(duplex=True)
+    life_read, life_write = ctx.Pipe(duplex=False)
+    process = ctx.Process(
+        target=_worker_main,
+        args=(theirs, life_read, fn, environ),
+        name="hpobench-worker",
+        daemon=False,
+    )
+    with _without_main():
+        process.start()
+    theirs.close()
+    life_read.close()  # the writing end stays here alone: its closing is the worker's signal
+    return _Worker(process=process, conn=ours, lifeline=life_write)
+
+
+def run_contained(
+    fn: Callable[[T], R],
+    items: Sequence[T],
+    *,
+    jobs: int,
+    limits: Limits,
+    on_workers: Callable[[list[int]], None] | None = None,
+    group: Callable[[T], Hashable] | None = None,
+    batch: int = 1,
+    environ: Mapping[str, str] | None = None,
+) -> Iterator[JobResult[T, R]]:
+    """Run ``fn`` on every item in worker processes, containing every failure to its own job.
+
+    Jobs can be handed to a worker in batches (one message, no round trip between them): the
+    worker runs a batch's jobs one after the other and answers each as it ends. Every job of a
+    batch is still contained on its own: the limits apply to each job, the job a worker was
+    running when it died or was killed is the one reported as failed, and the jobs of its batch
+    that had not started go back to the queue, to run in another worker. Batches are built from
+    jobs of one group, and a worker is handed its last group again while that has jobs left, so
+    what a job loads once per process (e.g. a task's data) serves the rest of its group there.
+
+    Args:
+        fn: A picklable (module-level) function; it runs in a worker process, once per item.
+        items: The jobs' inputs (picklable).
+        jobs: Number of worker processes (``-1``: one per core); never more than ``len(items)``.
+        limits: Wall-clock and memory limits per job.
+        on_workers: Called with the pids of the live workers whenever the set changes (e.g. to
+            record them beside a lock), and with ``[]`` when all have stopped.
+        group: Key of an item's group (``None``: one group); only the batching and the order in
+            which jobs are handed out depend on it.
+        batch: The most jobs handed to a worker at once (``1``: one job at a time). Fewer are
+            handed out as the queue runs low, so that the workers finish together.
+        environ: Variables set in the workers' environment on top of the owner's.
+
+    Yields:
+        One :class:`JobResult` per item, in completion order.
+    """
+    if jobs == -1:
+        jobs = os.cpu_count() or 1
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1 (or -1 for one per core), got {jobs}")
+    if batch < 1:
+        raise ValueError(f"batch must be at least 1, got {batch}")
+    if not items:
+        return
+    ctx = _context()
+    env = {**os.environ, **(environ or {})}
+    groups = [None if group is None else group(item) for item in items]
+    pending = _Queue(groups)
+    workers: list[_Worker] = []
+    changed = True
+    stillborn = 0  # workers in a row that died before they were set up
+    try:
+        while pending or any(w.busy for w in workers):
+            while len(workers) < min(jobs, len(pending) + sum(w.busy for w in workers)):
+                workers.append(_start_worker(ctx, fn, env))
+                changed = True
+            if changed and on_workers is not None:
+                on_workers([w.process.pid for w in workers])
+            changed = False
+            for worker in workers:
+                if not worker.busy and pending:
+                    size = max(1, min(batch, len(pending) // (2 * jobs)))
+                    busy_groups = {w.group for w in workers if w.busy}
+                    worker.group, keys = pending.take(worker.group, size, avoid=busy_groups)
+                    worker.queue.extend(keys)
+                    worker.started = time.monotonic()
+                    with contextlib.suppress(OSError):  # a dead worker is found below
+                        worker.conn.send([(k, items[k]) for k in keys])
+            busy = [w for w in workers if w.busy]
+            waitables = [w.conn for w in busy] + [w.process.sentinel for w in busy]
+            ready = set(mpc.wait(waitables, _wait_time(busy, limits)))
+            done: list[JobResult[T, R]] = []
+            for worker in busy:
+                answered: list[JobResult[T, R]]
+                ended: _Ended[T, R] | None
+                answered, ended = _check(worker, ready, limits, items)
+                done.extend(answered)
+                if answered:
+                    stillborn = 0
+                if ended is None:
+                    continue
+                workers.remove(worker)
+                changed = True
+                unstarted = list(worker.queue)
+                worker.queue.clear()
+                if ended.result is None:  # died before it was set up: not the jobs' fault
+                    pending.put_back(unstarted)
+                    stillborn += 1
+                    if stillborn >= _STARTUP_FAILURES:
+                        raise HpobenchError(
+                            f"worker processes die while starting ({ended.cause}); "
+                            "no run was started (is the interpreter or the environment broken?)"
+                        )
+                    continue
+                pending.put_back(unstarted[1:])  # the head was running: it is the one that failed
+                stillborn = 0
+                done.append(ended.result)
+            yield from done
+    finally:
+        for worker in workers:
+            if not worker.busy and worker.process.is_alive():
+                with contextlib.suppress(OSError):
+                    worker.conn.send(None)
+        deadline = time.monotonic() + 2.0
+        for worker in workers:
+            if not worker.busy:
+                worker.process.join(timeout=max(0.0, deadline - time.monotonic()))
+            if worker.process.is_alive():
+                worker.kill()
+            else:
+                worker.process.join(timeout=0)
+                worker.close()
+        if on_workers is not None:
+            on_workers([])
+
+
+class _Queue:
+    """The keys of the jobs not handed out yet, by group, in the order of the items."""
+
+    def __init__(self, groups: Sequence[Hashable]) -> None:
+        self._groups = list(groups)
+        self._pending: dict[Hashable, deque[int]] = {}
+        for key, name in enumerate(groups):
+            self._pending.setdefault(name, deque()).append(key)
+        self._size = len(groups)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def take(self, last: Hashable, size: int, *, avoid: set[Hashable]) -> tuple[Hashable, list[int]]:
+        """Up to ``size`` keys of one group, and the group.
+
+        The group is ``last`` while it has jobs left, else the first group no busy worker is on
+        (``avoid``), else the first group.
+        """
+        name = last if last in self._pending else None
+        if name is None:
+            name = next((g for g in self._pending if g not in avoid), next(iter(self._pending)))
+        queue = self._pending[name]
+        keys = [queue.popleft() for _ in range(min(size, len(queue)))]
+        if not queue:
+            del self._pending[name]
+        self._size -= len(keys)
+        return name, keys
+
+    def put_back(self, keys: Sequence[int]) -> None:
+        """Return jobs that never started to the front of their groups."""
+        for key in reversed(keys):
+            self._pending.setdefault(self._groups[key], deque()).appendleft(key)
+        self._size += len(keys)
+
+
+def _wait_time(busy: list[_Worker], limits: Limits) -> float | None:
+    waits: list[float] = []
+    if limits.timeout is not None:
+        now = time.monotonic()
+        waits += [w.started + limits.timeout + limits.grace - now for w in busy]
+    if limits.max_memory is not None:
+        waits.append(_MEMORY_POLL)
+    return max(0.0, min(waits)) if waits else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Ended(Generic[T, R]):
+    """A worker that ended (died or was killed) while it had jobs.
+
+    ``result`` is the failure of the job at the head of its queue, or ``None`` when the worker
+    died before it was set up (no job started).
+    """
+
+    result: JobResult[T, R] | None
+    cause: str
+
+
+def _check(
+    worker: _Worker, ready: set[Any], limits: Limits, items: Sequence[T]
+) -> tuple[list[JobResult[T, R]], _Ended[T, R] | None]:
+    """The jobs ``worker`` answered, and whether it ended (``None``: it goes on)."""
+    pid = int(worker.process.pid)
+    answered: list[JobResult[T, R]] = []
+
+    def failed(cause: str) -> tuple[list[JobResult[T, R]], _Ended[T, R]]:
+        if not worker.ready:
+            return answered, _Ended(result=None, cause=cause)
+        key = worker.queue[0]
+        result: JobResult[T, R] = JobResult(item=items[key], value=None, failure=cause, pid=pid)
+        return answered, _Ended(result=result, cause=cause)
+
+    if worker.conn in ready or worker.process.sentinel in ready:
+        try:
+            while worker.queue and worker.conn.poll():
+                got, value, failure = worker.conn.recv()
+                if got == _READY:
+                    worker.ready = True
+                    continue
+                key = worker.queue.popleft()
+                assert got == key, f"worker {pid} answered job {got} while running job {key}"
+                answered.append(JobResult(item=items[key], value=value, failure=failure, pid=pid))
+                worker.started = time.monotonic()  # the next job of its batch starts now
+        except (EOFError, OSError):
+            pass  # it died while answering
+        if not worker.queue or (worker.process.sentinel not in ready and worker.process.is_alive()):
+            return answered, None  # it answered, or only said it is ready
+        worker.process.join(timeout=5)
+        code = worker.process.exitcode
+        worker.kill()
+        return failed(_exit_cause(code))
+    elapsed = time.monotonic() - worker.started
+    if limits.timeout is not None and elapsed >= limits.timeout + limits.grace:
+        worker.kill()
+        return failed(
+            f"timeout after {limits.timeout:g} s: the run did not stop when asked, "
+            f"so its worker was killed after {elapsed:.0f} s"
+        )
+    if limits.max_memory is not None:
+        used = _resident_bytes(pid)
+        if used > limits.max_memory:
+            worker.kill()
+            return failed(
+                f"memory limit: the run's worker used {_format_bytes(used)} of resident memory "
+                f"(limit {_format_bytes(limits.max_memory)}) and was killed"
+            )
+    return answered, None
