@@ -25,7 +25,7 @@ from hpobench.cli import main
 from hpobench.contracts.errors import DataError
 from hpobench.data import datadir, datasets, registry
 from hpobench.data.datadir import data_verification, verification_enabled, verified
-from hpobench.data.datasets import DataFile, Dataset, Source
+from hpobench.data.dataset_types import DataFile, Dataset, Source
 from hpobench.surrogates import fitted, own_tables
 from hpobench.surrogates.fcnet import GRID
 from hpobench.surrogates.fitted import FittedFamily, read_model, write_model

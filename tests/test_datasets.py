@@ -18,7 +18,8 @@ import pytest
 from hpobench.cli import main
 from hpobench.contracts.errors import DataError, UnknownNameError
 from hpobench.data import _files, datasets
-from hpobench.data.datasets import ArchiveKind, DataFile, Dataset, FileState, Source
+from hpobench.data.dataset_types import ArchiveKind, DataFile, Dataset, Source
+from hpobench.data.datasets import FileState
 
 
 class _Quiet(SimpleHTTPRequestHandler):

@@ -3,6 +3,13 @@
 Every expected failure (unknown name, bad budget, missing data, ...) ends with a one-line
 ``hpobench: error: ...`` message and exit status 2; a study whose runs partly failed completes,
 lists the failures and exits with status 1.
+
+The interfaces, the top layer: this package holds the command (this module: the parser and
+:func:`main`), one module per command (:mod:`.run`, :mod:`.report`, :mod:`.regress`, :mod:`.data`,
+:mod:`.listing`, :mod:`.table`) and the ``--hpo-*`` pytest options (:mod:`.pytest_options`, loaded
+into every pytest session, so it imports nothing heavy). It may import every layer below; nothing
+of the project imports it but the pytest plugin and ``python -m hpobench``. Each command imports
+its work lazily, so ``hpobench --help`` starts without numpy.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ it has been seen published for that exact file, citing where.
 
 from __future__ import annotations
 
-from hpobench.data.datasets import ArchiveKind, DataFile, Dataset, Source
+from hpobench.data.dataset_types import ArchiveKind, DataFile, Dataset, Source
 
 __all__ = ["DATASETS"]
 
