@@ -36,7 +36,8 @@ from _timing import interleaved, peer
 from hpobench.contracts.benchmark import BenchmarkSpec
 from hpobench.contracts.budget import Budget
 from hpobench.data.registry import load_benchmark
-from hpobench.execution.runner import RunSpec, execute_run
+from hpobench.execution.runner import execute_run
+from hpobench.execution.runspec import RunSpec
 
 TASK = "fcnet_own/protein_structure"
 

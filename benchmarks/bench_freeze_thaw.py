@@ -35,7 +35,8 @@ from hpobench.contracts.budget import Budget
 from hpobench.contracts.method import Method
 from hpobench.contracts.types import Evaluation, Trial
 from hpobench.data.registry import load_benchmark, load_method
-from hpobench.execution.runner import RunSpec, execute_run
+from hpobench.execution.runner import execute_run
+from hpobench.execution.runspec import RunSpec
 
 TASK = "lcbench_own/german"
 METHODS = ("freeze_thaw", "dpl", "dyhpo", "ifbo")

@@ -36,7 +36,8 @@ from hpobench.contracts.benchmark import BenchmarkSpec
 from hpobench.contracts.budget import Budget
 from hpobench.contracts.types import Trial
 from hpobench.data.registry import load_benchmark
-from hpobench.execution.runner import RunSpec, execute_run
+from hpobench.execution.runner import execute_run
+from hpobench.execution.runspec import RunSpec
 
 
 def branin(x1: float, x2: float) -> float:

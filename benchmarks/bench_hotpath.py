@@ -43,7 +43,8 @@ from hpobench.contracts.budget import Budget
 from hpobench.contracts.types import Trial
 from hpobench.data.datadir import resolve_data_dir
 from hpobench.data.registry import load_benchmark
-from hpobench.execution.runner import RunSpec, execute_run
+from hpobench.execution.runner import execute_run
+from hpobench.execution.runspec import RunSpec
 
 CLOCKS: dict[str, Callable[[], float]] = {"wall": time.perf_counter, "cpu": time.thread_time}
 CLOCK = CLOCKS["wall"]

@@ -99,7 +99,8 @@ def bench_study(seeds: int, evals: int) -> None:
     from hpobench.contracts.benchmark import BenchmarkSpec
     from hpobench.contracts.budget import Budget
     from hpobench.evaluation.scoring import score_study
-    from hpobench.execution.study import plan_study, run_study
+    from hpobench.execution.planning import plan_study
+    from hpobench.execution.study import run_study
     from hpobench.results.report import write_report
 
     with tempfile.TemporaryDirectory(prefix="bench-mo-") as tmp:

@@ -32,8 +32,9 @@ from _timing import Timing, goal_line, interleaved
 from hpobench.contracts.benchmark import BenchmarkSpec
 from hpobench.contracts.budget import Budget
 from hpobench.execution import study as study_module
+from hpobench.execution.planning import StudyPlan, plan_study
 from hpobench.execution.store import RUNS_DIR
-from hpobench.execution.study import StudyPlan, plan_study, run_study
+from hpobench.execution.study import run_study
 from hpobench.execution.threads import available_cores
 
 TASKS = ("naval_propulsion", "parkinsons_telemonitoring", "protein_structure", "slice_localization")

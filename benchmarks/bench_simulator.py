@@ -48,7 +48,8 @@ from hpobench.contracts.method import Method
 from hpobench.contracts.types import Evaluation, Trial
 from hpobench.data.datadir import resolve_data_dir
 from hpobench.data.registry import load_benchmark
-from hpobench.execution.runner import RunSpec, execute_run
+from hpobench.execution.runner import execute_run
+from hpobench.execution.runspec import RunSpec
 from hpobench.execution.simulator import Simulation
 from hpobench.methods._pending import loss_of
 from hpobench.methods.asha import ASHA

@@ -48,7 +48,8 @@ from scipy.stats import wilcoxon
 from hpobench.contracts.benchmark import BenchmarkSpec
 from hpobench.contracts.budget import Budget
 from hpobench.data import registry
-from hpobench.execution.study import plan_study, run_study
+from hpobench.execution.planning import plan_study
+from hpobench.execution.study import run_study
 from hpobench.results.load import load_results
 from hpobench.results.regret import add_regret, final_regret
 

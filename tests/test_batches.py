@@ -18,8 +18,9 @@ from batch_jobs import job
 from hpobench.contracts.benchmark import BenchmarkSpec
 from hpobench.contracts.budget import Budget
 from hpobench.execution.containment import JobResult, Limits, run_contained
+from hpobench.execution.planning import plan_study
 from hpobench.execution.store import RUNS_DIR
-from hpobench.execution.study import plan_study, run_study
+from hpobench.execution.study import run_study
 from hpobench.execution.threads import ENV_VARS, pinned_threads, thread_environ, thread_share
 
 

@@ -18,8 +18,9 @@ from hpobench.contracts.benchmark import BenchmarkSpec
 from hpobench.contracts.budget import Budget
 from hpobench.contracts.errors import HpobenchError
 from hpobench.execution.containment import Limits, parse_memory, run_contained
+from hpobench.execution.planning import plan_study
 from hpobench.execution.store import RUNS_DIR
-from hpobench.execution.study import plan_study, run_study
+from hpobench.execution.study import run_study
 from hpobench.execution.studylock import LOCK_NAME, StudyBusyError, study_lock
 
 BRANIN = BenchmarkSpec(family="synthetic", task="branin")
@@ -283,7 +284,8 @@ def test_a_script_without_a_main_guard_runs_once(tmp_path: Path) -> None:
 import pathlib
 from hpobench.contracts.benchmark import BenchmarkSpec
 from hpobench.contracts.budget import Budget
-from hpobench.execution.study import plan_study, run_study
+from hpobench.execution.planning import plan_study
+from hpobench.execution.study import run_study
 
 with open({str(tmp_path / "log")!r}, "a") as fh:
     fh.write("ran\\n")

@@ -12,8 +12,9 @@ import pytest
 from hpobench.contracts.benchmark import BenchmarkSpec
 from hpobench.contracts.budget import Budget
 from hpobench.contracts.errors import HpobenchError
+from hpobench.execution.planning import StudyPlan, plan_study
 from hpobench.execution.store import RUNS_DIR
-from hpobench.execution.study import Backend, StudyPlan, plan_study, run_study
+from hpobench.execution.study import Backend, run_study
 
 TIMINGS = ("timing", "wall_seconds", "threads")  # entries that depend on the machine, not the run
 

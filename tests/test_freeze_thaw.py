@@ -14,7 +14,8 @@ from hpobench.contracts.errors import IncompatibleError
 from hpobench.contracts.method import Method
 from hpobench.contracts.types import Direction, Evaluation, Fidelity, Objective, Task, Trial
 from hpobench.data import registry
-from hpobench.execution.runner import RunSpec, execute_run
+from hpobench.execution.runner import execute_run
+from hpobench.execution.runspec import RunSpec
 from hpobench.methods._freeze_thaw import fidelity_steps, normalise_losses
 from hpobench.methods.freeze_thaw import FreezeThaw, extrapolate_power_law
 from hpobench.testing import check_method

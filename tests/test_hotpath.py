@@ -18,7 +18,8 @@ from hpobench.contracts.errors import BudgetError, InvalidConfigError, InvalidFi
 from hpobench.contracts.space import SpaceCodec
 from hpobench.contracts.types import Direction, Evaluation, Fidelity, Objective, Status, Trial
 from hpobench.data.registry import load_benchmark, load_method
-from hpobench.execution.runner import RunSpec, _config_json, _configs_json, check_affordable, execute_run
+from hpobench.execution.runner import _config_json, _configs_json, check_affordable, execute_run
+from hpobench.execution.runspec import RunSpec
 from hpobench.execution.simulator import Simulation
 from hpobench.surrogates.synthetic import SyntheticBenchmark
 from hpobench.surrogates.tabular import TabularBenchmark

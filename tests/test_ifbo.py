@@ -9,7 +9,8 @@ from hpobench.contracts.benchmark import BenchmarkSpec
 from hpobench.contracts.budget import Budget
 from hpobench.contracts.errors import IncompatibleError
 from hpobench.data import registry
-from hpobench.execution.runner import RunSpec, execute_run
+from hpobench.execution.runner import execute_run
+from hpobench.execution.runspec import RunSpec
 from hpobench.testing import check_method
 
 pytest.importorskip("torch")

@@ -16,8 +16,9 @@ from test_html import CHROMIUM, colourful, screenshot
 
 from hpobench.contracts.benchmark import BenchmarkSpec
 from hpobench.contracts.budget import Budget
+from hpobench.execution.planning import plan_study
 from hpobench.execution.scalarization import Scalarization
-from hpobench.execution.study import plan_study, run_study
+from hpobench.execution.study import run_study
 from hpobench.results.attainment import attainment_levels, attainment_surface
 from hpobench.results.regret import XAxis
 from hpobench.results.report import write_report

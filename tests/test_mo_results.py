@@ -23,12 +23,14 @@ from hpobench.contracts.objectives import check_pareto_reference, objective_indi
 from hpobench.contracts.pareto import hypervolume, igd_plus, pareto_mask
 from hpobench.contracts.types import Direction, Objective, ParetoReference
 from hpobench.data.registry import load_benchmark, load_method, task_info
-from hpobench.evaluation import regress
+from hpobench.evaluation import reference, regress, suites
 from hpobench.evaluation.scoring import score_study
+from hpobench.execution.planning import plan_study
 from hpobench.execution.preflight import check_study
-from hpobench.execution.runner import RunSpec, execute_run
+from hpobench.execution.runner import execute_run
+from hpobench.execution.runspec import RunSpec
 from hpobench.execution.scalarization import Scalarization, ScalarizationKind, ScalarizedMethod, scalar_task
-from hpobench.execution.study import plan_study, run_study
+from hpobench.execution.study import run_study
 from hpobench.results.curves import anytime_curves
 from hpobench.results.hypervolume_regret import (
     MOReference,
@@ -229,9 +231,9 @@ def test_regress_scores_mo_tasks_by_hypervolume_regret(
 ) -> None:
     ref = ["--benchmarks", ZDT1, DTLZ2, "--reference-dir", str(tmp_path / "store")]
     assert cli.main(["regress", "--update-reference", "random_search", *ref]) == 0
-    store = regress.ReferenceStore(tmp_path / "store")
+    store = reference.ReferenceStore(tmp_path / "store")
     assert "pareto_reference" in store.record()["tasks"][ZDT1]
-    assert len(store.scores()) == 2 * len(regress.REFERENCE_SEEDS)
+    assert len(store.scores()) == 2 * len(suites.REFERENCE_SEEDS)
     capsys.readouterr()
     assert cli.main(["regress", "test_same_random_search", "--against", "random_search", *ref]) == 0
     out = capsys.readouterr().out
@@ -239,7 +241,7 @@ def test_regress_scores_mo_tasks_by_hypervolume_regret(
     assert "p = 1," in out  # every (task, seed) pair reproduces its reference
     assert cli.main(["regress", "test_lazy_random_search", "--against", "random_search", *ref]) == 1
     assert "REGRESSION: test_lazy_random_search is significantly worse" in capsys.readouterr().out
-    suite = regress.Suite(name="mo", benchmarks=(ZDT1,), description="one task")
+    suite = suites.Suite(name="mo", benchmarks=(ZDT1,), description="one task")
     same = regress.regress("test_same_random_search", against="random_search", suite=suite, store=store)
     assert not same.regression
     assert same.hv_tasks == (ZDT1,)

@@ -10,7 +10,7 @@ import ConfigSpace as CS
 import numpy as np
 import pytest
 
-from hpobench.cli import _method_warnings
+from hpobench.cli.run import _method_warnings
 from hpobench.contracts.benchmark import Benchmark, BenchmarkSpec
 from hpobench.contracts.budget import Budget
 from hpobench.contracts.method import Method, MethodReport
@@ -18,7 +18,8 @@ from hpobench.contracts.space import SpaceCodec
 from hpobench.contracts.types import Direction, Evaluation, Objective, Status, Task, Trial
 from hpobench.data import registry
 from hpobench.execution import runner
-from hpobench.execution.runner import RunSpec, execute_run
+from hpobench.execution.runner import execute_run
+from hpobench.execution.runspec import RunSpec
 
 optuna = pytest.importorskip("optuna")
 pytest.importorskip("cmaes")

@@ -14,8 +14,9 @@ from hpobench.contracts.budget import Budget
 from hpobench.contracts.method import Capabilities
 from hpobench.contracts.types import Direction, Evaluation, Fidelity, Objective, Task, Trial
 from hpobench.data import registry
-from hpobench.execution.runner import RunSpec, execute_run
-from hpobench.execution.study import plan_study
+from hpobench.execution.planning import plan_study
+from hpobench.execution.runner import execute_run
+from hpobench.execution.runspec import RunSpec
 from hpobench.methods.pbt import PBT
 from hpobench.testing import check_method
 

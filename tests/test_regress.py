@@ -14,7 +14,7 @@ from hpobench import cli
 from hpobench.contracts.benchmark import BenchmarkSpec
 from hpobench.contracts.errors import HpobenchError
 from hpobench.data.registry import load_method, task_info
-from hpobench.evaluation import regress
+from hpobench.evaluation import reference, regress, suites
 from hpobench.testing.assertions import assert_beats, assert_not_worse, paired_comparison
 
 SMOKE = ["--suite", "smoke", "--seeds", "0-9"]
@@ -26,7 +26,7 @@ def test_degraded_plugin_fails_regress(regress_plugins: Path, capsys: pytest.Cap
     assert status == 1, out
     assert "REGRESSION: test_lazy_random_search is significantly worse than random_search" in out
     # the table names every task, then the test with its effect size
-    for task in regress.SUITES["smoke"].benchmarks:
+    for task in suites.SUITES["smoke"].benchmarks:
         assert task in out
     assert "one-sided Wilcoxon signed-rank" in out
     assert "rank-biserial r = +1.00" in out  # it is never better: it sees a prefix of the same draws
@@ -55,33 +55,35 @@ def test_regress_rejects_seeds_outside_the_reference(capsys: pytest.CaptureFixtu
 
 
 def test_shipped_reference_covers_every_shipped_method_and_stays_small() -> None:
-    store = regress.ReferenceStore(regress.default_reference_dir())
+    store = reference.ReferenceStore(reference.default_reference_dir())
     total = sum(p.stat().st_size for p in store.path.iterdir())
     assert total < 2_000_000
     scores = store.scores()
     record = store.record()
-    assert record["budget"] == str(regress.REFERENCE_BUDGET)
-    assert record["seeds"] == list(regress.REFERENCE_SEEDS)
-    shipped = regress.shipped_methods()
-    assert set(regress.NOT_IN_SHIPPED_REFERENCE) <= set(shipped)  # every exclusion names a real method
-    available = [m for m in shipped if regress._available(m) and m not in regress.NOT_IN_SHIPPED_REFERENCE]
+    assert record["budget"] == str(suites.REFERENCE_BUDGET)
+    assert record["seeds"] == list(suites.REFERENCE_SEEDS)
+    shipped = reference.shipped_methods()
+    assert set(reference.NOT_IN_SHIPPED_REFERENCE) <= set(shipped)  # every exclusion names a real method
+    available = [
+        m for m in shipped if reference._available(m) and m not in reference.NOT_IN_SHIPPED_REFERENCE
+    ]
     assert sorted(scores["method"].unique()) == available
     for method in available:
         assert method in record["methods"]
         assert record["methods"][method]["runs"] > 0
         caps = load_method(method).capabilities
-        for task in regress.SUITES["default"].benchmarks:
+        for task in suites.SUITES["default"].benchmarks:
             runnable = not caps.requires_fidelity or task_info(BenchmarkSpec.parse(task)).multi_fidelity
             rows = scores[(scores["method"] == method) & (scores["benchmark"] == task)]
-            assert len(rows) == (len(regress.REFERENCE_SEEDS) if runnable else 0), (method, task)
+            assert len(rows) == (len(suites.REFERENCE_SEEDS) if runnable else 0), (method, task)
     assert (scores["status"] == "ok").all()
     assert np.isfinite(scores["normalized_regret"]).all()
 
 
 def test_update_reference_then_regress_against_it(tmp_path: Path) -> None:
-    store = regress.ReferenceStore(tmp_path / "ref")
+    store = reference.ReferenceStore(tmp_path / "ref")
     for method in ("random_search", "hyperband"):
-        regress.update_reference(methods=[method], suite="smoke", seeds=[0, 1, 2], store=store, log=print)
+        reference.update_reference(methods=[method], suite="smoke", seeds=[0, 1, 2], store=store, log=print)
     assert store.methods() == ["hyperband", "random_search"]  # the second update kept the first
     record = json.loads((store.path / "reference.json").read_text())
     assert set(record["methods"]) == {"hyperband", "random_search"}

@@ -12,6 +12,7 @@ from hpobench.contracts.benchmark import BenchmarkSpec
 from hpobench.contracts.budget import Budget
 from hpobench.contracts.errors import DataError
 from hpobench.data import _files
+from hpobench.execution.planning import plan_study
 from hpobench.execution.store import (
     finished_run_ids,
     read_combined,
@@ -19,7 +20,7 @@ from hpobench.execution.store import (
     write_combined,
     write_run,
 )
-from hpobench.execution.study import plan_study, run_study
+from hpobench.execution.study import run_study
 from hpobench.results.curves import anytime_curves, step_matrix
 from hpobench.results.load import load_results
 from hpobench.results.profiles import ecdf_profiles

@@ -9,9 +9,11 @@ import pytest
 from hpobench.contracts.benchmark import BenchmarkSpec
 from hpobench.contracts.budget import Budget, BudgetKind
 from hpobench.contracts.errors import InvalidSeedError, PluginImportError, UnknownNameError
-from hpobench.execution.runner import RunSpec, execute_run
+from hpobench.execution.planning import plan_study
+from hpobench.execution.runner import execute_run
+from hpobench.execution.runspec import RunSpec
 from hpobench.execution.store import finished_run_ids
-from hpobench.execution.study import plan_study, run_study
+from hpobench.execution.study import run_study
 
 BRANIN = BenchmarkSpec(family="synthetic", task="branin")
 

@@ -8,7 +8,8 @@ import pytest
 
 from hpobench.contracts.benchmark import BenchmarkSpec
 from hpobench.contracts.budget import Budget
-from hpobench.execution.runner import RunSpec, execute_run
+from hpobench.execution.runner import execute_run
+from hpobench.execution.runspec import RunSpec
 
 HARTMANN3 = BenchmarkSpec(family="synthetic", task="hartmann3")
 

@@ -305,13 +305,13 @@ def test_cli_regress_prints_a_p_value_per_task(
     regress_plugins: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from hpobench import cli
-    from hpobench.evaluation import regress
+    from hpobench.evaluation import suites
 
     args = ["regress", "test_lazy_random_search", "--against", "random_search", "--suite", "smoke"]
     assert cli.main(args) == 1
     out = capsys.readouterr().out
     assert re.search(r"\bp +min p$", out.splitlines()[1])
-    for task in regress.SUITES["smoke"].benchmarks:
+    for task in suites.SUITES["smoke"].benchmarks:
         line = next(row for row in out.splitlines() if row.startswith(task))
         fields = line.split()
         worse, better = (int(v) for v in fields[-5:-3])

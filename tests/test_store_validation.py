@@ -16,6 +16,7 @@ from report_data import run_frame
 
 from hpobench.contracts.benchmark import BenchmarkSpec
 from hpobench.contracts.budget import Budget
+from hpobench.execution.planning import plan_study
 from hpobench.execution.store import (
     Aside,
     RunState,
@@ -28,7 +29,7 @@ from hpobench.execution.store import (
     write_combined,
     write_run,
 )
-from hpobench.execution.study import plan_study, run_study
+from hpobench.execution.study import run_study
 from hpobench.results.load import load_results
 
 

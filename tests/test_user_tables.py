@@ -22,7 +22,8 @@ from hpobench.contracts.budget import Budget
 from hpobench.contracts.errors import DataError, HpobenchError
 from hpobench.contracts.types import Trial
 from hpobench.data import registry
-from hpobench.execution.study import plan_study, run_study
+from hpobench.execution.planning import plan_study
+from hpobench.execution.study import run_study
 from hpobench.testing import check_benchmark
 
 sys.path.insert(0, str(Path(__file__).parent))

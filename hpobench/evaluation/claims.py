@@ -28,8 +28,8 @@ from hpobench.data.datadir import ENV_VAR, resolve_data_dir
 from hpobench.data.registry import load_benchmark, task_info
 from hpobench.evaluation.comparisons import Comparison, ComparisonTest, Relation, evaluate_comparison
 from hpobench.evaluation.scoring import run_scored
-from hpobench.execution.runner import RunSpec
-from hpobench.execution.study import StudyPlan, plan_study
+from hpobench.execution.planning import StudyPlan, plan_study
+from hpobench.execution.runspec import RunSpec
 
 __all__ = [
     "INCUMBENT_RULES",

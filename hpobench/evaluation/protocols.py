@@ -33,7 +33,8 @@ from hpobench.contracts.errors import IncompatibleError, InvalidConfigError
 from hpobench.contracts.types import Config, Evaluation, Reference, Status, Trial
 from hpobench.contracts.values import check_seed
 from hpobench.data.registry import load_benchmark, load_method
-from hpobench.execution.runner import MAX_EVALUATIONS, RunSpec, execute_run
+from hpobench.execution.runner import MAX_EVALUATIONS, execute_run
+from hpobench.execution.runspec import RunSpec
 from hpobench.execution.simulator import Simulation
 
 __all__ = [

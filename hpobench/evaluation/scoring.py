@@ -1,7 +1,7 @@
 """Run a planned study and score every run by its final normalised regret.
 
 The one step shared by ``hpobench regress``, the pytest plugin and the paper-reproduction
-protocols: execute a :class:`~hpobench.execution.study.StudyPlan` (joblib fan-out, resume) and reduce each
+protocols: execute a :class:`~hpobench.execution.planning.StudyPlan` (joblib fan-out, resume) and reduce each
 run to one row, so that statistical assertions work on a small frame instead of raw evaluations.
 """
 
@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hpobench.execution.study import StudyPlan, StudySummary, run_study
+from hpobench.execution.planning import StudyPlan
+from hpobench.execution.study import StudySummary, run_study
 
 __all__ = ["SCORE_COLUMNS", "ScoredStudy", "run_scored", "score_study"]
 

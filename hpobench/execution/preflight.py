@@ -168,7 +168,7 @@ def _objective_problems(
 ) -> list[str]:
     """A multi-objective task's unusable Pareto reference, and single-objective methods planned on it.
 
-    :func:`~hpobench.execution.study.plan_study` leaves single-objective methods out of tasks whose family
+    :func:`~hpobench.execution.planning.plan_study` leaves single-objective methods out of tasks whose family
     declares them multi-objective (:attr:`~hpobench.contracts.benchmark.TaskInfo.multi_objective`); a task
     that only shows it once loaded is caught here.
     """

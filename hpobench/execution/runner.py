@@ -8,27 +8,22 @@ measured on the wall clock enters the result table.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import math
 import platform
 import signal
 import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from functools import lru_cache
 from importlib import metadata
-from operator import attrgetter
 from pathlib import Path
-from types import FrameType, MappingProxyType
+from types import FrameType
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from hpobench.contracts.benchmark import Benchmark, BenchmarkSpec
 from hpobench.contracts.budget import Budget, BudgetKind
@@ -40,9 +35,6 @@ from hpobench.contracts.errors import (
 )
 from hpobench.contracts.method import Method
 from hpobench.contracts.objectives import checked_pareto_reference
-from hpobench.contracts.seeding import derive_seed
-from hpobench.contracts.types import FrozenValue, Trial
-from hpobench.contracts.values import check_seed
 from hpobench.data.datadir import data_verification
 from hpobench.data.registry import (
     BENCHMARKS_GROUP,
@@ -53,119 +45,19 @@ from hpobench.data.registry import (
     table_folders,
 )
 from hpobench.execution.configtext import config_json as _config_json  # noqa: F401  # old private name, kept
-from hpobench.execution.configtext import config_texts
 from hpobench.execution.configtext import configs_json as _configs_json  # noqa: F401  # (same)
-from hpobench.execution.scalarization import Scalarization, ScalarizedMethod, scalar_task
+from hpobench.execution.result_table import frame_of, result_frame
+from hpobench.execution.runspec import RunOutcome, RunSpec
+from hpobench.execution.scalarization import ScalarizedMethod, scalar_task
 from hpobench.execution.simulator import Simulation, young_collections_only
 from hpobench.execution.threads import pinned_threads, thread_share
 
-__all__ = [
-    "RunOutcome",
-    "RunSpec",
-    "add_objective_columns",
-    "check_affordable",
-    "execute_run",
-    "failed_outcome",
-    "method_label",
-]
+__all__ = ["check_affordable", "execute_run", "failed_outcome"]
 
 MAX_EVALUATIONS = 1_000_000
 """Hard cap on evaluations per run, whatever the budget (guards against zero-cost loops)."""
 
 _VERSIONED = ("hpobench", "numpy", "pandas", "scipy", "ConfigSpace", "joblib", "pyarrow")
-
-
-def method_label(name: str, kwargs: Mapping[str, Any]) -> str:
-    """Label of a method with its keyword arguments, e.g. ``"hyperband(eta=2)"``."""
-    if not kwargs:
-        return name
-    inner = ",".join(f"{k}={json.dumps(kwargs[k], sort_keys=True)}" for k in sorted(kwargs))
-    return f"{name}({inner})"
-
-
-@dataclass(frozen=True, kw_only=True)
-class RunSpec(FrozenValue):
-    """Everything that determines a run.
-
-    Attributes:
-        benchmark: The task.
-        method: Registered method name.
-        method_kwargs: Keyword hyperparameters passed to the method's constructor.
-        seed: The run's seed; method and benchmark streams are derived from it.
-        budget: How much the run may spend.
-        workers: Number of simulated parallel workers (see :mod:`hpobench.execution.simulator`).
-        scalarization: How a single-objective method combines a multi-objective task's
-            objectives (:mod:`hpobench.execution.scalarization`), or ``None``. Recorded in the spec (and
-            so in the run id) only when given, and in the label (``tpe [scalarised: ...]``).
-    """
-
-    benchmark: BenchmarkSpec
-    method: str
-    seed: int
-    budget: Budget
-    method_kwargs: Mapping[str, Any] = field(default_factory=dict)
-    workers: int = 1
-    scalarization: Scalarization | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "method_kwargs", MappingProxyType(dict(self.method_kwargs)))
-        object.__setattr__(self, "seed", check_seed(self.seed))  # the one seed rule, as an int
-        if self.workers < 1:
-            raise ValueError(f"workers must be at least 1, got {self.workers}")
-
-    __hash__ = None  # type: ignore[assignment]  # holds a mapping
-
-    @property
-    def label(self) -> str:
-        """The method label (name plus keyword arguments, and the scalarisation if any)."""
-        label = method_label(self.method, self.method_kwargs)
-        return label if self.scalarization is None else f"{label} [scalarised: {self.scalarization.text}]"
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready description of the spec."""
-        return {
-            "benchmark": self.benchmark.name,
-            "method": self.method,
-            "method_kwargs": dict(self.method_kwargs),
-            "seed": self.seed,
-            "budget": str(self.budget),
-            "workers": self.workers,
-        } | ({} if self.scalarization is None else {"scalarization": self.scalarization.to_dict()})
-
-    @property
-    def run_id(self) -> str:
-        """A readable, unique, stable identifier (also the result file name)."""
-        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
-        digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:10]
-        return f"{self.benchmark.family}.{self.benchmark.task}.{self.method}.s{self.seed}.{digest}"
-
-    @property
-    def method_seed(self) -> int:
-        """Seed of the method's generator (same across methods for a task and seed)."""
-        return derive_seed(self.seed, "method", self.benchmark.name)
-
-    @property
-    def noise_seed(self) -> int:
-        """Seed of the benchmark-noise stream (same across methods: common random numbers)."""
-        return derive_seed(self.seed, "benchmark", self.benchmark.name)
-
-
-@dataclass(frozen=True, kw_only=True)
-class RunOutcome:
-    """What a run produced: its result table (also for failed runs) and provenance.
-
-    Attributes:
-        frame: One row per evaluation, columns :data:`hpobench.execution.store.COLUMNS`.
-        provenance: JSON-ready record (spec, seeds, versions, data checksums, timings, status).
-    """
-
-    frame: pd.DataFrame
-    provenance: Mapping[str, Any]
-
-    @property
-    def failed(self) -> bool:
-        """Whether the run stopped with an error."""
-        return bool(self.provenance["status"] != "ok")
 
 
 @lru_cache(maxsize=16)
@@ -214,119 +106,6 @@ def _deadline(seconds: float | None) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0.0)
         signal.signal(signal.SIGALRM, previous)
-
-
-_STATUS_TEXT = attrgetter("status._value_")
-"""An evaluation's ``status.value`` (the member's value attribute, without the Enum property)."""
-
-
-def _text_column(texts: pa.Array) -> pd.Series:
-    """A ``"string"`` column of Arrow strings (what ``pd.Series(list, dtype="string")`` builds)."""
-    return pd.Series(pd.arrays.ArrowStringArray(texts), dtype="string")
-
-
-def _repeated_text(text: str, n: int) -> pd.Series:
-    """``pd.Series([text] * n, dtype="string")``, built as ``n`` indices into one Arrow string."""
-    return _text_column(pa.array([text], type=pa.large_string()).take(np.zeros(n, dtype=np.int64)))
-
-
-def _frame(spec: RunSpec, sim: Simulation) -> pd.DataFrame:
-    done = sim.columns()
-    configs = [t.config for t in done.trials]
-    task = sim.benchmark.task
-    all_max = np.full((len(configs), len(task.objectives)), np.nan)
-    if configs:
-        all_max = np.asarray(sim.benchmark.evaluated_reference_values(configs), dtype=float)
-    value_max = all_max[:, 0]
-    objective = task.objective.name
-    evaluations = done.evaluations
-    frame = result_frame(
-        spec,
-        trials=done.trials,
-        fidelities=done.fidelity,
-        statuses=list(map(_STATUS_TEXT, evaluations)),
-        values=[e.values.get(objective, math.nan) for e in evaluations],
-        value_max=value_max,
-        costs=[e.cost for e in evaluations],
-        starts=done.start,
-        ends=done.end,
-        workers=done.worker,
-        high=sim.high,
-        resumed=done.resumed_fidelity,
-    )
-    if task.multi_objective:
-        names = [o.name for o in task.objectives]
-        observed = np.array([[e.values.get(n, math.nan) for n in names] for e in evaluations], dtype=float)
-        add_objective_columns(frame, observed=observed.reshape(len(evaluations), len(names)), at_max=all_max)
-    return frame
-
-
-def add_objective_columns(frame: pd.DataFrame, *, observed: np.ndarray, at_max: np.ndarray) -> None:
-    """Add a multi-objective run's list columns ``objective_values`` and ``objective_values_max``.
-
-    Single-objective tables never have them (their files stay as they were). Both hold one
-    value per objective in the task's objective order
-    (see :data:`hpobench.execution.store.OBJECTIVE_COLUMNS`);
-    ``value`` and ``value_max`` repeat the first (primary) one.
-
-    Args:
-        frame: The run's table (:func:`result_frame`), changed in place.
-        observed: Shape ``(rows, objectives)``, the observed values (NaN where failed).
-        at_max: Shape ``(rows, objectives)``, the noise-free values at the maximal fidelity.
-    """
-    for name, values in (("objective_values", observed), ("objective_values_max", at_max)):
-        frame[name] = pd.Series(list(np.asarray(values, dtype=float)), index=frame.index, dtype=object)
-
-
-def result_frame(
-    spec: RunSpec,
-    *,
-    trials: Sequence[Trial],
-    fidelities: Sequence[float] | np.ndarray,
-    statuses: Sequence[str],
-    values: Sequence[float],
-    value_max: np.ndarray,
-    costs: Sequence[float],
-    starts: Sequence[float] | np.ndarray,
-    ends: Sequence[float] | np.ndarray,
-    workers: Sequence[int] | np.ndarray,
-    high: float,
-    resumed: Sequence[float] | np.ndarray | None = None,
-) -> pd.DataFrame:
-    """Build a run's long-format table (columns :data:`.store.COLUMNS`), in completion order.
-
-    ``costs`` are the charged costs; ``resumed`` holds, per evaluation, the fidelity of the
-    checkpoint it continued (NaN when it trained from scratch; ``None``: none continued), so
-    ``fidelity_spent`` counts only the fidelity added by continuations.
-    """
-    n = len(trials)
-    cost = np.asarray(costs, dtype=float)
-    fids = np.asarray(fidelities, dtype=float)
-    from_fid = np.full(n, np.nan) if resumed is None else np.asarray(resumed, dtype=float)
-    continued = ~np.isnan(from_fid)
-    texts = config_texts([t.config for t in trials])
-    return pd.DataFrame(
-        {
-            "run_id": _repeated_text(spec.run_id, n),
-            "benchmark": _repeated_text(spec.benchmark.name, n),
-            "method": _repeated_text(spec.label, n),
-            "seed": np.full(n, spec.seed, dtype=np.int64),
-            "eval": np.arange(n, dtype=np.int64),
-            "config": _text_column(texts),
-            "fidelity": fids,
-            "tag": pd.Series([t.tag for t in trials], dtype="string"),
-            "status": _text_column(pa.array(list(statuses), type=pa.large_string())),
-            "value": np.asarray(values, dtype=float),
-            "value_max": np.asarray(value_max, dtype=float),
-            "cost": cost,
-            "start": np.asarray(starts, dtype=float),
-            "time": np.asarray(ends, dtype=float),
-            "worker": np.asarray(workers, dtype=np.int64),
-            "fidelity_spent": np.cumsum((fids - np.where(continued, from_fid, 0.0)) / high),
-            "continued": continued,
-            "resumed_fidelity": from_fid,
-        }
-    )
 
 
 def _make_method(spec: RunSpec, benchmark: Benchmark) -> Method:
@@ -480,7 +259,7 @@ def _report(method: Method, provenance: dict[str, Any]) -> None:
 def _record(spec: RunSpec, sim: Simulation | None, provenance: dict[str, Any]) -> pd.DataFrame:
     """The run's result table; record counts, spending and timings in ``provenance``."""
     if sim is not None:
-        frame = _frame(spec, sim)
+        frame = frame_of(spec, sim)
     else:
         frame = result_frame(
             spec,

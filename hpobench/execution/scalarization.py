@@ -2,7 +2,7 @@
 
 A study may run a method without the ``multi_objective`` capability on a multi-objective task
 when it declares how the objectives are combined into one (:class:`Scalarization`, given per
-method to :func:`hpobench.execution.study.plan_study`). The method then sees a copy of the task with the
+method to :func:`hpobench.execution.planning.plan_study`). The method then sees a copy of the task with the
 one objective :data:`SCALAR_OBJECTIVE` (minimised), and each evaluation it is told carries the
 scalarised value of the task's objectives; the run still records every objective, is scored by
 hypervolume regret like any other run on the task, and is labelled as scalarised (its method

@@ -22,13 +22,11 @@ from typing import Any
 
 from joblib import Parallel, delayed
 
-from hpobench.contracts.benchmark import BenchmarkSpec
-from hpobench.contracts.budget import Budget
 from hpobench.contracts.errors import HpobenchError
-from hpobench.data.registry import load_method, task_info
 from hpobench.execution.containment import JobResult, Limits, run_contained
-from hpobench.execution.runner import RunSpec, execute_run, failed_outcome
-from hpobench.execution.scalarization import Scalarization
+from hpobench.execution.planning import StudyPlan
+from hpobench.execution.runner import execute_run, failed_outcome
+from hpobench.execution.runspec import RunSpec
 from hpobench.execution.store import (
     Aside,
     RunState,
@@ -42,7 +40,7 @@ from hpobench.execution.store import (
 from hpobench.execution.studylock import StudyLock, study_lock
 from hpobench.execution.threads import available_cores, thread_environ, thread_share
 
-__all__ = ["Backend", "Skipped", "StudyPlan", "StudySummary", "plan_study", "run_study"]
+__all__ = ["Backend", "StudySummary", "run_study"]
 
 
 class Backend(Enum):
@@ -54,23 +52,6 @@ class Backend(Enum):
     """A dask.distributed cluster (extra ``hpobench[dask]``)."""
     RAY = "ray"
     """A Ray cluster (extra ``hpobench[ray]``)."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class Skipped:
-    """A (benchmark, method) pairing left out of a study, and why."""
-
-    benchmark: str
-    method: str
-    reason: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class StudyPlan:
-    """The runs of a study, in a fixed order, and the pairings that were left out."""
-
-    runs: tuple[RunSpec, ...]
-    skipped: tuple[Skipped, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,82 +70,6 @@ class StudySummary:
     """Failed runs of an earlier call that were executed again."""
     still_failed: tuple[tuple[str, str], ...] = field(default=())
     """(run_id, error) of every planned run that is failed now (this call's and kept ones)."""
-
-
-def plan_study(
-    *,
-    benchmarks: Sequence[BenchmarkSpec],
-    methods: Sequence[str],
-    seeds: Sequence[int],
-    budget: Budget,
-    method_kwargs: Mapping[str, Mapping[str, Any]] | None = None,
-    workers: int = 1,
-    data_dir: str | os.PathLike[str] | None = None,
-    scalarizations: Mapping[str, Scalarization] | None = None,
-) -> StudyPlan:
-    """Build the runs of a study and leave out pairings a method declares it cannot handle.
-
-    Compatibility is judged from the task description (no data is loaded) and the method's
-    declared capabilities.
-
-    Args:
-        benchmarks: Tasks, in order.
-        methods: Registered method names, in order.
-        seeds: Seeds; every pairing runs once per seed.
-        budget: Budget of every run.
-        method_kwargs: Method name -> keyword arguments of its constructor.
-        workers: Simulated parallel workers inside every run.
-        data_dir: The data directory whose table folders are families too (``None``:
-            ``$HPOBENCH_DATA_DIR``).
-        scalarizations: Method name -> a declared scalarisation (:mod:`hpobench.execution.scalarization`):
-            the method runs on the tasks its family declares multi-objective through it, labelled
-            as scalarised, instead of being left out; its other tasks run as usual.
-
-    Raises:
-        UnknownNameError: A method or task is not registered.
-    """
-    kwargs = dict(method_kwargs or {})
-    for name in kwargs:
-        if name not in methods:
-            raise ValueError(f"keyword arguments given for method {name!r}, which is not in the study")
-    scalar = dict(scalarizations or {})
-    for name in scalar:
-        if name not in methods:
-            raise ValueError(f"a scalarisation given for method {name!r}, which is not in the study")
-    runs: list[RunSpec] = []
-    skipped: list[Skipped] = []
-    for spec in benchmarks:
-        info = task_info(spec, data_dir=data_dir)
-        for name in methods:
-            caps = load_method(name).capabilities
-            if caps.requires_fidelity and not info.multi_fidelity:
-                reason = f"{name} needs a multi-fidelity task and {spec.name} has no fidelity"
-                skipped.append(Skipped(benchmark=spec.name, method=name, reason=reason))
-                continue
-            if caps.requires_continuation and (info.continuation is False or not info.multi_fidelity):
-                reason = f"{name} needs a task that supports continuation and {spec.name} does not"
-                skipped.append(Skipped(benchmark=spec.name, method=name, reason=reason))
-                continue
-            how = scalar.get(name) if info.multi_objective else None
-            if info.multi_objective and not caps.multi_objective and how is None:
-                shown = ", ".join(o.name for o in info.objectives)
-                count = len(info.objectives)
-                reason = f"{name} is single-objective and {spec.name} has {count} objectives ({shown})"
-                skipped.append(Skipped(benchmark=spec.name, method=name, reason=reason))
-                continue
-            runs.extend(
-                RunSpec(
-                    benchmark=spec,
-                    method=name,
-                    seed=s,
-                    budget=budget,
-                    method_kwargs=kwargs.get(name, {}),
-                    workers=workers,
-                    scalarization=how,
-                )
-                for s in seeds
-            )
-    return StudyPlan(runs=tuple(runs), skipped=tuple(skipped))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -59,8 +59,9 @@ from hpobench.contracts.errors import HpobenchError
 from hpobench.data import registry
 from hpobench.data.datadir import ENV_VAR, resolve_data_dir
 from hpobench.evaluation.scoring import score_study
-from hpobench.execution.runner import RunSpec
-from hpobench.execution.study import StudyPlan, StudySummary, plan_study, run_study
+from hpobench.execution.planning import StudyPlan, plan_study
+from hpobench.execution.runspec import RunSpec
+from hpobench.execution.study import StudySummary, run_study
 
 __all__ = ["HpoOptions", "SessionStudy", "hpo_marker_names"]
 
@@ -507,7 +508,8 @@ def hpo_reference(
     missing. With ``--hpo-update-reference`` it first stores this session's results of
     ``method`` (replacing stored runs of the same task and seed) and returns them.
     """
-    from hpobench.evaluation.regress import ReferenceStore, align_reference, default_reference_dir
+    from hpobench.evaluation.reference import ReferenceStore, default_reference_dir
+    from hpobench.evaluation.regress import align_reference
 
     study = _this_study(request)
     store = ReferenceStore(hpo_options.reference_dir or default_reference_dir())

@@ -1,0 +1,137 @@
+"""A run's long-format result table: one row per evaluation, columns :data:`hpobench.execution.store.COLUMNS`.
+
+Built from a finished simulation (:func:`frame_of`) or from columns (:func:`result_frame`, used by
+fast paths that never build per-evaluation objects); text columns are Arrow strings built without
+per-row Python strings.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from operator import attrgetter
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from hpobench.contracts.types import Trial
+from hpobench.execution.configtext import config_texts
+from hpobench.execution.runspec import RunSpec
+from hpobench.execution.simulator import Simulation
+
+__all__ = ["add_objective_columns", "frame_of", "result_frame"]
+
+
+_STATUS_TEXT = attrgetter("status._value_")
+"""An evaluation's ``status.value`` (the member's value attribute, without the Enum property)."""
+
+
+def _text_column(texts: pa.Array) -> pd.Series:
+    """A ``"string"`` column of Arrow strings (what ``pd.Series(list, dtype="string")`` builds)."""
+    return pd.Series(pd.arrays.ArrowStringArray(texts), dtype="string")
+
+
+def _repeated_text(text: str, n: int) -> pd.Series:
+    """``pd.Series([text] * n, dtype="string")``, built as ``n`` indices into one Arrow string."""
+    return _text_column(pa.array([text], type=pa.large_string()).take(np.zeros(n, dtype=np.int64)))
+
+
+def frame_of(spec: RunSpec, sim: Simulation) -> pd.DataFrame:
+    """The result table of a finished simulation (noise-free values at the maximal fidelity included)."""
+    done = sim.columns()
+    configs = [t.config for t in done.trials]
+    task = sim.benchmark.task
+    all_max = np.full((len(configs), len(task.objectives)), np.nan)
+    if configs:
+        all_max = np.asarray(sim.benchmark.evaluated_reference_values(configs), dtype=float)
+    value_max = all_max[:, 0]
+    objective = task.objective.name
+    evaluations = done.evaluations
+    frame = result_frame(
+        spec,
+        trials=done.trials,
+        fidelities=done.fidelity,
+        statuses=list(map(_STATUS_TEXT, evaluations)),
+        values=[e.values.get(objective, math.nan) for e in evaluations],
+        value_max=value_max,
+        costs=[e.cost for e in evaluations],
+        starts=done.start,
+        ends=done.end,
+        workers=done.worker,
+        high=sim.high,
+        resumed=done.resumed_fidelity,
+    )
+    if task.multi_objective:
+        names = [o.name for o in task.objectives]
+        observed = np.array([[e.values.get(n, math.nan) for n in names] for e in evaluations], dtype=float)
+        add_objective_columns(frame, observed=observed.reshape(len(evaluations), len(names)), at_max=all_max)
+    return frame
+
+
+def add_objective_columns(frame: pd.DataFrame, *, observed: np.ndarray, at_max: np.ndarray) -> None:
+    """Add a multi-objective run's list columns ``objective_values`` and ``objective_values_max``.
+
+    Single-objective tables never have them (their files stay as they were). Both hold one
+    value per objective in the task's objective order
+    (see :data:`hpobench.execution.store.OBJECTIVE_COLUMNS`);
+    ``value`` and ``value_max`` repeat the first (primary) one.
+
+    Args:
+        frame: The run's table (:func:`result_frame`), changed in place.
+        observed: Shape ``(rows, objectives)``, the observed values (NaN where failed).
+        at_max: Shape ``(rows, objectives)``, the noise-free values at the maximal fidelity.
+    """
+    for name, values in (("objective_values", observed), ("objective_values_max", at_max)):
+        frame[name] = pd.Series(list(np.asarray(values, dtype=float)), index=frame.index, dtype=object)
+
+
+def result_frame(
+    spec: RunSpec,
+    *,
+    trials: Sequence[Trial],
+    fidelities: Sequence[float] | np.ndarray,
+    statuses: Sequence[str],
+    values: Sequence[float],
+    value_max: np.ndarray,
+    costs: Sequence[float],
+    starts: Sequence[float] | np.ndarray,
+    ends: Sequence[float] | np.ndarray,
+    workers: Sequence[int] | np.ndarray,
+    high: float,
+    resumed: Sequence[float] | np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Build a run's long-format table (columns :data:`.store.COLUMNS`), in completion order.
+
+    ``costs`` are the charged costs; ``resumed`` holds, per evaluation, the fidelity of the
+    checkpoint it continued (NaN when it trained from scratch; ``None``: none continued), so
+    ``fidelity_spent`` counts only the fidelity added by continuations.
+    """
+    n = len(trials)
+    cost = np.asarray(costs, dtype=float)
+    fids = np.asarray(fidelities, dtype=float)
+    from_fid = np.full(n, np.nan) if resumed is None else np.asarray(resumed, dtype=float)
+    continued = ~np.isnan(from_fid)
+    texts = config_texts([t.config for t in trials])
+    return pd.DataFrame(
+        {
+            "run_id": _repeated_text(spec.run_id, n),
+            "benchmark": _repeated_text(spec.benchmark.name, n),
+            "method": _repeated_text(spec.label, n),
+            "seed": np.full(n, spec.seed, dtype=np.int64),
+            "eval": np.arange(n, dtype=np.int64),
+            "config": _text_column(texts),
+            "fidelity": fids,
+            "tag": pd.Series([t.tag for t in trials], dtype="string"),
+            "status": _text_column(pa.array(list(statuses), type=pa.large_string())),
+            "value": np.asarray(values, dtype=float),
+            "value_max": np.asarray(value_max, dtype=float),
+            "cost": cost,
+            "start": np.asarray(starts, dtype=float),
+            "time": np.asarray(ends, dtype=float),
+            "worker": np.asarray(workers, dtype=np.int64),
+            "fidelity_spent": np.cumsum((fids - np.where(continued, from_fid, 0.0)) / high),
+            "continued": continued,
+            "resumed_fidelity": from_fid,
+        }
+    )
