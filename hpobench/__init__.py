@@ -1,13 +1,17 @@
 """hpobench: a pytest-style benchmark suite for hyperparameter-optimization methods.
 
-Core contracts live in small modules named after what they hold:
+The core is one subpackage per layer, each importing only the layers below it (the README's
+"Layout"; ``tests/test_layers.py`` keeps it true):
 
-* :mod:`hpobench.contracts.types` — frozen values (Task, Trial, Evaluation, Reference, ...)
-* :mod:`hpobench.contracts.benchmark` — the Benchmark contract and benchmark families
-* :mod:`hpobench.contracts.method` — the Method contract and declared capabilities
-* :mod:`hpobench.data.registry` — entry-point plugins resolved lazily by name
-* :mod:`hpobench.execution.runner` — runs and studies (joblib fan-out, budgets, resume)
-* :mod:`hpobench.testing` — compliance checks for benchmark and method plugins
+* :mod:`hpobench.contracts` — frozen values (Task, Trial, Evaluation, ...), the Benchmark and
+  Method contracts, spaces, budgets, seeds, errors, and the pure maths they share
+* :mod:`hpobench.data` — the data directory, known datasets, and the registry (plugins by name)
+* :mod:`hpobench.execution` — runs, simulated workers, studies, containment, the result store
+* :mod:`hpobench.evaluation` — scoring, regression tests, claims and protocols
+* :mod:`hpobench.cli` — the ``hpobench`` command; :mod:`hpobench.testing` — compliance checks for
+  benchmark and method plugins, and the pytest plugin
+
+This module is the facade: the names below import on first use.
 
 Plugins live in ``hpobench.methods`` (HPO methods), ``hpobench.surrogates`` (benchmarks) and
 ``hpobench.results`` (reporting).

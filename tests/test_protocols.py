@@ -24,7 +24,8 @@ from hpobench.evaluation.claims import (
     evaluate_comparison,
     require_first_fidelity,
 )
-from hpobench.evaluation.protocols import SeedSplitBenchmark, held_out_seeds, held_out_seeds_frame, transfer
+from hpobench.evaluation.protocols import held_out_seeds, held_out_seeds_frame, transfer
+from hpobench.evaluation.seed_split import SeedSplitBenchmark
 
 PROTOCOLS = Path(__file__).resolve().parents[1] / "protocols"
 

@@ -39,7 +39,6 @@ import math
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from operator import itemgetter
 
 import numpy as np
@@ -48,9 +47,16 @@ from hpobench.contracts.benchmark import Benchmark
 from hpobench.contracts.budget import Budget, BudgetKind
 from hpobench.contracts.errors import BudgetError, InvalidConfigError, InvalidFidelityError, MethodError
 from hpobench.contracts.method import Method
-from hpobench.contracts.types import Config, Evaluation, Status, Trial
+from hpobench.contracts.types import Evaluation, Status, Trial
+from hpobench.execution.completions import (  # the records; _Saved and _Checkpoints are private to both
+    Checkpoint,
+    Completed,
+    CompletedColumns,
+    _Checkpoints,
+    _Saved,
+)
 
-__all__ = ["Checkpoint", "Completed", "CompletedColumns", "Simulation", "young_collections_only"]
+__all__ = ["Simulation", "young_collections_only"]
 
 _SEED_BLOCK = 1024  # noise seeds drawn at once; the stream equals one draw per evaluation
 _OK = Status.OK
@@ -60,95 +66,6 @@ _NO_LIMIT = math.inf
 # fidelity, resumed fidelity, trial, told evaluation, cost from scratch, benchmark seed). The
 # running ones form a heap ordered by end time, then start order.
 _Event = tuple[float, int, int, float, float, float | None, Trial, Evaluation, float, int]
-_Saved = tuple[Config, float, int, float]  # a checkpoint: config, fidelity, seed, cost
-
-
-@dataclass(frozen=True, kw_only=True)
-class Completed:
-    """One finished evaluation with its place in simulated time.
-
-    Attributes:
-        trial: The trial as asked.
-        evaluation: The evaluation told to the method; for a continuation its ``cost`` is the
-            charged extra cost (``end - start``).
-        fidelity: The fidelity evaluated (the maximal one when the trial said ``None``).
-        start: Simulated time the evaluation started.
-        end: Simulated time it finished (``start + cost``).
-        worker: Index of the simulated worker that ran it.
-        resumed_fidelity: Fidelity of the checkpoint the trial continued, ``None`` when it
-            trained from scratch.
-    """
-
-    trial: Trial
-    evaluation: Evaluation
-    fidelity: float
-    start: float
-    end: float
-    worker: int
-    resumed_fidelity: float | None = None
-
-    @property
-    def continued(self) -> bool:
-        """Whether the evaluation continued a checkpoint."""
-        return self.resumed_fidelity is not None
-
-
-@dataclass(frozen=True, kw_only=True)
-class Checkpoint:
-    """A training state kept by the simulation for later continuation.
-
-    Attributes:
-        config: Configuration of the trial that saved it.
-        fidelity: Fidelity it reached.
-        seed: Benchmark seed of its training run (continuations are evaluated under it).
-        cost: Cost in seconds of reaching ``fidelity`` from scratch under ``seed``.
-    """
-
-    config: Config
-    fidelity: float
-    seed: int
-    cost: float
-
-
-@dataclass(frozen=True, kw_only=True)
-class CompletedColumns:
-    """The completed evaluations as columns, in completion order (see :class:`Completed`).
-
-    Attributes:
-        trials: The trials as asked.
-        evaluations: The evaluations told to the methods.
-        fidelity: Fidelity evaluated, shape ``(n,)``.
-        start: Simulated start times, shape ``(n,)``.
-        end: Simulated end times, shape ``(n,)``.
-        worker: Worker indices, shape ``(n,)``.
-        resumed_fidelity: Fidelity of the continued checkpoint, NaN where the evaluation trained
-            from scratch, shape ``(n,)``.
-    """
-
-    trials: list[Trial]
-    evaluations: list[Evaluation]
-    fidelity: np.ndarray
-    start: np.ndarray
-    end: np.ndarray
-    worker: np.ndarray
-    resumed_fidelity: np.ndarray
-
-
-class _Checkpoints(Mapping[str, Checkpoint]):
-    """Read-only view of the simulation's checkpoints (values built when read)."""
-
-    def __init__(self, saved: dict[str, _Saved]) -> None:
-        self._saved = saved
-
-    def __getitem__(self, name: str) -> Checkpoint:
-        config, fidelity, seed, cost = self._saved[name]
-        return Checkpoint(config=config, fidelity=fidelity, seed=seed, cost=cost)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._saved)
-
-    def __len__(self) -> int:
-        return len(self._saved)
 
 
 _GC_LOCK = threading.Lock()
