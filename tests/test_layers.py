@@ -16,7 +16,7 @@ rank  layer        modules
 3     execution    ``hpobench.execution``: runner, simulator, study, store, containment
 4     results      ``hpobench.results``: reporting, reads the store
 5     evaluation   ``hpobench.evaluation``: scoring, regress, claims, protocols, comparisons
-6     interfaces   ``hpobench.cli``, ``hpobench.__main__``, the pytest plugin
+6     interfaces   ``hpobench.cli``, ``hpobench.__main__``, the pytest plugin and its options
 ====  ===========  ==========================================================================
 
 A module may import a module of a lower rank, or one of its own layer; ``methods``, ``surrogates``
@@ -50,6 +50,7 @@ LAYERS = (
     ("hpobench.evaluation", "evaluation", 5),
     ("hpobench.cli", "interfaces", 6),
     ("hpobench.__main__", "interfaces", 6),
+    ("hpobench.pytest_options", "interfaces", 6),
     ("hpobench.testing.pytest_plugin", "interfaces", 6),
 )
 

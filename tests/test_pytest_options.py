@@ -84,7 +84,7 @@ def test_the_options_module_imports_neither_the_plugin_nor_numpy(pytester: pytes
         import sys
 
         def test_modules():
-            assert "hpobench.cli.pytest_options" in sys.modules
+            assert "hpobench.pytest_options" in sys.modules
             assert "hpobench.testing.pytest_plugin" not in sys.modules
         """
     )

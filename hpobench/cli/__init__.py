@@ -6,10 +6,11 @@ lists the failures and exits with status 1.
 
 The interfaces, the top layer: this package holds the command (this module: the parser and
 :func:`main`), one module per command (:mod:`.run`, :mod:`.report`, :mod:`.regress`, :mod:`.data`,
-:mod:`.listing`, :mod:`.table`) and the ``--hpo-*`` pytest options (:mod:`.pytest_options`, loaded
-into every pytest session, so it imports nothing heavy). It may import every layer below; nothing
-of the project imports it but the pytest plugin and ``python -m hpobench``. Each command imports
-its work lazily, so ``hpobench --help`` starts without numpy.
+:mod:`.listing`, :mod:`.table`; the argument types they share in :mod:`.arguments`). It may
+import every layer below; nothing of the project imports it but ``python -m hpobench``. Each
+command imports its work lazily, so ``hpobench --help`` starts without numpy. The ``--hpo-*``
+pytest options are the same layer but live in :mod:`hpobench.pytest_options`, outside this
+package: pytest loads them into every session, so they import nothing else.
 """
 
 from __future__ import annotations

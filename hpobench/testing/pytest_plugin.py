@@ -10,7 +10,7 @@ environment where hpobench is installed, so unrelated test suites would get our 
 collection hooks, pay for importing numpy/pandas/scipy at start-up, and could break on a name
 clash (a ``tabular`` or ``synthetic`` marker of their own). A benchmark suite is a dependency
 people install next to their own code; it should stay out of its way until asked. Only its
-options are registered early, by :mod:`hpobench.cli.pytest_options` (standard library only), so
+options are registered early, by :mod:`hpobench.pytest_options` (standard library only), so
 that ``--hpo-data-dir DIR`` parses even when the plugin is enabled in a ``conftest.py``.
 
 What it provides:
@@ -52,7 +52,6 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from hpobench.cli.pytest_options import DEFAULT_BUDGET, DEFAULT_SEEDS, add_hpo_options
 from hpobench.contracts.benchmark import Benchmark, BenchmarkSpec, TaskInfo
 from hpobench.contracts.budget import Budget
 from hpobench.contracts.errors import HpobenchError
@@ -62,6 +61,7 @@ from hpobench.evaluation.scoring import score_study
 from hpobench.execution.planning import StudyPlan, plan_study
 from hpobench.execution.runspec import RunSpec
 from hpobench.execution.study import StudySummary, run_study
+from hpobench.pytest_options import DEFAULT_BUDGET, DEFAULT_SEEDS, add_hpo_options
 
 __all__ = ["HpoOptions", "SessionStudy", "hpo_marker_names"]
 
@@ -328,7 +328,7 @@ _STATE = pytest.StashKey[_State]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """Register the ``--hpo-*`` options unless :mod:`hpobench.cli.pytest_options` already did."""
+    """Register the ``--hpo-*`` options unless :mod:`hpobench.pytest_options` already did."""
     add_hpo_options(parser)
 
 
