@@ -181,6 +181,31 @@ def test_imports_point_down_or_sideways_within_a_layer() -> None:
     assert not wrong, "imports against the layers:\n" + "\n".join(wrong)
 
 
+# What the plugin folders may import of the core (DESIGN: methods and surrogates import only the core,
+# never each other; results reads the store). Stricter than the ranks, which would let a method
+# import the data layer or a report the runner.
+NARROW = {
+    "methods": ("hpobench.contracts",),
+    "checks": ("hpobench.contracts",),
+    "surrogates": ("hpobench.contracts", "hpobench.data"),
+    "results": ("hpobench.contracts", "hpobench.execution.store", "hpobench.execution.runfiles"),
+}
+
+
+def test_plugins_import_only_the_core_they_are_allowed() -> None:
+    wrong = []
+    for module, targets in sorted(GRAPH.items()):
+        layer, _ = layer_of(module)
+        allowed = NARROW.get(layer)
+        if allowed is None:
+            continue
+        for target in sorted(targets):
+            own = layer_of(target)[0] == layer
+            if not own and not any(target == a or target.startswith(a + ".") for a in allowed):
+                wrong.append(f"{module} ({layer}) imports {target}; allowed: {', '.join(allowed)}")
+    assert not wrong, "\n".join(wrong)
+
+
 def test_no_import_cycle() -> None:
     found = [c for c in cycles(GRAPH) if c not in KNOWN_CYCLES]
     assert not found, "import cycles:\n" + "\n".join(" <-> ".join(sorted(c)) for c in found)
