@@ -232,11 +232,8 @@ def _repeated_text(text: str, n: int) -> pd.Series:
 
 def _frame(spec: RunSpec, sim: Simulation) -> pd.DataFrame:
     done = sim.columns()
-    configs = [t.config for t in done.trials]
     task = sim.benchmark.task
-    all_max = np.full((len(configs), len(task.objectives)), np.nan)
-    if configs:
-        all_max = np.asarray(sim.benchmark.evaluated_reference_values(configs), dtype=float)
+    all_max = sim.reference_values()
     value_max = all_max[:, 0]
     objective = task.objective.name
     evaluations = done.evaluations

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from itertools import pairwise, repeat
 from operator import attrgetter, itemgetter
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, ClassVar, NoReturn
 
 import numpy as np
 
@@ -128,6 +128,7 @@ class DenseLookup(Benchmark):
     FAILED with NaN objective values (non-finite extras become NaN), the cost is still charged.
     """
 
+    chunked_references: ClassVar[bool] = True  # each configuration's row is looked up on its own
     _task: Task
     _what: str
     _typical_cost: float | None = None
