@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
-from operator import attrgetter
+from operator import attrgetter, methodcaller
 from pathlib import Path
 from types import FrameType, MappingProxyType
 from typing import Any
@@ -218,6 +218,12 @@ def _deadline(seconds: float | None) -> Iterator[None]:
 
 _STATUS_TEXT = attrgetter("status._value_")
 """An evaluation's ``status.value`` (the member's value attribute, without the Enum property)."""
+_VALUES, _COST, _CONFIG, _TAG = (
+    attrgetter("values"),
+    attrgetter("cost"),
+    attrgetter("config"),
+    attrgetter("tag"),
+)
 
 
 def _text_column(texts: pa.Array) -> pd.Series:
@@ -242,9 +248,13 @@ def _frame(spec: RunSpec, sim: Simulation) -> pd.DataFrame:
         trials=done.trials,
         fidelities=done.fidelity,
         statuses=list(map(_STATUS_TEXT, evaluations)),
-        values=[e.values.get(objective, math.nan) for e in evaluations],
+        values=np.fromiter(
+            map(methodcaller("get", objective, math.nan), map(_VALUES, evaluations)),
+            dtype=float,
+            count=len(evaluations),
+        ),
         value_max=value_max,
-        costs=[e.cost for e in evaluations],
+        costs=np.fromiter(map(_COST, evaluations), dtype=float, count=len(evaluations)),
         starts=done.start,
         ends=done.end,
         workers=done.worker,
@@ -280,9 +290,9 @@ def result_frame(
     trials: Sequence[Trial],
     fidelities: Sequence[float] | np.ndarray,
     statuses: Sequence[str],
-    values: Sequence[float],
+    values: Sequence[float] | np.ndarray,
     value_max: np.ndarray,
-    costs: Sequence[float],
+    costs: Sequence[float] | np.ndarray,
     starts: Sequence[float] | np.ndarray,
     ends: Sequence[float] | np.ndarray,
     workers: Sequence[int] | np.ndarray,
@@ -300,7 +310,7 @@ def result_frame(
     fids = np.asarray(fidelities, dtype=float)
     from_fid = np.full(n, np.nan) if resumed is None else np.asarray(resumed, dtype=float)
     continued = ~np.isnan(from_fid)
-    texts = config_texts([t.config for t in trials])
+    texts = config_texts(list(map(_CONFIG, trials)))
     return pd.DataFrame(
         {
             "run_id": _repeated_text(spec.run_id, n),
@@ -310,7 +320,7 @@ def result_frame(
             "eval": np.arange(n, dtype=np.int64),
             "config": _text_column(texts),
             "fidelity": fids,
-            "tag": pd.Series([t.tag for t in trials], dtype="string"),
+            "tag": pd.Series(list(map(_TAG, trials)), dtype="string"),
             "status": _text_column(pa.array(list(statuses), type=pa.large_string())),
             "value": np.asarray(values, dtype=float),
             "value_max": np.asarray(value_max, dtype=float),

@@ -188,9 +188,12 @@ def young_collections_only() -> Iterator[None]:
 
 
 def _charged(evaluation: Evaluation, cost: float) -> Evaluation:
-    """``evaluation`` with ``cost`` (equal to ``dataclasses.replace(evaluation, cost=cost)``)."""
-    extras = dict(evaluation.extras) if evaluation.extras else None
-    return Evaluation._owned(evaluation.trial, dict(evaluation.values), cost, evaluation.status, extras)
+    """``evaluation`` with ``cost`` (equal to ``dataclasses.replace(evaluation, cost=cost)``).
+
+    Shares the evaluation's read-only ``values`` and ``extras`` (views of dicts that nothing
+    changes) instead of copying them.
+    """
+    return Evaluation._recosted(evaluation, cost)
 
 
 def _limits(budget: Budget) -> tuple[float, float, float]:
@@ -383,7 +386,7 @@ class Simulation:
                 f"a trial resuming checkpoint {name!r} must ask for a fidelity above its {ck_fidelity:g}, "
                 f"got {fidelity:g}"
             )
-        if trial.config == config:
+        if trial.config is config or trial.config == config:
             evaluation = self._evaluate([trial], seed)[0]
             base = ck_cost
         else:  # a copied state with changed hyperparameters (PBT): cost of the new config
