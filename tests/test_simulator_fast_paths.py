@@ -22,6 +22,7 @@ from hpobench.methods.asha import ASHA
 from hpobench.runner import _config_json, _configs_json
 from hpobench.simulator import Simulation
 from hpobench.surrogates.candidates import CandidateBenchmark
+from hpobench.testing.benchmarks import check_benchmark
 from hpobench.types import Direction, Fidelity, Objective, Trial
 
 
@@ -201,3 +202,16 @@ def test_shared_trials_equal_constructed_ones_and_asha_pickles_with_its_views() 
     assert all(type(t.config) is MappingProxyType for t in asked)
     clone = pickle.loads(pickle.dumps(method))
     assert [clone.ask() for _ in range(3)] == [method.ask() for _ in range(3)]
+
+
+class _BatchDependentReferences(CandidateBenchmark):
+    """Claims chunked references, but answers batches of fewer than 16 configurations otherwise."""
+
+    def evaluated_reference_values(self, configs: Any) -> np.ndarray:
+        return super().evaluated_reference_values(configs) + (1.0 if len(configs) < 16 else 0.0)
+
+
+def test_the_compliance_check_holds_chunked_references_to_their_claim() -> None:
+    check_benchmark(_bench())  # table lookups: chunks equal one call
+    with pytest.raises(AssertionError, match="chunked_references is set"):
+        check_benchmark(_bench(cls=_BatchDependentReferences))
