@@ -352,3 +352,15 @@ def test_mo_asha_protocol_scores_fully_trained_configurations_on_yahpo_mo_lcbenc
         claim.benchmarks
     )
     assert set(claim.budgets) == {"mo_asha", "random_search"}
+
+
+def test_mo_asha_protocol_starts_at_the_first_trained_epoch_and_keeps_the_defaults_as_a_variant() -> None:
+    module = load_protocol("mo_asha_lcbench")
+    claim, epoch1 = module.make_claim(None), module.make_epoch1_claim(None)
+    assert claim.method_kwargs == {"mo_asha": {"min_fidelity": 2}}
+    assert not epoch1.method_kwargs
+    assert replace(claim, method_kwargs={}) == epoch1
+    runs = claim.plan(seeds=[0]).runs
+    assert len(runs) == 2 * len(claim.benchmarks)
+    for run in runs:
+        assert dict(run.method_kwargs) == ({"min_fidelity": 2} if run.method == "mo_asha" else {})
