@@ -17,5 +17,8 @@
 * :mod:`hpobench.results.mo_plots` — found fronts and attainment surfaces per task
 * :mod:`hpobench.results.mo_report` — the report's multi-objective section
 * :mod:`hpobench.results.html` — the self-contained HTML page
+* :mod:`hpobench.results.report_analysis` — every number of the single-objective report
+* :mod:`hpobench.results.report_sections` — the report's Markdown, LaTeX and HTML documents
+* :mod:`hpobench.results.report_figures` — the report's single-objective figures
 * :mod:`hpobench.results.report` — :func:`~hpobench.results.report.write_report`, all of the above
 """
