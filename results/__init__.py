@@ -11,6 +11,8 @@
 * :mod:`hpobench.results.speedup` — expected running time relative to random search
 * :mod:`hpobench.results.tables` — Markdown, LaTeX and HTML tables
 * :mod:`hpobench.results.plots` — matplotlib figures (PNG and SVG)
+* :mod:`hpobench.results.plot_style` — the figures' shared look: method colours and markers, titles,
+  legends, saving
 * :mod:`hpobench.results.hypervolume_regret` — multi-objective scores: hypervolume regret against a
   task's reference front, IGD+, anytime and final, and the runs' found fronts
 * :mod:`hpobench.results.attainment` — empirical attainment surfaces of two-objective runs
