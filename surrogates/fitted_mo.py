@@ -27,10 +27,10 @@ import numpy as np
 from hpobench.benchmark import BenchmarkFamily, TaskInfo
 from hpobench.errors import UnknownNameError
 from hpobench.surrogates._surrogate_mo import N_RANDOM, SurrogateMOBenchmark, stored_estimate
+from hpobench.surrogates._yahpo_reference import from_unit, to_unit
 from hpobench.surrogates.fcnet import DATASETS, fcnet_n_params
 from hpobench.surrogates.fitted import FAMILY as FITTED
 from hpobench.surrogates.fitted import FittedSurrogate
-from hpobench.surrogates.yahpo import _from_unit, _unit
 from hpobench.types import (
     Config,
     Direction,
@@ -63,7 +63,7 @@ def _neighbour(
             change = rng.random() < 1.0 / len(names)
             out[name] = str(rng.choice(list(hp.choices))) if change else config[name]
         else:
-            out[name] = _from_unit(hp, _unit(hp, float(config[name])) + sigma * float(rng.normal()))
+            out[name] = from_unit(hp, to_unit(hp, float(config[name])) + sigma * float(rng.normal()))
     return out
 
 
