@@ -102,18 +102,19 @@ def _syne_tune_run(sim_seconds: float, workers: int) -> tuple[Any, str]:
     return run, ""
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sim-seconds", type=float, default=120.0)
-    parser.add_argument("--workers", type=int, default=32)
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
+def compare(*, sim_seconds: float, workers: int, repeats: int) -> tuple[dict[str, Any], dict[str, str], str]:
+    """Time hpobench's and (if importable) Syne Tune's simulated ASHA, interleaved.
+
+    Returns:
+        ``(timings, counts, reason)``: :class:`_timing.Timing` per simulator, the work each did,
+        and why Syne Tune was not measured (empty when it was).
+    """
     spec = RunSpec(
         benchmark=BenchmarkSpec.parse(TASK),
         method="asha",
         seed=0,
-        budget=Budget.parse(f"{args.sim_seconds:g}s"),
-        workers=args.workers,
+        budget=Budget.parse(f"{sim_seconds:g}s"),
+        workers=workers,
     )
     counts: dict[str, str] = {}
 
@@ -123,11 +124,22 @@ def main() -> None:
         counts["hpobench"] = f"{outcome.provenance['evaluations']} evaluations (rungs)"
 
     cases: dict[str, Any] = {"hpobench": ours}
-    theirs, reason = _syne_tune_run(args.sim_seconds, args.workers)
+    theirs, reason = _syne_tune_run(sim_seconds, workers)
     if theirs is not None:
         cases["Syne Tune"] = lambda: counts.__setitem__("Syne Tune", theirs())
+    return interleaved(cases, repeats=repeats, warmup=False), counts, reason
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sim-seconds", type=float, default=120.0)
+    parser.add_argument("--workers", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
     start = time.perf_counter()
-    timings = interleaved(cases, repeats=args.repeats, warmup=False)
+    timings, counts, reason = compare(
+        sim_seconds=args.sim_seconds, workers=args.workers, repeats=args.repeats
+    )
     print(
         f"ASHA, {args.workers} simulated workers, {args.sim_seconds:g} simulated s on {TASK}, "
         f"{args.repeats} interleaved repeats ({time.perf_counter() - start:.0f} s in all)"
@@ -136,7 +148,7 @@ def main() -> None:
     for name, t in timings.items():
         rate = args.sim_seconds / t.min
         print(f"{name:<12} {t.min:>10.3g} / {t.median:<10.3g} {rate:>24.3g}  {counts.get(name, '?')}")
-    if theirs is None:
+    if "Syne Tune" not in timings:
         print(f"Syne Tune: peer unavailable: {reason}")
     else:
         ratio = timings["Syne Tune"].min / timings["hpobench"].min

@@ -18,9 +18,10 @@ Runs, all in this process and on the same task:
   ``--repeats`` times; its min and median wall time (and the CPU time of each) give the
   issue's goal line, ``GOAL ASHA x32 ...: ... MET/MISSES`` (goal: 24 simulated hours in
   <= 3 s). Its peer, Syne Tune's simulator, cannot read this TaskSet table (its blackbox
-  repository has no TaskSet loader); ``bench_asha_peer.py`` measures it against hpobench on
-  the same ``fcnet_own`` table, in simulated seconds per wall second. This script says
-  whether Syne Tune can be imported here and points there.
+  repository has no TaskSet loader); when ``syne_tune`` imports, the goal line's peer is
+  measured in the same run on the ``fcnet_own`` table both read (``bench_asha_peer.compare``:
+  ASHA with the same workers, ``--peer-sim-seconds``, ``--peer-repeats`` interleaved repeats);
+  otherwise the line says why not.
 
 The split columns give the wall time inside the method (ask + tell), inside the benchmark
 (``evaluate``) and the rest (event queue, book-keeping). ``16k evals`` is the CPU time the same
@@ -165,6 +166,8 @@ def main() -> None:
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--repeats", type=int, default=3, help="execute_run repeats for the goal line")
     parser.add_argument("--goal-only", action="store_true", help="only the execute_run repeats and the goal")
+    parser.add_argument("--peer-repeats", type=int, default=3, help="Syne Tune comparison repeats (0: skip)")
+    parser.add_argument("--peer-sim-seconds", type=float, default=120.0, help="simulated s of the peer runs")
     args = parser.parse_args()
 
     data_dir = resolve_data_dir(args.data_dir)
@@ -185,19 +188,16 @@ def main() -> None:
         walls.append(time.perf_counter() - start)
         cpus.append(time.process_time() - cpu)
         rows = len(outcome.frame)
+        timing = outcome.provenance["timing"]
         print(
             f"{'execute_run + table':<22} {rows:>7} evals (status {outcome.provenance['status']})  "
-            f"{walls[-1]:6.2f} s wall {cpus[-1]:6.2f} s CPU"
+            f"{walls[-1]:6.2f} s wall {cpus[-1]:6.2f} s CPU (method {timing['method_seconds']:.2f} s, "
+            f"benchmark {timing['benchmark_seconds']:.2f} s, simulator and table the rest)"
         )
         del outcome
     wall = Repeats(name="execute_run", seconds=tuple(walls))
     cpu_time = Repeats(name="execute_run CPU", seconds=tuple(cpus))
-    syne_tune, reason = peer("syne_tune")
-    peer_text = (
-        "Syne Tune's simulator cannot read this table; bench_asha_peer.py measures it on fcnet_own"
-        if syne_tune is not None
-        else f"Syne Tune's simulator unavailable here ({reason}); bench_asha_peer.py measures it"
-    )
+    peer_text = _peer_text(args)
     hours = f"{args.hours:g} simulated h"
     print(
         goal_line(
@@ -210,6 +210,29 @@ def main() -> None:
             met=wall.min <= 3.0,
             peer_text=peer_text,
         )
+    )
+
+
+def _peer_text(args: argparse.Namespace) -> str:
+    """Syne Tune's simulator measured now against hpobench on the table both can read (or why not).
+
+    Its blackbox repository has no TaskSet loader, so the two run ASHA with the same workers on
+    ``fcnet_own`` (``bench_asha_peer.compare``), interleaved, in this process.
+    """
+    syne_tune, reason = peer("syne_tune")
+    if syne_tune is None or args.peer_repeats < 1:
+        why = reason if syne_tune is None else "--peer-repeats 0"
+        return f"Syne Tune's simulator not measured ({why}); bench_asha_peer.py measures it"
+    from bench_asha_peer import TASK as PEER_TASK
+    from bench_asha_peer import compare as peer_compare
+
+    seconds = args.peer_sim_seconds
+    timings, _, _ = peer_compare(sim_seconds=seconds, workers=args.workers, repeats=args.peer_repeats)
+    ours, theirs = timings["hpobench"], timings["Syne Tune"]
+    return (
+        f"Syne Tune {syne_tune.__version__} simulator (cannot read TaskSet), ASHA x{args.workers}, "
+        f"{seconds:g} simulated s on {PEER_TASK}, same run: {theirs.min:.2f} / {theirs.median:.2f} s "
+        f"wall vs hpobench {ours.min:.2f} / {ours.median:.2f} s ({theirs.min / ours.min:.1f}x)"
     )
 
 

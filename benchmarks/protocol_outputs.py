@@ -26,6 +26,8 @@ RUNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("one_epoch", ("--variant", "yahpo_lcbench")),
     ("dehb_fcnet", ()),
     ("hyperband_vs_random", ()),
+    ("mo_asha_lcbench", ()),
+    ("mo_asha_lcbench", ("--variant", "epoch1")),
 )
 _SUMMARY = ("setting:", "  ", "HELD:", "NOT HELD:", "the claim")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
@@ -169,12 +170,16 @@ class ASHA(Method):
         self.rung_fidelities: tuple[float, ...] = asha_rung_fidelities(
             eta=self._eta, r_min=r_min, r_max=r_max, integer=fid.integer
         )
+        for fidelity in self.rung_fidelities:  # checked once here: ask builds trials without the check
+            Trial(config={}, fidelity=fidelity)
         self._rng = np.random.default_rng(seed)
         self._codec = SpaceCodec(task.space)
         self._configs: list[dict[str, Any]] = []
+        self._views: list[MappingProxyType[str, Any]] = []  # read-only views of _configs, shared by trials
         self._prior: list[dict[str, Any]] = []  # prior samples drawn ahead, next one last
         self._rungs = [_Rung(self._eta) for _ in self.rung_fidelities]
         self._scan = tuple((k, k + 1) for k in reversed(range(len(self._rungs) - 1)))
+        self._checkpoints: list[str] = []  # "asha-<i>" of configuration i, made once
         self._tags = tuple(f"rung={k}" for k in range(len(self.rung_fidelities)))
         self._arrivals = 0
         self._pending: PendingTrials[tuple[int, int]] = PendingTrials("ASHA")
@@ -186,29 +191,52 @@ class ASHA(Method):
         return self._rungs[rung].promote()
 
     def _promotion(self) -> tuple[int, int] | None:
-        for k, above in self._scan:  # from the top-but-one rung down
+        if type(self)._promote_from is ASHA._promote_from:  # ASHA's own rungs: no call per rung
+            rungs = self._rungs
+            for k, above in self._scan:  # from the top-but-one rung down
+                if rungs[k].open:
+                    index = rungs[k].promote()
+                    if index is not None:
+                        return index, above
+            return None
+        for k, above in self._scan:  # a subclass's rungs
             index = self._promote_from(k)
             if index is not None:
                 return index, above
         return None
 
     def ask(self) -> Trial:
-        """Promote a configuration if a rung allows it, else start a new one at rung 0 (never ``None``)."""
+        """Promote a configuration if a rung allows it, else start a new one at rung 0 (never ``None``).
+
+        Trials of one configuration share one read-only view of it (see ``Trial._shared``).
+        """
         found = self._promotion()
         if found is None:
             if not self._prior:
                 self._prior = self._codec.sample(self._rng, _PRIOR_BLOCK)[::-1]
-            self._configs.append(self._prior.pop())
-            found = (len(self._configs) - 1, 0)
+            config = self._prior.pop()
+            index = len(self._configs)
+            self._configs.append(config)
+            self._views.append(MappingProxyType(config))
+            self._checkpoints.append(f"asha-{index}")
+            found = (index, 0)
         index, rung = found
-        config, fidelity, tag = self._configs[index], self.rung_fidelities[rung], self._tags[rung]
+        view, fidelity, tag = self._views[index], self.rung_fidelities[rung], self._tags[rung]
         if self._resume:
-            name = f"asha-{index}"
-            resume = name if rung > 0 else None
-            trial = Trial(config=config, fidelity=fidelity, tag=tag, checkpoint=name, resume_from=resume)
+            name = self._checkpoints[index]
+            trial = Trial._shared(view, fidelity, tag, name, name if rung > 0 else None)
         else:
-            trial = Trial(config=config, fidelity=fidelity, tag=tag)
+            trial = Trial._shared(view, fidelity, tag)
         return self._pending.add(trial, found)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        del state["_views"]  # read-only views do not pickle; rebuilt from _configs
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._views = [MappingProxyType(config) for config in self._configs]
 
     def tell(self, evaluation: Evaluation) -> None:
         """Record the result on its rung (failed or NaN results count as ``+inf`` loss).

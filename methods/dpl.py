@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
+from hpobench.contracts.method import MethodReport
 from hpobench.contracts.types import Task
 from hpobench.methods._freeze_thaw import CurveData, FloatArray, FreezeThawMethod, expected_improvement_max
 from hpobench.methods._model import check_number
+from hpobench.methods._refit import RefitSchedule, default_patience
 
 if TYPE_CHECKING:
     from hpobench.methods._torch_curves import PowerLawEnsemble
@@ -20,16 +22,21 @@ class DPL(FreezeThawMethod):
     Each of ``n_members`` networks maps a configuration through ``layers`` layers of ``width``
     LeakyReLU units to ``(alpha, beta, gamma)`` and predicts ``y(t) = alpha + beta * t**(-gamma)``
     at the normalised budget ``t = b / max`` (``gamma > 0`` through a softplus), as in Kadra et
-    al. (2023) with their defaults (5 members, 2 layers of 128, Adam with learning rate 1e-3, L1
-    loss, minibatches of 64, 250 epochs for the first fit, then 20 epochs of refinement on all
-    points at every later decision, warm-started). Each decision scores every configuration that
+    al. (2023) and their reference code (``releaunifreiburg/DPL``) with its defaults: 5 members,
+    2 layers of 128, L1 loss, minibatches of 64, a fresh Adam (learning rate 1e-3) per training,
+    float32. Schedule (:class:`~hpobench.methods._refit.RefitSchedule`): the first ``full_fits``
+    decisions train freshly initialised members for ``n_epochs`` epochs; later decisions refine
+    the previous weights for ``refit_epochs`` epochs on all points with the newest observation
+    added to every minibatch; training starts from scratch again when the best value has not
+    improved for ``restart_patience`` observations. The members are trained together as one
+    batched model (stacked weights, one optimiser). Each decision scores every configuration that
     can advance and every unstarted candidate by expected improvement at the maximal budget
     (mean and standard deviation over the ensemble) over the best value observed so far, and
     advances the best one by one fidelity step (the loop, steps and ``[0, 1]`` normalisation are
     those of :mod:`hpobench.methods._freeze_thaw`). Deviation: the paper scores the benchmark's
     whole candidate set; here the pool is the started configurations plus ``n_candidates``
-    random ones. Needs torch (CPU, float64); members' initial weights come from ``seed``, each
-    decision's minibatch order from the method's generator.
+    random ones. Needs torch (CPU); members' initial weights and each decision's minibatch order
+    come from the method's generator. :meth:`report` counts the full fits and restarts.
 
     Args:
         task: The task; it must have a fidelity.
@@ -37,8 +44,12 @@ class DPL(FreezeThawMethod):
         n_members: Ensemble size.
         width: Units per hidden layer.
         layers: Number of hidden layers.
-        n_epochs: Epochs of the first fit.
-        refit_epochs: Epochs of refinement at every later decision.
+        n_epochs: Epochs of a fit from scratch.
+        refit_epochs: Epochs of refinement at the other decisions.
+        full_fits: Decisions at the start that fit from scratch (at least 1).
+        restart_patience: Observations without improvement of the best value after which the
+            next decision fits from scratch; ``None``: ``int(1.2 * fidelity steps)`` as the
+            reference code; ``0``: never.
         batch_size: Minibatch size.
         learning_rate: Adam's learning rate.
         n_candidates: Unstarted random candidates kept in the pool.
@@ -65,6 +76,8 @@ class DPL(FreezeThawMethod):
         layers: int = 2,
         n_epochs: int = 250,
         refit_epochs: int = 20,
+        full_fits: int = 10,
+        restart_patience: int | None = None,
         batch_size: int = 64,
         learning_rate: float = 1e-3,
         n_candidates: int = 256,
@@ -78,15 +91,19 @@ class DPL(FreezeThawMethod):
         self.layers = layers
         self.n_epochs = n_epochs
         self.refit_epochs = refit_epochs
+        self.full_fits = full_fits
+        self.restart_patience = restart_patience
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.n_candidates = n_candidates
         self.n_initial = n_initial
         self.max_steps = max_steps
         self.continuation = continuation
-        for name in ("n_members", "width", "layers", "n_epochs", "batch_size"):
+        for name in ("n_members", "width", "layers", "n_epochs", "batch_size", "full_fits"):
             check_number(name, getattr(self, name), low=1, integer=True)
         check_number("refit_epochs", refit_epochs, low=0, integer=True)
+        if restart_patience is not None:
+            check_number("restart_patience", restart_patience, low=0, integer=True)
         check_number("learning_rate", learning_rate, low=0.0)
         if learning_rate <= 0:
             raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
@@ -95,8 +112,13 @@ class DPL(FreezeThawMethod):
         self._setup(
             n_candidates=n_candidates, n_initial=n_initial, max_steps=max_steps, continuation=continuation
         )
+        patience = default_patience(len(self.fidelities)) if restart_patience is None else restart_patience
+        self._schedule = RefitSchedule(full_fits=int(full_fits), patience=int(patience))
         self._net: PowerLawEnsemble | None = None
-        self._optimizer: Any = None
+
+    def report(self) -> MethodReport:
+        """Counts of the model's fits from scratch (``full_fits``) and of its ``restarts``."""
+        return self._schedule.report()
 
     def _acquisition(self, data: CurveData) -> FloatArray:
         import torch
@@ -104,8 +126,8 @@ class DPL(FreezeThawMethod):
         from hpobench.methods._torch_curves import PowerLawEnsemble
 
         generator = torch.Generator().manual_seed(int(self._rng.integers(2**62)))
-        epochs = int(self.refit_epochs)
-        if self._net is None:
+        full = self._schedule.full(data.y) or self._net is None
+        if full:
             self._net = PowerLawEnsemble(
                 dim=data.x.shape[1],
                 members=int(self.n_members),
@@ -113,16 +135,17 @@ class DPL(FreezeThawMethod):
                 layers=int(self.layers),
                 generator=generator,
             )
-            self._optimizer = torch.optim.Adam(self._net.parameters(), lr=float(self.learning_rate))
-            epochs = int(self.n_epochs)
+        assert self._net is not None
+        optimizer = torch.optim.Adam(self._net.parameters(), lr=float(self.learning_rate), foreach=True)
         self._net.fit(
             data.x[data.ids],
             data.t,
             data.y,
-            epochs=epochs,
+            epochs=int(self.n_epochs if full else self.refit_epochs),
             batch_size=int(self.batch_size),
-            optimizer=self._optimizer,
+            optimizer=optimizer,
             generator=generator,
+            newest=None if full else data.ids.size - 1,
         )
         mean, std = self._net.predict(data.x[data.query_ids], 1.0)
         best = float(data.y.max())

@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from hpobench.results.hypervolume_regret import MOReference
-from hpobench.results.plots import TICK_SIZE, _handles, _pyplot, _titles, method_style
+from hpobench.results.plot_style import TICK_SIZE, legend_handles, method_style, panel_titles, pyplot
 
 __all__ = ["plot_attainment", "plot_fronts"]
 
@@ -24,7 +24,7 @@ _REFERENCE = "#555555"
 
 
 def _grid(benches: list[str], methods: list[str]) -> tuple[Any, Any, dict[str, str]]:
-    plt = _pyplot()
+    plt = pyplot()
     cols = min(3, max(len(benches), 1))
     rows = max(int(np.ceil(len(benches) / cols)), 1)
     legend_in = 0.35 + 0.21 * int(np.ceil((len(methods) + 1) / (2 * cols)))
@@ -40,8 +40,8 @@ def _grid(benches: list[str], methods: list[str]) -> tuple[Any, Any, dict[str, s
         wspace=0.35,
         hspace=0.55,
     )
-    _, titles = _titles(benches)
-    handles = [*_handles(methods)]
+    _, titles = panel_titles(benches)
+    handles = [*legend_handles(methods)]
     handles.append(Line2D([], [], color=_REFERENCE, lw=2, label="reference front"))
     fig.legend(
         handles=handles,

@@ -3,26 +3,42 @@
 One figure per metric, whatever the number of tasks: a grid of per-task anytime curves, a
 summary (normalised regret aggregated over tasks, and average rank over time), the
 critical-difference diagram and the ECDF profiles.
+
+The look they share (method colours and markers, titles, legends, saving) is in
+:mod:`hpobench.results.plot_style` (``save``, ``method_style``, ``TICK_SIZE`` and ``TITLE_CHARS``
+are re-exported here).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib import colors as matplotlib_colors
 from matplotlib.collections import LineCollection, PolyCollection
-from matplotlib.lines import Line2D
 
+from hpobench.results.plot_style import (
+    TICK_SIZE,
+    TITLE_CHARS,
+    curve_markers,
+    figure_legend,
+    legend_handles,
+    log_ticks,
+    marker_spacing,
+    method_colors,
+    method_style,
+    panel_titles,
+    pyplot,
+    save,
+)
 from hpobench.results.regret import XAxis
 from hpobench.results.stats import FriedmanResult, cd_cliques
 
 __all__ = [
     "FLOOR",
     "TICK_SIZE",
+    "TITLE_CHARS",
     "method_style",
     "plot_cd",
     "plot_curves",
@@ -33,87 +49,6 @@ __all__ = [
 
 FLOOR = 1e-9
 """Smallest regret drawn on log axes (exact zeros are drawn there)."""
-
-
-def _pyplot() -> Any:
-    """Pyplot on the Agg backend (imported lazily: the metrics never need matplotlib)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def save(fig: Any, path: Path, *, formats: Sequence[str] = ("png", "svg"), dpi: int = 100) -> list[Path]:
-    """Save ``fig`` as ``path`` with each suffix in ``formats`` (no timestamps), then close it."""
-    plt = _pyplot()
-    written = []
-    for fmt in formats:
-        target = path.with_suffix(f".{fmt}")
-        meta = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
-        # SVG text stays text (selectable, and several times faster than glyph outlines)
-        with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "hpobench"}):
-            fig.savefig(target, dpi=dpi, metadata=meta)
-        written.append(target)
-    plt.close(fig)
-    return written
-
-
-def _log_ticks(ax: Any, *, x: bool = True, y: bool = True) -> None:
-    """Log axes with a few plain-text major labels (no mathtext, no minor labels: fast to draw)."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
-
-    def fmt(v: float, _pos: int) -> str:
-        return f"{v:g}"
-
-    for use, axis in ((x, ax.xaxis), (y, ax.yaxis)):
-        if use:
-            axis.set_major_locator(LogLocator(base=10, numticks=6))
-            axis.set_major_formatter(FuncFormatter(fmt))
-            axis.set_minor_locator(NullLocator())
-
-
-_PALETTE = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-    "#bcbd22", "#17becf", "#393b79", "#ad494a", "#637939", "#843c39", "#7b4173", "#3182bd",
-)  # fmt: skip
-_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
-_SHIPPED = (
-    "random_search", "successive_halving", "hyperband", "tpe", "bohb", "regularized_evolution",
-    "gp_bo", "cqr_bo", "cqr_bo_mf", "asha", "pbt", "dehb", "idhb", "one_epoch_topk", "optuna",
-    "dehb_package",
-)  # fmt: skip
-"""The shipped methods in a fixed order: each gets its own colour and marker, whatever the report."""
-
-
-def method_style(method: str) -> tuple[str, str]:
-    """The (colour, marker) of ``method`` in every figure of every report: fixed by its name.
-
-    Shipped methods have distinct styles; any other name gets one picked by the CRC-32 of its
-    name (stable across processes and reports, unlike ``hash()``), so a method keeps its colour
-    when methods are added to or removed from a study.
-    """
-    import zlib
-
-    if method in _SHIPPED:
-        i = _SHIPPED.index(method)
-        return _PALETTE[i % len(_PALETTE)], _MARKERS[i % len(_MARKERS)]
-    code = zlib.crc32(method.encode("utf-8"))
-    return _PALETTE[code % len(_PALETTE)], _MARKERS[(code // len(_PALETTE)) % len(_MARKERS)]
-
-
-def _colors(methods: Sequence[str]) -> dict[str, str]:
-    return {m: method_style(m)[0] for m in methods}
-
-
-TICK_SIZE = 9
-"""Font size (points) of tick labels, legends and panel titles in every figure."""
-
-
-def _legend(fig: Any, ax: Any, methods: int) -> None:
-    handles, labels = ax.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(methods, 5), frameon=False, fontsize=TICK_SIZE)
 
 
 def _x_label(axis: XAxis, *, relative: bool) -> str:
@@ -132,53 +67,6 @@ def _floor(values: np.ndarray) -> float:
     """
     positive = values[np.isfinite(values) & (values > 0)]
     return float(positive.min()) / 1.5 if positive.size else FLOOR
-
-
-def _markers(ax: Any, x: np.ndarray, y: np.ndarray, method: str, *, count: int = 4) -> None:
-    """A few markers at evenly spaced points of a curve, so methods differ without colour."""
-    if len(x) == 0:
-        return
-    at = np.unique(np.linspace(0, len(x) - 1, count + 2).round().astype(int)[1:-1])
-    color, marker = method_style(method)
-    ax.plot(x[at], y[at], linestyle="none", marker=marker, color=color, markersize=4)
-
-
-def _handles(methods: Sequence[str]) -> list[Line2D]:
-    return [
-        Line2D([], [], color=method_style(m)[0], marker=method_style(m)[1], markersize=5, lw=1.5, label=m)
-        for m in methods
-    ]
-
-
-TITLE_CHARS = 34
-"""Longest panel title of the task grid, in characters, that fits a panel at ``TICK_SIZE``."""
-
-
-def _titles(benchmarks: Sequence[str]) -> tuple[str, dict[str, str]]:
-    """Panel titles short enough for their panel: the tasks' common prefix moves above the grid.
-
-    Returns:
-        The prefix cut off (ending at a ``/`` or ``_``; empty when the names fit or share none)
-        and each task's title. A title still longer than ``TITLE_CHARS`` keeps its end,
-        where task names differ, behind an ellipsis.
-    """
-    prefix = ""
-    if len(benchmarks) > 1 and max(len(b) for b in benchmarks) > TITLE_CHARS:
-        first, last = min(benchmarks), max(benchmarks)  # their common prefix is everyone's
-        pairs = zip(first, last, strict=False)
-        common = first[: next((i for i, (a, b) in enumerate(pairs) if a != b), len(first))]
-        cut = max(common.rfind("/"), common.rfind("_")) + 1
-        prefix = common[:cut]
-    titles = {}
-    for b in benchmarks:
-        rest = b[len(prefix) :]
-        titles[b] = rest if len(rest) <= TITLE_CHARS else "…" + rest[-(TITLE_CHARS - 1) :]
-    return prefix, titles
-
-
-def _markevery(points: int) -> int:
-    """Marker spacing that puts about five markers on a curve of ``points`` points."""
-    return max(points // 5, 1)
 
 
 def _full_ranks(ranks: pd.DataFrame) -> pd.DataFrame:
@@ -213,13 +101,13 @@ def plot_curves(
         shared_x: Share the x-axis between panels (same grid on every task).
         quantity: What the curves are, for the y label (e.g. ``"hypervolume regret"``).
     """
-    plt = _pyplot()
+    plt = pyplot()
     curves = curves.sort_values("benchmark", kind="stable")
     lo_col, hi_col = ("lo", "hi") if statistic == "mean" else ("median_lo", "median_hi")
     benches = sorted(curves["benchmark"].unique())
-    prefix, titles = _titles(benches)
+    prefix, titles = panel_titles(benches)
     methods = sorted(curves["method"].unique())
-    colors = _colors(methods)
+    colors = method_colors(methods)
     # at most 4 panels of 3.4 in across: the figure is at most ~1360 px wide, so the HTML
     # report (1200 px column) shows its text at nearly full size
     cols = min(4 if len(benches) > 9 else 3, max(len(benches), 1))
@@ -252,7 +140,7 @@ def plot_curves(
                 np.repeat(np.maximum(c[col].to_numpy()[members], floor), 2)[:-1]
                 for col in (statistic, lo_col, hi_col)
             )
-            _markers(ax, xs[::2], y[::2], str(method))
+            curve_markers(ax, xs[::2], y[::2], str(method))
             lines.append(np.column_stack([xs, y]))
             bands.append(np.column_stack([np.r_[xs, xs[::-1]], np.r_[hi, lo[::-1]]]))
             line_colors.append(rgba[str(method)])
@@ -269,7 +157,7 @@ def plot_curves(
         ax.set_ylim(y_lo / 1.5, y_hi * 1.5 if y_hi > y_lo else y_lo * 10)
         # a fixed title position: automatic placement measures every tick label on every draw
         ax.set_title(titles[bench], fontsize=TICK_SIZE, y=1.0)
-        _log_ticks(ax)
+        log_ticks(ax)
         ax.tick_params(labelsize=TICK_SIZE)
         ax.grid(alpha=0.3)
         # the axis labels are the figure's (below); fixed coordinates skip the same measuring
@@ -284,7 +172,7 @@ def plot_curves(
         _x_label(axis, relative=False), y=(legend_in + 0.05) / height, fontsize=TICK_SIZE + 1, va="bottom"
     )
     fig.legend(
-        handles=_handles(methods),
+        handles=legend_handles(methods),
         loc="lower center",
         ncol=min(len(methods), 4),
         frameon=False,
@@ -312,7 +200,7 @@ def plot_summary(aggregate: pd.DataFrame, ranks: pd.DataFrame, axis: XAxis, *, r
         axis: The x-axis.
         relative: Whether x is a fraction of each task's range (simulated time).
     """
-    plt = _pyplot()
+    plt = pyplot()
     methods = sorted(set(aggregate["method"]) | set(ranks["method"]))
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     floor = _floor(aggregate[["mean", "lo", "hi"]].to_numpy(dtype=float))
@@ -321,7 +209,7 @@ def plot_summary(aggregate: pd.DataFrame, ranks: pd.DataFrame, axis: XAxis, *, r
         color, marker = method_style(str(method))
         left.plot(
             c["x"], y, label=method, color=color, drawstyle="steps-post", lw=1.4, marker=marker,
-            markevery=_markevery(len(y)), markersize=4,
+            markevery=marker_spacing(len(y)), markersize=4,
         )  # fmt: skip
         left.fill_between(
             c["x"],
@@ -336,7 +224,7 @@ def plot_summary(aggregate: pd.DataFrame, ranks: pd.DataFrame, axis: XAxis, *, r
         color, marker = method_style(str(method))
         right.plot(
             c["x"], c["rank"], label=method, color=color, drawstyle="steps-post", lw=1.4, marker=marker,
-            markevery=_markevery(len(c)), markersize=4,
+            markevery=marker_spacing(len(c)), markersize=4,
         )  # fmt: skip
     label = _x_label(axis, relative=relative)
     left.set_yscale("log")
@@ -351,13 +239,13 @@ def plot_summary(aggregate: pd.DataFrame, ranks: pd.DataFrame, axis: XAxis, *, r
     right.invert_yaxis()
     for ax in (left, right):
         ax.set_xscale("log")
-        _log_ticks(ax, y=ax is left)
+        log_ticks(ax, y=ax is left)
         ax.set_xlabel(label, fontsize=TICK_SIZE)
         ax.tick_params(labelsize=TICK_SIZE)
         ax.grid(alpha=0.3)
     if len(aggregate):  # one x range for both panels: a rank curve that starts late shows it
         right.set_xlim(left.get_xlim())
-    _legend(fig, left, len(methods))
+    figure_legend(fig, left, len(methods))
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.22, top=0.92, wspace=0.22)
     return fig
 
@@ -368,7 +256,7 @@ def plot_cd(result: FriedmanResult, *, title: str = "") -> Any:
     Methods whose average ranks differ by less than the Nemenyi critical difference are joined by
     a bar (no significant difference).
     """
-    plt = _pyplot()
+    plt = pyplot()
     ranks = result.average_ranks
     k = len(ranks)
     names = list(ranks.index)
@@ -414,16 +302,16 @@ def plot_cd(result: FriedmanResult, *, title: str = "") -> Any:
 
 def plot_ecdf(profiles: pd.DataFrame, axis: XAxis, *, relative: bool, targets: int) -> Any:
     """ECDF of (run, target) pairs reached against the x-axis, one line per method."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for method, c in profiles.groupby("method", sort=True):
         color, marker = method_style(str(method))
         ax.plot(
             c["x"], c["fraction"], label=method, color=color, drawstyle="steps-post", lw=1.4, marker=marker,
-            markevery=_markevery(len(c)), markersize=4,
+            markevery=marker_spacing(len(c)), markersize=4,
         )  # fmt: skip
     ax.set_xscale("log")
-    _log_ticks(ax, y=False)
+    log_ticks(ax, y=False)
     ax.tick_params(labelsize=TICK_SIZE)
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel(_x_label(axis, relative=relative), fontsize=TICK_SIZE)

@@ -4,12 +4,14 @@
 and :class:`~hpobench.surrogates.candidates.CandidateBenchmark` that only reads the dense array
 ``(configuration x seed x fidelity x metric)``: metric and fidelity bookkeeping, costs,
 :meth:`~DenseLookup.evaluate` (one code path that builds :class:`Evaluation` objects for both),
-the array API and the reference values. The subclasses differ only in how a configuration
-becomes a row index (:meth:`DenseLookup.config_index` and its fast internal forms).
+the array API and (through its base :class:`~hpobench.surrogates._dense_reference.DenseReferences`)
+the reference values. The subclasses differ only in how a configuration becomes a row index
+(:meth:`DenseLookup.config_index` and its fast internal forms).
 
-Reference range (the rule every tabular family uses, see :func:`reference_of`): ``best`` is the
-best value over all configurations; ``worst`` is the value of the *median configuration*, with
-configurations whose value is not finite (diverged runs) counted as worse than any finite one.
+Reference range (the rule every tabular family uses, see :func:`reference_of`, defined with the
+base in ``_dense_reference`` and re-exported here): ``best`` is the best value over all
+configurations; ``worst`` is the value of the *median configuration*, with configurations whose
+value is not finite (diverged runs) counted as worse than any finite one.
 """
 
 from __future__ import annotations
@@ -17,23 +19,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from itertools import pairwise, repeat
 from operator import attrgetter, itemgetter
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, ClassVar, NoReturn
 
 import numpy as np
 
 from hpobench.contracts.batch import EvaluationBatch
-from hpobench.contracts.benchmark import Benchmark, paired_fidelities
-from hpobench.contracts.errors import DataError, InvalidConfigError, InvalidFidelityError
-from hpobench.contracts.types import Config, Evaluation, Fidelity, Objective, Reference, Status, Task, Trial
+from hpobench.contracts.benchmark import paired_fidelities
+from hpobench.contracts.errors import InvalidConfigError, InvalidFidelityError
+from hpobench.contracts.types import Config, Evaluation, Fidelity, Objective, Status, Task, Trial
 from hpobench.contracts.values import check_seed
+from hpobench.surrogates._dense_reference import WORST_RULE, DenseReferences, reference_of
 
 if TYPE_CHECKING:
     from hpobench.surrogates.optima import StoredOptimum
 
 __all__ = ["STATUS_OF_OK", "WORST_RULE", "DenseLookup", "reference_of", "row_dicts"]
-
-WORST_RULE = "median configuration (non-finite values counted as worst)"
-"""How ``Reference.worst`` of every tabular task is defined (see :func:`reference_of`)."""
 
 _NAN = float("nan")
 _INF = float("inf")
@@ -43,51 +43,6 @@ STATUS_OF_OK = (Status.FAILED, Status.OK)
 """Evaluation status indexed by a bool: ``STATUS_OF_OK[finite]``."""
 _CONFIG = attrgetter("config")
 _FIDELITY = attrgetter("fidelity")
-
-
-def reference_of(
-    values: np.ndarray, *, names: Sequence[str], signs: np.ndarray, source: str, missing: str
-) -> Reference:
-    """Reference range per objective column of ``values`` (one row per configuration).
-
-    ``best`` is the best finite value of the column. ``worst`` is the median over *all* rows,
-    where non-finite values (diverged or failed runs) count as worse than every finite value:
-    the value that one uniformly drawn configuration reaches or beats with probability 1/2.
-
-    Why not the worst value of the table: tables of real training runs hold divergent runs
-    (TaskSet losses up to 6e18, FCNet validation MSEs in the thousands against an optimum near
-    1e-4), so ``(y - best) / (worst - best)`` would squeeze every sensible result into 1e-6 ..
-    1e-12 and let one divergent run set the scale. The median configuration is the anchor of
-    random-normalised scores (a configuration drawn at random scores about 1, the optimum 0,
-    as Bayesmark and the random-normalised scores of RL benchmarks do), it is robust to up to
-    half of the configurations diverging, and it depends only on the table. Normalised regret
-    above 1 means worse than the median configuration; aggregate such scores with medians or
-    clip them at 1.
-
-    Args:
-        values: Objective values, shape ``(n, n_objectives)``.
-        names: Objective names, one per column.
-        signs: +1 for minimised, -1 for maximised objectives, one per column.
-        source: The reference's ``source`` text.
-        missing: Message of the :class:`DataError` raised when a column has no finite value or
-            more than half of it is not finite (no finite median).
-
-    Raises:
-        DataError: See ``missing``.
-    """
-    loss = np.where(np.isfinite(values), values * signs, np.inf)
-    if loss.shape[0] == 0:
-        raise DataError(missing)
-    best = loss.min(axis=0)
-    # "lower" median: an actual configuration's value, inf only if more than half diverged
-    worst = np.quantile(loss, 0.5, axis=0, method="lower")
-    if not (np.all(np.isfinite(best)) and np.all(np.isfinite(worst))):
-        raise DataError(missing)
-    return Reference(
-        best=dict(zip(names, (best * signs).tolist(), strict=True)),
-        worst=dict(zip(names, (worst * signs).tolist(), strict=True)),
-        source=source,
-    )
 
 
 def row_dicts(names: tuple[str, ...], matrix: np.ndarray) -> Iterable[dict[str, float]]:
@@ -113,7 +68,7 @@ def _checked_indices(
     return array
 
 
-class DenseLookup(Benchmark):
+class DenseLookup(DenseReferences):
     """Evaluation, array lookups and references over a dense ``(config, seed, fidelity, metric)`` array.
 
     Subclasses call :meth:`_init_dense` and :meth:`_init_cost` from their constructor, set
@@ -128,6 +83,7 @@ class DenseLookup(Benchmark):
     FAILED with NaN objective values (non-finite extras become NaN), the cost is still charged.
     """
 
+    chunked_references: ClassVar[bool] = True  # each configuration's row is looked up on its own
     _task: Task
     _what: str
     _typical_cost: float | None = None
@@ -253,10 +209,6 @@ class DenseLookup(Benchmark):
 
     # ----------------------------------------------------------------------------------------
     # configuration -> row (implemented by the subclasses)
-
-    def config_index(self, configs: Sequence[Config]) -> np.ndarray:
-        """Row indices of ``configs`` (validated), shape ``(n,)``."""
-        raise NotImplementedError
 
     def _index_one(self, config: Config) -> int:
         """Row of one configuration; ``KeyError``/``TypeError`` when it must be validated."""
@@ -457,76 +409,3 @@ class DenseLookup(Benchmark):
         if self._typical_cost is None:
             self._typical_cost = float(np.median(self._cost[:, :, -1]))
         return self._typical_cost
-
-    def reference_means(self) -> np.ndarray:
-        """Mean over recorded seeds (finite runs) at the maximal fidelity per row, ``(n_rows, n_objectives)``.
-
-        NaN where no run of the configuration is finite. A copy; the source of every reference value.
-        """
-        return np.array(self._reference, dtype=float)
-
-    def reference_values(self, configs: Sequence[Config]) -> np.ndarray:
-        """Mean over recorded seeds (of the finite runs) at the maximal fidelity, ``(n, n_objectives)``."""
-        return np.array(self._reference[self.config_index(configs)], dtype=float).reshape(
-            len(configs), len(self._objective_names)
-        )
-
-    # ----------------------------------------------------------------------------------------
-    # references
-
-    def optimum(self) -> Reference:
-        """Reference range at the maximal fidelity: the stored values where the task has them.
-
-        ``best`` is the best mean over seeds over all configurations, ``worst`` that of the
-        median configuration (see :func:`reference_of`). Tasks of the built-in families answer
-        from :mod:`hpobench.surrogates.optima` (equal to :meth:`table_optimum`, which the tests
-        check); other tables compute :meth:`table_optimum`.
-        """
-        if self._stored is not None:
-            return self._stored.reference()
-        return self.table_optimum()
-
-    def optimum_per_seed(self) -> tuple[Reference, ...]:
-        """As :meth:`optimum` for each recorded run (seed) alone: entry ``s`` is seed ``s``'s range.
-
-        Useful to measure regret against one noise realisation instead of the mean over seeds.
-        """
-        if self._stored is not None:
-            return self._stored.references_per_seed()
-        return self.table_optimum_per_seed()
-
-    def table_optimum(self) -> Reference:
-        """:meth:`optimum` computed from the table: best and median configuration of the seed means.
-
-        Raises:
-            DataError: An objective has no finite value, or more than half of the configurations
-                have no finite one.
-        """
-        return reference_of(
-            self._reference,
-            names=self._objective_names,
-            signs=self._signs,
-            source=(
-                f"table: best and {WORST_RULE} over all {self._table.shape[0]} {self._what} of the "
-                f"mean over {self.n_seeds} seed(s) at the maximal fidelity"
-            ),
-            missing=f"{self.task.name!r}: an objective has (almost) no finite value in the table",
-        )
-
-    def table_optimum_per_seed(self) -> tuple[Reference, ...]:
-        """:meth:`optimum_per_seed` computed from the table (configurations with a recorded run ``s``).
-
-        Raises:
-            DataError: An objective has (almost) no finite value for some seed.
-        """
-        at_max = self._table[:, :, -1][:, :, self._objective_cols]
-        return tuple(
-            reference_of(
-                at_max[self._recorded[:, s], s],
-                names=self._objective_names,
-                signs=self._signs,
-                source=f"table: best and {WORST_RULE} of seed {s} at the maximal fidelity",
-                missing=f"{self.task.name!r}: an objective has (almost) no finite value for seed {s}",
-            )
-            for s in range(self.n_seeds)
-        )

@@ -37,10 +37,10 @@ from hpobench.contracts.types import (
     Trial,
 )
 from hpobench.surrogates._surrogate_mo import N_RANDOM, SurrogateMOBenchmark, stored_estimate
+from hpobench.surrogates._yahpo_reference import from_unit, to_unit
 from hpobench.surrogates.fcnet import DATASETS, fcnet_n_params
 from hpobench.surrogates.fitted import FAMILY as FITTED
 from hpobench.surrogates.fitted import FittedSurrogate
-from hpobench.surrogates.yahpo import _from_unit, _unit
 
 __all__ = ["FAMILIES", "FAMILY", "FittedMOBenchmark", "FittedMOFamily"]
 
@@ -63,7 +63,7 @@ def _neighbour(
             change = rng.random() < 1.0 / len(names)
             out[name] = str(rng.choice(list(hp.choices))) if change else config[name]
         else:
-            out[name] = _from_unit(hp, _unit(hp, float(config[name])) + sigma * float(rng.normal()))
+            out[name] = from_unit(hp, to_unit(hp, float(config[name])) + sigma * float(rng.normal()))
     return out
 
 

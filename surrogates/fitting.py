@@ -39,32 +39,37 @@ What is fitted (for one table, :func:`fit_table`):
   data order, Adam with cosine learning-rate decay, mean squared error on both outputs.
   Deterministic given ``seed`` (``torch.use_deterministic_algorithms``, fixed thread count):
   the same seed gives byte-identical files on the same machine and library versions.
+
+Rooms: reading the table, the encoding rules and the split are in ``_fitting_data``; the
+settings, targets and torch training in ``_fitting_train`` (public names re-exported here); this
+module assembles the model file (:func:`fit_table`, :func:`model_reference`) and fits families.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
-import math
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
-from hpobench.contracts.benchmark import Benchmark
-from hpobench.contracts.space import SpaceCodec, to_python
-from hpobench.contracts.types import Config, Direction, Objective
+from hpobench.contracts.space import SpaceCodec
+from hpobench.surrogates._fitting_data import TableData, derive_encoding, split_configs, table_data
+from hpobench.surrogates._fitting_train import (
+    FitSettings,
+    standardised_targets,
+    train,
+    training_inputs,
+)
 from hpobench.surrogates.commands import add_fit_arguments as add_arguments
 from hpobench.surrogates.fitted import (
     FORMAT_VERSION,
     INDEX,
-    Encoding,
     FittedSurrogate,
-    HyperparameterEncoding,
     arrays_digest,
     write_model,
 )
@@ -81,386 +86,11 @@ __all__ = [
     "train",
 ]
 
-REFERENCE_SAMPLES = 1 << 15
-"""Random configurations (besides every table configuration) searched for the reference optimum."""
-
-
-class _Table(Protocol):
-    """The dense-table API that fitting reads (TabularBenchmark and CandidateBenchmark)."""
-
-    n_seeds: int
-
-    @property
-    def fidelity_values(self) -> tuple[float, ...]: ...
-
-    def evaluate_arrays(
-        self, configs: Sequence[Config], *, seed: int, fidelities: Sequence[float | None] | None = None
-    ) -> tuple[np.ndarray, np.ndarray]: ...
-
-
-@dataclass(frozen=True, kw_only=True)
-class FitSettings:
-    """Network and training settings (recorded in every model file).
-
-    Attributes:
-        members: Ensemble members (the surrogate's seeds).
-        hidden: Width of each hidden layer.
-        activation: ``"silu"`` or ``"relu"``.
-        epochs: Passes over each member's training rows.
-        batch_size: Rows per member and step.
-        learning_rate: Initial Adam learning rate (cosine decay to 0).
-        weight_decay: Adam L2 penalty.
-        holdout: Fraction of configurations held out for the quality report.
-        clip_quantile: Quantile of the training targets at which the bad tail is clipped
-            (``target="clip"`` only).
-        target: ``"clip"`` (standardised clipped targets) or ``"quantile"`` (normal scores of
-            the ranks, see the module docstring).
-        quantile_knots: Knots of the stored quantile function (``target="quantile"`` only).
-        threads: torch CPU threads.
-        reference_samples: Random configurations searched (besides the table's) for the
-            reference optimum.
-    """
-
-    members: int = 5
-    hidden: tuple[int, ...] = (64, 64)
-    activation: str = "silu"
-    epochs: int = 40
-    batch_size: int = 256
-    learning_rate: float = 3e-3
-    weight_decay: float = 0.0
-    holdout: float = 0.2
-    clip_quantile: float = 0.98
-    target: str = "clip"
-    quantile_knots: int = 1025
-    threads: int = 1
-    reference_samples: int = REFERENCE_SAMPLES
-
-    def __post_init__(self) -> None:
-        if self.members < 1 or self.epochs < 1 or self.batch_size < 1 or not self.hidden:
-            raise ValueError("members, epochs and batch_size must be positive and hidden non-empty")
-        if self.activation not in ("silu", "relu"):
-            raise ValueError(f"activation must be 'silu' or 'relu', got {self.activation!r}")
-        if not (0.0 <= self.holdout < 1.0 and 0.5 < self.clip_quantile <= 1.0):
-            raise ValueError("need 0 <= holdout < 1 and 0.5 < clip_quantile <= 1")
-        if self.target not in ("clip", "quantile") or self.quantile_knots < 2:
-            raise ValueError(f"target must be 'clip' or 'quantile' (got {self.target!r}), knots >= 2")
-
-
 FAMILY_SETTINGS: Mapping[str, FitSettings] = {
     "taskset": FitSettings(hidden=(128, 128), epochs=60, batch_size=512, target="quantile"),
     "fcnet": FitSettings(hidden=(64, 64), epochs=20, batch_size=512),
 }
 """Per-family defaults of :func:`fit_family` (the settings the shipped models were fitted with)."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class TableData:
-    """Everything fitting reads from one table.
-
-    Attributes:
-        name: Source task name, ``"family/task"``.
-        configs: Every configuration of the table, in index order.
-        values: Primary objective ``(n_configs, n_seeds, n_fidelities)`` (NaN for failed runs).
-        costs: Cost in seconds, same shape.
-        fidelity_values: Fidelity of each slice (``(1.0,)`` without fidelity).
-        objective: The primary objective.
-        encoding: The input encoding.
-        tags: Tags of the source task.
-        data_files: Source files as path -> sha256.
-    """
-
-    name: str
-    configs: list[dict[str, Any]]
-    values: np.ndarray
-    costs: np.ndarray
-    fidelity_values: np.ndarray
-    objective: Objective
-    encoding: Encoding
-    tags: frozenset[str] = frozenset()
-    data_files: Mapping[str, str] = field(default_factory=dict)
-
-    def take(self, indices: Sequence[int]) -> TableData:
-        """The same table restricted to the configurations ``indices`` (for small test fits)."""
-        idx = np.asarray(indices, dtype=np.intp)
-        return TableData(
-            name=self.name,
-            configs=[self.configs[i] for i in idx.tolist()],
-            values=self.values[idx],
-            costs=self.costs[idx],
-            fidelity_values=self.fidelity_values,
-            objective=self.objective,
-            encoding=self.encoding,
-            tags=self.tags,
-            data_files=self.data_files,
-        )
-
-
-def _geometric(values: np.ndarray) -> bool:
-    """Whether a positive numeric grid is better described on a log scale (see the module docstring)."""
-    if values.size < 2 or np.any(values <= 0):
-        return False
-    if values.size == 2:
-        return bool(values.max() >= 10 * values.min())
-    lin, log = np.diff(values), np.diff(np.log(values))
-    return bool(np.std(log) / np.mean(log) < np.std(lin) / np.mean(lin))
-
-
-def _outward(low: float, high: float) -> tuple[float, float]:
-    """Widen ``[low, high]`` onto ConfigSpace's rounding grid (13 decimals) so both ends stay inside."""
-    lo, hi = round(low, 13), round(high, 13)
-    if lo > low:
-        lo = round(lo - 1e-13, 13)
-    if hi < high:
-        hi = round(hi + 1e-13, 13)
-    return lo, hi
-
-
-def derive_encoding(benchmark: Benchmark, configs: Sequence[Config]) -> Encoding:
-    """The encoding of a table's space (see the module docstring).
-
-    Args:
-        benchmark: The table.
-        configs: Its configurations; continuous ranges are their minimum and maximum (widened
-            onto ConfigSpace's rounding grid so that every configuration is inside).
-    """
-    out = []
-    hp: Any
-    for name, hp in benchmark.task.space.items():
-        if isinstance(hp, (CS_ORDINAL, CS_CATEGORICAL)):
-            seq = [to_python(v) for v in (hp.sequence if isinstance(hp, CS_ORDINAL) else hp.choices)]
-            numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in seq)
-            if not numeric or isinstance(hp, CS_CATEGORICAL):
-                out.append(HyperparameterEncoding(name=name, kind="categorical", choices=tuple(seq)))
-                continue
-            grid = np.sort(np.asarray(seq, dtype=float))
-            if grid[0] == grid[-1]:
-                out.append(HyperparameterEncoding(name=name, kind="constant", choices=(seq[0],)))
-                continue
-            integer = all(isinstance(v, int) for v in seq)
-            low, high = (float(grid[0]), float(grid[-1])) if integer else _outward(grid[0], grid[-1])
-            out.append(
-                HyperparameterEncoding(
-                    name=name, kind="numeric", low=low, high=high, log=_geometric(grid), integer=integer
-                )
-            )
-        elif hasattr(hp, "lower") and hasattr(hp, "upper"):
-            values = np.array([float(c[name]) for c in configs])
-            integer = isinstance(hp, CS_INTEGER)
-            low, high = float(values.min()), float(values.max())
-            out.append(
-                HyperparameterEncoding(
-                    name=name,
-                    kind="numeric",
-                    low=low if integer else _outward(low, high)[0],
-                    high=high if integer else _outward(low, high)[1],
-                    log=bool(hp.log),
-                    integer=integer,
-                )
-            )
-        elif hasattr(hp, "value"):
-            out.append(HyperparameterEncoding(name=name, kind="constant", choices=(to_python(hp.value),)))
-        else:
-            raise ValueError(f"cannot encode hyperparameter {name!r} of type {type(hp).__name__}")
-    fid = benchmark.task.fidelity
-    return Encoding(
-        hyperparameters=tuple(out),
-        fidelity=fid,
-        fidelity_log=fid is not None and fid.high >= 10 * fid.low,
-    )
-
-
-def _cs_types() -> tuple[Any, Any, Any]:
-    import ConfigSpace as CS
-
-    return CS.OrdinalHyperparameter, CS.CategoricalHyperparameter, CS.UniformIntegerHyperparameter
-
-
-CS_ORDINAL, CS_CATEGORICAL, CS_INTEGER = _cs_types()
-
-
-def table_data(benchmark: Benchmark) -> TableData:
-    """Read every configuration, objective value and cost of a dense tabular benchmark.
-
-    Works with :class:`~hpobench.surrogates.tabular.TabularBenchmark` (grid) and
-    :class:`~hpobench.surrogates.candidates.CandidateBenchmark` (listed configurations).
-
-    Raises:
-        TypeError: ``benchmark`` is not a dense table.
-    """
-    if hasattr(benchmark, "candidate_configs"):
-        configs: list[dict[str, Any]] = benchmark.candidate_configs()
-    elif hasattr(benchmark, "grid_columns"):
-        columns = benchmark.grid_columns()
-        names = list(columns)
-        lists = [[to_python(v) for v in columns[n].tolist()] for n in names]
-        configs = [dict(zip(names, row, strict=True)) for row in zip(*lists, strict=True)]
-    else:
-        raise TypeError(f"{benchmark.task.name!r} is not a dense tabular benchmark")
-    table: _Table = benchmark  # type: ignore[assignment]
-    fids = np.asarray(table.fidelity_values, dtype=float)
-    has_fid = benchmark.task.fidelity is not None
-    n, s, f = len(configs), table.n_seeds, len(fids)
-    values = np.empty((n, s, f))
-    costs = np.empty((n, s, f))
-    for seed in range(s):
-        for j, fidelity in enumerate(fids.tolist()):
-            v, c = table.evaluate_arrays(configs, seed=seed, fidelities=[fidelity] * n if has_fid else None)
-            values[:, seed, j], costs[:, seed, j] = v[:, 0], c
-    return TableData(
-        name=benchmark.task.name,
-        configs=configs,
-        values=values,
-        costs=costs,
-        fidelity_values=fids,
-        objective=benchmark.task.objective,
-        encoding=derive_encoding(benchmark, configs),
-        tags=benchmark.task.tags,
-        data_files=dict(benchmark.data_files()),
-    )
-
-
-def split_configs(n: int, *, holdout: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Split configuration indices ``0..n-1`` into sorted (train, held-out) index arrays."""
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5B117]))
-    perm = rng.permutation(n)
-    k = round(holdout * n)
-    return np.sort(perm[k:]), np.sort(perm[:k])
-
-
-@dataclass(frozen=True, kw_only=True)
-class _Targets:
-    """Transformed and standardised targets with the statistics to undo it."""
-
-    log: bool
-    low: float
-    high: float
-    mean: float
-    std: float
-    cost_mean: float
-    cost_std: float
-    knots: tuple[np.ndarray, np.ndarray] | None = None
-
-
-def _normal_scores(y: np.ndarray, *, knots: int) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
-    """Normal scores of the average ranks of ``y``, and the knots ``(z, value)`` of their inverse."""
-    from scipy.special import ndtri
-    from scipy.stats import rankdata
-
-    n = y.size
-    scores = ndtri((rankdata(y.reshape(-1)) - 0.5) / n).reshape(y.shape)
-    p = np.linspace(0.5 / n, 1.0 - 0.5 / n, min(knots, n)) if n > 1 else np.array([0.25, 0.75])
-    value = np.quantile(y.reshape(-1), p, method="hazen")
-    return scores, (np.asarray(ndtri(p), dtype=np.float64), np.maximum.accumulate(value))
-
-
-def _targets(data: TableData, train: np.ndarray, settings: FitSettings) -> tuple[_Targets, np.ndarray]:
-    """Standardised ``(n_seeds, n_train * n_fidelities, 2)`` targets and their transform."""
-    raw = data.values[train]
-    finite = raw[np.isfinite(raw)]
-    if finite.size == 0:
-        raise ValueError(f"{data.name!r}: no finite objective value to fit")
-    minimise = data.objective.direction is Direction.MINIMIZE
-    log = minimise and bool(np.all(finite > 0))
-    t = np.log(finite) if log else finite
-    if minimise:
-        low, high = float(t.min()), float(np.quantile(t, settings.clip_quantile))
-    else:
-        low, high = float(np.quantile(t, 1.0 - settings.clip_quantile)), float(t.max())
-    knots = None
-    if settings.target == "quantile":
-        low, high = float(t.min()), float(t.max())
-    worst = high if minimise else low
-    with np.errstate(divide="ignore", invalid="ignore"):
-        y = np.log(raw) if log else raw.copy()
-    y = np.clip(np.where(np.isfinite(y), y, worst), low, high)
-    if settings.target == "quantile":
-        y, knots = _normal_scores(y, knots=settings.quantile_knots)
-        mean, std = 0.0, 1.0
-    else:
-        mean, std = float(y.mean()), float(y.std()) or 1.0
-    c = np.log(np.maximum(data.costs[train], 1e-12))
-    c_mean, c_std = float(c.mean()), float(c.std()) or 1.0
-    # (n_train, seeds, fids) -> (seeds, n_train * fids): rows are config-major, fidelity fastest
-    stacked = np.stack([(y - mean) / std, (c - c_mean) / c_std], axis=-1).transpose(1, 0, 2, 3)
-    stats = _Targets(
-        log=log, low=low, high=high, mean=mean, std=std, cost_mean=c_mean, cost_std=c_std, knots=knots
-    )
-    return stats, stacked.reshape(raw.shape[1], -1, 2).astype(np.float32)
-
-
-def _inputs(data: TableData, train: np.ndarray) -> np.ndarray:
-    """Encoded ``(n_train * n_fidelities, width)`` inputs, config-major, fidelity fastest."""
-    configs = [data.configs[i] for i in train.tolist()]
-    nf = len(data.fidelity_values)
-    rows = [c for c in configs for _ in range(nf)]
-    fids = np.tile(data.fidelity_values, len(configs))
-    return np.asarray(data.encoding.encode(rows, fids))
-
-
-def train(
-    x: np.ndarray, y: np.ndarray, *, settings: FitSettings, seed: int
-) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Train the MLP ensemble with torch; deterministic given ``seed``.
-
-    Args:
-        x: Inputs ``(rows, width)``, shared by every member.
-        y: Targets ``(n_seeds, rows, 2)``; member ``m`` fits ``y[m % n_seeds]``.
-        settings: Network and training settings.
-        seed: Seeds the initialisation and the data order.
-
-    Returns:
-        ``(weights, biases)`` as float32 numpy arrays, per layer ``(members, fan_in, fan_out)`` and
-        ``(members, fan_out)``.
-    """
-    import torch
-
-    previous = torch.are_deterministic_algorithms_enabled()
-    torch.use_deterministic_algorithms(True)
-    torch.set_num_threads(settings.threads)
-    try:
-        gen = torch.Generator().manual_seed(seed)
-        m = settings.members
-        sizes = [x.shape[1], *settings.hidden, 2]
-        weights, biases = [], []
-        for fan_in, fan_out in itertools.pairwise(sizes):
-            bound = math.sqrt(6.0 / (fan_in + fan_out))
-            w = (torch.rand(m, fan_in, fan_out, generator=gen) * 2.0 - 1.0) * bound
-            weights.append(w.requires_grad_())
-            biases.append(torch.zeros(m, 1, fan_out, requires_grad=True))
-        xt, yt = torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(np.ascontiguousarray(y))
-        source = torch.arange(m) % y.shape[0]
-        rows = x.shape[0]
-        batch = min(settings.batch_size, rows)
-        steps = max(1, rows // batch)
-        total = steps * settings.epochs
-        opt = torch.optim.Adam(
-            [*weights, *biases], lr=settings.learning_rate, weight_decay=settings.weight_decay
-        )
-        act = torch.nn.functional.silu if settings.activation == "silu" else torch.relu
-        step = 0
-        for _ in range(settings.epochs):
-            perm = torch.stack([torch.randperm(rows, generator=gen) for _ in range(m)])
-            for b in range(steps):
-                idx = perm[:, b * batch : (b + 1) * batch]
-                h = xt[idx]
-                for i, (w, bias) in enumerate(zip(weights, biases, strict=True)):
-                    h = torch.baddbmm(bias, h, w)
-                    if i < len(weights) - 1:
-                        h = act(h)
-                target = yt[source[:, None], idx]
-                loss = ((h - target) ** 2).mean() * m
-                for group in opt.param_groups:
-                    group["lr"] = settings.learning_rate * 0.5 * (1.0 + math.cos(math.pi * step / total))
-                opt.zero_grad()
-                loss.backward()  # type: ignore[no-untyped-call]
-                opt.step()
-                step += 1
-        return (
-            [w.detach().numpy().astype(np.float32) for w in weights],
-            [b.detach()[:, 0, :].numpy().astype(np.float32) for b in biases],
-        )
-    finally:
-        torch.use_deterministic_algorithms(previous)
 
 
 def _provenance(data: TableData, settings: FitSettings, seed: int) -> dict[str, Any]:
@@ -494,8 +124,8 @@ def fit_table(
     The header's reference optimum comes from :func:`model_reference`.
     """
     train_idx, heldout = split_configs(len(data.configs), holdout=settings.holdout, seed=seed)
-    stats, y = _targets(data, train_idx, settings)
-    weights, biases = train(_inputs(data, train_idx), y, settings=settings, seed=seed)
+    stats, y = standardised_targets(data, train_idx, settings)
+    weights, biases = train(training_inputs(data, train_idx), y, settings=settings, seed=seed)
     family, task = data.name.split("/", 1)
     arrays: dict[str, np.ndarray] = {"heldout": heldout.astype(np.int64)}
     for i, (w, b) in enumerate(zip(weights, biases, strict=True)):

@@ -168,14 +168,21 @@ def compute_pareto(name: str) -> ParetoReference:
         )
     else:
         source = "estimated: non-dominated set of a 501 x 501 grid and the objectives' minimisers"
-    return pareto_from_values(values, _objectives(problem), source=source)
+    return pareto_from_values(values, _objectives(problem), source=source, typical=_median(name).tolist())
+
+
+@cache
+def _median(name: str) -> np.ndarray:
+    """Per objective, the median over ``2**WORST_SAMPLE_LOG2`` Sobol points (the reference range's worst)."""
+    problem = _PROBLEMS[name]
+    unit = qmc.Sobol(d=problem.dim, scramble=True, rng=0).random_base2(WORST_SAMPLE_LOG2)
+    return np.asarray(np.median(problem.function(unit), axis=0))
 
 
 @cache
 def _reference(name: str) -> Reference:
     problem = _PROBLEMS[name]
-    unit = qmc.Sobol(d=problem.dim, scramble=True, rng=0).random_base2(WORST_SAMPLE_LOG2)
-    worst = np.median(problem.function(unit), axis=0)
+    worst = _median(name)
     best = np.min(np.asarray(stored_pareto(f"synthetic_mo/{name}").front), axis=0)
     return Reference(
         best=dict(zip(problem.objectives, best.tolist(), strict=True)),

@@ -51,7 +51,9 @@ from hpobench.contracts.types import (
     Trial,
 )
 from hpobench.surrogates._surrogate_mo import SOURCE, SurrogateMOBenchmark, stored_estimate
-from hpobench.surrogates.yahpo import YahpoBenchmark, _Codec, _neighbour, load_yahpo
+from hpobench.surrogates._yahpo_codec import YahpoCodec
+from hpobench.surrogates._yahpo_reference import neighbour
+from hpobench.surrogates.yahpo import YahpoBenchmark, load_yahpo
 
 __all__ = ["FAMILIES", "FAMILY", "TASKS", "YahpoMOBenchmark", "YahpoMOFamily"]
 
@@ -119,8 +121,8 @@ class YahpoMOBenchmark(SurrogateMOBenchmark):
     def neighbour(self, config: Config, sigma: float, rng: np.random.Generator) -> Config:
         """YAHPO's local-search step (condition-aware, as for the single-objective estimate)."""
         codec = self.codec
-        assert isinstance(codec, _Codec)
-        return _neighbour(codec, config, sigma, rng)
+        assert isinstance(codec, YahpoCodec)
+        return neighbour(codec, config, sigma, rng)
 
     def _objective_values(self, outputs: np.ndarray) -> np.ndarray:
         values = outputs[:, self._cols]

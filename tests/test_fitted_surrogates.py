@@ -202,7 +202,7 @@ def test_quality_metrics_equal_scipy_on_a_small_example() -> None:
 
 
 def test_normal_scores_are_inverted_exactly_by_the_stored_quantile_knots() -> None:
-    from hpobench.surrogates.fitting import _normal_scores
+    from hpobench.surrogates._fitting_train import _normal_scores
 
     y = np.array([[3.0, 1.0, 2.0], [2.0, 5.0, 5.0], [0.5, 5.0, 4.0]])  # ties at 2.0 and 5.0
     scores, (z, value) = _normal_scores(y, knots=1000)

@@ -90,7 +90,10 @@ def test_synthetic_fronts_and_fidelity(name: str) -> None:
     front = np.asarray(ref.front)
     if name == "zdt1":
         np.testing.assert_allclose(front[:, 1], 1 - np.sqrt(front[:, 0]))
-        assert ref.reference_point == (1.1, 1.1)
+        # f1: the front's nadir plus 10 %; f2: the median Sobol point's value (worse than 1.1)
+        assert ref.reference_point[0] == pytest.approx(1.1)
+        assert ref.reference_point[1] == pytest.approx(bench.optimum().worst["f2"])
+        assert ref.reference_point[1] > 3
         assert len(front) == 1001
     if name == "zdt2":
         np.testing.assert_allclose(front[:, 1], 1 - front[:, 0] ** 2)
@@ -190,8 +193,42 @@ def test_reference_point_rule() -> None:
     )
     front = np.array([[0.0, 1.0], [1.0, 3.0]])
     assert pareto_fronts.reference_point(front, objectives) == pytest.approx((1.1, 0.8))
+    # the median configuration is worse than the front's nadir plus 10 %: the reference point is the median
+    assert pareto_fronts.reference_point(front, objectives, typical=[5.0, 0.5]) == pytest.approx((5.0, 0.5))
+    # per objective: a median better than the front's nadir (b) leaves the nadir rule
+    assert pareto_fronts.reference_point(front, objectives, typical=[5.0, 2.0]) == pytest.approx((5.0, 0.8))
+    unknown = pareto_fronts.reference_point(front, objectives, typical=[np.nan, 0.5])
+    assert unknown == pytest.approx((1.1, 0.5))
     single = np.array([[2.0, 5.0]])
-    assert pareto_fronts.reference_point(single, objectives, typical=[4.0, 1.0]) == pytest.approx((2.2, 4.6))
+    assert pareto_fronts.reference_point(single, objectives, typical=[4.0, 1.0]) == pytest.approx((4.0, 1.0))
+    # no range and a median no worse than the point: 1e-6 of the nadir beyond it
+    assert pareto_fronts.reference_point(single, objectives, typical=[2.0, 5.0]) == pytest.approx(
+        (2.0 + 2e-6, 5.0 - 5e-6)
+    )
+
+
+def test_stored_reference_points_are_no_better_than_the_median_configuration() -> None:
+    """The rule's reason: a small front (lcbench-126025: 4 points) must not make an unreachable point."""
+    from hpobench.surrogates import fitted_mo, yahpo_mo
+
+    checked = 0
+    for name, raw in pareto_fronts.stored_fronts().items():
+        family, task = name.split("/", 1)
+        if family == "yahpo_mo":
+            objectives = yahpo_mo.OBJECTIVES[task.rsplit("-", 1)[0]]
+        elif family == "fitted_mo":
+            objectives = fitted_mo.OBJECTIVES
+        else:  # tables and test functions store no median: their tests recompute the whole reference
+            continue
+        signs = np.array([o.direction.sign for o in objectives])
+        point = np.asarray(raw["reference_point"]) * signs
+        median = np.asarray([raw["worst"][o.name] for o in objectives]) * signs
+        assert np.all(point >= median), name
+        checked += 1
+    assert checked == 23
+    raw = pareto_fronts.stored_fronts()["yahpo_mo/lcbench-126025"]
+    assert len(raw["front"]) == 4
+    assert raw["reference_point"] == [raw["worst"]["val_accuracy"], raw["worst"]["time"]]
 
 
 def test_yahpo_mo_tasks_answer_the_models_own_targets(data_dir: Path) -> None:

@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
+from hpobench.contracts import pareto
 from hpobench.contracts.benchmark import Benchmark
 from hpobench.contracts.pareto import (
     crowding_distance,
@@ -77,20 +78,33 @@ def test_hypervolume_equals_moocore(k: int) -> None:
     for n in (1, 5, 50, 300 if k < 4 else 60):
         points = rng.random((n, k))
         reference = np.full(k, 1.1)
-        ours = hypervolume(points, reference=reference)
+        ours = hypervolume(points, reference=reference, use_moocore=False)
         theirs = float(moocore.hypervolume(points, ref=reference))
         assert ours == pytest.approx(theirs, rel=1e-12, abs=1e-14)
+        # the default takes moocore for three objectives and more (where installed)
+        default = hypervolume(points, reference=reference)
+        assert default == (theirs if k >= 3 else ours)
 
 
 @pytest.mark.parametrize("k", [2, 3])
 def test_hypervolume_on_grids_with_ties_equals_moocore(k: int) -> None:
     rng = np.random.default_rng(20 + k)
-    for _ in range(20):
-        points = _grid_points(rng, int(rng.integers(1, 30)), k)
+    for size in [int(n) for n in rng.integers(1, 30, size=20)] + [63, 64, 65, 200, 1000]:
+        points = _grid_points(rng, size, k)  # ties and dominated points, both sides of _SMALL
         reference = np.full(k, 6.0)
-        assert hypervolume(points, reference=reference) == pytest.approx(
-            float(moocore.hypervolume(points, ref=reference)), abs=1e-9
+        assert hypervolume(points, reference=reference, use_moocore=False) == pytest.approx(
+            float(moocore.hypervolume(points, ref=reference)), rel=1e-12, abs=1e-9
         )
+
+
+def test_hypervolume_falls_back_to_our_sweeps_without_moocore(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(5)
+    points, reference = rng.random((200, 3)), np.full(3, 1.1)
+    ours = hypervolume(points, reference=reference, use_moocore=False)
+    monkeypatch.setattr(pareto, "_moocore", lambda: None)
+    assert hypervolume(points, reference=reference) == ours
+    with pytest.raises(ImportError, match=r"hpobench\[fast\]"):
+        hypervolume(points, reference=reference, use_moocore=True)
 
 
 def test_hypervolume_equals_pymoo_and_a_cell_count() -> None:
@@ -102,9 +116,17 @@ def test_hypervolume_equals_pymoo_and_a_cell_count() -> None:
     cells = sum(
         1 for c in itertools.product(range(5), repeat=3) if np.any(np.all(points <= np.array(c), axis=1))
     )
-    assert hypervolume(points, reference=reference) == pytest.approx(cells)
     theirs = float(pymoo_hv.HV(ref_point=reference)(points))
-    assert hypervolume(points, reference=reference) == pytest.approx(theirs)
+    for use_moocore in (False, None):
+        assert hypervolume(points, reference=reference, use_moocore=use_moocore) == pytest.approx(cells)
+        assert hypervolume(points, reference=reference, use_moocore=use_moocore) == pytest.approx(theirs)
+    # the 2-d sweep on the projection (the Python path and the numpy path)
+    flat = points[:, :2]
+    cells_2d = sum(
+        1 for c in itertools.product(range(5), repeat=2) if np.any(np.all(flat <= np.array(c), axis=1))
+    )
+    assert hypervolume(flat, reference=reference[:2]) == cells_2d
+    assert hypervolume(np.repeat(flat, 4, axis=0), reference=reference[:2]) == cells_2d
 
 
 def test_points_outside_the_reference_add_nothing() -> None:

@@ -353,3 +353,49 @@ def test_mo_asha_protocol_scores_fully_trained_configurations_on_yahpo_mo_lcbenc
         claim.benchmarks
     )
     assert set(claim.budgets) == {"mo_asha", "random_search"}
+
+
+def test_mo_asha_protocol_starts_at_the_first_trained_epoch_and_keeps_the_defaults_as_a_variant() -> None:
+    module = load_protocol("mo_asha_lcbench")
+    claim, epoch1 = module.make_claim(None), module.make_epoch1_claim(None)
+    assert claim.method_kwargs == {"mo_asha": {"min_fidelity": 2}}
+    assert not epoch1.method_kwargs
+    assert replace(claim, method_kwargs={}) == epoch1
+    runs = claim.plan(seeds=[0]).runs
+    assert len(runs) == 2 * len(claim.benchmarks)
+    for run in runs:
+        assert dict(run.method_kwargs) == ({"min_fidelity": 2} if run.method == "mo_asha" else {})
+
+
+def test_freeze_thaw_protocol_claims_every_candidate_on_both_families() -> None:
+    module = load_protocol("freeze_thaw_lcbench")
+    assert "Claim checked" in module.__doc__
+    tasks = (*module.LCBENCH_OWN[:1], *module.YAHPO_LCBENCH[:1])
+    claim = module.make_claim(tasks, budget="20x", seeds=10, max_steps=10)
+    assert claim.seeds == tuple(range(10))
+    candidates = {c.method for c in claim.comparisons}
+    assert candidates == {"dyhpo", "dpl", "ifbo"}  # the FT-PFN weights ship with the package
+    assert {c.baseline for c in claim.comparisons} == {"random_search", "hyperband", "asha"}
+    assert all(claim.method_kwargs[m] == {"max_steps": 10} for m in (*candidates, "freeze_thaw"))
+    assert "no continuation" in claim.note
+    others = (("random_search", 0.5), ("hyperband", 0.4), ("asha", 0.3), ("freeze_thaw", 0.2))
+    rows = [
+        {"benchmark": b, "seed": s, "method": m, "method_name": m, "anytime_regret": v}
+        for b in tasks
+        for s in range(10)
+        for m, v in (("dyhpo", 0.1), ("dpl", 0.1), ("ifbo", 0.1 if b.startswith("lc") else 0.9), *others)
+    ]
+    scores = pd.DataFrame(rows)
+    scores["normalized_regret"] = scores["anytime_regret"]
+    scores["anytime_regret"] += 1e-3 * scores["seed"]  # no ties among the paired differences
+    scores["method_seconds"] = 1.0
+    scores["fidelity_spent"] = 20.0
+    families = {"lcbench_own": tasks[:1], "yahpo_lcbench": tasks[1:]}
+    own = module.evaluate(replace(claim, benchmarks=tasks[:1]), scores)
+    assert own.held
+    assert not module.evaluate(claim, scores).held  # ifbo loses on YAHPO
+    text = module.report(module.evaluate(claim, scores), scores, families=families)
+    assert "== lcbench_own only (1 tasks x 10 seeds): HELD" in text
+    assert "== yahpo_lcbench only (1 tasks x 10 seeds): did NOT hold" in text
+    assert "ifbo: NOT HELD against all baselines" in text
+    assert "method_seconds" in text

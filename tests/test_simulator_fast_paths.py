@@ -9,6 +9,8 @@ from __future__ import annotations
 import gc
 import json
 import math
+import pickle
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -21,9 +23,12 @@ from hpobench.execution.runner import _config_json, _configs_json
 from hpobench.execution.simulator import Simulation
 from hpobench.methods.asha import ASHA
 from hpobench.surrogates.candidates import CandidateBenchmark
+from hpobench.testing.benchmarks import check_benchmark
 
 
-def _bench(n: int = 60, seed: int = 0) -> CandidateBenchmark:
+def _bench(
+    n: int = 60, seed: int = 0, cls: type[CandidateBenchmark] = CandidateBenchmark
+) -> CandidateBenchmark:
     rng = np.random.default_rng(seed)
     candidates = {
         "lr": 10 ** rng.uniform(-5, -1, n),
@@ -33,7 +38,7 @@ def _bench(n: int = 60, seed: int = 0) -> CandidateBenchmark:
     table = rng.uniform(0.1, 2.0, size=(n, 2, 4, 2))
     table[::7, :, 2:, 0] = np.nan  # some diverged runs
     steps = [1.0, 2.0, 3.0, 4.0]
-    return CandidateBenchmark(
+    return cls(
         name="test/candidates",
         candidates=candidates,
         log=frozenset({"lr"}),
@@ -133,3 +138,80 @@ def test_columns_and_checkpoints_match_the_completed_values_and_gc_thresholds_co
     for name, completed in last.items():
         assert saved[name].config == completed.trial.config
         assert saved[name].fidelity == completed.fidelity
+
+
+class _FailingReferences(CandidateBenchmark):
+    """Raises on its second call of ``evaluated_reference_values`` (a broken plugin's stand-in)."""
+
+    calls = 0
+
+    def evaluated_reference_values(self, configs: Any) -> np.ndarray:
+        type(self).calls += 1
+        if type(self).calls == 2:
+            raise RuntimeError("reference lookup broke")
+        return super().evaluated_reference_values(configs)
+
+
+def test_reference_values_asked_in_chunks_during_a_run_equal_one_call_at_the_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("hpobench.execution.simulator._REFERENCE_CHUNK", 64)
+    bench = _bench()
+    sim = Simulation(
+        benchmark=bench,
+        method=ASHA(bench.task, seed=1, eta=2),
+        budget=Budget.parse("4000s"),
+        workers=5,
+        noise_seed=2,
+        max_evaluations=10_000,
+    )
+    sim.run()
+    n = sim.started
+    assert n > 4 * 64
+    assert len(sim._references) >= 4
+    configs = [c.trial.config for c in sim.completed]
+    once = _bench().evaluated_reference_values(configs)  # a fresh instance: no memo
+    assert np.array_equal(sim.reference_values(), once, equal_nan=True)
+    assert sim.reference_values().shape == (n, 1)
+    # a benchmark that raises for a chunk is asked again at the end, for everything, and raises there
+    failing = _bench(cls=_FailingReferences)
+    sim = Simulation(
+        benchmark=failing,
+        method=ASHA(failing.task, seed=1, eta=2),
+        budget=Budget.parse("4000s"),
+        workers=5,
+        noise_seed=2,
+        max_evaluations=10_000,
+    )
+    sim.run()  # the chunk's error does not stop the run
+    assert not sim._references
+    assert np.array_equal(sim.reference_values(), once, equal_nan=True)  # third call: all at once
+    assert _FailingReferences.calls == 3
+
+
+def test_shared_trials_equal_constructed_ones_and_asha_pickles_with_its_views() -> None:
+    config = {"lr": 0.01, "momentum": 0.5, "width": 3.0}
+    shared = Trial._shared(MappingProxyType(config), 2.0, "rung=1", "asha-0", "asha-0")
+    made = Trial(config=config, fidelity=2.0, tag="rung=1", checkpoint="asha-0", resume_from="asha-0")
+    assert shared == made
+    assert repr(shared) == repr(made)
+    assert pickle.loads(pickle.dumps(shared)) == made
+    bench = _bench()
+    method = ASHA(bench.task, seed=0, eta=2)
+    asked = [method.ask() for _ in range(5)]
+    assert all(type(t.config) is MappingProxyType for t in asked)
+    clone = pickle.loads(pickle.dumps(method))
+    assert [clone.ask() for _ in range(3)] == [method.ask() for _ in range(3)]
+
+
+class _BatchDependentReferences(CandidateBenchmark):
+    """Claims chunked references, but answers batches of fewer than 16 configurations otherwise."""
+
+    def evaluated_reference_values(self, configs: Any) -> np.ndarray:
+        return super().evaluated_reference_values(configs) + (1.0 if len(configs) < 16 else 0.0)
+
+
+def test_the_compliance_check_holds_chunked_references_to_their_claim() -> None:
+    check_benchmark(_bench())  # table lookups: chunks equal one call
+    with pytest.raises(AssertionError, match="chunked_references is set"):
+        check_benchmark(_bench(cls=_BatchDependentReferences))

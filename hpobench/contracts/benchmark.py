@@ -38,6 +38,14 @@ class Benchmark(ABC):
       measured with; its minimum over the space (maximum when maximising) is ``optimum().best``.
     """
 
+    chunked_references: ClassVar[bool] = False
+    """Whether :meth:`evaluated_reference_values` may be asked in chunks: the values of a batch
+    equal the concatenation of the values of any split of it into consecutive parts. Then the
+    simulator asks for them every few thousand completed evaluations while a long run goes on
+    (while a benchmark's own caches still hold those configurations) instead of once at its end.
+    ``False`` (the default) for benchmarks whose answer may depend on the batch (e.g. a model's
+    batched inference)."""
+
     @property
     @abstractmethod
     def task(self) -> Task:

@@ -209,6 +209,28 @@ class Trial(FrozenValue):
 
     __hash__ = None  # type: ignore[assignment]  # configs are mappings; trials are compared, not hashed
 
+    @staticmethod
+    def _shared(
+        config: MappingProxyType[str, Any],
+        fidelity: float | None,
+        tag: str = "",
+        checkpoint: str | None = None,
+        resume_from: str | None = None,
+    ) -> Trial:
+        """Fast constructor for methods that ask many trials of the same configurations (private to hpobench).
+
+        Equal to ``Trial(config=config, fidelity=..., ...)`` but it shares ``config`` instead of
+        copying it: the caller passes a read-only view of a dict that it built itself and never
+        changes, so several trials of one configuration may share it. Skips the dataclass
+        ``__init__`` and the fidelity check: ``fidelity`` must already be ``None`` or a finite
+        real number (a method passes values it checked once, e.g. its rung fidelities).
+        """
+        trial = _NEW(Trial)
+        trial.__dict__.update(
+            config=config, fidelity=fidelity, tag=tag, checkpoint=checkpoint, resume_from=resume_from
+        )
+        return trial
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Evaluation(FrozenValue):
@@ -262,6 +284,22 @@ class Evaluation(FrozenValue):
         evaluation.extras = _NO_EXTRAS if extras is None else _PROXY(extras)
         evaluation.__class__ = Evaluation  # type: ignore[assignment]  # frozen from here on
         return evaluation  # type: ignore[return-value]
+
+    @staticmethod
+    def _recosted(evaluation: Evaluation, cost: float) -> Evaluation:
+        """``evaluation`` with another ``cost`` (a float), its mappings shared (private to hpobench).
+
+        Equal to ``dataclasses.replace(evaluation, cost=cost)``; the values and extras views are
+        shared rather than copied (an evaluation's mappings are views of dicts nothing changes).
+        """
+        new = _NEW(_Unfrozen)
+        new.trial = evaluation.trial
+        new.values = evaluation.values
+        new.cost = cost
+        new.status = evaluation.status
+        new.extras = evaluation.extras
+        new.__class__ = Evaluation  # type: ignore[assignment]  # frozen from here on
+        return new  # type: ignore[return-value]
 
 
 def _refuse_set(self: Any, name: str, value: Any) -> None:

@@ -38,10 +38,10 @@ def _float_texts(values: np.ndarray) -> pa.Array:
     Arrow writes the shortest round-trip digits as ``repr`` does, but places the decimal point
     and writes exponents by other rules. Its text is taken as it is for fixed notation with a
     decimal point at ``1e-4 <= |value| < 1e16`` (where ``repr`` writes fixed notation too);
-    rewritten by patterns where ``repr`` writes an exponent (``|value| < 1e-4`` or
-    ``>= 1e16``): two exponent digits at least (``e-8`` -> ``e-08``) and Arrow's fixed
-    notation down to ``1e-7`` as an exponent (``0.00001`` -> ``1e-05``). ``repr`` is called for
-    the rest (integral values, zeros, anything no pattern matched).
+    rewritten by substring operations (no regular expressions) where ``repr`` writes an
+    exponent (``|value| < 1e-4`` or ``>= 1e16``): two exponent digits at least (``e-8`` ->
+    ``e-08``) and Arrow's fixed notation down to ``1e-7`` as an exponent (``0.00001`` ->
+    ``1e-05``). ``repr`` is called for the rest (integral values, zeros, any text of another shape).
     """
     texts = pa.array(values, type=pa.float64()).cast(pa.string())
     magnitude = np.abs(values)
@@ -50,7 +50,7 @@ def _float_texts(values: np.ndarray) -> pa.Array:
     fixed &= (magnitude >= 1e-4) & (magnitude < 1e16)
     exponent &= (magnitude < 1e-4) | (magnitude >= 1e16)
     if exponent.any():
-        texts = pc.replace_substring_regex(texts, pattern=r"e([+-])(\d)$", replacement=r"e\10\2")
+        texts = _two_digit_exponents(texts, exponent)
     small = ~exponent & (magnitude < 1e-4) & (magnitude > 0.0)  # Arrow: "0.00001", repr: "1e-05"
     if small.any():
         texts = _small_fixed_as_exponent(texts, small)
@@ -62,25 +62,60 @@ def _float_texts(values: np.ndarray) -> pa.Array:
     return texts
 
 
-_SMALL = tuple(
-    (rf"^(-?)0\.{zeros}([1-9]){rest}$", rf"\1\2{point}e-{len(zeros) + 1:02d}")
-    for zeros in ("0000", "00000", "000000")
-    for rest, point in (("", ""), (r"(\d+)", r".\3"))
-)
-"""Arrow's fixed notation of ``1e-7 <= |value| < 1e-4`` rewritten as ``repr``'s exponent notation."""
+_SIGNS = pa.array(["-", "+"])
+_NONZERO_DIGITS = pa.array(list("123456789"))
+
+
+def _two_digit_exponents(texts: pa.Array, selected: np.ndarray) -> pa.Array:
+    """``texts`` with a one-digit exponent of the entries selected by ``selected`` written with two.
+
+    ``1e-8`` -> ``1e-08``, ``1e+5`` -> ``1e+05``: substring replacement of ``e-``/``e+`` on the
+    entries whose text ends in ``e``, a sign and one digit (no regular expression).
+    """
+    mask = pa.array(selected)
+    picked = texts.filter(mask)
+    one_digit = pc.and_(
+        pc.equal(pc.utf8_slice_codeunits(picked, start=-3, stop=-2), "e"),
+        pc.and_(
+            pc.is_in(pc.utf8_slice_codeunits(picked, start=-2, stop=-1), value_set=_SIGNS),
+            pc.utf8_is_digit(pc.utf8_slice_codeunits(picked, start=-1)),
+        ),
+    )
+    padded = pc.replace_substring(pc.replace_substring(picked, "e-", "e-0"), "e+", "e+0")
+    return pc.replace_with_mask(texts, mask, pc.if_else(one_digit, padded, picked))
 
 
 def _small_fixed_as_exponent(texts: pa.Array, small: np.ndarray) -> pa.Array:
     """``texts`` with the fixed-notation entries selected by ``small`` rewritten as exponents.
 
-    An entry that none of the patterns matches stays as it is (without an ``e``), so the
-    caller can see it and ask ``repr`` instead.
+    Arrow's fixed notation of ``1e-7 <= |value| < 1e-4`` becomes ``repr``'s exponent notation:
+    ``[-]0.`` with 4, 5 or 6 zeros, a digit 1-9 and further digits (possibly none) becomes
+    ``[-]d[.digits]e-05`` (``-06``, ``-07``), by slicing at the known positions. An entry of
+    another shape stays as it is (without an ``e``), so the caller can see it and ask ``repr``
+    instead.
     """
     mask = pa.array(small)
     picked = texts.filter(mask)
-    for pattern, replacement in _SMALL:
-        picked = pc.replace_substring_regex(picked, pattern=pattern, replacement=replacement)
-    return pc.replace_with_mask(texts, mask, picked)
+    negative = pc.starts_with(picked, "-")
+    body = pc.if_else(negative, pc.utf8_slice_codeunits(picked, start=1), picked)
+    out = body
+    for zeros in (4, 5, 6):
+        prefix = "0." + "0" * zeros
+        first = pc.utf8_slice_codeunits(body, start=len(prefix), stop=len(prefix) + 1)
+        rest = pc.utf8_slice_codeunits(body, start=len(prefix) + 1)
+        has_rest = pc.greater(pc.utf8_length(rest), 0)
+        shape = pc.and_(
+            pc.and_(pc.starts_with(body, prefix), pc.is_in(first, value_set=_NONZERO_DIGITS)),
+            pc.or_(pc.invert(has_rest), pc.utf8_is_digit(rest)),
+        )
+        if not pc.any(shape).as_py():
+            continue
+        written = pc.binary_join_element_wise(
+            first, pc.if_else(has_rest, ".", ""), rest, f"e-{zeros + 1:02d}", ""
+        )
+        out = pc.if_else(shape, written, out)
+    out = pc.if_else(negative, pc.binary_join_element_wise("-", out, ""), out)
+    return pc.replace_with_mask(texts, mask, out)
 
 
 def _float_group(configs: Sequence[Mapping[str, Any]], names: tuple[Any, ...]) -> pa.Array | None:
@@ -120,8 +155,19 @@ def config_texts(configs: Sequence[Mapping[str, Any]]) -> pa.Array:
 
     Configurations are grouped by their hyperparameter names (in order); a group whose values
     are all finite Python floats (no negative zero) is formatted column by column in Arrow,
-    each distinct value tuple once; the others are encoded one by one.
+    each distinct value tuple once; the others are encoded one by one. A configuration object
+    that occurs several times (trials of one configuration sharing it) is formatted once.
     """
+    first = {id(config): config for config in configs}  # the objects are alive for the call
+    if len(first) < len(configs):
+        slot = {key: i for i, key in enumerate(first)}
+        where = pa.array([slot[id(config)] for config in configs], type=pa.int64())
+        return _distinct_texts(list(first.values())).take(where)
+    return _distinct_texts(configs)
+
+
+def _distinct_texts(configs: Sequence[Mapping[str, Any]]) -> pa.Array:
+    """:func:`config_texts` of distinct configuration objects."""
     n = len(configs)
     keys = list(map(tuple, configs))
     if n and keys.count(keys[0]) == n:  # the common case: one space, every name present

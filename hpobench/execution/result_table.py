@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from operator import attrgetter
+from operator import attrgetter, methodcaller
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,12 @@ __all__ = ["add_objective_columns", "frame_of", "result_frame"]
 
 _STATUS_TEXT = attrgetter("status._value_")
 """An evaluation's ``status.value`` (the member's value attribute, without the Enum property)."""
+_VALUES, _COST, _CONFIG, _TAG = (
+    attrgetter("values"),
+    attrgetter("cost"),
+    attrgetter("config"),
+    attrgetter("tag"),
+)
 
 
 def _text_column(texts: pa.Array) -> pd.Series:
@@ -40,11 +46,8 @@ def _repeated_text(text: str, n: int) -> pd.Series:
 def frame_of(spec: RunSpec, sim: Simulation) -> pd.DataFrame:
     """The result table of a finished simulation (noise-free values at the maximal fidelity included)."""
     done = sim.columns()
-    configs = [t.config for t in done.trials]
     task = sim.benchmark.task
-    all_max = np.full((len(configs), len(task.objectives)), np.nan)
-    if configs:
-        all_max = np.asarray(sim.benchmark.evaluated_reference_values(configs), dtype=float)
+    all_max = sim.reference_values()
     value_max = all_max[:, 0]
     objective = task.objective.name
     evaluations = done.evaluations
@@ -53,9 +56,13 @@ def frame_of(spec: RunSpec, sim: Simulation) -> pd.DataFrame:
         trials=done.trials,
         fidelities=done.fidelity,
         statuses=list(map(_STATUS_TEXT, evaluations)),
-        values=[e.values.get(objective, math.nan) for e in evaluations],
+        values=np.fromiter(
+            map(methodcaller("get", objective, math.nan), map(_VALUES, evaluations)),
+            dtype=float,
+            count=len(evaluations),
+        ),
         value_max=value_max,
-        costs=[e.cost for e in evaluations],
+        costs=np.fromiter(map(_COST, evaluations), dtype=float, count=len(evaluations)),
         starts=done.start,
         ends=done.end,
         workers=done.worker,
@@ -92,9 +99,9 @@ def result_frame(
     trials: Sequence[Trial],
     fidelities: Sequence[float] | np.ndarray,
     statuses: Sequence[str],
-    values: Sequence[float],
+    values: Sequence[float] | np.ndarray,
     value_max: np.ndarray,
-    costs: Sequence[float],
+    costs: Sequence[float] | np.ndarray,
     starts: Sequence[float] | np.ndarray,
     ends: Sequence[float] | np.ndarray,
     workers: Sequence[int] | np.ndarray,
@@ -112,7 +119,7 @@ def result_frame(
     fids = np.asarray(fidelities, dtype=float)
     from_fid = np.full(n, np.nan) if resumed is None else np.asarray(resumed, dtype=float)
     continued = ~np.isnan(from_fid)
-    texts = config_texts([t.config for t in trials])
+    texts = config_texts(list(map(_CONFIG, trials)))
     return pd.DataFrame(
         {
             "run_id": _repeated_text(spec.run_id, n),
@@ -122,7 +129,7 @@ def result_frame(
             "eval": np.arange(n, dtype=np.int64),
             "config": _text_column(texts),
             "fidelity": fids,
-            "tag": pd.Series([t.tag for t in trials], dtype="string"),
+            "tag": pd.Series(list(map(_TAG, trials)), dtype="string"),
             "status": _text_column(pa.array(list(statuses), type=pa.large_string())),
             "value": np.asarray(values, dtype=float),
             "value_max": np.asarray(value_max, dtype=float),

@@ -59,6 +59,9 @@ from hpobench.execution.completions import (  # the records; _Saved and _Checkpo
 __all__ = ["Simulation", "young_collections_only"]
 
 _SEED_BLOCK = 1024  # noise seeds drawn at once; the stream equals one draw per evaluation
+_REFERENCE_CHUNK = 4096
+"""Completed evaluations whose reference values are asked for at once during a run (see
+:meth:`Simulation.reference_values`); well below the configurations a benchmark's cache keeps."""
 _OK = Status.OK
 _NO_LIMIT = math.inf
 
@@ -102,9 +105,12 @@ def young_collections_only() -> Iterator[None]:
 
 
 def _charged(evaluation: Evaluation, cost: float) -> Evaluation:
-    """``evaluation`` with ``cost`` (equal to ``dataclasses.replace(evaluation, cost=cost)``)."""
-    extras = dict(evaluation.extras) if evaluation.extras else None
-    return Evaluation._owned(evaluation.trial, dict(evaluation.values), cost, evaluation.status, extras)
+    """``evaluation`` with ``cost`` (equal to ``dataclasses.replace(evaluation, cost=cost)``).
+
+    Shares the evaluation's read-only ``values`` and ``extras`` (views of dicts that nothing
+    changes) instead of copying them.
+    """
+    return Evaluation._recosted(evaluation, cost)
 
 
 def _limits(budget: Budget) -> tuple[float, float, float]:
@@ -159,6 +165,10 @@ class Simulation:
         self._done: list[_Event] = []  # completions, in completion order
         self._completed: list[Completed] = []  # Completed values built so far (a prefix of _done)
         self._saved: dict[str, _Saved] = {}
+        # reference values of _done[:_referenced], asked for during the run in chunks
+        self._references: list[np.ndarray] = []
+        self._referenced = 0
+        self._chunked = benchmark.chunked_references
         if budget.kind not in (BudgetKind.EVALUATIONS, BudgetKind.FIDELITY, BudgetKind.SECONDS):
             raise ValueError(f"unsupported budget kind {budget.kind}")
         self._max_started, self._max_fidelity, self._max_seconds = _limits(budget)
@@ -219,6 +229,43 @@ class Simulation:
             ),
         )
 
+    def reference_values(self) -> np.ndarray:
+        """The benchmark's evaluated reference values of the completed evaluations, in order.
+
+        :meth:`~hpobench.contracts.benchmark.Benchmark.evaluated_reference_values` of the completed
+        evaluations' configurations, in completion order, shape ``(n, n_objectives)``.
+
+        For a benchmark with :attr:`~hpobench.contracts.benchmark.Benchmark.chunked_references`, a run asks
+        for them every :data:`_REFERENCE_CHUNK` completions (while the benchmark's caches still
+        hold those configurations) and this call asks only for the rest; otherwise all are asked
+        for at once. The values are the same either way. A benchmark that raised for a chunk
+        during the run is asked again here, for everything, so that its error surfaces here.
+
+        Raises:
+            Exception: Whatever the benchmark raised.
+        """
+        n_objectives = len(self.benchmark.task.objectives)
+        done = self._done
+        if not done:
+            return np.full((0, n_objectives), np.nan)
+        if self._referenced < len(done):
+            self._add_references(len(done))
+        return np.concatenate(self._references).reshape(len(done), n_objectives)
+
+    def _add_references(self, upto: int) -> None:
+        configs = [event[6].config for event in self._done[self._referenced : upto]]
+        values = np.asarray(self.benchmark.evaluated_reference_values(configs), dtype=float)
+        self._references.append(values.reshape(len(configs), -1))
+        self._referenced = upto
+
+    def _reference_chunk(self) -> None:
+        """Ask for the reference values of the last chunk of completions (during a run)."""
+        try:
+            self._add_references(len(self._done))
+        except Exception:  # asked again by reference_values, where the error belongs
+            self._chunked = False
+            self._references, self._referenced = [], 0
+
     def _budget_reached(self) -> bool:
         return (
             self.started >= self._max_started
@@ -227,8 +274,8 @@ class Simulation:
         )
 
     def _next_seed(self) -> int:
-        if not self._seeds:
-            self._seeds = self._noise.integers(2**63 - 1, size=_SEED_BLOCK).tolist()[::-1]
+        if not self._seeds:  # refilled in place: the event loop holds the list
+            self._seeds.extend(self._noise.integers(2**63 - 1, size=_SEED_BLOCK).tolist()[::-1])
         return int(self._seeds.pop())
 
     def _evaluate(self, trials: list[Trial], seed: int) -> Sequence[Evaluation]:
@@ -256,7 +303,7 @@ class Simulation:
                 f"a trial resuming checkpoint {name!r} must ask for a fidelity above its {ck_fidelity:g}, "
                 f"got {fidelity:g}"
             )
-        if trial.config == config:
+        if trial.config is config or trial.config == config:
             evaluation = self._evaluate([trial], seed)[0]
             base = ck_cost
         else:  # a copied state with changed hyperparameters (PBT): cost of the new config
@@ -267,14 +314,17 @@ class Simulation:
         full = float(evaluation.cost)
         return _charged(evaluation, max(0.0, full - base)), full, ck_fidelity, seed
 
+    def _cap_error(self) -> BudgetError:
+        return BudgetError(
+            f"the run reached the cap of {self.max_evaluations:,} evaluations after "
+            f"{self.now:g} simulated seconds, before its budget of {self.budget} was spent; "
+            "give a smaller budget"
+        )
+
     def _start_one(self) -> bool:
         """Ask for a trial and start it on a free worker; return False if the method waits."""
         if self.started >= self.max_evaluations:
-            raise BudgetError(
-                f"the run reached the cap of {self.max_evaluations:,} evaluations after "
-                f"{self.now:g} simulated seconds, before its budget of {self.budget} was spent; "
-                "give a smaller budget"
-            )
+            raise self._cap_error()
         t0 = time.perf_counter()
         trial = self.method.ask()
         t1 = time.perf_counter()
@@ -326,10 +376,84 @@ class Simulation:
             Exception: Whatever the method's ``ask``/``tell`` raised.
         """
         with young_collections_only():
-            while True:
-                while self._free and not self._budget_reached():
-                    if not self._start_one():
-                        break
-                if not self._running:
-                    return
-                self._finish_next()
+            self._loop()
+
+    def _loop(self) -> None:
+        """The event loop of :meth:`run`: :meth:`_start_one` and :meth:`_finish_next` inlined.
+
+        Each step does what those two methods do, with the attribute and function look-ups
+        hoisted out of the loop; the counters stay on the instance, so a run that raises leaves
+        them as they were at the failure.
+        """
+        free, running, done, saved, seeds = self._free, self._running, self._done, self._saved, self._seeds
+        ask, tell, evaluate = self.method.ask, self.method.tell, self.benchmark.evaluate
+        clock, push, pop = time.perf_counter, heapq.heappush, heapq.heappop
+        max_started, max_fidelity, max_seconds = self._max_started, self._max_fidelity, self._max_seconds
+        high, cap = self.high, self.max_evaluations
+        chunk = _REFERENCE_CHUNK if self._chunked else 0
+        next_chunk: float = self._referenced + chunk
+        while True:
+            while free and not (
+                self.started >= max_started
+                or self.fidelity_started >= max_fidelity
+                or self.now >= max_seconds
+            ):
+                if self.started >= cap:
+                    raise self._cap_error()
+                t0 = clock()
+                trial = ask()
+                t1 = clock()
+                self.method_seconds += t1 - t0
+                if trial is None:
+                    if not running:
+                        raise MethodError("ask() returned None with no trial in flight (the method stalled)")
+                    break
+                if type(trial) is not Trial and not isinstance(trial, Trial):
+                    raise MethodError(f"ask() must return a Trial, got {type(trial).__name__}")
+                seed = seeds.pop() if seeds else self._next_seed()
+                fidelity = trial.fidelity
+                if fidelity is None:
+                    fidelity = high
+                resumed: float | None = None
+                if trial.resume_from is None:
+                    try:
+                        evaluation = evaluate([trial], seed=seed)[0]
+                    except (InvalidConfigError, InvalidFidelityError) as exc:
+                        raise MethodError(f"the method proposed an invalid trial: {exc}") from exc
+                    full = float(evaluation.cost)
+                else:
+                    evaluation, full, resumed, seed = self._resume(trial, trial.resume_from, fidelity)
+                self.benchmark_seconds += clock() - t1
+                now = self.now
+                push(
+                    running,
+                    (
+                        now + float(evaluation.cost),
+                        self.started,
+                        pop(free),
+                        now,
+                        fidelity,
+                        resumed,
+                        trial,
+                        evaluation,
+                        full,
+                        seed,
+                    ),
+                )
+                self.started += 1
+                self.fidelity_started += (fidelity - (resumed or 0.0)) / high
+            if not running:
+                return
+            event = pop(running)
+            done.append(event)
+            self.now = event[0]
+            push(free, event[2])
+            trial, evaluation = event[6], event[7]
+            if trial.checkpoint is not None and evaluation.status is _OK:
+                saved[trial.checkpoint] = (trial.config, event[4], event[9], event[8])
+            t0 = clock()
+            tell(evaluation)
+            self.method_seconds += clock() - t0
+            if chunk and len(done) >= next_chunk:
+                self._reference_chunk()
+                next_chunk = len(done) + chunk if self._chunked else math.inf

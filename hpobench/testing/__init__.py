@@ -8,6 +8,11 @@ Run them in your plugin's test suite, e.g.::
 
     from hpobench.testing import check_method
     check_method(MyMethod, task)
+
+Modules: ``benchmarks`` and ``methods`` (the checks; ``_method_harness`` drives a method for
+them), ``assertions``, ``bad_values``, ``pareto_checks``, and the opt-in pytest plugin
+``pytest_plugin`` (hooks and fixtures) with ``_plugin_markers``, ``_plugin_options`` and
+``_plugin_study``, which only it imports.
 """
 
 from __future__ import annotations

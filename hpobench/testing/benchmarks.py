@@ -47,7 +47,8 @@ def check_benchmark(benchmark: Benchmark, *, seed: int = 0, n: int = 16) -> None
     ``evaluate_arrays`` where the benchmark has it) raise :class:`InvalidFidelityError` or
     :class:`InvalidConfigError`, and seeds that are not non-negative integers (``-1``, ``"1"``,
     ``None``, ``True``, ``1.0``) a ``ValueError`` naming the seed; ``reference_values`` has shape
-    ``(n, n_objectives)``, equals ``evaluated_reference_values`` and no finite value beats
+    ``(n, n_objectives)``, equals ``evaluated_reference_values`` (also asked in two consecutive
+    parts where the benchmark sets ``chunked_references``) and no finite value beats
     ``optimum().best``, whose names match the objectives. For a multi-objective task, its Pareto
     reference names its objectives, has a reference point worse than the front's nadir and a front
     of mutually non-dominated points, and
@@ -267,6 +268,17 @@ def _check_reference(benchmark: Benchmark, configs: Sequence[Mapping[str, Any]])
     assert np.array_equal(evaluated, values, equal_nan=True), (
         f"evaluated_reference_values must equal reference_values: {evaluated.tolist()} != {values.tolist()}"
     )
+    if benchmark.chunked_references:  # the simulator may ask for them in consecutive chunks
+        for cut in (1, len(configs) // 2, len(configs) - 1):
+            parts = [configs[:cut], configs[cut:]]
+            joined = np.concatenate(
+                [np.asarray(benchmark.evaluated_reference_values(list(p))) for p in parts]
+            )
+            assert np.array_equal(joined, evaluated, equal_nan=True), (
+                f"chunked_references is set, but evaluated_reference_values of the first {cut} "
+                f"configurations and of the rest differ from one call on all: {joined.tolist()} != "
+                f"{evaluated.tolist()}"
+            )
     for j, objective in enumerate(task.objectives):
         best, worst = float(ref.best[objective.name]), float(ref.worst[objective.name])
         assert math.isfinite(best), f"optimum().best of {objective.name!r} must be finite, got {best}"

@@ -15,21 +15,20 @@ or gets one pytest test per check::
 Every check raises :class:`AssertionError` with a message that names the violated contract.
 Without a benchmark, trials are evaluated by a small deterministic objective of the encoded
 configuration values (no use of Python's salted ``hash``) with cost 1.0.
+
+The harness the checks drive a method with (objectives, setup, the ask/tell loop) is in
+:mod:`hpobench.testing._method_harness`; this module holds the checks.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-import math
 import multiprocessing
-import numbers
 import pickle
 import random
-import zlib
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
 import ConfigSpace as CS
@@ -38,155 +37,16 @@ import numpy as np
 from hpobench.contracts.benchmark import Benchmark
 from hpobench.contracts.errors import InvalidConfigError
 from hpobench.contracts.method import Capabilities, Method
-from hpobench.contracts.space import SpaceCodec
-from hpobench.contracts.types import Evaluation, Status, Task, Trial
+from hpobench.contracts.types import Task, Trial
+from hpobench.testing._method_harness import (
+    Failing,
+    Setup,
+    drive,
+    first_difference,
+    trajectory_in_child,
+)
 
 __all__ = ["check_method", "method_checks"]
-
-Evaluate = Callable[[Trial], Evaluation]
-Step = tuple[tuple[tuple[str, Any], ...], float | None]
-"""One proposal as plain data: sorted config items and fidelity."""
-
-
-def _encode(value: Any) -> float:
-    if isinstance(value, numbers.Real):
-        return float(value)
-    return zlib.crc32(repr(value).encode("utf-8")) / 2**32
-
-
-class _FakeObjective:
-    """A cheap deterministic objective of the configuration and fidelity (picklable)."""
-
-    def __init__(self, task: Task) -> None:
-        self.task = task
-
-    def __call__(self, trial: Trial) -> Evaluation:
-        fid = self.task.fidelity
-        frac = 1.0 if fid is None or trial.fidelity is None else trial.fidelity / fid.high
-        base = sum(
-            math.sin(1.7 * _encode(trial.config[k]) + 0.3 * j) for j, k in enumerate(sorted(trial.config))
-        )
-        values = {}
-        for k, objective in enumerate(self.task.objectives):
-            loss = base + 0.5 * k + (1.0 - frac) * math.cos(3.0 * base + k)
-            values[objective.name] = objective.direction.sign * loss
-        return Evaluation(trial=trial, values=values, cost=1.0)
-
-
-class _BenchmarkObjective:
-    def __init__(self, benchmark: Benchmark, seed: int) -> None:
-        self.benchmark = benchmark
-        self.seed = seed
-
-    def __call__(self, trial: Trial) -> Evaluation:
-        return self.benchmark.evaluate([trial], seed=self.seed)[0]
-
-
-class _Failing:
-    """Wraps an objective so that every ``every``-th evaluation fails with NaN values."""
-
-    def __init__(self, inner: Evaluate, task: Task, every: int) -> None:
-        self.inner = inner
-        self.nan = {o.name: math.nan for o in task.objectives}
-        self.every = every
-        self.count = 0
-
-    def __call__(self, trial: Trial) -> Evaluation:
-        self.count += 1
-        if self.count % self.every == 0:
-            return Evaluation(trial=trial, values=self.nan, cost=1.0, status=Status.FAILED)
-        return self.inner(trial)
-
-
-@dataclass(frozen=True, kw_only=True)
-class _Setup:
-    method_cls: type[Method]
-    task: Task
-    benchmark: Benchmark | None
-    seed: int
-    n_steps: int
-    kwargs: Mapping[str, Any] = field(default_factory=dict)
-
-    def make(self, seed: int | None = None) -> Method:
-        return self.method_cls(self.task, seed=self.seed if seed is None else seed, **self.kwargs)
-
-    def objective(self) -> Evaluate:
-        if self.benchmark is None:
-            return _FakeObjective(self.task)
-        return _BenchmarkObjective(self.benchmark, self.seed)
-
-
-def _step(trial: Trial) -> Step:
-    return tuple(sorted(trial.config.items())), trial.fidelity
-
-
-def _validated_trial(method: Method, trial: object, codec: SpaceCodec) -> Trial:
-    name = type(method).__name__
-    if not isinstance(trial, Trial):
-        raise AssertionError(f"{name}.ask() must return a Trial or None, got {trial!r}")
-    try:
-        codec.validate(trial.config)
-    except InvalidConfigError as exc:
-        raise AssertionError(f"{name}.ask() proposed a configuration outside the space: {exc}") from None
-    fid = method.task.fidelity
-    if trial.fidelity is not None:
-        if fid is None:
-            raise AssertionError(
-                f"{name}.ask() proposed fidelity {trial.fidelity!r} on a task without fidelity "
-                "(use fidelity=None)"
-            )
-        if not fid.contains(trial.fidelity):
-            kind = "an integer " if fid.integer else ""
-            raise AssertionError(
-                f"{name}.ask() proposed fidelity {trial.fidelity!r}; it must be None or "
-                f"{kind}in [{fid.low:g}, {fid.high:g}]"
-            )
-        if not method.capabilities.multi_fidelity and trial.fidelity != fid.high:
-            raise AssertionError(
-                f"{name} declares multi_fidelity=False but proposed fidelity {trial.fidelity!r} "
-                f"below the maximum {fid.high:g}"
-            )
-    if not isinstance(trial.tag, str):
-        raise AssertionError(f"{name}.ask() returned a trial whose tag is not a str: {trial.tag!r}")
-    return trial
-
-
-def _drive(
-    method: Method,
-    evaluate: Evaluate,
-    n_tells: int,
-    *,
-    n_workers: int = 1,
-    in_flight: list[Trial] | None = None,
-) -> list[Step]:
-    """Alternate asks and tells like a runner with ``n_workers`` workers; return the proposals.
-
-    With several workers the results are told out of order. ``in_flight`` carries trials that
-    were asked but not told across calls (it is mutated).
-    """
-    in_flight = [] if in_flight is None else in_flight
-    codec = SpaceCodec(method.task.space)
-    steps: list[Step] = []
-    name = type(method).__name__
-    for told in range(n_tells):
-        while len(in_flight) < n_workers:
-            trial = method.ask()
-            if trial is None:
-                if not in_flight:
-                    raise AssertionError(
-                        f"{name}.ask() returned None with no trial in flight (a stall); None is only "
-                        "allowed while the method waits for results of trials it asked for"
-                    )
-                break
-            in_flight.append(_validated_trial(method, trial, codec))
-            steps.append(_step(trial))
-        trial = in_flight.pop(told % len(in_flight))
-        method.tell(evaluate(trial))
-    return steps
-
-
-def _trajectory_in_child(setup: _Setup) -> list[Step]:
-    return _drive(setup.make(), _FakeObjective(setup.task), setup.n_steps)
 
 
 def _equal(a: Any, b: Any) -> bool:
@@ -198,18 +58,11 @@ def _equal(a: Any, b: Any) -> bool:
         return False
 
 
-def _first_difference(a: list[Step], b: list[Step]) -> str:
-    for i, (x, y) in enumerate(zip(a, b, strict=False)):
-        if x != y:
-            return f"proposal {i} differs: {x} vs {y}"
-    return f"the runs made {len(a)} and {len(b)} proposals"
-
-
 # ---------------------------------------------------------------------------------------------
 # The checks. Each takes the setup and raises AssertionError on a violation.
 
 
-def _check_init_params(setup: _Setup) -> None:
+def _check_init_params(setup: Setup) -> None:
     """``__init__`` takes keyword-only hyperparameters and stores each under its own name."""
     cls = setup.method_cls
     if not isinstance(cls.capabilities, Capabilities):
@@ -251,62 +104,62 @@ def _check_init_params(setup: _Setup) -> None:
         raise AssertionError(f"{cls.__name__}(**params()) does not reproduce params(): {again} vs {params}")
 
 
-def _check_proposals_valid(setup: _Setup) -> None:
+def _check_proposals_valid(setup: Setup) -> None:
     """Proposals lie in the space and the fidelity range; ``None`` only while trials are in flight."""
-    _drive(setup.make(), setup.objective(), setup.n_steps)
+    drive(setup.make(), setup.objective(), setup.n_steps)
 
 
-def _check_parallel_workers(setup: _Setup) -> None:
+def _check_parallel_workers(setup: Setup) -> None:
     """With four workers and out-of-order results, the method neither stalls nor raises."""
-    _drive(setup.make(), setup.objective(), setup.n_steps, n_workers=4)
+    drive(setup.make(), setup.objective(), setup.n_steps, n_workers=4)
 
 
-def _check_deterministic(setup: _Setup) -> None:
+def _check_deterministic(setup: Setup) -> None:
     """The same seed gives the same trajectory."""
-    first = _drive(setup.make(), setup.objective(), setup.n_steps)
-    second = _drive(setup.make(), setup.objective(), setup.n_steps)
+    first = drive(setup.make(), setup.objective(), setup.n_steps)
+    second = drive(setup.make(), setup.objective(), setup.n_steps)
     if first != second:
         raise AssertionError(
-            f"two runs with seed={setup.seed} differ ({_first_difference(first, second)}); all "
+            f"two runs with seed={setup.seed} differ ({first_difference(first, second)}); all "
             "randomness must come from a generator created from `seed`"
         )
 
 
-def _check_deterministic_in_spawned_process(setup: _Setup) -> None:
+def _check_deterministic_in_spawned_process(setup: Setup) -> None:
     """The same seed gives the same trajectory in a fresh ("spawn") process.
 
     Uses the internal objective on both sides, so the benchmark need not be picklable.
     """
-    plain = _Setup(
+    plain = Setup(
         method_cls=setup.method_cls, task=setup.task, benchmark=None, seed=setup.seed,
         n_steps=setup.n_steps, kwargs=dict(setup.kwargs),
     )  # fmt: skip
-    here = _trajectory_in_child(plain)
+    here = trajectory_in_child(plain)
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        there = pool.submit(_trajectory_in_child, plain).result()
+        there = pool.submit(trajectory_in_child, plain).result()
     if here != there:
         raise AssertionError(
             f"the trajectory for seed={setup.seed} differs in a fresh process "
-            f"({_first_difference(here, there)}); "
+            f"({first_difference(here, there)}); "
             "do not depend on Python's salted hash(), set iteration order or process-global state"
         )
 
 
-def _check_seed_matters(setup: _Setup) -> None:
+def _check_seed_matters(setup: Setup) -> None:
     """Different seeds give different trajectories."""
-    first = _drive(setup.make(), setup.objective(), setup.n_steps)
-    other = _drive(setup.make(setup.seed + 1), setup.objective(), setup.n_steps)
+    first = drive(setup.make(), setup.objective(), setup.n_steps)
+    other = drive(setup.make(setup.seed + 1), setup.objective(), setup.n_steps)
     if first == other:
         raise AssertionError(
             f"seeds {setup.seed} and {setup.seed + 1} give identical trajectories; use `seed`"
         )
 
 
-def _check_no_global_rng(setup: _Setup) -> None:
+def _check_no_global_rng(setup: Setup) -> None:
     """Neither construction nor a run touches numpy's or Python's global random state."""
     np_state = pickle.dumps(np.random.get_state())  # noqa: NPY002  # the global state is what we watch
     py_state = random.getstate()
-    _drive(setup.make(), setup.objective(), setup.n_steps)
+    drive(setup.make(), setup.objective(), setup.n_steps)
     np_after = pickle.dumps(np.random.get_state())  # noqa: NPY002  # see above
     if np_after != np_state or random.getstate() != py_state:
         raise AssertionError(
@@ -315,20 +168,20 @@ def _check_no_global_rng(setup: _Setup) -> None:
         )
 
 
-def _check_failed_evaluations(setup: _Setup) -> None:
+def _check_failed_evaluations(setup: Setup) -> None:
     """FAILED evaluations with NaN values are accepted, and the method keeps proposing."""
-    _drive(setup.make(), _Failing(setup.objective(), setup.task, every=3), setup.n_steps, n_workers=2)
-    _drive(setup.make(), _Failing(setup.objective(), setup.task, every=1), setup.n_steps)
+    drive(setup.make(), Failing(setup.objective(), setup.task, every=3), setup.n_steps, n_workers=2)
+    drive(setup.make(), Failing(setup.objective(), setup.task, every=1), setup.n_steps)
 
 
-def _check_pickle_mid_run(setup: _Setup) -> None:
+def _check_pickle_mid_run(setup: Setup) -> None:
     """A method pickled mid-run (between a tell and the next ask) continues exactly like the original."""
     name = setup.method_cls.__name__
     method = setup.make()
     evaluate = setup.objective()
     in_flight: list[Trial] = []
     half = setup.n_steps // 2
-    _drive(method, evaluate, half, n_workers=2, in_flight=in_flight)
+    drive(method, evaluate, half, n_workers=2, in_flight=in_flight)
     while in_flight:  # drain: in-flight trials are the runner's objects and need not pickle
         method.tell(evaluate(in_flight.pop()))
     try:
@@ -338,11 +191,11 @@ def _check_pickle_mid_run(setup: _Setup) -> None:
             f"{name} cannot be pickled mid-run ({type(exc).__name__}: {exc}); store no lambdas, "
             "generators or open resources as state"
         ) from None
-    rest = _drive(method, evaluate, setup.n_steps - half, n_workers=2)
-    clone_rest = _drive(clone, evaluate, setup.n_steps - half, n_workers=2)
+    rest = drive(method, evaluate, setup.n_steps - half, n_workers=2)
+    clone_rest = drive(clone, evaluate, setup.n_steps - half, n_workers=2)
     if rest != clone_rest:
         raise AssertionError(
-            f"{name} continues differently after pickling ({_first_difference(rest, clone_rest)})"
+            f"{name} continues differently after pickling ({first_difference(rest, clone_rest)})"
         )
 
 
@@ -351,7 +204,7 @@ def _is_grid(space: Any) -> bool:
     return all(isinstance(space[name], kinds) for name in space)
 
 
-def _check_candidates(setup: _Setup) -> None:
+def _check_candidates(setup: Setup) -> None:
     """On a finite candidate-set task (``task.candidates`` set), every proposal is a candidate.
 
     A candidate is a configuration the benchmark maps to one of its ``task.candidates`` listed
@@ -368,7 +221,7 @@ def _check_candidates(setup: _Setup) -> None:
         return
     name = setup.method_cls.__name__
     distinct = set()
-    for step in _drive(setup.make(), setup.objective(), setup.n_steps):
+    for step in drive(setup.make(), setup.objective(), setup.n_steps):
         config = dict(step[0])
         if callable(index):
             try:
@@ -387,7 +240,7 @@ def _check_candidates(setup: _Setup) -> None:
         )
 
 
-_CHECKS: tuple[Callable[[_Setup], None], ...] = (
+_CHECKS: tuple[Callable[[Setup], None], ...] = (
     _check_init_params,
     _check_proposals_valid,
     _check_parallel_workers,
@@ -425,7 +278,7 @@ def method_checks(
         raise ValueError(f"cannot check {method_cls.__name__} on this task: {reason}")
     if n_steps < 2:
         raise ValueError(f"n_steps must be at least 2, got {n_steps}")
-    setup = _Setup(
+    setup = Setup(
         method_cls=method_cls,
         task=task,
         benchmark=benchmark,

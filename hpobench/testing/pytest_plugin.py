@@ -40,285 +40,52 @@ What it provides:
 Lifecycle: after collection (so after ``-m``/``-k`` deselection) the plugin plans the runs of
 every selected test; the first test that needs results executes the whole plan once, fanned
 out over ``--hpo-jobs`` processes; every test then asserts on its own slice of the results.
+
+Rooms: this module holds the hooks and fixtures; the markers are in ``_plugin_markers``, the
+options in ``_plugin_options``, a test's declaration and runs and the session study in
+``_plugin_study`` (all in :mod:`hpobench.testing`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 
-from hpobench.contracts.benchmark import Benchmark, BenchmarkSpec, TaskInfo
-from hpobench.contracts.budget import Budget
+from hpobench.contracts.benchmark import Benchmark, BenchmarkSpec
 from hpobench.contracts.errors import HpobenchError
 from hpobench.data import registry
-from hpobench.data.datadir import ENV_VAR, resolve_data_dir
-from hpobench.evaluation.scoring import score_study
-from hpobench.execution.planning import StudyPlan, plan_study
+from hpobench.execution.planning import StudyPlan
 from hpobench.execution.runspec import RunSpec
-from hpobench.execution.study import StudySummary, run_study
-from hpobench.pytest_options import DEFAULT_BUDGET, DEFAULT_SEEDS, add_hpo_options
-
-__all__ = ["HpoOptions", "SessionStudy", "hpo_marker_names"]
-
-CAPABILITY_MARKERS = {
-    "tabular": "tasks answered from tables of recorded training runs",
-    "surrogate": "tasks answered by a fitted surrogate model",
-    "synthetic": "synthetic test functions",
-    "multifidelity": "tasks with a fidelity (epochs, steps, subsets)",
-    "candidate_set": "tasks whose space is a finite list of configurations",
-    "learning_curves": "tasks with recorded learning curves",
-    "multi_objective": "tasks with several objectives (scored by hypervolume regret)",
-}
-_HPO_MARKER = (
-    "hpo(methods=(), baselines=(), benchmarks=(), seeds=None, budget=None, method_kwargs=None): "
-    "the hpobench study behind a test (hpobench.testing.pytest_plugin)"
+from hpobench.pytest_options import add_hpo_options
+from hpobench.testing._plugin_markers import HPO_MARKER, hpo_marker_names, task_markers
+from hpobench.testing._plugin_options import HpoOptions
+from hpobench.testing._plugin_study import (
+    ItemStudy,
+    SessionStudy,
+    declaration_of,
+    declared_benchmarks,
+    declared_methods,
+    item_study,
+    unrunnable,
 )
+
+__all__ = ["HpoOptions", "SessionStudy", "hpo_marker_names", "task_markers"]
+
 _STUDY_FIXTURES = ("hpo_results", "hpo_reference")
-
-
-def _parse_seeds(text: str) -> tuple[int, ...]:
-    seeds: list[int] = []
-    for part in str(text).split(","):
-        lo, sep, hi = part.strip().partition("-")
-        seeds.extend(range(int(lo), int(hi) + 1) if sep else [int(lo)])
-    if not seeds or min(seeds) < 0:
-        raise ValueError(f"seeds must be non-negative integers, got {text!r}")
-    return tuple(dict.fromkeys(seeds))
-
-
-def _marker_name(tag: str) -> str:
-    return tag.replace("multi-fidelity", "multifidelity").replace("-", "_")
-
-
-def task_markers(info: TaskInfo) -> list[str]:
-    """Marker names of a task: its family, its tags, and its capabilities.
-
-    ``multifidelity`` if it has a fidelity, ``multi_objective`` if its family declares it
-    multi-objective (:attr:`~hpobench.contracts.benchmark.TaskInfo.multi_objective`).
-    """
-    names = {info.name.partition("/")[0], *(_marker_name(t) for t in info.tags)}
-    if info.multi_fidelity:
-        names.add("multifidelity")
-    if info.multi_objective:
-        names.add("multi_objective")
-    return sorted(n for n in names if n.isidentifier())
-
-
-def _all_tasks(data_dir: Path | None = None) -> list[TaskInfo]:
-    out: list[TaskInfo] = []
-    for family in registry.family_names(data_dir=data_dir):
-        try:
-            out.extend(registry.load_family(family, data_dir=data_dir).tasks())
-        except HpobenchError:  # a broken third-party family must not break every session
-            continue
-    return out
-
-
-def hpo_marker_names(data_dir: Path | None = None) -> dict[str, str]:
-    """Every marker the plugin registers, with its description (table folders of ``data_dir`` too)."""
-    markers = {"hpo": _HPO_MARKER.partition(": ")[2], **CAPABILITY_MARKERS}
-    for info in _all_tasks(data_dir):
-        for name in task_markers(info):
-            markers.setdefault(name, f"hpobench tasks tagged {name!r}")
-    return markers
-
-
-@dataclass(frozen=True, kw_only=True)
-class HpoOptions:
-    """The session's hpobench options.
-
-    Attributes:
-        seeds: ``--hpo-seeds`` (``None``: the marker's or :data:`DEFAULT_SEEDS`).
-        budget: ``--hpo-budget`` (``None``: the marker's or :data:`DEFAULT_BUDGET`).
-        jobs: ``--hpo-jobs``.
-        data_dir: ``--hpo-data-dir`` or ``$HPOBENCH_DATA_DIR``.
-        update_reference: ``--hpo-update-reference``.
-        out: ``--hpo-out`` (``None``: a session temporary directory).
-        reference_dir: ``--hpo-reference-dir`` / ini ``hpo_reference_dir`` (``None``: packaged).
-    """
-
-    seeds: tuple[int, ...] | None
-    budget: Budget | None
-    jobs: int
-    data_dir: Path | None
-    update_reference: bool
-    out: Path | None
-    reference_dir: Path | None
-
-    @classmethod
-    def from_config(cls, config: pytest.Config) -> HpoOptions:
-        """Read the options (raising ``pytest.UsageError`` for bad values)."""
-        try:
-            seeds = config.getoption("hpo_seeds")
-            budget = config.getoption("hpo_budget")
-            ref = config.getoption("hpo_reference_dir") or config.getini("hpo_reference_dir") or None
-            out = config.getoption("hpo_out")
-            return cls(
-                seeds=None if seeds is None else _parse_seeds(seeds),
-                budget=None if budget is None else Budget.parse(budget),
-                jobs=int(config.getoption("hpo_jobs")),
-                data_dir=resolve_data_dir(config.getoption("hpo_data_dir")),
-                update_reference=bool(config.getoption("hpo_update_reference")),
-                out=None if out is None else Path(out),
-                reference_dir=None if ref is None else Path(config.rootpath, str(ref)),
-            )
-        except (ValueError, HpobenchError) as exc:
-            raise pytest.UsageError(f"hpobench: {exc}") from exc
-
-
-@dataclass(frozen=True, kw_only=True)
-class _Declaration:
-    methods: tuple[str, ...] = ()
-    baselines: tuple[str, ...] = ()
-    benchmarks: tuple[str, ...] = ()
-    seeds: tuple[int, ...] | None = None
-    budget: Budget | None = None
-    method_kwargs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-
-
-_KEYS = ("methods", "baselines", "benchmarks", "seeds", "budget", "method_kwargs")
-
-
-def _declaration(node: Any) -> _Declaration:
-    """Merge the ``hpo`` markers of a test and its parents (closest value of each key wins)."""
-    found: dict[str, Any] = {}
-    for mark in node.iter_markers("hpo"):
-        if mark.args:
-            raise pytest.UsageError(f"{node.nodeid}: use keyword arguments in @pytest.mark.hpo({_KEYS})")
-        unknown = set(mark.kwargs) - set(_KEYS)
-        if unknown:
-            raise pytest.UsageError(f"{node.nodeid}: unknown @pytest.mark.hpo keys {sorted(unknown)}")
-        for key, value in mark.kwargs.items():
-            found.setdefault(key, value)
-    try:
-        seeds = found.get("seeds")
-        budget = found.get("budget")
-        return _Declaration(
-            methods=_names(found.get("methods", ())),
-            baselines=_names(found.get("baselines", ())),
-            benchmarks=_names(found.get("benchmarks", ())),
-            seeds=None if seeds is None else _parse_seeds(",".join(map(str, _names(seeds)))),
-            budget=None if budget is None else Budget.parse(str(budget)),
-            method_kwargs=dict(found.get("method_kwargs") or {}),
-        )
-    except ValueError as exc:
-        raise pytest.UsageError(f"{node.nodeid}: @pytest.mark.hpo: {exc}") from exc
-
-
-def _names(value: str | int | Sequence[Any]) -> tuple[Any, ...]:
-    if isinstance(value, (str, int)):
-        return (value,)
-    return tuple(value)
-
-
-def _benchmarks(decl: _Declaration, node: Any, data_dir: Path | None) -> list[BenchmarkSpec]:
-    try:
-        if decl.benchmarks:
-            return registry.expand_benchmarks(list(decl.benchmarks), data_dir=data_dir)
-        return [BenchmarkSpec.parse(i.name) for i in _all_tasks(data_dir)]
-    except HpobenchError as exc:
-        raise pytest.UsageError(f"{node.nodeid}: @pytest.mark.hpo: {exc}") from exc
-
-
-def _methods(decl: _Declaration) -> tuple[str, ...]:
-    return decl.methods or tuple(registry.method_names())
-
-
-def _unrunnable(
-    spec: BenchmarkSpec | None, method: str | None, options: HpoOptions
-) -> tuple[list[Any], str | None]:
-    """Marks for a parameter and why it cannot run here (``None`` if it can)."""
-    marks: list[Any] = []
-    reason = None
-    if spec is not None:
-        info = registry.task_info(spec, data_dir=options.data_dir)
-        marks += [getattr(pytest.mark, name) for name in task_markers(info)]
-        if info.needs_data and options.data_dir is None:
-            reason = f"{spec.name} needs the benchmark data directory (--hpo-data-dir or ${ENV_VAR})"
-    if method is not None and reason is None:
-        try:
-            cls = registry.load_method(method)
-        except HpobenchError as exc:
-            return marks, str(exc)
-        missing = [m for m in cls.requires if _find_spec(m) is None]
-        if missing:
-            reason = f"{method} needs the optional package(s) {', '.join(missing)}"
-        elif (
-            spec is not None
-            and cls.capabilities.requires_fidelity
-            and not registry.task_info(spec, data_dir=options.data_dir).multi_fidelity
-        ):
-            reason = f"{method} needs a multi-fidelity task and {spec.name} has no fidelity"
-    return marks, reason
-
-
-def _find_spec(module: str) -> object:
-    import importlib.util
-
-    return importlib.util.find_spec(module)
 
 
 def _options(config: pytest.Config) -> HpoOptions:
     return config.stash[_STATE].options
 
 
-class SessionStudy:
-    """The runs of every selected test, planned once after collection and executed once.
-
-    Attributes:
-        plan: Union of the runs of every selected test (deduplicated), in collection order.
-        out: The study directory.
-    """
-
-    def __init__(self, *, plan: StudyPlan, out: Path, options: HpoOptions) -> None:
-        self.plan = plan
-        self.out = out
-        self.options = options
-        self.summary: StudySummary | None = None
-        self._scores: pd.DataFrame | None = None
-
-    def scores(self, run_ids: Sequence[str] | None = None) -> pd.DataFrame:
-        """Score frame of ``run_ids`` (all planned runs by default), executing the plan first.
-
-        The first call runs every planned run (``--hpo-jobs`` processes); later calls only select.
-        """
-        if self._scores is None:
-            if self.plan.runs:
-                self.summary = run_study(
-                    self.plan,
-                    out=self.out,
-                    jobs=self.options.jobs,
-                    data_dir=self.options.data_dir,
-                    progress=False,
-                )
-                self._scores = score_study(self.out, run_ids=[r.run_id for r in self.plan.runs])
-            else:
-                self._scores = pd.DataFrame()
-        if run_ids is None:
-            return self._scores
-        return self._scores[self._scores["run_id"].isin(list(run_ids))].reset_index(drop=True)
-
-
-@dataclass(frozen=True, kw_only=True)
-class _ItemStudy:
-    benchmarks: tuple[str, ...]
-    methods: tuple[str, ...]
-    seeds: tuple[int, ...]
-    budget: Budget
-    runs: tuple[RunSpec, ...]
-    skipped: tuple[str, ...]
-    error: str | None = None
-
-
 @dataclass
 class _State:
     options: HpoOptions
-    items: dict[str, _ItemStudy] = field(default_factory=dict)
+    items: dict[str, ItemStudy] = field(default_factory=dict)
     plan: StudyPlan = field(default_factory=lambda: StudyPlan(runs=()))
     updated: list[str] = field(default_factory=list)
     study: SessionStudy | None = None
@@ -336,7 +103,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register the markers and read the options."""
     options = HpoOptions.from_config(config)
     for name, text in hpo_marker_names(options.data_dir).items():
-        config.addinivalue_line("markers", _HPO_MARKER if name == "hpo" else f"{name}: {text}")
+        config.addinivalue_line("markers", HPO_MARKER if name == "hpo" else f"{name}: {text}")
     config.stash[_STATE] = _State(options=options)
 
 
@@ -347,65 +114,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if not (wants_b or wants_m):
         return
     options = _options(metafunc.config)
-    decl = _declaration(metafunc.definition)
+    decl = declaration_of(metafunc.definition)
     specs: list[BenchmarkSpec | None] = (
-        list(_benchmarks(decl, metafunc.definition, options.data_dir)) if wants_b else [None]
+        list(declared_benchmarks(decl, metafunc.definition, options.data_dir)) if wants_b else [None]
     )
-    methods: list[str | None] = list(_methods(decl)) if wants_m else [None]
+    methods: list[str | None] = list(declared_methods(decl)) if wants_m else [None]
     params = []
     for spec in specs:
         for method in methods:
-            marks, reason = _unrunnable(spec, method, options)
+            marks, reason = unrunnable(spec, method, options)
             if reason is not None:
                 marks.append(pytest.mark.skip(reason=reason))
             value = tuple(v for v in (spec.name if spec else None, method) if v is not None)
             params.append(pytest.param(*value, marks=marks, id="-".join(value)))
     names = [n for n, w in (("hpo_benchmark", wants_b), ("hpo_method", wants_m)) if w]
     metafunc.parametrize(names, params, indirect=True)
-
-
-def _item_study(item: pytest.Item, options: HpoOptions) -> _ItemStudy:
-    decl = _declaration(item)
-    params = getattr(getattr(item, "callspec", None), "params", {})
-    budget = options.budget or decl.budget or Budget.parse(DEFAULT_BUDGET)
-    seeds = options.seeds or decl.seeds or _parse_seeds(DEFAULT_SEEDS)
-    if "hpo_benchmark" in params:
-        specs = [BenchmarkSpec.parse(params["hpo_benchmark"])]
-    else:
-        specs = [
-            s for s in _benchmarks(decl, item, options.data_dir) if _unrunnable(s, None, options)[1] is None
-        ]
-    methods = (params["hpo_method"],) if "hpo_method" in params else decl.methods
-    methods = tuple(dict.fromkeys((*methods, *decl.baselines)))
-    names = tuple(s.name for s in specs)
-    if not methods:
-        return _ItemStudy(
-            benchmarks=names,
-            seeds=seeds,
-            budget=budget,
-            methods=(),
-            runs=(),
-            skipped=(),
-            error="name the methods: @pytest.mark.hpo(methods=[...])",
-        )
-    kwargs = {m: decl.method_kwargs[m] for m in methods if m in decl.method_kwargs}
-    try:
-        plan = plan_study(
-            benchmarks=specs,
-            methods=list(methods),
-            seeds=seeds,
-            budget=budget,
-            method_kwargs=kwargs,
-            data_dir=options.data_dir,
-        )
-    except (HpobenchError, ValueError) as exc:
-        return _ItemStudy(
-            benchmarks=names, seeds=seeds, budget=budget, methods=methods, runs=(), skipped=(), error=str(exc)
-        )
-    skipped = tuple(f"{s.benchmark} x {s.method}: {s.reason}" for s in plan.skipped)
-    return _ItemStudy(
-        benchmarks=names, seeds=seeds, budget=budget, methods=methods, runs=plan.runs, skipped=skipped
-    )
 
 
 @pytest.hookimpl(trylast=True)
@@ -418,7 +141,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             continue
         if item.get_closest_marker("skip") is not None:
             continue
-        study = _item_study(item, state.options)
+        study = item_study(item, state.options)
         state.items[item.nodeid] = study
         for run in study.runs:
             runs.setdefault(run.run_id, run)
@@ -476,7 +199,7 @@ def hpo_method(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def _this_study(request: pytest.FixtureRequest) -> _ItemStudy:
+def _this_study(request: pytest.FixtureRequest) -> ItemStudy:
     study = request.config.stash[_STATE].items.get(request.node.nodeid)
     if study is None:  # pragma: no cover - only when the planning hook did not run
         pytest.fail("hpobench: this test was not planned (is the plugin loaded as a plugin?)")
