@@ -17,6 +17,8 @@ rank  layer        modules
 4     results      ``hpobench.results``: reporting, reads the store
 5     evaluation   ``hpobench.evaluation``: scoring, regress, claims, protocols, comparisons
 6     interfaces   ``hpobench.cli``, ``hpobench.__main__``, the pytest plugin and its options
+7     compat       the old flat paths kept for plugin authors and README readers (re-exports,
+                   ``tests/test_old_paths.py``): nothing of the project imports them
 ====  ===========  ==========================================================================
 
 A module may import a module of a lower rank, or one of its own layer; ``methods``, ``surrogates``
@@ -35,6 +37,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from test_old_paths import OLD_PATHS
 
 PACKAGES = ("hpobench", "hpobench.methods", "hpobench.surrogates", "hpobench.results")
 
@@ -52,6 +55,7 @@ LAYERS = (
     ("hpobench.__main__", "interfaces", 6),
     ("hpobench.pytest_options", "interfaces", 6),
     ("hpobench.testing.pytest_plugin", "interfaces", 6),
+    *((f"hpobench.{name}", "compat", 7) for name in OLD_PATHS),
 )
 
 # Import cycles through lazy imports that another branch of issue 22 removes; each entry must still

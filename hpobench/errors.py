@@ -1,0 +1,7 @@
+"""Old path of :mod:`hpobench.contracts.errors`, kept because plugin authors import the contracts from it.
+
+Benchmark and method plugins written before the layered layout (issue 22) import from here; new code
+imports :mod:`hpobench.contracts.errors`. Re-exports only (layer_rewrite: skip).
+"""
+
+from hpobench.contracts.errors import *  # noqa: F403  # the old public path, re-exported whole
