@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ConfigSpace as CS
 import numpy as np
 
+from hpobench.contracts.benchmark import Benchmark
 from hpobench.contracts.errors import DataError
 from hpobench.contracts.types import Config, Reference
 from hpobench.surrogates._yahpo_codec import YahpoCodec
 from hpobench.surrogates._yahpo_scenarios import SCENARIOS
-
-if TYPE_CHECKING:
-    from hpobench.surrogates.yahpo import YahpoBenchmark
 
 N_RANDOM = 20_000
 """Random configurations of the reference estimate."""
@@ -66,7 +64,7 @@ def neighbour(codec: YahpoCodec, config: Config, sigma: float, rng: np.random.Ge
 
 
 def estimate_reference(
-    benchmark: YahpoBenchmark, *, n_random: int = N_RANDOM, seed: int = REFERENCE_SEED
+    benchmark: Benchmark, *, n_random: int = N_RANDOM, seed: int = REFERENCE_SEED
 ) -> Reference:
     """Estimate the objective's best and worst values at the maximal fidelity.
 
@@ -78,7 +76,7 @@ def estimate_reference(
     randomness comes from ``np.random.default_rng(seed)``.
 
     Args:
-        benchmark: The instance.
+        benchmark: A YAHPO task's benchmark (its codec a :class:`YahpoCodec`).
         n_random: Size of the random sample.
         seed: Seed of the sample and the search.
     """

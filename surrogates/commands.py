@@ -1,15 +1,15 @@
 """The ``hpobench surrogate fit`` and ``quality`` commands' arguments, without their dependencies.
 
 The command line's parser is built on every ``hpobench`` call; this module lets it describe
-the surrogate commands without importing numpy, ConfigSpace or the fitting code, which are
-imported only when one of these commands runs.
+the surrogate commands without importing numpy, ConfigSpace or the fitting code. It imports
+nothing of the project: :mod:`hpobench.cli.surrogate` runs the commands.
 """
 
 from __future__ import annotations
 
 import argparse
 
-__all__ = ["add_fit_arguments", "add_quality_arguments", "run_fit", "run_quality"]
+__all__ = ["add_fit_arguments", "add_quality_arguments"]
 
 
 def add_fit_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,17 +39,3 @@ def add_quality_arguments(parser: argparse.ArgumentParser) -> None:
         "--data-dir", default=None, help="benchmark data directory (default: $HPOBENCH_DATA_DIR)"
     )
     parser.add_argument("--out", default=None, help="write the Markdown report here (default: print it)")
-
-
-def run_fit(args: argparse.Namespace) -> int:
-    """Run the fit command (imports the fitting code)."""
-    from hpobench.surrogates import fitting
-
-    return fitting.run(args)
-
-
-def run_quality(args: argparse.Namespace) -> int:
-    """Run the quality command (imports the quality code)."""
-    from hpobench.surrogates import quality
-
-    return quality.run(args)

@@ -16,7 +16,7 @@ rank  layer        modules
 3     execution    ``hpobench.execution``: runner, simulator, study, store, containment
 4     results      ``hpobench.results``: reporting, reads the store
 5     evaluation   ``hpobench.evaluation``: scoring, regress, claims, protocols, comparisons
-6     interfaces   ``hpobench.cli``, ``hpobench.__main__``, the pytest plugin and its options
+6     interfaces   ``hpobench.cli``, ``hpobench.__main__``, the pytest plugin (``_plugin_*`` too), its options
 7     compat       the old flat paths kept for plugin authors and README readers (re-exports,
                    ``tests/test_old_paths.py``): nothing of the project imports them
 ====  ===========  ==========================================================================
@@ -36,7 +36,6 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from test_old_paths import OLD_PATHS
 
 PACKAGES = ("hpobench", "hpobench.methods", "hpobench.surrogates", "hpobench.results")
@@ -55,19 +54,11 @@ LAYERS = (
     ("hpobench.__main__", "interfaces", 6),
     ("hpobench.pytest_options", "interfaces", 6),
     ("hpobench.testing.pytest_plugin", "interfaces", 6),
+    ("hpobench.testing._plugin_markers", "interfaces", 6),
+    ("hpobench.testing._plugin_options", "interfaces", 6),
+    ("hpobench.testing._plugin_study", "interfaces", 6),
     *((f"hpobench.{name}", "compat", 7) for name in OLD_PATHS),
 )
-
-# Import cycles through lazy imports that another branch of issue 22 removes; each entry must still
-# be a cycle (test_known_cycles_are_still_there), so the list cannot outlive its reason.
-KNOWN_CYCLES: dict[frozenset[str], str] = {
-    frozenset(
-        {"hpobench.surrogates.commands", "hpobench.surrogates.fitting", "hpobench.surrogates.quality"}
-    ): (
-        "the surrogate CLI's argument definitions (commands) and the fitting/quality code import each "
-        "other; surrogates/fitting.py is split on branch `splits`"
-    ),
-}
 
 
 def _modules() -> dict[str, Path]:
@@ -211,13 +202,8 @@ def test_plugins_import_only_the_core_they_are_allowed() -> None:
 
 
 def test_no_import_cycle() -> None:
-    found = [c for c in cycles(GRAPH) if c not in KNOWN_CYCLES]
+    found = cycles(GRAPH)
     assert not found, "import cycles:\n" + "\n".join(" <-> ".join(sorted(c)) for c in found)
-
-
-@pytest.mark.parametrize("cycle", sorted(KNOWN_CYCLES, key=sorted), ids=lambda c: "+".join(sorted(c)))
-def test_known_cycles_are_still_there(cycle: frozenset[str]) -> None:
-    assert cycle in cycles(GRAPH), f"no longer a cycle, remove it from KNOWN_CYCLES: {sorted(cycle)}"
 
 
 def test_the_checker_sees_a_lazy_upward_import_and_a_cycle() -> None:

@@ -28,6 +28,7 @@ from hpobench.cli.data import _cmd_data_fetch, _cmd_data_list, _cmd_data_verify
 from hpobench.cli.regress import _cmd_regress
 from hpobench.cli.report import _cmd_report
 from hpobench.cli.run import _cmd_run
+from hpobench.cli.surrogate import _cmd_surrogate_fit, _cmd_surrogate_quality
 from hpobench.contracts.errors import HpobenchError
 from hpobench.data.datadir import ENV_VAR, resolve_data_dir
 
@@ -224,14 +225,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_sur = sub.add_parser("surrogate", help="fit our own surrogates of tabular benchmarks (needs torch)")
     sur_sub = p_sur.add_subparsers(dest="surrogate_command", required=True)
-    from hpobench.surrogates import commands  # the fitting code is imported only when it runs
+    from hpobench.surrogates import commands  # arguments only: the fitting code is imported when it runs
 
     p_fit = sur_sub.add_parser("fit", help="fit MLP-ensemble surrogates of a tabular family")
     commands.add_fit_arguments(p_fit)
-    p_fit.set_defaults(func=commands.run_fit)
+    p_fit.set_defaults(func=_cmd_surrogate_fit)
     p_quality = sur_sub.add_parser("quality", help="held-out quality report of fitted surrogates")
     commands.add_quality_arguments(p_quality)
-    p_quality.set_defaults(func=commands.run_quality)
+    p_quality.set_defaults(func=_cmd_surrogate_quality)
 
     p_data = sub.add_parser("data", help="list, verify and fetch benchmark data")
     data_sub = p_data.add_subparsers(dest="data_command", required=True)
