@@ -266,13 +266,6 @@ class Simulation:
             self._chunked = False
             self._references, self._referenced = [], 0
 
-    def _budget_reached(self) -> bool:
-        return (
-            self.started >= self._max_started
-            or self.fidelity_started >= self._max_fidelity
-            or self.now >= self._max_seconds
-        )
-
     def _next_seed(self) -> int:
         if not self._seeds:  # refilled in place: the event loop holds the list
             self._seeds.extend(self._noise.integers(2**63 - 1, size=_SEED_BLOCK).tolist()[::-1])
@@ -321,51 +314,6 @@ class Simulation:
             "give a smaller budget"
         )
 
-    def _start_one(self) -> bool:
-        """Ask for a trial and start it on a free worker; return False if the method waits."""
-        if self.started >= self.max_evaluations:
-            raise self._cap_error()
-        t0 = time.perf_counter()
-        trial = self.method.ask()
-        t1 = time.perf_counter()
-        self.method_seconds += t1 - t0
-        if trial is None:
-            if not self._running:
-                raise MethodError("ask() returned None with no trial in flight (the method stalled)")
-            return False
-        if not isinstance(trial, Trial):
-            raise MethodError(f"ask() must return a Trial, got {type(trial).__name__}")
-        seed = self._next_seed()
-        fidelity = trial.fidelity if trial.fidelity is not None else self.high
-        resumed: float | None = None
-        if trial.resume_from is None:
-            evaluation = self._evaluate([trial], seed)[0]
-            full = float(evaluation.cost)
-        else:
-            evaluation, full, resumed, seed = self._resume(trial, trial.resume_from, fidelity)
-        self.benchmark_seconds += time.perf_counter() - t1
-        worker = heapq.heappop(self._free)
-        end = self.now + float(evaluation.cost)
-        heapq.heappush(
-            self._running,
-            (end, self.started, worker, self.now, fidelity, resumed, trial, evaluation, full, seed),
-        )
-        self.started += 1
-        self.fidelity_started += (fidelity - (resumed or 0.0)) / self.high
-        return True
-
-    def _finish_next(self) -> None:
-        event = heapq.heappop(self._running)
-        self._done.append(event)
-        end, _, worker, _, fidelity, _, trial, evaluation, full, seed = event
-        self.now = end
-        heapq.heappush(self._free, worker)
-        if trial.checkpoint is not None and evaluation.status is _OK:
-            self._saved[trial.checkpoint] = (trial.config, fidelity, seed, full)
-        t0 = time.perf_counter()
-        self.method.tell(evaluation)
-        self.method_seconds += time.perf_counter() - t0
-
     def run(self) -> None:
         """Run until the budget is reached and every started trial has completed.
 
@@ -379,10 +327,13 @@ class Simulation:
             self._loop()
 
     def _loop(self) -> None:
-        """The event loop of :meth:`run`: :meth:`_start_one` and :meth:`_finish_next` inlined.
+        """The event loop of :meth:`run`.
 
-        Each step does what those two methods do, with the attribute and function look-ups
-        hoisted out of the loop; the counters stay on the instance, so a run that raises leaves
+        While a worker is free and the budget is not reached: ask the method for a trial (``None``:
+        wait), evaluate it (or resume its checkpoint) with the next noise seed and put its
+        completion on the running heap. Then pop the earliest completion, advance the clock, free
+        its worker, save its checkpoint and tell the method. The attribute and function look-ups
+        are hoisted out of the loop; the counters stay on the instance, so a run that raises leaves
         them as they were at the failure.
         """
         free, running, done, saved, seeds = self._free, self._running, self._done, self._saved, self._seeds
