@@ -90,7 +90,8 @@ def test_train_saves_and_resumes_exactly(tmp_path: Path) -> None:
 
 
 BLOCK_IMPORTS = """
-import runpy, sys
+import os, runpy, sys
+sys.path.insert(0, os.path.dirname(sys.argv[1]))  # as `python SCRIPT` does: its folder's helpers import
 for name in ("requests", "cloudpickle", "tqdm", "hpobench"):
     sys.modules[name] = None  # as if not installed: import raises, find_spec gives None
 sys.argv = sys.argv[1:]
