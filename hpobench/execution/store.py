@@ -45,6 +45,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from hpobench.execution.read_ahead import ReadAhead
 from hpobench.execution.runfiles import (
     RUNS_DIR,
     TMP_PREFIX,
@@ -257,9 +258,13 @@ def _schema_key(schema: pa.Schema) -> str:
 
 
 def _gather(
-    out: Path, prints: Mapping[str, Fingerprint], previous: Combined | None
+    out: Path, prints: Mapping[str, Fingerprint], previous: Combined | None, ahead: ReadAhead | None
 ) -> tuple[list[_Member], dict[str, pa.Schema], dict[str, Fingerprint]]:
-    """Every run of ``prints``: copied from ``previous`` where unchanged, else checked and read."""
+    """Every run of ``prints``: copied from ``previous``, taken from ``ahead``, or read.
+
+    A run comes from ``previous`` or ``ahead`` only where its fingerprint is unchanged there;
+    the others are checked and read from their files.
+    """
     members: list[_Member] = []
     schemas: dict[str, pa.Schema] = {}
     unreadable: dict[str, Fingerprint] = {}
@@ -281,7 +286,8 @@ def _gather(
                 )
             )
             continue
-        check, own, digest = inspect_run(runs, run_id)
+        read = ahead.get(run_id, fingerprint) if ahead is not None else None
+        check, own, digest = read if read is not None else inspect_run(runs, run_id)
         if not check.finished or own is None or digest is None or check.provenance is None:
             unreadable[run_id] = fingerprint  # read (and reported) from its own files by readers
             continue
@@ -332,7 +338,7 @@ def _conform(table: pa.Table, target: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=target)
 
 
-def write_combined(out: Path) -> int:
+def write_combined(out: Path, *, ahead: ReadAhead | None = None) -> int:
     """Write (or bring up to date) the combined table of every finished run in ``out``.
 
     Runs whose files are unchanged since the previous combined table are copied from it; the
@@ -346,6 +352,11 @@ def write_combined(out: Path) -> int:
     table with an index of other contents. Call when a study finishes or is resumed; safe to call
     at any time.
 
+    Args:
+        out: The study folder.
+        ahead: Runs already checked and read during the study (:class:`ReadAhead`); each is
+            used only while its files keep the fingerprint they had when read.
+
     Returns:
         The number of runs in the combined table (nothing is written when it is up to date).
     """
@@ -355,10 +366,10 @@ def write_combined(out: Path) -> int:
         if previous.covers(prints):
             return len(previous.runs)  # already up to date
         previous = read_combined(out)
-    members, schemas, unreadable = _gather(out, prints, previous)
+    members, schemas, unreadable = _gather(out, prints, previous, ahead)
     target, misfits = _unified(members, schemas)
     if previous is not None and any(m.copied for m in members) and previous.table.schema != target:
-        members, schemas, unreadable = _gather(out, prints, None)  # columns changed: read every run
+        members, schemas, unreadable = _gather(out, prints, None, ahead)  # columns changed: every run
         target, misfits = _unified(members, schemas)
     parts: list[pa.Table] = []
     index: dict[str, dict[str, Any]] = {}

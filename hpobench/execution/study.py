@@ -25,6 +25,7 @@ from joblib import Parallel, delayed
 from hpobench.contracts.errors import HpobenchError
 from hpobench.execution.containment import JobResult, Limits, run_contained
 from hpobench.execution.planning import StudyPlan
+from hpobench.execution.read_ahead import ReadAhead
 from hpobench.execution.runner import execute_run, failed_outcome
 from hpobench.execution.runspec import RunSpec
 from hpobench.execution.store import (
@@ -292,6 +293,7 @@ def run_study(
             for r in triage.todo
         ]
         failed: dict[str, str] = {}
+        ahead = ReadAhead(out)
         # a study with nothing left to execute draws no bar (the summary says what was resumed)
         bar = _progress_bar(
             total=len(plan.runs), initial=len(plan.runs) - len(jobs_), enabled=progress and bool(jobs_)
@@ -311,11 +313,13 @@ def run_study(
             for run_id, error in results:
                 if error:
                     failed[run_id] = error
+                ahead.add(run_id)  # read while the workers run, not after the last one
                 bar.update(1)
         finally:
             bar.close()
             cluster.close()
-        write_combined(out)  # one table of all runs, for fast reports (kept in step with the run files)
+        # one table of all runs, for fast reports (kept in step with the run files)
+        write_combined(out, ahead=ahead)
     still = {**triage.kept_failed, **failed}
     return StudySummary(
         executed=len(jobs_),

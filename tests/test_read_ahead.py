@@ -1,0 +1,114 @@
+"""Runs read while a study runs (hpobench.execution.read_ahead): used only while their files are unchanged."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from report_data import synthesise
+
+from hpobench.contracts.benchmark import BenchmarkSpec
+from hpobench.contracts.budget import Budget
+from hpobench.execution import store
+from hpobench.execution.planning import plan_study
+from hpobench.execution.read_ahead import ReadAhead, run_fingerprint
+from hpobench.execution.runfiles import run_fingerprints
+from hpobench.execution.store import write_combined, write_run
+from hpobench.execution.study import run_study
+
+METHODS = ("random_search", "m1")  # the method names synthesise gives
+IDS = [f"t{t}.{m}.s{s}" for t in range(2) for m in METHODS for s in range(2)]
+
+
+def _combined_bytes(out: Path) -> bytes:
+    folder = out / "combined"
+    return (folder / "evaluations.parquet").read_bytes() + (folder / "runs.json").read_bytes()
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the runs write_combined reads from disk."""
+    read: list[str] = []
+    original = store.inspect_run
+
+    def counted(runs: Path, run_id: str) -> store.Inspected:
+        read.append(run_id)
+        return original(runs, run_id)
+
+    monkeypatch.setattr(store, "inspect_run", counted)
+    return read
+
+
+def test_runs_read_ahead_are_not_read_again_and_give_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synthesise(tmp_path / "a", methods=2, tasks=2, seeds=2, evals=10)
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    assert write_combined(tmp_path / "a") == 8
+    ahead = ReadAhead(tmp_path / "b")
+    for run_id in IDS[:5]:
+        ahead.add(run_id)
+    assert len(ahead) == 5
+    read = _counting(monkeypatch)
+    assert write_combined(tmp_path / "b", ahead=ahead) == 8
+    assert sorted(read) == sorted(IDS[5:])  # only the runs not read ahead
+    assert _combined_bytes(tmp_path / "b") == _combined_bytes(tmp_path / "a")
+
+
+def test_a_run_changed_after_it_was_read_ahead_is_read_from_its_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synthesise(tmp_path, methods=2, tasks=2, seeds=2, evals=10)
+    ahead = ReadAhead(tmp_path)
+    for run_id in IDS:
+        ahead.add(run_id)
+    runs = tmp_path / "runs"
+    changed = pd.read_parquet(runs / "t0.m1.s0.parquet")
+    changed["value_max"] = changed["value_max"] + 1.0
+    write_run(tmp_path, "t0.m1.s0", changed, json.loads((runs / "t0.m1.s0.json").read_text()))
+    (runs / "t1.random_search.s1.parquet").write_bytes(b"not parquet")  # damaged after it was read
+    read = _counting(monkeypatch)
+    assert write_combined(tmp_path, ahead=ahead) == 7  # the damaged run is left out
+    assert sorted(read) == ["t0.m1.s0", "t1.random_search.s1"]
+    combined = store.read_combined(tmp_path)
+    assert combined is not None
+    assert "t1.random_search.s1" not in combined.runs
+    rows = combined.table.to_pandas()
+    own = rows[rows["run_id"] == "t0.m1.s0"]["value_max"].to_numpy()
+    assert (own == changed["value_max"].to_numpy()).all()
+
+
+def test_a_run_without_its_files_is_not_kept(tmp_path: Path) -> None:
+    synthesise(tmp_path, methods=1, tasks=1, seeds=1, evals=5)
+    (tmp_path / "runs" / "t0.random_search.s0.parquet").unlink()
+    ahead = ReadAhead(tmp_path)
+    ahead.add("t0.random_search.s0")
+    ahead.add("never.ran")
+    assert len(ahead) == 0
+    assert run_fingerprint(tmp_path / "runs", "t0.random_search.s0") is None
+
+
+def test_one_run_fingerprint_equals_the_folder_scan(tmp_path: Path) -> None:
+    synthesise(tmp_path, methods=2, tasks=1, seeds=2, evals=5)
+    for run_id, fingerprint in run_fingerprints(tmp_path).items():
+        assert run_fingerprint(tmp_path / "runs", run_id) == fingerprint
+
+
+def test_a_study_reads_its_runs_ahead(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = plan_study(
+        benchmarks=[BenchmarkSpec(family="synthetic", task="branin")],
+        methods=["random_search"],
+        seeds=[0, 1, 2],
+        budget=Budget.parse("3x"),
+    )
+    read = _counting(monkeypatch)
+    run_study(plan, out=tmp_path / "s", jobs=2, progress=False)
+    assert read == []  # write_combined took every run from the read-ahead
+    shutil.copytree(tmp_path / "s", tmp_path / "t")
+    (tmp_path / "t" / "combined" / "evaluations.parquet").unlink()
+    (tmp_path / "t" / "combined" / "runs.json").unlink()
+    monkeypatch.undo()
+    write_combined(tmp_path / "t")  # from the files alone
+    assert _combined_bytes(tmp_path / "s") == _combined_bytes(tmp_path / "t")
