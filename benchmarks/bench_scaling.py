@@ -10,8 +10,11 @@ Cases: ``batched`` is the study as shipped (runs of a task handed to a worker in
 :data:`hpobench.execution.study.BATCH`); ``batch=1`` hands one run at a time (same task affinity), to show
 what batching buys. Every case must produce the same bytes: the script checks it.
 
-Jobs above the machine's core count cannot scale; their rows are printed with a note. The
-goal rows (issue 17: >= 1.8x at 2 jobs, >= 12x at 16) end the output with MET/MISSES.
+Jobs above the machine's core count cannot scale; their rows are printed with a note. A
+breakdown then runs the study once more per jobs value and prints when the first and the last
+run files were written: the time before the first (start-up) and after the last (the combined
+table) is serial, and bounds the speed-up (Amdahl) at that study size. The goal rows (issue 17:
+>= 1.8x at 2 jobs, >= 12x at 16) end the output with MET/MISSES.
 
 Run (one command; the data folder is the one argument)::
 
@@ -24,6 +27,7 @@ import argparse
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -76,6 +80,24 @@ def _case(
             shutil.rmtree(out, ignore_errors=True)
 
     return run
+
+
+def _breakdown(plan: StudyPlan, *, jobs: int, data_dir: Path, threads: int) -> tuple[float, float, float]:
+    """One more run of the study: (wall, first run file written, last run file written), seconds.
+
+    The first run file's time is the start-up (workers forked, their first task loaded, one run
+    done and written); what follows the last one is the combined table and the shutdown. Both are
+    serial: they bound the speed-up whatever the number of jobs.
+    """
+    out = Path(tempfile.mkdtemp(prefix=f"breakdown-{jobs}-"))
+    try:
+        start = time.time()
+        run_study(plan, out=out, jobs=jobs, data_dir=data_dir, threads=threads, progress=False)
+        wall = time.time() - start
+        written = sorted(p.stat().st_mtime for p in (out / RUNS_DIR).glob("*.json"))
+        return wall, written[0] - start, written[-1] - start
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
 
 
 def main() -> None:
@@ -135,6 +157,17 @@ def main() -> None:
         print(f"{row} {cell(single):>24} {single_up:>9}{note}")
     if args.jobs[0] != 1:
         print("(speed-ups are over the first --jobs value, not over 1 job)")
+    print("where the time goes (one more run each; serial = start-up + after the last run file):")
+    for jobs in args.jobs:
+        wall, first, last = _breakdown(plan, jobs=jobs, data_dir=args.data_dir, threads=args.threads)
+        serial = first + (wall - last)
+        line = f"  {jobs:>2} jobs: wall {wall:.2f} s, first run file at {first:.2f} s, last at {last:.2f} s"
+        line += f", serial {serial:.2f} s"
+        if jobs > 1:
+            one = base.min
+            bound = one / (serial + max(0.0, one - serial) / jobs)
+            line += f" -> speed-up bound {bound:.1f}x at this serial time"
+        print(line)
     for jobs, goal in GOALS.items():
         key = f"{jobs} batched"
         measure = f"{len(plan.runs)}-run FCNet study, --jobs {jobs} vs --jobs {args.jobs[0]}, BLAS pinned"
