@@ -189,6 +189,7 @@ class TableMOFamily(BenchmarkFamily):
         needs_data: bool,
     ) -> None:
         self.name = name
+        self.dataset = base.dataset or base.name  # the tables of the single-objective family
         self._base = base
         self._extra = extra
         self._values = values

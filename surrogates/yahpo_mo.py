@@ -181,6 +181,7 @@ class YahpoMOFamily(BenchmarkFamily):
     """The ``yahpo_mo`` family (see the module docstring)."""
 
     name = "yahpo_mo"
+    dataset = "yahpo"  # the single-objective family's surrogate models
     requires = ("onnxruntime",)
 
     def tasks(self) -> tuple[TaskInfo, ...]:

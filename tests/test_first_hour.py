@@ -178,6 +178,8 @@ def test_list_groups_families_with_task_counts_and_status(tmp_path: Path) -> Non
     assert "4 tasks" in fcnet
     assert "single-fidelity" in fcnet
     assert "ready (data present)" in fcnet
+    for mo in ("fcnet_mo", "yahpo_mo"):  # read the data of fcnet and yahpo (BenchmarkFamily.dataset)
+        assert "ready (data present)" in next(line for line in lines if line.split()[:1] == [mo])
     yahpo = next(line for line in lines if line.split()[:1] == ["yahpo"])
     assert "274 tasks" in yahpo
     assert "multi-fidelity" in yahpo

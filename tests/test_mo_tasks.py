@@ -302,3 +302,16 @@ def test_fitted_mo_adds_the_exact_parameter_count_to_the_fitted_surrogate() -> N
             assert a.values["n_params"] == 20 * n1 + n1 + n1 * n2 + n2 + n2 + 1
             assert a.values["valid_mse"] == b.values["valid_mse"]
             assert a.cost == b.cost
+
+
+def _needing_data() -> list[str]:
+    return [f for f in registry.family_names() if any(i.needs_data for i in registry.load_family(f).tasks())]
+
+
+@pytest.mark.parametrize("family", _needing_data())
+def test_a_family_that_needs_data_names_its_manifest_dataset(family: str) -> None:
+    from hpobench.data import datasets
+
+    fam = registry.load_family(family)
+    # UnknownNameError here: `hpobench list` could not say whether the family's files are present
+    assert datasets.find_dataset(fam.dataset or fam.name).files

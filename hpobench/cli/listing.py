@@ -74,17 +74,15 @@ class MethodRow:
     status: str
 
 
-def _data_status(family: str, tasks: tuple[TaskInfo, ...], data_dir: Path | None) -> str:
+def _data_status(dataset_name: str, tasks: tuple[TaskInfo, ...], data_dir: Path | None) -> str:
     if not any(info.needs_data for info in tasks):
         return f"{READY} (embedded)"
     if data_dir is None:
         return f"needs data: --data-dir DIR or ${ENV_VAR}"
     from hpobench.data import datasets
 
-    # a multi-objective family ``X_mo`` reads the data of its single-objective family ``X``
-    base = family.removesuffix("_mo")
     try:
-        dataset = datasets.find_dataset(family if base == family else base)
+        dataset = datasets.find_dataset(dataset_name)
     except UnknownNameError:
         return f"{READY}? (data not in the manifest; checked when a task loads)"
     states = datasets.status(dataset, data_dir, verify=False)
@@ -108,7 +106,7 @@ def families(data_dir: Path | None) -> list[FamilyRow]:
         if missing:
             status = "needs " + ", ".join(dict.fromkeys(install_hint(m) for m in missing))
         else:
-            status = _data_status(name, tasks, data_dir)
+            status = _data_status(family.dataset or name, tasks, data_dir)
         rows.append(FamilyRow(name=name, tasks=tasks, status=status))
     return rows
 

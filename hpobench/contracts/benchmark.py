@@ -238,6 +238,11 @@ class BenchmarkFamily(ABC):
     name: str
     """The family name (the entry-point name)."""
 
+    dataset: str | None = None
+    """The manifest dataset (``hpobench data list``) whose files its tasks read, where that is not
+    the family's own name (``None``: the dataset of the family's name, if there is one).
+    ``hpobench list`` reports whether its files are present."""
+
     requires: ClassVar[tuple[str, ...]] = ()
     """Top-level modules of optional dependencies that loading a task imports (e.g. onnxruntime).
 
