@@ -152,7 +152,11 @@ class FreezeThawMethod(Method):
     """
 
     capabilities: ClassVar[Capabilities] = Capabilities(
-        multi_fidelity=True, requires_fidelity=True, asynchronous=True, continuation=True
+        multi_fidelity=True,
+        requires_fidelity=True,
+        asynchronous=True,
+        continuation=True,
+        conditional_spaces=False,
     )
     _prefix: ClassVar[str] = "ft"
 

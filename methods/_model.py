@@ -113,7 +113,9 @@ class ModelMethod(Method):
     with ``loss = sign * value`` (``+inf`` for failures).
     """
 
-    capabilities: ClassVar[Capabilities] = Capabilities(candidate_set=True, asynchronous=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        candidate_set=True, asynchronous=True, conditional_spaces=False
+    )
     min_observations: ClassVar[int] = 2
 
     def _setup(self, n_startup: int) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import replace
+from typing import Any, ClassVar
 
 import numpy as np
 
+from hpobench.contracts.method import Capabilities
 from hpobench.contracts.types import Task, Trial
 from hpobench.methods._brackets import (
     BracketMethod,
@@ -103,6 +105,8 @@ class BOHB(BracketMethod):
         ValueError: A hyperparameter is invalid, the task has no fidelity, or the space cannot
             be encoded.
     """
+
+    capabilities: ClassVar[Capabilities] = replace(BracketMethod.capabilities, conditional_spaces=False)
 
     def __init__(
         self,

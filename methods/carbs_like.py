@@ -84,7 +84,11 @@ class CARBSLike(Method):
     """
 
     capabilities: ClassVar[Capabilities] = Capabilities(
-        multi_objective=True, candidate_set=True, asynchronous=True
+        multi_objective=True,
+        candidate_set=True,
+        asynchronous=True,
+        conditional_spaces=False,
+        max_objectives=2,
     )
 
     def __init__(

@@ -54,7 +54,11 @@ class CQRBOMF(Method):
     """
 
     capabilities: ClassVar[Capabilities] = Capabilities(
-        multi_fidelity=True, requires_fidelity=True, candidate_set=True, asynchronous=True
+        multi_fidelity=True,
+        requires_fidelity=True,
+        candidate_set=True,
+        asynchronous=True,
+        conditional_spaces=False,
     )
 
     def __init__(

@@ -141,7 +141,9 @@ class DEHB(Method):
         ValueError: A hyperparameter is invalid, the task has no fidelity, or the space is conditional.
     """
 
-    capabilities: ClassVar[Capabilities] = Capabilities(multi_fidelity=True, requires_fidelity=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        multi_fidelity=True, requires_fidelity=True, conditional_spaces=False
+    )
 
     def __init__(
         self,

@@ -65,7 +65,9 @@ class DEHBPackage(Method):
         ValueError: A hyperparameter is invalid or the task has no fidelity.
     """
 
-    capabilities: ClassVar[Capabilities] = Capabilities(multi_fidelity=True, requires_fidelity=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        multi_fidelity=True, requires_fidelity=True, conditional_spaces=False
+    )
     requires: ClassVar[tuple[str, ...]] = ("dehb",)
 
     def __init__(

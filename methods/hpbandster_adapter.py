@@ -16,12 +16,14 @@ import logging
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any, ClassVar
 
 import ConfigSpace as CS
 import numpy as np
 
+from hpobench.contracts.method import Capabilities
 from hpobench.contracts.space import to_python
 from hpobench.contracts.types import Task, Trial
 from hpobench.methods._brackets import (
@@ -88,6 +90,8 @@ class HpBandSterBOHB(BracketMethod):
         ImportError: ``hpbandster`` or ``statsmodels`` is not installed.
         ValueError: A hyperparameter is invalid or the task has no fidelity.
     """
+
+    capabilities: ClassVar[Capabilities] = replace(BracketMethod.capabilities, conditional_spaces=False)
 
     requires: ClassVar[tuple[str, ...]] = ("hpbandster", "statsmodels")
 

@@ -140,7 +140,7 @@ class NSGA2(Method):
     """
 
     capabilities: ClassVar[Capabilities] = Capabilities(
-        multi_objective=True, candidate_set=True, asynchronous=True
+        multi_objective=True, candidate_set=True, asynchronous=True, conditional_spaces=False
     )
 
     def __init__(

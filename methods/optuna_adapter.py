@@ -183,7 +183,7 @@ class OptunaSampler(Method):
     """
 
     capabilities: ClassVar[Capabilities] = Capabilities(
-        multi_objective=True, candidate_set=True, asynchronous=True
+        multi_objective=True, candidate_set=True, asynchronous=True, conditional_spaces=False
     )
     requires: ClassVar[tuple[str, ...]] = ("optuna",)
 

@@ -80,7 +80,7 @@ class ParEGO(Method):
     """
 
     capabilities: ClassVar[Capabilities] = Capabilities(
-        multi_objective=True, candidate_set=True, asynchronous=True
+        multi_objective=True, candidate_set=True, asynchronous=True, conditional_spaces=False
     )
 
     def __init__(

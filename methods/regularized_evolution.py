@@ -46,7 +46,9 @@ class RegularizedEvolution(Method):
         ValueError: A hyperparameter is out of range, or the space cannot be encoded.
     """
 
-    capabilities: ClassVar[Capabilities] = Capabilities(candidate_set=True, asynchronous=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        candidate_set=True, asynchronous=True, conditional_spaces=False
+    )
 
     def __init__(self, task: Task, *, seed: int, population_size: int = 50, sample_size: int = 10) -> None:
         super().__init__(task, seed=seed)

@@ -31,6 +31,8 @@ class Scenario:
             set them itself, within their ``config_space.json`` range (see :mod:`.yahpo`).
         objective: The optimised output.
         cost: The runtime output used as the evaluation cost.
+        conditional: Whether the task's search space keeps conditions of ``config_space.json``
+            (checked against the data in the tests).
     """
 
     name: str
@@ -43,6 +45,7 @@ class Scenario:
     objective: Objective
     cost: str
     fixed: Mapping[str, float] = field(default_factory=dict)
+    conditional: bool = False
 
     @property
     def hidden(self) -> frozenset[str]:
@@ -74,7 +77,12 @@ _ACC = Objective(name="acc", direction=Direction.MAXIMIZE)
 
 
 def _rbv2(
-    *, name: str, instances: tuple[str, ...], cont_names: tuple[str, ...], cat_names: tuple[str, ...]
+    *,
+    name: str,
+    instances: tuple[str, ...],
+    cont_names: tuple[str, ...],
+    cat_names: tuple[str, ...],
+    conditional: bool = False,
 ) -> Scenario:
     """An rbv2 scenario: yahpo-gym's shared rbv2 settings, ``repl`` fixed to 10."""
     return Scenario(
@@ -88,6 +96,7 @@ def _rbv2(
         objective=_ACC,
         cost="timetrain",
         fixed={"repl": 10.0},
+        conditional=conditional,
     )
 
 
@@ -127,6 +136,7 @@ SCENARIOS: Mapping[str, Scenario] = {
         ),
         _rbv2(
             name="rbv2_xgboost",
+            conditional=True,  # booster-dependent parameters
             instances=_ids(
                 "16 40923 41143 470 1487 40499 40966 41164 1497 40975 1461 41278 11 54 300 40984 31 1067 "
                 "1590 40983 41163 41165 182 1220 41159 41169 42 188 1457 1480 6332 181 1479 40670 40536 "

@@ -324,7 +324,13 @@ class YahpoFamily(BenchmarkFamily):
     def tasks(self) -> tuple[TaskInfo, ...]:
         """Describe every instance of every scenario (static; reads no data)."""
         return tuple(
-            TaskInfo(name=_task(s.name, i), multi_fidelity=True, needs_data=True, tags=TAGS | {s.name})
+            TaskInfo(
+                name=_task(s.name, i),
+                multi_fidelity=True,
+                needs_data=True,
+                tags=TAGS | {s.name},
+                conditional=s.conditional,
+            )
             for s in SCENARIOS.values()
             for i in s.instances
         )

@@ -53,6 +53,7 @@ from hpobench.contracts.types import (
 from hpobench.surrogates._surrogate_mo import SOURCE, SurrogateMOBenchmark, stored_estimate
 from hpobench.surrogates._yahpo_codec import YahpoCodec
 from hpobench.surrogates._yahpo_reference import neighbour
+from hpobench.surrogates._yahpo_scenarios import SCENARIOS
 from hpobench.surrogates.yahpo import YahpoBenchmark, load_yahpo
 
 __all__ = ["FAMILIES", "FAMILY", "TASKS", "YahpoMOBenchmark", "YahpoMOFamily"]
@@ -194,6 +195,7 @@ class YahpoMOFamily(BenchmarkFamily):
                 needs_data=True,
                 tags=frozenset({"surrogate", "yahpo", "multi-objective", t.rsplit("-", 1)[0]}),
                 objectives=OBJECTIVES[t.rsplit("-", 1)[0]],
+                conditional=SCENARIOS[t.rsplit("-", 1)[0]].conditional,
             )
             for t in TASKS
         )

@@ -211,6 +211,11 @@ class TaskInfo:
             when the family declares it, ``None`` when only known after loading. Studies leave
             single-objective methods out of tasks declared ``True``; the study's preflight
             refuses such a pairing on a task that only shows it once loaded.
+        conditional: Whether the loaded task's search space has conditions or forbidden
+            clauses: ``True`` or ``False`` when the family declares it, ``None`` when only known
+            after loading. Studies leave methods that need an unconditional space
+            (:attr:`~hpobench.contracts.method.Capabilities.conditional_spaces`) out of tasks
+            declared ``True``; the preflight refuses such a pairing on any other conditional task.
     """
 
     name: str
@@ -220,6 +225,7 @@ class TaskInfo:
     continuation: bool | None = None
     objectives: tuple[Objective, ...] = ()
     multi_objective: bool | None = None
+    conditional: bool | None = None
 
     def __post_init__(self) -> None:
         if self.continuation and not self.multi_fidelity:

@@ -32,6 +32,10 @@ class Capabilities:
             task supports it (``Task.continuation``); it must not do so on other tasks.
         requires_continuation: Cannot run without continuation (e.g. population-based
             training); implies ``requires_fidelity``.
+        conditional_spaces: Handles search spaces with conditions or forbidden clauses
+            (methods built on a fixed numeric encoding of the space do not).
+        max_objectives: The most objectives the method optimises at once (``None``: any
+            number), e.g. 2 for a method that trades performance against one cost.
     """
 
     multi_fidelity: bool = False
@@ -41,6 +45,8 @@ class Capabilities:
     asynchronous: bool = False
     continuation: bool = False
     requires_continuation: bool = False
+    conditional_spaces: bool = True
+    max_objectives: int | None = None
 
     def incompatibility(self, task: Task) -> str | None:
         """Return why this method cannot run on ``task``, or ``None`` if it can."""
@@ -55,6 +61,13 @@ class Capabilities:
             return f"{task.name!r} is multi-objective and the method is not"
         if task.candidates is not None and not self.candidate_set:
             return f"{task.name!r} is a finite candidate set and the method cannot propose candidates"
+        if not self.conditional_spaces and (task.space.conditions or task.space.forbidden_clauses):
+            return f"{task.name!r} has a conditional search space and the method needs an unconditional one"
+        if self.max_objectives is not None and len(task.objectives) > self.max_objectives:
+            return (
+                f"{task.name!r} has {len(task.objectives)} objectives and the method optimises at most "
+                f"{self.max_objectives}"
+            )
         return None
 
 

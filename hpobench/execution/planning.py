@@ -11,13 +11,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hpobench.contracts.benchmark import BenchmarkSpec
+from hpobench.contracts.benchmark import BenchmarkSpec, TaskInfo
 from hpobench.contracts.budget import Budget
 from hpobench.data.registry import load_method, task_info
 from hpobench.execution.runspec import RunSpec
 from hpobench.execution.scalarization import Scalarization
 
-__all__ = ["Skipped", "StudyPlan", "plan_study"]
+__all__ = ["Skipped", "StudyPlan", "plan_study", "skip_reason"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,20 +82,9 @@ def plan_study(
     for spec in benchmarks:
         info = task_info(spec, data_dir=data_dir)
         for name in methods:
-            caps = load_method(name).capabilities
-            if caps.requires_fidelity and not info.multi_fidelity:
-                reason = f"{name} needs a multi-fidelity task and {spec.name} has no fidelity"
-                skipped.append(Skipped(benchmark=spec.name, method=name, reason=reason))
-                continue
-            if caps.requires_continuation and (info.continuation is False or not info.multi_fidelity):
-                reason = f"{name} needs a task that supports continuation and {spec.name} does not"
-                skipped.append(Skipped(benchmark=spec.name, method=name, reason=reason))
-                continue
             how = scalar.get(name) if info.multi_objective else None
-            if info.multi_objective and not caps.multi_objective and how is None:
-                shown = ", ".join(o.name for o in info.objectives)
-                count = len(info.objectives)
-                reason = f"{name} is single-objective and {spec.name} has {count} objectives ({shown})"
+            reason = skip_reason(name, info, scalarized=how is not None)
+            if reason is not None:
                 skipped.append(Skipped(benchmark=spec.name, method=name, reason=reason))
                 continue
             runs.extend(
@@ -111,3 +100,32 @@ def plan_study(
                 for s in seeds
             )
     return StudyPlan(runs=tuple(runs), skipped=tuple(skipped))
+
+
+def skip_reason(method: str, info: TaskInfo, *, scalarized: bool = False) -> str | None:
+    """Why a study leaves ``method`` out of the task ``info`` describes, or ``None`` (it plans the runs).
+
+    Decided from what the family declares without loading (:class:`TaskInfo`) and the method's
+    :class:`~hpobench.contracts.method.Capabilities`; what only shows once the task is loaded is
+    checked by the study's preflight (:func:`hpobench.execution.preflight.study_problems`).
+
+    Args:
+        method: A registered method name.
+        info: The task's description.
+        scalarized: Whether the method runs on the task through a declared scalarisation.
+    """
+    caps = load_method(method).capabilities
+    task = info.name
+    if caps.requires_fidelity and not info.multi_fidelity:
+        return f"{method} needs a multi-fidelity task and {task} has no fidelity"
+    if caps.requires_continuation and (info.continuation is False or not info.multi_fidelity):
+        return f"{method} needs a task that supports continuation and {task} does not"
+    if info.multi_objective and not caps.multi_objective and not scalarized:
+        shown = ", ".join(o.name for o in info.objectives)
+        return f"{method} is single-objective and {task} has {len(info.objectives)} objectives ({shown})"
+    if info.conditional and not caps.conditional_spaces:
+        return f"{method} needs an unconditional search space and {task} has conditions"
+    n_objectives = len(info.objectives)
+    if caps.max_objectives is not None and n_objectives > caps.max_objectives and not scalarized:
+        return f"{method} optimises at most {caps.max_objectives} objectives and {task} has {n_objectives}"
+    return None

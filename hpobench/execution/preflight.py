@@ -37,6 +37,7 @@ from hpobench.contracts.objectives import checked_pareto_reference
 from hpobench.contracts.types import Trial
 from hpobench.data import registry
 from hpobench.data.datadir import ENV_VAR
+from hpobench.execution.planning import skip_reason
 from hpobench.execution.scalarization import Scalarization
 
 __all__ = ["check_study", "did_you_mean", "install_hint", "missing_modules", "study_problems"]
@@ -211,7 +212,10 @@ def study_problems(
     Loads each task once (checking its data against the pins when ``verify``) and constructs
     each method on each task it can handle with the study's keyword arguments (constructors only
     store them, so this is cheap), so invalid argument values a constructor refuses are found
-    too. Pairings a method declares it cannot handle are not problems (the study skips them).
+    too. Pairings a method declares it cannot handle are not problems where the study's plan
+    skips them (:func:`~hpobench.execution.planning.skip_reason`, from what the family declares);
+    one that only shows once the task is loaded (e.g. a conditional space the family did not
+    declare) is.
 
     Args:
         benchmarks: The study's tasks.
@@ -268,8 +272,15 @@ def study_problems(
                 spec, benchmark, classes, data_dir=data_dir, scalarizations=scalarizations or {}
             )
         )
+        info = registry.task_info(spec, data_dir=data_dir)
         for name, cls in classes.items():
-            if cls.capabilities.incompatibility(benchmark.task) is not None:
+            reason = cls.capabilities.incompatibility(benchmark.task)
+            if reason is not None:
+                single = benchmark.task.multi_objective and not cls.capabilities.multi_objective
+                if not single and skip_reason(name, info) is None:  # planned, so it would fail
+                    problems.append(
+                        f"method {name!r} cannot run on {spec.name}: {reason}; leave it out of this task"
+                    )
                 continue
             try:
                 cls(benchmark.task, seed=0, **kwargs.get(name, {}))
