@@ -1,0 +1,184 @@
+"""A whole study end to end: wall time and peak memory of ``hpobench run`` and ``hpobench report``.
+
+The study of issue 17's last row, as the CLI runs it (each command in its own process, its
+worker processes included): 10 methods (random search, successive halving, Hyperband, ASHA,
+BOHB, DEHB, TPE, GP-BO, CQR-BO, regularized evolution) x every single-objective task of fcnet,
+fcnet_own, hpobench_nn, lcbench_own, nb201, synthetic and taskset, the 4 fitted FCNet surrogates
+and the first 34 YAHPO ``lcbench`` tasks (79 tasks) x ``--seeds`` seeds at ``--budget``, with
+``--jobs`` worker processes. Then ``hpobench report`` on the result.
+
+Memory is sampled every 0.2 s as the proportional set size (PSS: each shared page split among
+the processes that map it, so the fork server's pages shared by its workers count once) summed
+over the command's process tree (the command, the fork server and the workers), and as the
+largest single process's resident set. Nothing here is compared with a peer: the goal is
+absolute (<= 5 min and <= 1 GB on a 2-core machine). ``--tasks-per-family N`` and ``--seeds``
+shrink the study for a quick look (the goal line is then marked as not the goal's size).
+
+Run (one command; the data folder is the one argument)::
+
+    python benchmarks/bench_study.py /path/to/data [--seeds 10] [--budget 100x] [--jobs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+from _timing import goal_line
+
+METHODS = (
+    "random_search",
+    "successive_halving",
+    "hyperband",
+    "asha",
+    "bohb",
+    "dehb",
+    "tpe",
+    "gp_bo",
+    "cqr_bo",
+    "regularized_evolution",
+)
+FAMILIES = ("fcnet", "fcnet_own", "hpobench_nn", "lcbench_own", "nb201", "synthetic", "taskset")
+FITTED = 4  # the fitted FCNet surrogates (the first tasks of ``fitted``)
+YAHPO_LCBENCH = 34
+GOAL_SECONDS, GOAL_BYTES = 300.0, 1 << 30
+
+
+def tasks(data_dir: Path, per_family: int | None) -> list[str]:
+    """The study's task names, in a fixed order."""
+    from hpobench.data import registry
+
+    out: list[str] = []
+    for family in FAMILIES:
+        names = [t.name for t in registry.load_family(family, data_dir=data_dir).tasks()]
+        out += names[:per_family]
+    fitted = [t.name for t in registry.load_family("fitted", data_dir=data_dir).tasks()]
+    out += fitted[: min(FITTED, per_family or FITTED)]
+    lcbench = [
+        t.name for t in registry.load_family("yahpo", data_dir=data_dir).tasks() if "/lcbench-" in t.name
+    ]
+    out += lcbench[: min(YAHPO_LCBENCH, per_family or YAHPO_LCBENCH)]
+    return out
+
+
+def measured(command: list[str]) -> tuple[float, int, int]:
+    """Run ``command``; return (wall seconds, peak summed PSS of its process tree, peak single RSS)."""
+    peaks = [0, 0]
+    start = time.perf_counter()
+    proc = psutil.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            try:
+                members = [proc, *proc.children(recursive=True)]
+                sizes = []
+                for member in members:
+                    try:
+                        info = member.memory_full_info()  # PSS where the kernel gives it
+                        sizes.append((getattr(info, "pss", info.rss), info.rss))
+                    except psutil.Error:
+                        continue
+                peaks[0] = max(peaks[0], sum(pss for pss, _ in sizes))
+                peaks[1] = max(peaks[1], max((rss for _, rss in sizes), default=0))
+            except psutil.Error:
+                pass
+            done.wait(0.2)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    _, err = proc.communicate()
+    wall = time.perf_counter() - start
+    done.set()
+    thread.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(command[:3])} ... failed ({proc.returncode}):\n{err.decode()[-2000:]}")
+    return wall, peaks[0], peaks[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "data_dir",
+        type=Path,
+        nargs="?",
+        default=os.environ.get("HPOBENCH_DATA_DIR"),
+        help="benchmark data folder (default: $HPOBENCH_DATA_DIR)",
+    )
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--budget", default="100x")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--tasks-per-family", type=int, default=None, help="shrink the study (default: all)")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="keep the study here (default: a temporary folder)"
+    )
+    args = parser.parse_args()
+    if args.data_dir is None:
+        parser.error("give the data folder (or set $HPOBENCH_DATA_DIR)")
+    names = tasks(args.data_dir, args.tasks_per_family)
+    out = args.out or Path(tempfile.mkdtemp(prefix="bench-study-")) / "study"
+    env_cmd = [sys.executable, "-m", "hpobench"]
+    run = [*env_cmd, "run", "--benchmarks", *names, "--methods", *METHODS, "--seeds", f"0-{args.seeds - 1}"]
+    run += [
+        "--budget",
+        args.budget,
+        "--jobs",
+        str(args.jobs),
+        "--data-dir",
+        str(args.data_dir),
+        "--out",
+        str(out),
+    ]
+    runs = len(names) * len(METHODS) * args.seeds
+    print(
+        f"study: {len(METHODS)} methods x {len(names)} tasks x {args.seeds} seeds at {args.budget}, "
+        f"--jobs {args.jobs} (at most {runs} runs; pairings a method cannot run are skipped)"
+    )
+    print(f"{os.cpu_count()} core(s) here")
+    try:
+        wall, tree, single = measured(run)
+        print(
+            f"hpobench run:    {wall:7.1f} s, peak {tree / 2**20:7.0f} MiB (PSS, process tree), "
+            f"{single / 2**20:6.0f} MiB (largest process)"
+        )
+        r_wall, r_tree, r_single = measured([*env_cmd, "report", str(out)])
+        print(
+            f"hpobench report: {r_wall:7.1f} s, peak {r_tree / 2**20:7.0f} MiB (PSS, process tree), "
+            f"{r_single / 2**20:6.0f} MiB (largest process)"
+        )
+    finally:
+        if args.out is None:
+            shutil.rmtree(out.parent, ignore_errors=True)
+    size = "" if args.tasks_per_family is None and args.seeds == 10 else " (a smaller study than the goal's)"
+    measure = (
+        f"whole study {len(METHODS)}x{len(names)}x{args.seeds} at {args.budget}, --jobs {args.jobs}{size}"
+    )
+    print(goal_line(f"{measure}, run wall", value=f"{wall:.0f} s", goal="<= 300 s", met=wall <= GOAL_SECONDS))
+    print(
+        goal_line(
+            f"{measure}, run peak memory (PSS, process tree)",
+            value=f"{tree / 2**30:.2f} GiB",
+            goal="<= 1 GiB",
+            met=tree <= GOAL_BYTES,
+        )
+    )
+    print(
+        goal_line(
+            f"{measure}, report peak memory",
+            value=f"{r_tree / 2**30:.2f} GiB",
+            goal="<= 1 GiB",
+            met=r_tree <= GOAL_BYTES,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
