@@ -117,5 +117,6 @@ def bench(session: nox.Session) -> None:
     # for one that cannot be imported); their pins conflict with the test environment's, hence here
     # (Syne Tune's blackbox repository imports huggingface_hub, which its pins leave out)
     session.install("hpoglue", "syne-tune", "huggingface_hub", "yahpo-gym", "optuna")
+    session.install("psutil")  # bench_study.py samples the memory of a study's process tree
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), env=_data_env())
