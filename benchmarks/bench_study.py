@@ -69,9 +69,21 @@ def tasks(data_dir: Path, per_family: int | None) -> list[str]:
     return out
 
 
-def measured(command: list[str]) -> tuple[float, int, int]:
-    """Run ``command``; return (wall seconds, peak summed PSS of its process tree, peak single RSS)."""
+def _role(member: psutil.Process, root: psutil.Process) -> str:
+    if member.pid == root.pid:
+        return "command"
+    try:
+        line = " ".join(member.cmdline())
+    except psutil.Error:
+        return "worker"
+    return "fork server" if "forkserver" in line and member.ppid() == root.pid else "worker"
+
+
+def measured(command: list[str]) -> tuple[float, int, int, dict[str, int]]:
+    """Run ``command``; return (wall seconds, peak summed PSS of its process tree, peak single RSS,
+    peak RSS by role: the command itself, its fork server, its workers)."""
     peaks = [0, 0]
+    by_role: dict[str, int] = {}
     start = time.perf_counter()
     proc = psutil.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     done = threading.Event()
@@ -85,6 +97,8 @@ def measured(command: list[str]) -> tuple[float, int, int]:
                     try:
                         info = member.memory_full_info()  # PSS where the kernel gives it
                         sizes.append((getattr(info, "pss", info.rss), info.rss))
+                        role = _role(member, proc)
+                        by_role[role] = max(by_role.get(role, 0), info.rss)
                     except psutil.Error:
                         continue
                 peaks[0] = max(peaks[0], sum(pss for pss, _ in sizes))
@@ -101,7 +115,7 @@ def measured(command: list[str]) -> tuple[float, int, int]:
     thread.join()
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(command[:3])} ... failed ({proc.returncode}):\n{err.decode()[-2000:]}")
-    return wall, peaks[0], peaks[1]
+    return wall, peaks[0], peaks[1], by_role
 
 
 def main() -> None:
@@ -144,12 +158,14 @@ def main() -> None:
     )
     print(f"{os.cpu_count()} core(s) here")
     try:
-        wall, tree, single = measured(run)
+        wall, tree, single, roles = measured(run)
         print(
             f"hpobench run:    {wall:7.1f} s, peak {tree / 2**20:7.0f} MiB (PSS, process tree), "
             f"{single / 2**20:6.0f} MiB (largest process)"
         )
-        r_wall, r_tree, r_single = measured([*env_cmd, "report", str(out)])
+        by_role = ", ".join(f"{k} {v / 2**20:.0f} MiB" for k, v in roles.items())
+        print(f"  peak resident set by role: {by_role}")
+        r_wall, r_tree, r_single, _ = measured([*env_cmd, "report", str(out)])
         print(
             f"hpobench report: {r_wall:7.1f} s, peak {r_tree / 2**20:7.0f} MiB (PSS, process tree), "
             f"{r_single / 2**20:6.0f} MiB (largest process)"

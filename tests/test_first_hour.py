@@ -297,3 +297,35 @@ def test_report_says_which_file_to_open_instead_of_printing_it(tmp_path: Path) -
     assert "# " not in report.stdout  # no Markdown headings on the terminal
     assert len(report.stdout.splitlines()) <= 3
     assert report.stdout.splitlines()[-1] == f"open {Path('s') / 'report' / 'report.html'}"
+
+
+def test_the_contained_checks_give_the_same_problems_and_leave_no_task_data_here(data_dir: Path) -> None:
+    import hpobench.surrogates.fcnet as fcnet
+    from hpobench.execution.preflight import contained_study_problems
+
+    arguments = {
+        "benchmarks": [BenchmarkSpec.parse("fcnet/protein_structure"), *SYNTHETIC],
+        "methods": ["hyperband", "hyperbnd"],
+        "budget": Budget.parse("5x"),
+        "method_kwargs": {"hyperband": {"eta": "three"}},
+        "data_dir": data_dir,
+    }
+    fcnet._load.cache_clear()
+    contained = contained_study_problems(**arguments)
+    assert fcnet._load.cache_info().currsize == 0  # the table was loaded in the checking process only
+    assert len(contained) == 2
+    assert contained == study_problems(**arguments)
+    assert fcnet._load.cache_info().currsize == 1
+
+
+def test_contained_checks_that_cannot_finish_are_one_problem_saying_why() -> None:
+    from hpobench.execution.preflight import contained_study_problems
+
+    problems = contained_study_problems(
+        benchmarks=[BenchmarkSpec(family="no_such_family", task="t")],
+        methods=["random_search"],
+        budget=Budget.parse("5"),
+    )
+    assert len(problems) == 1
+    assert problems[0].startswith("the study could not be checked before its first run: UnknownNameError")
+    assert "no_such_family" in problems[0]

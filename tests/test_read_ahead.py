@@ -12,11 +12,11 @@ from report_data import synthesise
 
 from hpobench.contracts.benchmark import BenchmarkSpec
 from hpobench.contracts.budget import Budget
-from hpobench.execution import store
+from hpobench.execution import combined_write, store
 from hpobench.execution.planning import plan_study
 from hpobench.execution.read_ahead import ReadAhead, run_fingerprint
-from hpobench.execution.runfiles import run_fingerprints
-from hpobench.execution.store import write_combined, write_run
+from hpobench.execution.runfiles import Inspected, inspect_run, run_fingerprints, write_run
+from hpobench.execution.store import write_combined
 from hpobench.execution.study import run_study
 
 METHODS = ("random_search", "m1")  # the method names synthesise gives
@@ -31,13 +31,13 @@ def _combined_bytes(out: Path) -> bytes:
 def _counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Record the runs write_combined reads from disk."""
     read: list[str] = []
-    original = store.inspect_run
+    original = combined_write.inspect_run
 
-    def counted(runs: Path, run_id: str) -> store.Inspected:
+    def counted(runs: Path, run_id: str) -> Inspected:
         read.append(run_id)
         return original(runs, run_id)
 
-    monkeypatch.setattr(store, "inspect_run", counted)
+    monkeypatch.setattr(combined_write, "inspect_run", counted)
     return read
 
 
@@ -112,3 +112,30 @@ def test_a_study_reads_its_runs_ahead(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.undo()
     write_combined(tmp_path / "t")  # from the files alone
     assert _combined_bytes(tmp_path / "s") == _combined_bytes(tmp_path / "t")
+
+
+def test_tables_over_the_memory_budget_are_not_kept_and_are_read_once_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synthesise(tmp_path / "a", methods=2, tasks=2, seeds=2, evals=10)
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    write_combined(tmp_path / "a")
+    runs = tmp_path / "b" / "runs"
+    one = inspect_run(runs, IDS[0]).table
+    assert one is not None
+    ahead = ReadAhead(tmp_path / "b", max_bytes=2 * one.nbytes + 1)  # room for two of the eight tables
+    for run_id in IDS:
+        ahead.add(run_id)
+    entries = {r: ahead.get(r, fp) for r, fp in run_fingerprints(tmp_path / "b").items() if fp is not None}
+    assert len(ahead) == 8
+    assert all(e is not None for e in entries.values())
+    kept = [r for r, e in entries.items() if e is not None and e.table is not None]
+    assert len(kept) == 2
+    assert 0 < ahead.held_bytes <= 2 * one.nbytes + 1
+    monkeypatch.setattr(combined_write, "HELD_BYTES", 0)  # write_combined holds nothing more itself
+    read = _counting(monkeypatch)
+    assert write_combined(tmp_path / "b", ahead=ahead) == 8
+    assert sorted(read) == sorted(set(IDS) - set(kept))  # each run over the budget read once, while streaming
+    assert (tmp_path / "b" / "combined" / "evaluations.parquet").read_bytes() == (
+        tmp_path / "a" / "combined" / "evaluations.parquet"
+    ).read_bytes()

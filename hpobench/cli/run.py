@@ -1,9 +1,10 @@
 """``hpobench run``: check the whole study, run it (resuming a study folder) and summarise it.
 
 Before the first run the study is checked as a whole (names, ``--set`` values, optional packages,
-data, budgets: :func:`hpobench.execution.preflight.study_problems`); then the plan is printed in one
-line, the runs execute, and the summary line counts executed, resumed, damaged, retried and failed
-runs. Exit status 1 while any run of the study is failed.
+data, budgets: :func:`hpobench.execution.preflight.study_problems`, in a worker process of its
+own, so the task data it loads is not kept here); then the plan is printed in one line, the runs
+execute, and the summary line counts executed, resumed, damaged, retried and failed runs. Exit
+status 1 while any run of the study is failed.
 """
 
 from __future__ import annotations
@@ -131,7 +132,7 @@ def _checked_study(
     """
     from hpobench.contracts.errors import InvalidStudyError, UnknownNameError
     from hpobench.data import registry
-    from hpobench.execution.preflight import study_problems
+    from hpobench.execution.preflight import contained_study_problems
 
     problems: list[str] = []
     benchmarks: list[BenchmarkSpec] = []
@@ -152,7 +153,7 @@ def _checked_study(
     except HpobenchError as exc:
         problems.append(str(exc))
         scalar = {}
-    problems += study_problems(
+    problems += contained_study_problems(
         benchmarks=benchmarks,
         methods=args.methods,
         budget=args.budget,

@@ -8,6 +8,8 @@ method or benchmark family needs (``requires``), the data of every task (present
 its pinned sha256 unless verification is off: each task is loaded once here) and whether the
 budget can run out on the task. It returns the problems as sentences;
 :func:`check_study` raises one :class:`~hpobench.contracts.errors.InvalidStudyError` naming all of them.
+:func:`contained_study_problems` runs the same checks in a worker process of their own (what
+the ``run`` command does), so the task data they load leaves with that process.
 
 This module belongs to the execution layer: it imports the core contracts and the registry.
 """
@@ -37,10 +39,18 @@ from hpobench.contracts.objectives import checked_pareto_reference
 from hpobench.contracts.types import Trial
 from hpobench.data import registry
 from hpobench.data.datadir import ENV_VAR
+from hpobench.execution.containment import Limits, run_contained
 from hpobench.execution.planning import skip_reason
 from hpobench.execution.scalarization import Scalarization
 
-__all__ = ["check_study", "did_you_mean", "install_hint", "missing_modules", "study_problems"]
+__all__ = [
+    "check_study",
+    "contained_study_problems",
+    "did_you_mean",
+    "install_hint",
+    "missing_modules",
+    "study_problems",
+]
 
 
 def did_you_mean(name: str, known: Sequence[str]) -> str:
@@ -292,6 +302,29 @@ def study_problems(
             f"{names} need(s) the benchmark data directory: pass --data-dir DIR or set ${ENV_VAR}"
         )
     return list(dict.fromkeys(problems))
+
+
+def _problems_job(arguments: dict[str, Any]) -> list[str]:
+    return study_problems(**arguments)
+
+
+def contained_study_problems(**arguments: Any) -> list[str]:
+    """:func:`study_problems` (same keyword arguments) in a contained worker process of its own.
+
+    The tasks the checks load (hundreds of MB for a study of many tasks) leave with that process,
+    so the process that then hands out the study's runs holds none of their data; and a check
+    that crashes the interpreter (a plugin's constructor, say) is reported as a problem instead
+    of ending the caller. Each run's worker loads its own tasks anyway.
+
+    Returns:
+        The problems, as :func:`study_problems` gives them; if the checks could not finish (the
+        worker crashed, or a check raised an error of its own), one problem saying why.
+    """
+    (result,) = run_contained(_problems_job, [arguments], jobs=1, limits=Limits())
+    if result.failure is not None or result.value is None:
+        why = result.failure or "the checking process returned nothing"
+        return [f"the study could not be checked before its first run: {why}"]
+    return list(result.value)
 
 
 def check_study(

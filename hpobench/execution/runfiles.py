@@ -27,15 +27,16 @@ swapped file is still caught, a table whose values were altered in place is not.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 import pandas as pd
 import pyarrow as pa
@@ -52,6 +53,7 @@ __all__ = [
     "Inspected",
     "RunCheck",
     "RunState",
+    "atomic_file",
     "atomic_write_bytes",
     "check_run",
     "finished_run_ids",
@@ -71,19 +73,31 @@ REASON_FILE = "reason.txt"
 """Name of the note written beside files set aside by :func:`move_aside`."""
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see either no file or the whole file."""
+@contextlib.contextmanager
+def atomic_file(path: Path) -> Iterator[BinaryIO]:
+    """A binary file that becomes ``path`` when the block ends without an error.
+
+    Written beside ``path`` under a temporary name, flushed to disk, then renamed over it, so
+    readers see either no file (or the old one) or the whole new file; on an error the
+    temporary file is removed and ``path`` is untouched.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = temporary_beside(path, prefix=TMP_PREFIX)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see either no file or the whole file."""
+    with atomic_file(path) as fh:
+        fh.write(data)
 
 
 def _check_id(run_id: str) -> None:

@@ -1,0 +1,324 @@
+"""Writing a study's combined table (:mod:`hpobench.execution.combined`), in bounded memory.
+
+Two passes over the study's runs, in run-id order. The first settles what goes in: each run's
+rows come from the previous combined table (files unchanged since), from the study's read-ahead
+(:class:`hpobench.execution.read_ahead.ReadAhead`), or from its own files, which are checked
+(:func:`hpobench.execution.runfiles.inspect_run`); it yields the columns (the runs' schemas unified
+in run order), the index and the token. The second streams the rows into the Parquet file in
+row groups of exactly :data:`hpobench.execution.combined.ROW_GROUP_ROWS` rows, so the file's bytes
+depend only on the runs' tables, never on where their rows came from. Decoded tables are kept
+between the passes only up to :data:`hpobench.execution.read_ahead.HELD_BYTES`; the others are
+decoded again in the second pass and must be unchanged (same checksum), or the write starts over.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from hpobench.execution.combined import (
+    COLUMNS,
+    COMBINED_DIR,
+    COMBINED_INDEX,
+    COMBINED_TABLE,
+    COMBINED_VERSION,
+    ROW_GROUP_ROWS,
+    TOKEN_KEY,
+    Combined,
+    PreviousRows,
+    read_combined,
+)
+from hpobench.execution.read_ahead import HELD_BYTES, ReadAhead, plain_schema
+from hpobench.execution.runfiles import (
+    RUNS_DIR,
+    Fingerprint,
+    atomic_file,
+    atomic_write_bytes,
+    inspect_run,
+    run_fingerprints,
+)
+
+__all__ = ["write_combined"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Member:
+    """A run of the combined table being written, and where its rows come from."""
+
+    run_id: str
+    fingerprint: Fingerprint
+    sha256: str
+    schema: str
+    provenance: dict[str, Any]
+    rows: int
+    table: pa.Table | None
+    """Its rows, held since the first pass; ``None``: copied (``copied``) or decoded again."""
+    copied: bool
+    """Whether its rows are copied from the previous combined table."""
+    offset: int = 0
+    """Its first row in the previous combined table (when copied)."""
+
+
+class _Redo(Exception):
+    """The second pass met a run that changed or does not fit: write again."""
+
+    def __init__(self, run_id: str, fingerprint: Fingerprint, *, unfit: bool) -> None:
+        super().__init__(run_id)
+        self.run_id, self.fingerprint, self.unfit = run_id, fingerprint, unfit
+
+
+def _schema_key(schema: pa.Schema) -> str:
+    return hashlib.sha256(schema.serialize().to_pybytes()).hexdigest()[:16]
+
+
+def _gather(
+    out: Path,
+    prints: Mapping[str, Fingerprint],
+    previous: Combined | None,
+    ahead: ReadAhead | None,
+    budget: int | None,
+) -> tuple[list[_Member], dict[str, pa.Schema], dict[str, Fingerprint]]:
+    """First pass: every run of ``prints``, copied from ``previous``, taken from ``ahead``, or read.
+
+    A run comes from ``previous`` or ``ahead`` only where its fingerprint is unchanged there;
+    the others are checked and read from their files. Decoded tables are held while the bytes
+    held (the read-ahead's included) stay within ``budget`` (``None``: no limit).
+    """
+    members: list[_Member] = []
+    schemas: dict[str, pa.Schema] = {}
+    unreadable: dict[str, Fingerprint] = {}
+    runs = out / RUNS_DIR
+    held = 0 if ahead is None else ahead.held_bytes
+    for run_id, fingerprint in prints.items():
+        entry = previous.current(run_id, fingerprint) if previous is not None else None
+        if previous is not None and entry is not None:
+            schemas[entry.schema] = previous.schemas[entry.schema]
+            members.append(
+                _Member(
+                    run_id=run_id,
+                    fingerprint=fingerprint,
+                    sha256=entry.sha256,
+                    schema=entry.schema,
+                    provenance=entry.provenance,
+                    rows=entry.rows,
+                    table=None,
+                    copied=True,
+                    offset=entry.offset,
+                )
+            )
+            continue
+        read = ahead.get(run_id, fingerprint) if ahead is not None else None
+        if read is not None:
+            check, digest, schema, own = read
+        else:
+            check, own, found = inspect_run(runs, run_id)
+            if not check.finished or own is None or found is None or check.provenance is None:
+                unreadable[run_id] = fingerprint  # read (and reported) from its own files by readers
+                continue
+            digest, own = found, own.replace_schema_metadata(None)
+            schema = plain_schema(own)
+            if budget is not None and held + own.nbytes > budget:
+                own = None  # decoded again in the second pass
+            else:
+                held += own.nbytes
+        if check.rows is None or check.provenance is None:  # never so for a finished run
+            unreadable[run_id] = fingerprint
+            continue
+        key = _schema_key(schema)
+        schemas[key] = schema
+        members.append(
+            _Member(
+                run_id=run_id,
+                fingerprint=fingerprint,
+                sha256=digest,
+                schema=key,
+                provenance=check.provenance,
+                rows=check.rows,
+                table=own,
+                copied=False,
+            )
+        )
+    return members, schemas, unreadable
+
+
+def _unified(members: list[_Member], schemas: Mapping[str, pa.Schema]) -> tuple[pa.Schema | None, set[str]]:
+    """The schema of the combined table (the runs' schemas unified in run order) and the misfits."""
+    target: pa.Schema | None = None
+    misfits: set[str] = set()
+    for key in dict.fromkeys(m.schema for m in members):
+        try:
+            target = (
+                schemas[key]
+                if target is None
+                else pa.unify_schemas([target, schemas[key]], promote_options="permissive")
+            )
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            misfits.add(key)
+    return target, misfits
+
+
+def _conform(table: pa.Table, target: pa.Schema) -> pa.Table:
+    """``table`` with the columns of ``target``, in its order and types (nulls where it has none)."""
+    if table.schema.equals(target):
+        return table
+    columns = [
+        table.column(f.name).cast(f.type)
+        if f.name in table.column_names
+        else pa.nulls(table.num_rows, f.type)
+        for f in target
+    ]
+    return pa.Table.from_arrays(columns, schema=target)
+
+
+def _rows_of(out: Path, member: _Member, previous: PreviousRows | None, target: pa.Schema) -> pa.Table:
+    """Second pass: ``member``'s rows in the combined table's columns."""
+    if member.copied:
+        assert previous is not None
+        return previous.rows(member.offset, member.rows)
+    table = member.table
+    if table is None:
+        check, own, digest = inspect_run(out / RUNS_DIR, member.run_id)
+        if not check.finished or own is None or digest != member.sha256:
+            raise _Redo(member.run_id, member.fingerprint, unfit=False)  # changed since the first pass
+        table = own.replace_schema_metadata(None)
+    try:
+        return _conform(table, target)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        raise _Redo(member.run_id, member.fingerprint, unfit=True) from None
+
+
+def _row_groups(tables: Iterator[pa.Table]) -> Iterator[pa.Table]:
+    """The rows of ``tables`` in groups of exactly ``ROW_GROUP_ROWS`` (the last: the rest), one chunk each."""
+    pending: list[pa.Table] = []
+    count = 0
+    for table in tables:
+        pending.append(table)
+        count += table.num_rows
+        while count >= ROW_GROUP_ROWS:
+            whole = pa.concat_tables(pending)
+            yield whole.slice(0, ROW_GROUP_ROWS).combine_chunks()
+            rest = whole.slice(ROW_GROUP_ROWS)
+            pending, count = [rest], rest.num_rows
+    if count:
+        yield pa.concat_tables(pending).combine_chunks()
+
+
+def _write_table(path: Path, schema: pa.Schema, groups: Iterator[pa.Table]) -> None:
+    """Write the row groups to ``path`` atomically (readers see no file or the whole file)."""
+    with atomic_file(path) as fh:
+        writer = pq.ParquetWriter(fh, schema, compression="zstd")
+        try:
+            for group in groups:
+                writer.write_table(group, row_group_size=ROW_GROUP_ROWS)
+        finally:
+            writer.close()
+
+
+def write_combined(out: Path, *, ahead: ReadAhead | None = None) -> int:
+    """Write (or bring up to date) the combined table of every finished run in ``out``.
+
+    Runs whose files are unchanged since the previous combined table are copied from it; the
+    others are checked (:func:`hpobench.execution.runfiles.check_run`) and read from their own
+    files. A run that is not finished and intact, or whose columns cannot be unified with the
+    others', is left out (readers then read, and report, its files themselves). The table's
+    columns are those of the runs' own tables unified in run order; a run's rows are the same
+    whether copied or read (when the previous table's columns differ from the new ones, every
+    run is read from its files), so the table's bytes depend only on the runs' tables. Both files
+    are written atomically, the table first; the index names the table's token, so a reader never
+    pairs a table with an index of other contents. Memory is bounded by
+    :data:`hpobench.execution.read_ahead.HELD_BYTES` plus a few row groups, whatever the study's
+    size. Call when a study finishes or is resumed; safe to call at any time.
+
+    Args:
+        out: The study folder.
+        ahead: Runs already checked and read during the study (:class:`ReadAhead`); each is
+            used only while its files keep the fingerprint they had when read.
+
+    Returns:
+        The number of runs in the combined table (nothing is written when it is up to date).
+    """
+    excluded: dict[str, Fingerprint] = {}  # runs that turned out not to fit
+    for attempt in range(4):
+        prints = {k: v for k, v in run_fingerprints(out).items() if v is not None}
+        previous = read_combined(out, columns=[])  # the index only; rows are copied group by group
+        if previous is not None and previous.covers(prints):
+            return len(previous.runs)  # already up to date
+        budget = (
+            HELD_BYTES if attempt < 3 else None
+        )  # the last try holds every table: nothing changes under it
+        try:
+            return _write(out, prints, previous, ahead, budget, excluded)
+        except _Redo as redo:
+            if redo.unfit:
+                excluded[redo.run_id] = redo.fingerprint
+            ahead = None  # what was read ahead may be what changed
+    raise AssertionError("unreachable: the last attempt holds every table")  # pragma: no cover
+
+
+def _write(
+    out: Path,
+    prints: Mapping[str, Fingerprint],
+    previous: Combined | None,
+    ahead: ReadAhead | None,
+    budget: int | None,
+    excluded: Mapping[str, Fingerprint],
+) -> int:
+    source = PreviousRows(out) if previous is not None else None
+    try:
+        if source is not None and previous is not None:
+            members, schemas, unreadable = _gather(out, prints, previous, ahead, budget)
+            target, misfits = _unified(members, schemas)
+            if any(m.copied for m in members) and source.schema != target:
+                source.close()
+                source = None  # columns changed: every run is read from its files
+        if source is None:
+            members, schemas, unreadable = _gather(out, prints, None, ahead, budget)
+            target, misfits = _unified(members, schemas)
+        kept: list[_Member] = []
+        for m in members:
+            if m.schema in misfits or target is None or excluded.get(m.run_id) == m.fingerprint:
+                unreadable[m.run_id] = m.fingerprint
+            else:
+                kept.append(m)
+        content = [[m.run_id, m.sha256, m.rows] for m in kept]
+        token = hashlib.sha256(json.dumps([COMBINED_VERSION, content]).encode("utf-8")).hexdigest()
+        if target is None:
+            target = pa.schema([(c, pa.null()) for c in COLUMNS])
+        schema = target.with_metadata({TOKEN_KEY: token.encode()})
+        folder = out / COMBINED_DIR
+        columns = target
+        rows = (_rows_of(out, m, source, columns) for m in kept)
+        _write_table(folder / COMBINED_TABLE, schema, _row_groups(rows))
+    finally:
+        if source is not None:
+            source.close()
+    index: dict[str, dict[str, Any]] = {}
+    offset = 0
+    for m in kept:
+        index[m.run_id] = {
+            "fingerprint": list(m.fingerprint),
+            "offset": offset,
+            "rows": m.rows,
+            "sha256": m.sha256,
+            "schema": m.schema,
+            "provenance": m.provenance,
+        }
+        offset += m.rows
+    used = {e["schema"] for e in index.values()}
+    record = {
+        "version": COMBINED_VERSION,
+        "token": token,
+        "runs": index,
+        "unreadable": {k: list(v) for k, v in sorted(unreadable.items())},
+        "schemas": {k: base64.b64encode(schemas[k].serialize().to_pybytes()).decode() for k in sorted(used)},
+    }
+    atomic_write_bytes(folder / COMBINED_INDEX, json.dumps(record, default=str).encode("utf-8"))
+    return len(index)

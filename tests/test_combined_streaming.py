@@ -1,0 +1,100 @@
+"""The combined table is streamed in fixed row groups, in bounded memory (execution.combined_write)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from report_data import synthesise
+
+from hpobench.execution import combined_write
+from hpobench.execution.runfiles import Inspected, run_fingerprints, write_run
+from hpobench.execution.store import read_combined, write_combined
+
+ROWS = 7  # a row group size that cuts through runs of 10 rows
+
+
+def _table(out: Path) -> bytes:
+    return (out / "combined" / "evaluations.parquet").read_bytes()
+
+
+@pytest.fixture
+def small_groups(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(combined_write, "ROW_GROUP_ROWS", ROWS)
+
+
+@pytest.mark.usefixtures("small_groups")
+def test_row_groups_have_a_fixed_size_and_the_rows_read_like_the_run_files(tmp_path: Path) -> None:
+    synthesise(tmp_path, methods=2, tasks=2, seeds=2, evals=10)
+    assert write_combined(tmp_path) == 8
+    meta = pq.ParquetFile(tmp_path / "combined" / "evaluations.parquet").metadata
+    sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    assert sizes == [ROWS] * 11 + [80 - 11 * ROWS]
+    combined = read_combined(tmp_path)
+    assert combined is not None
+    for run_id, entry in combined.runs.items():
+        own = pd.read_parquet(tmp_path / "runs" / f"{run_id}.parquet")
+        rows = combined.table.slice(entry.offset, entry.rows).to_pandas()
+        pd.testing.assert_frame_equal(rows[list(own.columns)], own)
+
+
+@pytest.mark.usefixtures("small_groups")
+def test_held_copied_and_reread_rows_give_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synthesise(tmp_path / "held", methods=2, tasks=2, seeds=2, evals=10)
+    shutil.copytree(tmp_path / "held", tmp_path / "reread")
+    shutil.copytree(tmp_path / "held", tmp_path / "copied")
+    write_combined(tmp_path / "held")
+    monkeypatch.setattr(combined_write, "HELD_BYTES", 0)  # every table decoded again while streaming
+    write_combined(tmp_path / "reread")
+    # a resumed study: one run changed since its combined table, the rest copied group by group
+    write_combined(tmp_path / "copied")
+    runs = tmp_path / "copied" / "runs"
+    frame = pd.read_parquet(runs / "t1.m1.s0.parquet")
+    write_run(tmp_path / "copied", "t1.m1.s0", frame, json.loads((runs / "t1.m1.s0.json").read_text()))
+    assert write_combined(tmp_path / "copied") == 8
+    assert _table(tmp_path / "held") == _table(tmp_path / "reread") == _table(tmp_path / "copied")
+
+
+def test_a_run_that_changes_between_the_passes_makes_the_write_start_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synthesise(tmp_path, methods=1, tasks=2, seeds=2, evals=10)
+    monkeypatch.setattr(combined_write, "HELD_BYTES", 0)
+    runs = tmp_path / "runs"
+    victim = "t0.random_search.s1"
+    changed = pd.read_parquet(runs / f"{victim}.parquet")
+    changed["value_max"] = changed["value_max"] + 1.0
+    original = combined_write.inspect_run
+    seen: list[str] = []
+
+    def tampering(folder: Path, run_id: str) -> Inspected:
+        result = original(folder, run_id)
+        seen.append(run_id)
+        if run_id == victim and seen.count(victim) == 1:  # rewritten right after the first pass read it
+            write_run(tmp_path, victim, changed, json.loads((runs / f"{victim}.json").read_text()))
+        return result
+
+    monkeypatch.setattr(combined_write, "inspect_run", tampering)
+    assert write_combined(tmp_path) == 4
+    assert seen.count(victim) >= 3  # first pass, second pass (changed: start over), and again
+    combined = read_combined(tmp_path)
+    assert combined is not None
+    assert combined.covers(run_fingerprints(tmp_path))
+    entry = combined.runs[victim]
+    rows = combined.table.slice(entry.offset, entry.rows).to_pandas()
+    assert (rows["value_max"].to_numpy() == changed["value_max"].to_numpy()).all()
+
+
+def test_no_finished_run_gives_an_empty_table_with_the_columns(tmp_path: Path) -> None:
+    (tmp_path / "runs").mkdir()
+    assert write_combined(tmp_path) == 0
+    combined = read_combined(tmp_path)
+    assert combined is not None
+    assert combined.table.num_rows == 0
+    assert {"run_id", "value_max", "time"} <= set(combined.table.column_names)
