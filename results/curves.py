@@ -146,13 +146,19 @@ def _row_quantiles(values: np.ndarray, q: np.ndarray) -> np.ndarray:
     return np.asarray(np.where(n[None, :] > 0, out, np.nan), dtype=float)
 
 
+_BOOTSTRAP_CELLS = 1 << 22
+"""Resample means computed at once by :func:`bootstrap_mean_ci` (32 MiB of float64)."""
+
+
 def bootstrap_mean_ci(
     values: np.ndarray, *, level: float = 0.95, resamples: int = 1000, seed: int = BOOTSTRAP_SEED
 ) -> tuple[np.ndarray, np.ndarray]:
     """Percentile-bootstrap interval of the mean of each column of ``values`` (NaN ignored).
 
     Vectorised: resampling weights are multinomial counts, so the column means of every resample
-    are one matrix product, and the percentiles one partition. Deterministic for a given ``seed``
+    are one matrix product, and the percentiles one partition, per block of columns (at most
+    :data:`_BOOTSTRAP_CELLS` means at once, so memory does not grow with the number of columns;
+    each column's interval does not depend on the blocks). Deterministic for a given ``seed``
     (all columns share the same resamples).
 
     Args:
@@ -165,17 +171,23 @@ def bootstrap_mean_ci(
         Lower and upper bounds, each of shape ``(p,)`` (NaN where a column has no value).
     """
     values = np.atleast_2d(np.asarray(values, dtype=float))
-    n = values.shape[0]
+    n, p = values.shape
     rng = np.random.default_rng(seed)
     counts_t = rng.multinomial(n, np.full(n, 1.0 / n), size=resamples).T.astype(float)  # (n, B)
-    finite = np.isfinite(values)
-    if finite.all():
-        means = (values.T @ counts_t) / n  # (p, B), resamples contiguous
-    else:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            means = (np.where(finite, values, 0.0).T @ counts_t) / (finite.T.astype(float) @ counts_t)
     alpha = (1 - level) / 2
-    lo, hi = _row_quantiles(means, np.array([alpha, 1 - alpha]))
+    q = np.array([alpha, 1 - alpha])
+    lo, hi = np.empty(p), np.empty(p)
+    # columns in blocks, so the (columns, B) resample means stay small whatever the study's size
+    step = max(1, _BOOTSTRAP_CELLS // max(resamples, 1))
+    for start in range(0, p, step):
+        block = values[:, start : start + step]
+        finite = np.isfinite(block)
+        if finite.all():
+            means = (block.T @ counts_t) / n  # (columns, B), resamples contiguous
+        else:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                means = (np.where(finite, block, 0.0).T @ counts_t) / (finite.T.astype(float) @ counts_t)
+        lo[start : start + step], hi[start : start + step] = _row_quantiles(means, q)
     return lo, hi
 
 

@@ -60,7 +60,9 @@ class StudyResults:
     Attributes:
         evaluations: All evaluations of all finished runs, long format (one row per evaluation,
             columns :data:`REPORT_COLUMNS`, then those of :data:`OPTIONAL_COLUMNS` that some run
-            has), grouped by run in ``run_id`` order.
+            has), grouped by run in ``run_id`` order. ``run_id``, ``benchmark``, ``method`` and
+            ``status`` are categorical (categories in lexical order): a few values repeated over
+            millions of rows, at one small integer code per row.
         runs: One row per finished run: run_id, benchmark, method, seed, budget, status, error,
             objective, direction, objectives (the names of every objective, comma-separated),
             ref_best, ref_worst, ref_source, evaluations. A missing or null reference is NaN here
@@ -137,6 +139,14 @@ def _run_row(run_id: str, prov: dict[str, Any], table: pa.Table) -> dict[str, An
         "fidelity_high": _number((task.get("fidelity") or {}).get("high")),
         "evaluations": table.num_rows,
     }
+
+
+def _categorical(values: pd.Series, *, repeats: np.ndarray | None = None) -> pd.Categorical:
+    """``values`` (each repeated ``repeats`` times) as a categorical of lexically ordered categories."""
+    codes, uniques = pd.factorize(values, sort=True)
+    if repeats is not None:
+        codes = np.repeat(codes, repeats)
+    return pd.Categorical.from_codes(codes, categories=uniques)
 
 
 def _concat(parts: list[pa.Table | tuple[int, int]], whole: pa.Table | None) -> pa.Table:
@@ -232,10 +242,13 @@ def load_results(
     table = _concat(parts, whole.table if whole is not None else None)
     optional = [c for c in OPTIONAL_COLUMNS if c in table.column_names]
     evaluations = table.select([*_STORED, *optional]).to_pandas()
+    del table, whole  # the frame holds what is needed from here on
     counts = runs["evaluations"].to_numpy()
-    # the run's identity comes from its record, whatever the table says
+    # the run's identity comes from its record, whatever the table says; text columns repeat a
+    # few values over millions of rows, so they are categorical (lexically ordered categories)
     for name in ("run_id", "benchmark", "method"):
-        evaluations[name] = np.repeat(runs[name].to_numpy(dtype=object), counts)
+        evaluations[name] = _categorical(runs[name], repeats=counts)
+    evaluations["status"] = _categorical(evaluations["status"])
     evaluations = evaluations[[*REPORT_COLUMNS, *optional]]
     runs, notes = check_objectives(runs)
     if notes:

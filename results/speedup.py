@@ -39,7 +39,8 @@ def speedups(
     base = final[final["method"] == baseline].groupby("benchmark")["normalized_regret"].mean()
     if base.empty:
         return pd.DataFrame(columns=columns)
-    df = with_regret[with_regret["benchmark"].isin(base.index)]
+    needed = with_regret[["run_id", "benchmark", "method", axis.column, "normalized_regret"]]
+    df = needed[needed["benchmark"].isin(base.index)]
     codes, _ = pd.factorize(df["run_id"], sort=False)
     if not len(codes):
         return pd.DataFrame(columns=columns)
@@ -47,7 +48,8 @@ def speedups(
     ends = np.r_[starts[1:], len(codes)] - 1
     x = df[axis.column].to_numpy(dtype=float)
     y = df["normalized_regret"].to_numpy(dtype=float)
-    target = base.reindex(df["benchmark"].to_numpy()).to_numpy()
+    bench_codes, bench_names = pd.factorize(df["benchmark"], sort=False)
+    target = base.reindex(bench_names).to_numpy()[bench_codes]  # per row, without a label per row
     hit = np.minimum.reduceat(np.where(np.nan_to_num(y, nan=np.inf) <= target, x, np.inf), starts)
     meta = df.iloc[starts][["benchmark", "method"]].reset_index(drop=True)
     meta["hit"] = np.isfinite(hit)

@@ -6,7 +6,8 @@ lists the failures and exits with status 1.
 
 The interfaces, the top layer: this package holds the command (this module: the parser and
 :func:`main`), one module per command (:mod:`.run`, :mod:`.report`, :mod:`.regress`, :mod:`.data`,
-:mod:`.listing`, :mod:`.table`; the argument types they share in :mod:`.arguments`). It may
+:mod:`.listing`, :mod:`.table`; the argument types they share in :mod:`.arguments`, the allocator
+setting of ``run`` and ``report`` in :mod:`.memory`). It may
 import every layer below; nothing of the project imports it but ``python -m hpobench``. Each
 command imports its work lazily, so ``hpobench --help`` starts without numpy. The ``--hpo-*``
 pytest options are the same layer but live in :mod:`hpobench.pytest_options`, outside this

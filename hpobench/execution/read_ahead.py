@@ -24,7 +24,7 @@ from hpobench.execution.runfiles import RUNS_DIR, Fingerprint, RunCheck, inspect
 
 __all__ = ["HELD_BYTES", "AheadRun", "ReadAhead", "plain_schema", "run_fingerprint"]
 
-HELD_BYTES = 256 << 20
+HELD_BYTES = 64 << 20
 """Decoded run tables a study keeps in memory for its combined table, at most (bytes)."""
 
 
