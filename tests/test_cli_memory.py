@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -52,3 +53,24 @@ def test_the_commands_that_hold_a_study_set_it() -> None:
 
     for module in (run, report):
         assert "return_freed_memory()" in inspect.getsource(module)
+
+
+def test_pyarrow_allocates_through_the_system_allocator_unless_the_user_chose_a_pool() -> None:
+    after = "import pyarrow as pa; from hpobench.cli.memory import return_freed_memory as r; r()"
+    before = "from hpobench.cli.memory import return_freed_memory as r; r(); import pyarrow as pa"
+    child = "import subprocess, sys; " + (
+        "print(subprocess.run([sys.executable, '-c', 'import pyarrow as pa; "
+        "print(pa.default_memory_pool().backend_name)'], capture_output=True, text=True).stdout.strip())"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    for setup in (after, before):
+        probe = f"{setup}; print(pa.default_memory_pool().backend_name); {child}"
+        out = subprocess.run(
+            [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+        )
+        assert out.stdout.split() == ["system", "system"]  # this process and the ones it starts
+        chosen = {**env, "ARROW_DEFAULT_MEMORY_POOL": "jemalloc"}
+        kept = subprocess.run(
+            [sys.executable, "-c", probe], env=chosen, capture_output=True, text=True, check=True
+        )
+        assert "system" not in kept.stdout.split()  # the user's choice (or arrow's fallback) stays

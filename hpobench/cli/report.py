@@ -15,10 +15,11 @@ from hpobench.contracts.errors import HpobenchError
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from hpobench.cli.memory import return_freed_memory
+
+    return_freed_memory()  # before the imports, so that their allocations follow it too
     from hpobench.results.regret import XAxis
     from hpobench.results.report import FORMATS, write_report
 
-    return_freed_memory()
     out = Path(args.out)
     if not out.is_dir():
         raise HpobenchError(f"results directory {str(out)!r} does not exist")

@@ -27,10 +27,11 @@ if TYPE_CHECKING:  # the study module is imported only when a study runs
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from hpobench.cli.memory import return_freed_memory
+
+    return_freed_memory()  # before the imports, so that their allocations follow it too
     from hpobench.execution.planning import plan_study
     from hpobench.execution.study import run_study
 
-    return_freed_memory()
     data_dir = resolve_data_dir(args.data_dir)
     benchmarks, kwargs, scalar = _checked_study(args, data_dir)
     plan = plan_study(
