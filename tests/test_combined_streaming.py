@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -98,3 +99,45 @@ def test_no_finished_run_gives_an_empty_table_with_the_columns(tmp_path: Path) -
     assert combined is not None
     assert combined.table.num_rows == 0
     assert {"run_id", "value_max", "time"} <= set(combined.table.column_names)
+
+
+def _damage_first_page(out: Path) -> None:
+    """Flip bytes inside the first data page of the combined table, keeping its footer intact."""
+    path = out / "combined" / "evaluations.parquet"
+    meta = pq.ParquetFile(path).metadata
+    column = meta.row_group(0).column(0)
+    start = column.dictionary_page_offset or column.data_page_offset
+    raw = bytearray(path.read_bytes())
+    for i in range(start + 20, start + 28):
+        raw[i] ^= 0xFF
+    path.write_bytes(bytes(raw))
+
+
+@pytest.mark.usefixtures("small_groups")
+def test_a_damaged_page_of_the_previous_table_is_never_copied(tmp_path: Path) -> None:
+    synthesise(tmp_path / "fresh", methods=2, tasks=2, seeds=2, evals=10)
+    shutil.copytree(tmp_path / "fresh", tmp_path / "resumed")
+    write_combined(tmp_path / "fresh")
+    write_combined(tmp_path / "resumed")
+    _damage_first_page(tmp_path / "resumed")
+    assert read_combined(tmp_path / "resumed") is None  # its pages' checksums say so to readers
+    runs = tmp_path / "resumed" / "runs"  # one run changed, so the table is rewritten, copying the rest
+    record = json.loads((runs / "t1.m1.s1.json").read_text())
+    write_run(tmp_path / "resumed", "t1.m1.s1", pd.read_parquet(runs / "t1.m1.s1.parquet"), record)
+    assert write_combined(tmp_path / "resumed") == 8
+    assert _table(tmp_path / "resumed") == _table(tmp_path / "fresh")
+
+
+def test_runs_whose_rows_do_not_fit_the_columns_are_left_out_however_many(tmp_path: Path) -> None:
+    synthesise(tmp_path, methods=2, tasks=3, seeds=2, evals=10)
+    runs = tmp_path / "runs"
+    unfit = sorted(p.stem for p in runs.glob("t2.*.json"))  # four runs
+    for run_id in unfit:  # an unsigned seed column with a value no int64 holds
+        frame = pd.read_parquet(runs / f"{run_id}.parquet")
+        frame["seed"] = np.full(len(frame), np.iinfo(np.uint64).max, dtype=np.uint64)
+        write_run(tmp_path, run_id, frame, json.loads((runs / f"{run_id}.json").read_text()))
+    assert write_combined(tmp_path) == 8
+    combined = read_combined(tmp_path)
+    assert combined is not None
+    assert sorted(combined.unreadable) == unfit
+    assert combined.covers(run_fingerprints(tmp_path))

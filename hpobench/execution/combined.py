@@ -1,7 +1,8 @@
 """The combined table of a study: its format, and reading it (writing is :mod:`.combined_write`).
 
 ``combined/evaluations.parquet`` holds every finished run's rows, grouped by run in run-id
-order, in row groups of :data:`ROW_GROUP_ROWS` rows; ``combined/runs.json`` indexes it (where
+order, in row groups of :data:`ROW_GROUP_ROWS` rows, each page with its CRC (checked on every
+read, so a damaged page is an error, never wrong rows); ``combined/runs.json`` indexes it (where
 each run's rows are, its table checksum, schema key and provenance record, and the fingerprint
 its files had when they were combined) and names the table's token, which the table carries in
 its schema metadata, so a table and an index of different writes are never used together. The
@@ -152,7 +153,7 @@ def read_combined(out: Path, *, columns: list[str] | None = None) -> Combined | 
         index = json.loads((folder / COMBINED_INDEX).read_text(encoding="utf-8"))
         if index.get("version") != COMBINED_VERSION:
             return None
-        source = pq.ParquetFile(folder / COMBINED_TABLE)
+        source = pq.ParquetFile(folder / COMBINED_TABLE, page_checksum_verification=True)
         meta = source.schema_arrow.metadata or {}
         if meta.get(TOKEN_KEY, b"").decode() != index["token"]:
             return None
@@ -193,7 +194,7 @@ class PreviousRows:
     """
 
     def __init__(self, out: Path) -> None:
-        self._file = pq.ParquetFile(out / COMBINED_DIR / COMBINED_TABLE)
+        self._file = pq.ParquetFile(out / COMBINED_DIR / COMBINED_TABLE, page_checksum_verification=True)
         meta = self._file.metadata
         self._starts = [0]
         for i in range(meta.num_row_groups):

@@ -68,11 +68,15 @@ class _Member:
 
 
 class _Redo(Exception):
-    """The second pass met a run that changed or does not fit: write again."""
+    """The second pass met a run that changed or does not fit, or a damaged previous table."""
 
-    def __init__(self, run_id: str, fingerprint: Fingerprint, *, unfit: bool) -> None:
+    def __init__(self, run_id: str, fingerprint: Fingerprint, *, unfit: bool = False, previous: bool = False):
         super().__init__(run_id)
-        self.run_id, self.fingerprint, self.unfit = run_id, fingerprint, unfit
+        self.run_id, self.fingerprint = run_id, fingerprint
+        self.unfit = unfit
+        """The run's rows cannot take the table's columns: leave it out."""
+        self.previous = previous
+        """The previous combined table could not be read: read every run from its files."""
 
 
 def _schema_key(schema: pa.Schema) -> str:
@@ -182,12 +186,15 @@ def _rows_of(out: Path, member: _Member, previous: PreviousRows | None, target: 
     """Second pass: ``member``'s rows in the combined table's columns."""
     if member.copied:
         assert previous is not None
-        return previous.rows(member.offset, member.rows)
+        try:
+            return previous.rows(member.offset, member.rows)
+        except Exception:  # a damaged page under an intact footer: the run files are the truth
+            raise _Redo(member.run_id, member.fingerprint, previous=True) from None
     table = member.table
     if table is None:
         check, own, digest = inspect_run(out / RUNS_DIR, member.run_id)
         if not check.finished or own is None or digest != member.sha256:
-            raise _Redo(member.run_id, member.fingerprint, unfit=False)  # changed since the first pass
+            raise _Redo(member.run_id, member.fingerprint)  # changed since the first pass
         table = own.replace_schema_metadata(None)
     try:
         return _conform(table, target)
@@ -214,7 +221,7 @@ def _row_groups(tables: Iterator[pa.Table]) -> Iterator[pa.Table]:
 def _write_table(path: Path, schema: pa.Schema, groups: Iterator[pa.Table]) -> None:
     """Write the row groups to ``path`` atomically (readers see no file or the whole file)."""
     with atomic_file(path) as fh:
-        writer = pq.ParquetWriter(fh, schema, compression="zstd")
+        writer = pq.ParquetWriter(fh, schema, compression="zstd", write_page_checksum=True)
         try:
             for group in groups:
                 writer.write_table(group, row_group_size=ROW_GROUP_ROWS)
@@ -246,21 +253,26 @@ def write_combined(out: Path, *, ahead: ReadAhead | None = None) -> int:
         The number of runs in the combined table (nothing is written when it is up to date).
     """
     excluded: dict[str, Fingerprint] = {}  # runs that turned out not to fit
-    for attempt in range(4):
+    use_previous = True
+    changed = 0  # second passes that met a run changed since its first pass
+    while True:
         prints = {k: v for k, v in run_fingerprints(out).items() if v is not None}
-        previous = read_combined(out, columns=[])  # the index only; rows are copied group by group
+        # the index only (rows are copied group by group later)
+        previous = read_combined(out, columns=[]) if use_previous else None
         if previous is not None and previous.covers(prints):
             return len(previous.runs)  # already up to date
-        budget = (
-            HELD_BYTES if attempt < 3 else None
-        )  # the last try holds every table: nothing changes under it
+        # after three such passes, every table is held: nothing can change under the next one
+        budget = HELD_BYTES if changed < 3 else None
         try:
             return _write(out, prints, previous, ahead, budget, excluded)
         except _Redo as redo:
             if redo.unfit:
                 excluded[redo.run_id] = redo.fingerprint
-            ahead = None  # what was read ahead may be what changed
-    raise AssertionError("unreachable: the last attempt holds every table")  # pragma: no cover
+            elif redo.previous:
+                use_previous = False
+            else:
+                changed += 1
+                ahead = None  # what was read ahead may be what changed
 
 
 def _write(
