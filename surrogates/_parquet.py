@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from hpobench.contracts.caching import task_cache
 from hpobench.contracts.errors import DataError
 from hpobench.contracts.types import Direction, Objective
 from hpobench.data.datadir import file_sha256
@@ -71,7 +71,7 @@ def load_grid_table(
     return _load(spec, task, cost_model, path, stat.st_size, stat.st_mtime_ns)
 
 
-@lru_cache(maxsize=16)
+@task_cache(maxsize=16)
 def _load(
     spec: GridSpec, task: str, cost_model: CostModel, path: Path, size: int, mtime_ns: int
 ) -> TabularBenchmark:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from hpobench.contracts.benchmark import BenchmarkFamily, TaskInfo
+from hpobench.contracts.caching import task_cache
 from hpobench.contracts.errors import DataError, UnknownNameError
 from hpobench.contracts.types import Direction, Objective
 from hpobench.data.datadir import file_sha256
@@ -119,7 +119,7 @@ def fcnet_n_params(dataset: str, columns: Mapping[str, np.ndarray]) -> np.ndarra
     return np.asarray(DATASETS[dataset].n_features * n1 + n1 * n2 + n2 + n1 + n2 + 1)
 
 
-@lru_cache(maxsize=8)
+@task_cache(maxsize=8)
 def _load(task: str, path: Path, size: int, mtime_ns: int) -> TabularBenchmark:
     """Read, check and densify one Parquet file; cached on (task, resolved path, size, mtime).
 

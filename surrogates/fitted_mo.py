@@ -17,7 +17,6 @@ again at load).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ import ConfigSpace as CS
 import numpy as np
 
 from hpobench.contracts.benchmark import BenchmarkFamily, TaskInfo
+from hpobench.contracts.caching import task_cache
 from hpobench.contracts.errors import UnknownNameError
 from hpobench.contracts.types import (
     Config,
@@ -140,7 +140,7 @@ class FittedMOBenchmark(SurrogateMOBenchmark):
         )
 
 
-@lru_cache(maxsize=8)
+@task_cache(maxsize=8)
 def _load(task: str, base: FittedSurrogate) -> FittedMOBenchmark:
     model = next((sha for path, sha in base.data_files().items() if path.endswith(".npz")), None)
     pareto, worst = stored_estimate(f"fitted_mo/{task}", model)

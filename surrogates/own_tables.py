@@ -32,12 +32,12 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from hpobench.contracts.benchmark import Benchmark, BenchmarkFamily, TaskInfo
+from hpobench.contracts.caching import task_cache
 from hpobench.contracts.errors import DataError, UnknownNameError
 from hpobench.contracts.types import Direction, Fidelity, Objective
 from hpobench.data.datadir import (
@@ -76,7 +76,7 @@ def _pin(root: Path, family: str, task: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=16)
+@task_cache(maxsize=16)
 def _load(family: str, task: str, path: Path, size: int, mtime_ns: int) -> Benchmark:
     name = f"{family}/{task}"
     try:

@@ -24,13 +24,13 @@ stored in ``pareto_fronts.json`` and read when a task loads; the tests recompute
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from hpobench.contracts.benchmark import Benchmark, BenchmarkFamily, TaskInfo
+from hpobench.contracts.caching import task_cache
 from hpobench.contracts.errors import UnknownNameError
 from hpobench.contracts.types import Direction, Objective, ParetoReference
 from hpobench.surrogates import fcnet, hpobench_nn, own_tables
@@ -251,7 +251,7 @@ class TableMOFamily(BenchmarkFamily):
         return reference, {}
 
 
-@lru_cache(maxsize=16)
+@task_cache(maxsize=16)
 def _cached(family: TableMOFamily, base: Benchmark, name: str) -> Benchmark:
     """One MO benchmark per (family, loaded base table) in this process (the base is cached too)."""
     assert isinstance(base, TabularBenchmark | CandidateBenchmark)

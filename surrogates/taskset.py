@@ -27,12 +27,12 @@ evaluation is that of training from scratch up to the step.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from hpobench.contracts.benchmark import BenchmarkFamily, TaskInfo
+from hpobench.contracts.caching import task_cache
 from hpobench.contracts.errors import DataError, UnknownNameError
 from hpobench.contracts.types import Direction, Fidelity, Objective
 from hpobench.data.datadir import file_sha256
@@ -102,7 +102,7 @@ def parse_taskset(records: object, *, what: str) -> tuple[dict[str, np.ndarray],
     return {h: hps[:, j] for j, h in enumerate(HYPERPARAMETERS)}, table
 
 
-@lru_cache(maxsize=12)
+@task_cache(maxsize=12)
 def _load(task: str, path: Path, size: int, mtime_ns: int) -> CandidateBenchmark:
     what = f"taskset/{task} ({path})"
     try:

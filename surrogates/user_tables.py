@@ -28,13 +28,13 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from hpobench.contracts.benchmark import Benchmark, BenchmarkFamily, TaskInfo
+from hpobench.contracts.caching import task_cache
 from hpobench.contracts.errors import DataError, UnknownNameError
 from hpobench.data.datadir import CHECKSUMS_FILE, file_sha256, read_checksums, verification_enabled
 from hpobench.surrogates._user_build import build_benchmark, table_tags
@@ -118,7 +118,7 @@ class _Loaded:
     benchmark: Benchmark
 
 
-@lru_cache(maxsize=32)
+@task_cache(maxsize=32)
 def _load(name: str, path: Path, meta_json: str, stamp: tuple[int, int], sha256: str) -> _Loaded:
     meta = TableMeta.from_json(json.loads(meta_json), where=f"meta.json of {name}")
     frame = read_table(path)

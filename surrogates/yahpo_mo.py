@@ -31,13 +31,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from hpobench.contracts.benchmark import BenchmarkFamily, TaskInfo
+from hpobench.contracts.caching import task_cache
 from hpobench.contracts.errors import UnknownNameError
 from hpobench.contracts.pareto import to_minimisation
 from hpobench.contracts.types import (
@@ -169,7 +169,7 @@ class YahpoMOBenchmark(SurrogateMOBenchmark):
         )
 
 
-@lru_cache(maxsize=64)
+@task_cache(maxsize=64)
 def _load(task: str, base: YahpoBenchmark) -> YahpoMOBenchmark:
     model = next((sha for path, sha in base.data_files().items() if path.endswith(".onnx")), None)
     pareto, worst = stored_estimate(f"yahpo_mo/{task}", model)

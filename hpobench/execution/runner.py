@@ -27,6 +27,7 @@ import pandas as pd
 
 from hpobench.contracts.benchmark import Benchmark, BenchmarkSpec
 from hpobench.contracts.budget import Budget, BudgetKind
+from hpobench.contracts.caching import task_cache
 from hpobench.contracts.errors import (
     BudgetError,
     HpobenchError,
@@ -60,7 +61,7 @@ MAX_EVALUATIONS = 1_000_000
 _VERSIONED = ("hpobench", "numpy", "pandas", "scipy", "ConfigSpace", "joblib", "pyarrow")
 
 
-@lru_cache(maxsize=16)
+@task_cache(maxsize=16)
 def _cached_benchmark(spec: BenchmarkSpec, data_dir: str | None, verify: bool) -> Benchmark:
     # ``verify`` is part of the key: a benchmark loaded unverified is never handed to a verified run
     return load_benchmark(spec, data_dir=None if data_dir is None else Path(data_dir), verify=verify)

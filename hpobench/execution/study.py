@@ -22,6 +22,7 @@ from typing import Any
 
 from joblib import Parallel, delayed
 
+from hpobench.contracts.caching import release_task_caches
 from hpobench.contracts.errors import HpobenchError
 from hpobench.execution.containment import JobResult, Limits, run_contained
 from hpobench.execution.planning import StudyPlan
@@ -90,7 +91,23 @@ def _task_of(job: _Job) -> str:
     return job.spec.benchmark.name
 
 
+_worker_task: list[str] = []
+"""The task this process ran last (a worker keeps to one task at a time)."""
+
+
+def _keep_to(task: str) -> None:
+    """Release the loaded tasks this process has left when it moves on to ``task``.
+
+    Workers are handed runs grouped by task, so a task left is rarely met again; what is shared
+    by many tasks (a YAHPO scenario's model) is kept (:mod:`hpobench.contracts.caching`).
+    """
+    if _worker_task and _worker_task[0] != task:
+        release_task_caches()
+    _worker_task[:] = [task]
+
+
 def _execute_and_store(job: _Job) -> tuple[str, str]:
+    _keep_to(job.spec.benchmark.name)
     data_dir = None if job.data_dir is None else Path(job.data_dir)
     outcome = execute_run(
         job.spec, data_dir=data_dir, timeout=job.timeout, verify=job.verify, threads=job.threads
