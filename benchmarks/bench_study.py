@@ -10,7 +10,9 @@ and the first 34 YAHPO ``lcbench`` tasks (79 tasks) x ``--seeds`` seeds at ``--b
 Memory is sampled every 0.2 s as the proportional set size (PSS: each shared page split among
 the processes that map it, so the fork server's pages shared by its workers count once) summed
 over the command's process tree (the command, the fork server and the workers), and as the
-largest single process's resident set. Nothing here is compared with a peer: the goal is
+largest single process's resident set. From the runs' provenance it then prints the time spent
+inside the methods and the benchmarks, and the floor that sets: no harness can finish the
+study faster than (method + benchmark seconds) / jobs. Nothing here is compared with a peer: the goal is
 absolute (<= 5 min and <= 1 GB on a 2-core machine). ``--tasks-per-family N`` and ``--seeds``
 shrink the study for a quick look (the goal line is then marked as not the goal's size).
 
@@ -22,6 +24,7 @@ Run (one command; the data folder is the one argument)::
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -118,6 +121,23 @@ def measured(command: list[str]) -> tuple[float, int, int, dict[str, int]]:
     return wall, peaks[0], peaks[1], by_role
 
 
+def time_inside_runs(out: Path) -> tuple[dict[str, float], dict[str, float]]:
+    """Seconds the runs of the study in ``out`` spent, from their provenance: totals
+    (``method``, ``benchmark``, ``wall``: the sum of the runs' own wall times) and each method's
+    own time."""
+    totals = {"method": 0.0, "benchmark": 0.0, "wall": 0.0}
+    by_method: dict[str, float] = {}
+    for path in sorted((out / "runs").glob("*.json")):
+        record = json.loads(path.read_text())
+        timing = record.get("timing", {})
+        totals["method"] += float(timing.get("method_seconds", 0.0))
+        totals["benchmark"] += float(timing.get("benchmark_seconds", 0.0))
+        totals["wall"] += float(record.get("wall_seconds", 0.0))
+        name = record["spec"]["method"]
+        by_method[name] = by_method.get(name, 0.0) + float(timing.get("method_seconds", 0.0))
+    return totals, by_method
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -165,6 +185,19 @@ def main() -> None:
         )
         by_role = ", ".join(f"{k} {v / 2**20:.0f} MiB" for k, v in roles.items())
         print(f"  peak resident set by role: {by_role}")
+        inside, by_method = time_inside_runs(out)
+        print(
+            f"  inside the runs: methods {inside['method']:.0f} s, benchmarks {inside['benchmark']:.0f} s, "
+            f"the rest {inside['wall'] - inside['method'] - inside['benchmark']:.0f} s "
+            f"(summed run walls {inside['wall']:.0f} s)"
+        )
+        top = sorted(by_method.items(), key=lambda kv: -kv[1])[:4]
+        print("  methods' own time, largest: " + ", ".join(f"{k} {v:.0f} s" for k, v in top))
+        floor = (inside["method"] + inside["benchmark"]) / args.jobs
+        print(
+            f"  floor with these methods and benchmarks as they are: (methods + benchmarks) / "
+            f"{args.jobs} jobs = {floor:.0f} s; the methods alone: {inside['method'] / args.jobs:.0f} s"
+        )
         r_wall, r_tree, r_single, _ = measured([*env_cmd, "report", str(out)])
         print(
             f"hpobench report: {r_wall:7.1f} s, peak {r_tree / 2**20:7.0f} MiB (PSS, process tree), "
