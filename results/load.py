@@ -184,8 +184,9 @@ def load_results(
     the same result either way. Runs whose files are not finished and intact
     (:func:`hpobench.execution.store.check_run`) are skipped and reported in
     :attr:`StudyResults.problems`, so a partial or damaged directory still yields a report of
-    what is there. Runs of a task whose objective or direction disagrees with the task's other
-    runs are left out the same way (:func:`check_objectives`).
+    what is there; so are runs whose record names no benchmark (``spec.benchmark``) or whose
+    table and record name no method. Runs of a task whose objective or direction disagrees with
+    the task's other runs are left out the same way (:func:`check_objectives`).
 
     Args:
         out: The study directory.
@@ -220,17 +221,24 @@ def load_results(
             problems.append(f"skipped {run_id}: its table {run_id}.parquet is missing")
             continue
         entry = whole.current(run_id, fp) if whole is not None else None
+        part: pa.Table | tuple[int, int]
         if whole is not None and entry is not None:
             prov, table = entry.provenance, whole.table.slice(entry.offset, entry.rows)
-            parts.append((entry.offset, entry.rows))
+            part = (entry.offset, entry.rows)
         else:
             try:
                 prov, table = _read_run(runs_dir, run_id)
             except Exception as exc:  # a damaged run must not hide the others
                 problems.append(f"skipped {run_id}: {exc}")
                 continue
-            parts.append(table)
-        rows.append(_run_row(run_id, prov, table))
+            part = table
+        row = _run_row(run_id, prov, table)
+        unnamed = [k for k in ("benchmark", "method") if not isinstance(row[k], str)]
+        if unnamed:  # a run of no known task or method cannot be placed in any comparison
+            problems.append(f"skipped {run_id}: it names no {' and no '.join(unnamed)}")
+            continue
+        parts.append(part)
+        rows.append(row)
         if (prov.get("task") or {}).get("objectives"):
             provenance[str(prov.get("run_id", run_id))] = prov
     if not rows:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -73,3 +75,15 @@ def synthesise(
                     "reference": ref,
                 }
                 write_run(out, run_id, run_frame(run_id, bench, name, s, true, rng), prov)
+
+
+def rewrite_record(out: Path, run_id: str, edit: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """Store run ``run_id`` again with its provenance record passed through ``edit``.
+
+    For studies that need a record unlike what a run writes (another direction, a failure):
+    editing the file in place would be caught as damage (the record carries its own checksum).
+    """
+    runs = out / "runs"
+    record = json.loads((runs / f"{run_id}.json").read_text())
+    record.pop("table", None)
+    write_run(out, run_id, pd.read_parquet(runs / f"{run_id}.parquet"), edit(record))

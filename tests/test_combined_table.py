@@ -114,3 +114,36 @@ def test_a_torn_or_damaged_combined_table_is_ignored(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(load_results(tmp_path).evaluations, expected.evaluations)
     (tmp_path / "combined" / ".tmp-leftover").write_bytes(b"x")
     assert remove_stale_temporaries(tmp_path) == 1
+
+
+def test_an_index_edited_where_it_still_parses_is_never_used(tmp_path: Path) -> None:
+    synthesise(tmp_path, methods=2, tasks=1, seeds=2, evals=10)
+    write_combined(tmp_path)
+    expected = load_results(tmp_path, combined=False)
+    index = tmp_path / "combined" / "runs.json"
+    text = index.read_bytes()
+    # one changed byte each: a run's reference optimum, a renamed key, a failure status
+    for old, new in ((b'"best": 0.0', b'"best": 8.0'), (b'"objective"', b'"objectivf"'), (b'"ok"', b'"oj"')):
+        assert old in text
+        index.write_bytes(text.replace(old, new, 1))
+        json.loads(index.read_text())  # still valid JSON
+        assert read_combined(tmp_path) is None
+        got = load_results(tmp_path)
+        pd.testing.assert_frame_equal(got.evaluations, expected.evaluations)
+        pd.testing.assert_frame_equal(got.runs, expected.runs)
+    index.write_bytes(text)
+    assert read_combined(tmp_path) is not None
+
+
+def test_a_run_that_names_no_benchmark_is_left_out_and_said(tmp_path: Path) -> None:
+    synthesise(tmp_path, methods=2, tasks=1, seeds=2, evals=10)
+    record = json.loads((tmp_path / "runs" / "t0.m1.s0.json").read_text())
+    del record["spec"]["benchmark"]
+    del record["table"]
+    frame = pd.read_parquet(tmp_path / "runs" / "t0.m1.s0.parquet")
+    write_run(tmp_path, "t0.m1.s0", frame, record)  # a well-formed record that names no task
+    for combined in (True, False):
+        results = load_results(tmp_path, combined=combined)
+        assert "t0.m1.s0" not in set(results.runs["run_id"])
+        assert "t0.m1.s0" not in set(results.evaluations["run_id"].astype(str))
+        assert "skipped t0.m1.s0: it names no benchmark" in results.problems

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from report_data import synthesise
+from report_data import rewrite_record, synthesise
 
 from hpobench.contracts.benchmark import BenchmarkSpec
 from hpobench.contracts.budget import Budget
@@ -258,9 +258,7 @@ def test_task_without_reference_is_reported_with_a_fallback_note(tmp_path: Path)
 
 def test_mixed_objectives_and_partial_directories_report_what_is_there(tmp_path: Path) -> None:
     synthesise(tmp_path, methods=3, tasks=2, seeds=2, evals=10)
-    record = tmp_path / "runs" / "t1.m1.s0.json"
-    text = record.read_text().replace('"direction": "minimize"', '"direction": "maximize"')
-    record.write_text(text)
+    rewrite_record(tmp_path, "t1.m1.s0", lambda r: {**r, "task": {**r["task"], "direction": "maximize"}})
     (tmp_path / "runs" / "t1.m2.s1.parquet").unlink()  # partial: record without its table
     report = write_report(tmp_path, formats=["md", "html"])
     notes = " ".join(report.notes)
@@ -343,8 +341,7 @@ def test_unusable_references_and_all_failed_runs_are_reported_not_crashed_on(tmp
     failed = tmp_path / "failed"
     synthesise(failed, methods=2, tasks=1, seeds=1, evals=5)
     for record in (failed / "runs").glob("*.json"):
-        prov = json.loads(record.read_text())
-        record.write_text(json.dumps({**prov, "status": "failed", "error": "boom"}))
+        rewrite_record(failed, record.stem, lambda r: {**r, "status": "failed", "error": "boom"})
     report = write_report(failed, formats=["md"])
     assert "2 failed run(s) left out (listed at the end)" in report.notes
     assert "no evaluation of a successful run: nothing to score" in report.notes

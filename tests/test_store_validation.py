@@ -39,7 +39,12 @@ def _frame(run_id: str, *, evals: int = 6, seed: int = 0) -> pd.DataFrame:
 
 
 def _record(run_id: str, *, status: str = "ok", evals: int = 6) -> dict[str, object]:
-    record: dict[str, object] = {"run_id": run_id, "status": status, "evaluations": evals}
+    record: dict[str, object] = {
+        "run_id": run_id,
+        "spec": {"benchmark": "synthetic/t0", "method": "m", "seed": 0},
+        "status": status,
+        "evaluations": evals,
+    }
     if status != "ok":
         record["error"] = "MethodError: boom"
     return record
@@ -67,7 +72,13 @@ def test_write_run_records_the_checksum_and_row_count_of_the_bytes_written(tmp_p
     write_run(tmp_path, "a", _frame("a"), given)
     record = json.loads((tmp_path / "runs" / "a.json").read_text())
     table = (tmp_path / "runs" / "a.parquet").read_bytes()
-    assert record["table"] == {"sha256": hashlib.sha256(table).hexdigest(), "rows": 6}
+    body = {k: v for k, v in record.items() if k != "table"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+    assert record["table"] == {
+        "sha256": hashlib.sha256(table).hexdigest(),
+        "rows": 6,
+        "record": hashlib.sha256(canonical).hexdigest(),
+    }
     assert given["table"] == {"sha256": "stale", "rows": 99}  # the caller's mapping is not modified
     check = check_run(tmp_path, "a")
     assert (check.state, check.rows, check.verified) == (RunState.OK, 6, True)
@@ -107,6 +118,32 @@ def _no_table(runs: Path) -> None:
     (runs / "r1.parquet").unlink()
 
 
+def _flip_record(runs: Path, old: bytes, new: bytes) -> None:
+    """Change the record's bytes in place, keeping valid JSON (what a flipped bit can do)."""
+    data = (runs / "r1.json").read_bytes()
+    assert data.count(old) == 1
+    (runs / "r1.json").write_bytes(data.replace(old, new))
+
+
+def _renamed_key(runs: Path) -> None:
+    _flip_record(runs, b'"evaluations"', b'"evaluationr"')
+
+
+def _edited_status(runs: Path) -> None:
+    _flip_record(runs, b'"ok"', b'"oj"')
+
+
+def _renamed_table_entry_key(runs: Path) -> None:
+    _flip_record(runs, b'"record"', b'"recorf"')
+
+
+def _drop_record_checksum(path: Path) -> None:
+    """Make ``path`` a record of the format before record checksums (table entry: sha256, rows)."""
+    record = json.loads(path.read_text())
+    del record["table"]["record"]
+    path.write_text(json.dumps(record))
+
+
 DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
     "truncated parquet": (_truncate, "table checksum mismatch"),
     "garbage json": (_garbage_record, "not valid JSON"),
@@ -115,6 +152,9 @@ DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
     "other run's parquet": (_other_runs_table, "table checksum mismatch"),
     "row count": (_row_count, "table has 6 rows, the provenance record says 7"),
     "record without table": (_no_table, "provenance record without its table"),
+    "renamed key in the record": (_renamed_key, "provenance record checksum mismatch"),
+    "edited value in the record": (_edited_status, "provenance record checksum mismatch"),
+    "renamed key of the table entry": (_renamed_table_entry_key, "'table' entry is malformed"),
 }
 
 
@@ -169,6 +209,21 @@ def test_records_without_checksum_are_verified_as_far_as_they_can_be(tmp_path: P
     _strip_checksum(runs / "r1.json")
     _edit_record(runs / "r1.json", evaluations=5)
     assert check_run(tmp_path, "r1").reason == "table has 6 rows, the provenance record says 5"
+
+
+def test_records_without_their_own_checksum_still_have_the_table_checked(tmp_path: Path) -> None:
+    for i in range(2):
+        _store(tmp_path, f"r{i}", seed=i)
+        _drop_record_checksum(tmp_path / "runs" / f"r{i}.json")
+    runs = tmp_path / "runs"
+    check = check_run(tmp_path, "r1")
+    assert (check.state, check.rows, check.verified) == (RunState.OK, 6, True)
+    _other_runs_table(runs)
+    assert "table checksum mismatch" in check_run(tmp_path, "r1").reason
+    _store(tmp_path, "r1", seed=1)
+    _drop_record_checksum(runs / "r1.json")
+    _edit_record(runs / "r1.json", table={**json.loads((runs / "r1.json").read_text())["table"], "x": 1})
+    assert "'table' entry is malformed" in check_run(tmp_path, "r1").reason
 
 
 def test_set_aside_names_never_collide_and_temporaries_there_are_kept(tmp_path: Path) -> None:

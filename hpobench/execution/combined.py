@@ -5,9 +5,10 @@ order, in row groups of :data:`ROW_GROUP_ROWS` rows, each page with its CRC (che
 read, so a damaged page is an error, never wrong rows); ``combined/runs.json`` indexes it (where
 each run's rows are, its table checksum, schema key and provenance record, and the fingerprint
 its files had when they were combined) and names the table's token, which the table carries in
-its schema metadata, so a table and an index of different writes are never used together. The
-per-run files are the truth: a reader uses a run's rows from here only while that run's files
-still have the recorded fingerprint (:meth:`Combined.current`).
+its schema metadata, so a table and an index of different writes are never used together, and
+carries the digest of its own content, so an index edited or damaged where it still parses is
+never used either. The per-run files are the truth: a reader uses a run's rows from here only
+while that run's files still have the recorded fingerprint (:meth:`Combined.current`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hpobench.execution.runfiles import Fingerprint
+from hpobench.execution.runfiles import Fingerprint, json_digest
 
 __all__ = [
     "COLUMNS",
@@ -30,6 +31,7 @@ __all__ = [
     "COMBINED_INDEX",
     "COMBINED_TABLE",
     "COMBINED_VERSION",
+    "INDEX_DIGEST_KEY",
     "OBJECTIVE_COLUMNS",
     "ROW_GROUP_ROWS",
     "TOKEN_KEY",
@@ -42,8 +44,12 @@ __all__ = [
 COMBINED_DIR = "combined"
 COMBINED_TABLE = "evaluations.parquet"
 COMBINED_INDEX = "runs.json"
-COMBINED_VERSION = 2
+COMBINED_VERSION = 3
+"""Format of the combined table; 3: the index carries its own digest under :data:`INDEX_DIGEST_KEY`."""
 TOKEN_KEY = b"hpobench.combined.token"
+INDEX_DIGEST_KEY = "sha256"
+"""Key of the index's digest of itself (:func:`~hpobench.execution.runfiles.json_digest`, this key
+left out)."""
 ROW_GROUP_ROWS = 1 << 16
 """Rows per row group of the combined table (the last one holds the rest): the unit it is
 written and copied in, so writing or resuming a study of millions of rows holds one group."""
@@ -153,6 +159,8 @@ def read_combined(out: Path, *, columns: list[str] | None = None) -> Combined | 
         index = json.loads((folder / COMBINED_INDEX).read_text(encoding="utf-8"))
         if index.get("version") != COMBINED_VERSION:
             return None
+        if index.get(INDEX_DIGEST_KEY) != json_digest(index, leave_out=INDEX_DIGEST_KEY):
+            return None  # edited or damaged where it still parses: a run's record could be wrong
         source = pq.ParquetFile(folder / COMBINED_TABLE, page_checksum_verification=True)
         meta = source.schema_arrow.metadata or {}
         if meta.get(TOKEN_KEY, b"").decode() != index["token"]:

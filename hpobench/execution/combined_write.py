@@ -30,6 +30,7 @@ from hpobench.execution.combined import (
     COMBINED_INDEX,
     COMBINED_TABLE,
     COMBINED_VERSION,
+    INDEX_DIGEST_KEY,
     ROW_GROUP_ROWS,
     TOKEN_KEY,
     Combined,
@@ -43,6 +44,7 @@ from hpobench.execution.runfiles import (
     atomic_file,
     atomic_write_bytes,
     inspect_run,
+    json_digest,
     run_fingerprints,
 )
 
@@ -332,5 +334,7 @@ def _write(
         "unreadable": {k: list(v) for k, v in sorted(unreadable.items())},
         "schemas": {k: base64.b64encode(schemas[k].serialize().to_pybytes()).decode() for k in sorted(used)},
     }
-    atomic_write_bytes(folder / COMBINED_INDEX, json.dumps(record, default=str).encode("utf-8"))
+    normal = json.loads(json.dumps(record, default=str))  # as it will read back
+    normal[INDEX_DIGEST_KEY] = json_digest(normal, leave_out=INDEX_DIGEST_KEY)
+    atomic_write_bytes(folder / COMBINED_INDEX, json.dumps(normal).encode("utf-8"))
     return len(index)

@@ -2,20 +2,26 @@
 
 A run is stored as ``runs/<run_id>.parquet`` (its evaluations) and ``runs/<run_id>.json`` (its
 provenance record), written by :func:`write_run` in that order, each atomically. The record
-carries, under ``"table"``, the sha256 and the row count of the Parquet file exactly as written,
-so a reader can tell a run's files apart from damaged or mismatched ones without trusting either.
+carries, under ``"table"``, the sha256 and the row count of the Parquet file exactly as written
+and the sha256 of the record itself (its canonical JSON without the ``"table"`` entry), so a
+reader can tell a run's files apart from damaged, edited or mismatched ones without trusting
+either: a changed byte in the record that leaves valid JSON (a renamed key, an edited value) is
+caught as surely as one in the table.
 
 Lifecycle. The study runner writes runs with :func:`write_run` (in the worker that executed the
 run), and on every start or resume calls :func:`scan_runs` over the planned run ids: runs in state
-:attr:`RunState.OK` are skipped, :attr:`RunState.DAMAGED` runs are moved with :func:`move_aside`
-into ``OUT/damaged/`` and executed again, :attr:`RunState.MISSING` runs are executed, and
-:attr:`RunState.FAILED` runs are kept or, to retry them, moved into ``OUT/retried/`` first. Nothing
-here ever deletes a run file.
+:attr:`RunState.OK` are skipped, :attr:`RunState.DAMAGED` runs are moved into ``OUT/damaged/``
+(:func:`hpobench.execution.aside.move_aside`) and executed again, :attr:`RunState.MISSING` runs are
+executed, and :attr:`RunState.FAILED` runs are kept or, to retry them, moved into ``OUT/retried/``
+first. Nothing here ever deletes a run file.
 
 What counts as finished (:func:`check_run`):
 
 * the record parses as a JSON object whose ``run_id`` is the file's stem;
 * the table file's sha256 and row count equal the record's ``"table"`` entry;
+* the record's own sha256 equals the one in its ``"table"`` entry (records written before
+  record checksums have a ``"table"`` entry of exactly ``sha256`` and ``rows`` and skip this
+  check; any other set of keys is damage, so no single changed byte can make a record look old);
 * the table decodes as Parquet (pyarrow reads all of it).
 
 Records written before tables had checksums (no ``"table"`` entry) are verified as far as they
@@ -31,7 +37,6 @@ import contextlib
 import hashlib
 import json
 import os
-import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -48,7 +53,6 @@ from hpobench.data._files import temporary_beside
 __all__ = [
     "RUNS_DIR",
     "TMP_PREFIX",
-    "Aside",
     "Fingerprint",
     "Inspected",
     "RunCheck",
@@ -56,9 +60,10 @@ __all__ = [
     "atomic_file",
     "atomic_write_bytes",
     "check_run",
+    "check_run_id",
     "finished_run_ids",
     "inspect_run",
-    "move_aside",
+    "json_digest",
     "read_provenance",
     "run_fingerprints",
     "scan_runs",
@@ -69,8 +74,8 @@ RUNS_DIR = "runs"
 TMP_PREFIX = ".tmp-"
 TABLE_KEY = "table"
 """Key of the provenance record that holds the table's ``{"sha256": ..., "rows": ...}``."""
-REASON_FILE = "reason.txt"
-"""Name of the note written beside files set aside by :func:`move_aside`."""
+_TABLE_ENTRY_KEYS = frozenset({"sha256", "rows", "record"})
+"""The keys of a record's ``"table"`` entry; records written before record checksums lack ``record``."""
 
 
 @contextlib.contextmanager
@@ -100,7 +105,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         fh.write(data)
 
 
-def _check_id(run_id: str) -> None:
+def check_run_id(run_id: str) -> None:
+    """Refuse (``ValueError``) a run id that is not a plain file name or starts with ``.``."""
     if not run_id or run_id.startswith(".") or "/" in run_id or "\\" in run_id or "\0" in run_id:
         raise ValueError(f"{run_id!r} is not a run id (a plain file name, not starting with '.')")
 
@@ -112,31 +118,45 @@ def _parquet_bytes(frame: pd.DataFrame) -> bytes:
     return bytes(sink.getvalue().to_pybytes())
 
 
+def json_digest(record: Mapping[str, Any], *, leave_out: str) -> str:
+    """sha256 of a parsed JSON object's canonical text (sorted keys, no spaces, ASCII), one key left out.
+
+    The same for the object as written and as read back, so a file can carry the digest of its
+    own content under ``leave_out``.
+    """
+    body = {key: value for key, value in record.items() if key != leave_out}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
 def write_run(out: Path, run_id: str, frame: pd.DataFrame, provenance: Mapping[str, Any]) -> None:
     """Store one run: its Parquet table, then the provenance record that marks it finished.
 
     Both files are written atomically, the table first, so a study killed at any moment leaves
     either the old files, a new table without its record (a run :func:`check_run` calls
     missing), or both new files. The stored record is ``provenance`` with ``run_id`` set and
-    ``"table"`` set to the sha256 and row count of the Parquet bytes written (any ``"table"``
-    entry of ``provenance`` is replaced; ``provenance`` itself is not modified).
+    ``"table"`` set to the sha256 and row count of the Parquet bytes written and the sha256 of
+    the record (any ``"table"`` entry of ``provenance`` is replaced; ``provenance`` itself is not
+    modified). Values JSON cannot hold are stored as their ``str``.
 
     Raises:
         ValueError: ``run_id`` is not a plain file name, or ``provenance`` names another run.
     """
-    _check_id(run_id)
+    check_run_id(run_id)
     named = provenance.get("run_id", run_id)
     if named != run_id:
         raise ValueError(f"the provenance record names run {named!r}, not {run_id!r}")
     data = _parquet_bytes(frame)
-    record = {
-        **provenance,
-        "run_id": run_id,
-        TABLE_KEY: {"sha256": hashlib.sha256(data).hexdigest(), "rows": len(frame)},
+    # as the record will read back (str for what JSON cannot hold, string keys), so its digest does
+    record = json.loads(json.dumps({**provenance, "run_id": run_id}, default=str))
+    record[TABLE_KEY] = {
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "rows": len(frame),
+        "record": json_digest(record, leave_out=TABLE_KEY),
     }
     runs = out / RUNS_DIR
     atomic_write_bytes(runs / f"{run_id}.parquet", data)
-    text = json.dumps(record, indent=1, sort_keys=True, default=str) + "\n"
+    text = json.dumps(record, indent=1, sort_keys=True) + "\n"
     atomic_write_bytes(runs / f"{run_id}.json", text.encode("utf-8"))
 
 
@@ -211,7 +231,7 @@ def inspect_run(runs: Path, run_id: str) -> Inspected:
     Reads each file once. See :func:`check_run` for the rules; this is its implementation, for
     callers that also need the table (the combined table, the report's reader).
     """
-    _check_id(run_id)
+    check_run_id(run_id)
     record_path, table_path = runs / f"{run_id}.json", runs / f"{run_id}.parquet"
     try:
         record_bytes = record_path.read_bytes()
@@ -238,10 +258,17 @@ def inspect_run(runs: Path, run_id: str) -> Inspected:
     stored = record.get(TABLE_KEY)
     expected: Any = record.get("evaluations")  # records written before checksums
     if stored is not None:
-        if not (isinstance(stored, dict) and isinstance(stored.get("sha256"), str)) or not _is_count(
-            stored.get("rows")
+        if (
+            not (isinstance(stored, dict) and isinstance(stored.get("sha256"), str))
+            or not _is_count(stored.get("rows"))
+            or not (set(stored) <= _TABLE_ENTRY_KEYS and set(stored) >= {"sha256", "rows"})
+            or not isinstance(stored.get("record", ""), str)
         ):
             return _damaged(run_id, f"provenance record's {TABLE_KEY!r} entry is malformed: {stored!r}")
+        if "record" in stored and stored["record"] != json_digest(record, leave_out=TABLE_KEY):
+            return _damaged(
+                run_id, "provenance record checksum mismatch: the record was changed after it was written"
+            )
         if stored["sha256"] != digest:
             return _damaged(
                 run_id,
@@ -318,7 +345,7 @@ def scan_runs(out: Path, run_ids: Iterable[str] | None = None) -> dict[str, RunC
         if f"{run_id}.json" in names:
             checks[run_id] = inspect_run(runs, run_id).check
         else:
-            _check_id(run_id)
+            check_run_id(run_id)
             found = "table without provenance record" if f"{run_id}.parquet" in names else "no files"
             checks[run_id] = RunCheck(run_id=run_id, state=RunState.MISSING, reason=found)
     return checks
@@ -358,60 +385,3 @@ def run_fingerprints(out: Path) -> dict[str, Fingerprint | None]:
 def finished_run_ids(out: Path) -> set[str]:
     """Return the ids of the finished and intact runs of ``out`` (OK or FAILED, :func:`scan_runs`)."""
     return {run_id for run_id, check in scan_runs(out).items() if check.finished}
-
-
-class Aside(Enum):
-    """Where :func:`move_aside` keeps a run's files (a folder of the study directory)."""
-
-    DAMAGED = "damaged"
-    """Files that did not read back intact; the run is executed again."""
-    RETRIED = "retried"
-    """A failed run's files, kept when the run is executed again."""
-
-
-def move_aside(out: Path, run_id: str, *, reason: str, into: Aside = Aside.DAMAGED) -> Path | None:
-    """Move the files of ``run_id`` out of ``runs/`` into ``OUT/<into>/<run_id>.<n>/``; never delete.
-
-    ``n`` is the first number from 1 whose folder does not exist yet (claimed with an exclusive
-    ``mkdir``), so files set aside several times never overwrite each other. The folder gets a
-    note :data:`REASON_FILE` first (``reason``, where from, UTC time), then the record, then the
-    table, each moved with a rename: interrupted at any point, no file is lost and ``runs/`` holds
-    at most a table without record (a MISSING run). Whatever exists of the two files is moved.
-
-    Args:
-        out: The study directory.
-        run_id: The run.
-        reason: Why, for the note (e.g. :attr:`RunCheck.reason`).
-        into: Which folder: damaged files, or a failed run about to be retried.
-
-    Returns:
-        The folder that now holds the files, or ``None`` when the run had no file to move.
-
-    Raises:
-        ValueError: ``run_id`` is not a plain file name.
-    """
-    _check_id(run_id)
-    runs = out / RUNS_DIR
-    files = [runs / f"{run_id}{suffix}" for suffix in (".json", ".parquet")]
-    present = [p for p in files if p.is_file()]
-    if not present:
-        return None
-    parent = out / into.value
-    parent.mkdir(parents=True, exist_ok=True)
-    n = 1
-    while True:
-        dest = parent / f"{run_id}.{n}"
-        try:
-            dest.mkdir()
-            break
-        except FileExistsError:
-            n += 1
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    note = f"{reason}\n\nmoved from {RUNS_DIR}/ ({', '.join(p.name for p in present)}) at {stamp}\n"
-    (dest / REASON_FILE).write_text(note, encoding="utf-8")
-    for path in present:
-        try:
-            os.replace(path, dest / path.name)
-        except FileNotFoundError:  # gone since the listing: nothing to keep
-            continue
-    return dest

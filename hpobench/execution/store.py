@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hpobench.execution.aside import Aside, move_aside
 from hpobench.execution.combined import (
     COLUMNS,
     COMBINED_DIR,
@@ -49,13 +50,11 @@ from hpobench.execution.combined_write import write_combined
 from hpobench.execution.runfiles import (
     RUNS_DIR,
     TMP_PREFIX,
-    Aside,
     RunCheck,
     RunState,
     atomic_write_bytes,
     check_run,
     finished_run_ids,
-    move_aside,
     read_provenance,
     run_fingerprints,
     scan_runs,
