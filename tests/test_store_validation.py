@@ -194,11 +194,16 @@ def test_a_table_without_record_is_missing_and_nothing_is_read_for_absent_runs(t
     assert finished_run_ids(tmp_path) == set()
 
 
-def test_records_without_checksum_are_verified_as_far_as_they_can_be(tmp_path: Path) -> None:
+def _store_older(out: Path, make_older: Callable[[Path], None]) -> Path:
+    """Runs r0 and r1 stored, then rewritten by ``make_older`` as an older format; ``runs/``."""
     for i in range(2):
-        _store(tmp_path, f"r{i}", seed=i)
-        _strip_checksum(tmp_path / "runs" / f"r{i}.json")
-    runs = tmp_path / "runs"
+        _store(out, f"r{i}", seed=i)
+        make_older(out / "runs" / f"r{i}.json")
+    return out / "runs"
+
+
+def test_records_without_checksum_are_verified_as_far_as_they_can_be(tmp_path: Path) -> None:
+    runs = _store_older(tmp_path, _strip_checksum)
     check = check_run(tmp_path, "r1")
     assert (check.state, check.rows, check.verified) == (RunState.OK, 6, False)
     _other_runs_table(runs)  # a valid table of another run
@@ -212,10 +217,7 @@ def test_records_without_checksum_are_verified_as_far_as_they_can_be(tmp_path: P
 
 
 def test_records_without_their_own_checksum_still_have_the_table_checked(tmp_path: Path) -> None:
-    for i in range(2):
-        _store(tmp_path, f"r{i}", seed=i)
-        _drop_record_checksum(tmp_path / "runs" / f"r{i}.json")
-    runs = tmp_path / "runs"
+    runs = _store_older(tmp_path, _drop_record_checksum)
     check = check_run(tmp_path, "r1")
     assert (check.state, check.rows, check.verified) == (RunState.OK, 6, True)
     _other_runs_table(runs)
