@@ -97,6 +97,37 @@ def test_sigkill_midway_then_rerun_equals_uninterrupted(tmp_path: Path) -> None:
     assert len(tables(tmp_path / "clean")) == 72
 
 
+def test_an_interrupted_study_says_so_in_one_line_and_resumes(tmp_path: Path) -> None:
+    args = ["--benchmarks", "synthetic", "--methods", "random_search", "hyperband", "--seeds", "0-11"]
+    args += ["--budget", "400x", "--jobs", "2", "--quiet"]
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    runs = tmp_path / "interrupted" / "runs"
+    # several interrupts at different points of the run loop: the workers are stopped while the
+    # study still holds its lock (before, half of them ended in a traceback from the lock file)
+    for more in (2, 5):
+        finished = len(list(runs.glob("*.json"))) + more  # runs this process wrote: it is under way
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "hpobench", "run", "--out", "interrupted", *args],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and len(list(runs.glob("*.json"))) < finished:
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 130, err.decode()
+        assert "hpobench: interrupted; re-run the same command to resume" in err.decode()
+        assert "Traceback" not in err.decode()
+        assert "Exception ignored" not in err.decode()
+    resumed = hpobench("run", "--out", "interrupted", *args, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "already finished (resumed)" in resumed.stdout
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -316,8 +316,8 @@ def run_study(
             total=len(plan.runs), initial=len(plan.runs) - len(jobs_), enabled=progress and bool(jobs_)
         )
         cluster = contextlib.ExitStack()
+        results: Iterable[tuple[str, str]] = ()
         try:
-            results: Iterable[tuple[str, str]]
             if backend is Backend.LOKY:
                 results = _contained(jobs_, n_jobs=jobs, limits=limits, lock=lock, threads=threads)
             else:
@@ -333,6 +333,10 @@ def run_study(
                 ahead.add(run_id)  # read while the workers run, not after the last one
                 bar.update(1)
         finally:
+            if isinstance(results, Generator):
+                # stop the workers now, while the lock their pids are written to is still held
+                # (an interrupt would otherwise leave that to the garbage collector, after the lock)
+                results.close()
             bar.close()
             cluster.close()
         # one table of all runs, for fast reports (kept in step with the run files)
