@@ -12,8 +12,8 @@ the processes that map it, so the fork server's pages shared by its workers coun
 over the command's process tree (the command, the fork server and the workers), and as the
 largest single process's resident set. From the runs' provenance it then prints the time spent
 inside the methods and the benchmarks, and the floor that sets: no harness can finish the
-study faster than (method + benchmark seconds) / jobs. Nothing here is compared with a peer: the goal is
-absolute (<= 5 min and <= 1 GB on a 2-core machine). ``--tasks-per-family N`` and ``--seeds``
+study faster than (method + benchmark seconds) / jobs. Nothing here is compared with a peer:
+the goal is absolute (<= 5 min and <= 1 GB on a 2-core machine). ``--tasks-per-family N`` and ``--seeds``
 shrink the study for a quick look (the goal line is then marked as not the goal's size).
 
 Run (one command; the data folder is the one argument)::
@@ -24,7 +24,6 @@ Run (one command; the data folder is the one argument)::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -36,6 +35,8 @@ from pathlib import Path
 
 import psutil
 from _timing import goal_line
+
+from hpobench.execution.runfiles import read_provenance
 
 METHODS = (
     "random_search",
@@ -128,7 +129,7 @@ def time_inside_runs(out: Path) -> tuple[dict[str, float], dict[str, float]]:
     totals = {"method": 0.0, "benchmark": 0.0, "wall": 0.0}
     by_method: dict[str, float] = {}
     for path in sorted((out / "runs").glob("*.json")):
-        record = json.loads(path.read_text())
+        record = read_provenance(path)
         timing = record.get("timing", {})
         totals["method"] += float(timing.get("method_seconds", 0.0))
         totals["benchmark"] += float(timing.get("benchmark_seconds", 0.0))

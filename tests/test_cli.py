@@ -32,6 +32,24 @@ def tables(out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted((out / "runs").glob("*.parquet"))}
 
 
+def run_until(tmp_path: Path, out: str, args: list[str], *, finished: int) -> subprocess.Popen[bytes]:
+    """Start ``hpobench run --out OUT ARGS`` in its own session; return once ``finished`` run
+    records exist in ``OUT/runs`` (or after 120 s). Its stderr is a pipe, its stdout discarded."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hpobench", "run", "--out", out, *args],
+        cwd=tmp_path,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    runs = tmp_path / out / "runs"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(runs.glob("*.json"))) < finished:
+        time.sleep(0.02)
+    return proc
+
+
 def test_list_shows_benchmarks_and_methods_with_capabilities(tmp_path: Path) -> None:
     result = hpobench("list", "--tasks", cwd=tmp_path)  # the long form; the default groups families
     assert result.returncode == 0, result.stderr
@@ -70,21 +88,10 @@ def test_same_command_twice_gives_byte_identical_tables(tmp_path: Path) -> None:
 def test_sigkill_midway_then_rerun_equals_uninterrupted(tmp_path: Path) -> None:
     args = ["--benchmarks", "synthetic", "--methods", "random_search", "hyperband", "--seeds", "0-11"]
     args += ["--budget", "400x", "--jobs", "2", "--quiet"]
-    env = {**os.environ, "MPLBACKEND": "Agg"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "hpobench", "run", "--out", "killed", *args],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    runs = tmp_path / "killed" / "runs"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(list(runs.glob("*.json"))) < 4:
-        time.sleep(0.05)
+    proc = run_until(tmp_path, "killed", args, finished=4)
     os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    proc.communicate()
+    runs = tmp_path / "killed" / "runs"
     time.sleep(0.5)  # let orphaned workers notice
     finished = len(list(runs.glob("*.json")))
     assert 4 <= finished < 72, "the study must be interrupted midway"
@@ -100,23 +107,12 @@ def test_sigkill_midway_then_rerun_equals_uninterrupted(tmp_path: Path) -> None:
 def test_an_interrupted_study_says_so_in_one_line_and_resumes(tmp_path: Path) -> None:
     args = ["--benchmarks", "synthetic", "--methods", "random_search", "hyperband", "--seeds", "0-11"]
     args += ["--budget", "400x", "--jobs", "2", "--quiet"]
-    env = {**os.environ, "MPLBACKEND": "Agg"}
     runs = tmp_path / "interrupted" / "runs"
     # several interrupts at different points of the run loop: the workers are stopped while the
     # study still holds its lock (before, half of them ended in a traceback from the lock file)
     for more in (2, 5):
         finished = len(list(runs.glob("*.json"))) + more  # runs this process wrote: it is under way
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "hpobench", "run", "--out", "interrupted", *args],
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and len(list(runs.glob("*.json"))) < finished:
-            time.sleep(0.02)
+        proc = run_until(tmp_path, "interrupted", args, finished=finished)
         os.kill(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 130, err.decode()

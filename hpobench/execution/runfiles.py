@@ -261,7 +261,7 @@ def inspect_run(runs: Path, run_id: str) -> Inspected:
         if (
             not (isinstance(stored, dict) and isinstance(stored.get("sha256"), str))
             or not _is_count(stored.get("rows"))
-            or not (set(stored) <= _TABLE_ENTRY_KEYS and set(stored) >= {"sha256", "rows"})
+            or not set(stored) <= _TABLE_ENTRY_KEYS  # sha256 and rows are checked present above
             or not isinstance(stored.get("record", ""), str)
         ):
             return _damaged(run_id, f"provenance record's {TABLE_KEY!r} entry is malformed: {stored!r}")
