@@ -8,7 +8,13 @@ median over ``--repeats``:
 * ``import hpobench``;
 * ``hpobench run --help`` (through ``python -m hpobench``);
 * ``hpobench list``: imports every plugin to describe it (ConfigSpace included), shown for
-  reference; it has no goal.
+  reference; it has no goal;
+* ``import the runner``: ``import hpobench.execution.runner``, what every worker process needs
+  (ConfigSpace, pandas, pyarrow): the floor under the next case;
+* ``hpobench run, 1 run``: a whole one-run study (random search, 10 evaluations of
+  ``synthetic/branin``, a fresh folder each time), from start to exit. Its workers are forked
+  from a fork server that imports the runner in a process of its own, started before the
+  command's own imports so that the two overlap; no goal, shown against the floor above.
 
 Then ``python -X importtime`` of ``hpobench run --help`` lists the slowest imports left.
 
@@ -18,13 +24,17 @@ Usage: python benchmarks/bench_startup.py [--repeats 7]
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 from _timing import goal_line, interleaved
 
 GOAL_SECONDS = 0.3
+STUDY = ("-m", "hpobench", "run", "--benchmarks", "synthetic/branin", "--methods", "random_search")
+STUDY += ("--seeds", "0", "--budget", "10", "--quiet")
 
 
 def _command(*args: str) -> list[str]:
@@ -41,10 +51,16 @@ def main() -> None:
         "import hpobench": _command("-c", "import hpobench"),
         "hpobench run --help": _command("-m", "hpobench", "run", "--help"),
         "hpobench list": _command("-m", "hpobench", "list"),
+        "import the runner": _command("-c", "import hpobench.execution.runner"),
+        "hpobench run, 1 run": _command(*STUDY, "--out", "study"),
     }
 
     def case(command: list[str]) -> object:
-        return lambda: subprocess.run(command, cwd=cwd, check=True, capture_output=True)
+        def call() -> None:
+            shutil.rmtree(Path(cwd) / "study", ignore_errors=True)  # a fresh study each time
+            subprocess.run(command, cwd=cwd, check=True, capture_output=True)
+
+        return call
 
     timings = interleaved({name: case(c) for name, c in commands.items()}, repeats=args.repeats)
     print(f"fresh interpreters, {args.repeats} interleaved repeats, wall seconds (min / median)")

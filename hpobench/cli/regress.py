@@ -15,6 +15,9 @@ from hpobench.data.datadir import resolve_data_dir
 
 
 def _cmd_regress(args: argparse.Namespace) -> int:
+    from hpobench.execution.containment import start_fork_server
+
+    start_fork_server()  # the workers' imports, in a process of their own, overlap ours below
     from hpobench.evaluation import reference, regress, suites
 
     data_dir = resolve_data_dir(args.data_dir)

@@ -27,7 +27,9 @@ if TYPE_CHECKING:  # the study module is imported only when a study runs
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from hpobench.cli.memory import return_freed_memory
+    from hpobench.execution.containment import start_fork_server
 
+    start_fork_server()  # the workers' imports, in a process of their own, overlap ours below
     return_freed_memory()  # before the imports, so that their allocations follow it too
     from hpobench.execution.planning import plan_study
     from hpobench.execution.study import run_study

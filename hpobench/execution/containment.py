@@ -43,7 +43,7 @@ from hpobench.execution.workers import (  # the worker side, private to this pac
     _Worker,
 )
 
-__all__ = ["JobResult", "Limits", "parse_memory", "run_contained"]
+__all__ = ["JobResult", "Limits", "parse_memory", "run_contained", "start_fork_server"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -126,6 +126,17 @@ class JobResult(Generic[T, R]):
     value: R | None
     failure: str | None
     pid: int
+
+
+def start_fork_server() -> None:
+    """Start the fork server that workers are forked from now, if it is not running yet.
+
+    The server imports the runner in a process of its own (about a second), and
+    :func:`run_contained` waits for it only when it forks the first worker. A command that calls
+    this before its own imports and checks has both done at the same time on two or more cores.
+    Calling it is never needed: :func:`run_contained` starts the server itself.
+    """
+    _context()
 
 
 def run_contained(
