@@ -15,7 +15,7 @@ from hpobench.methods._brackets import hyperband_brackets
 from hpobench.methods.hyperband import Hyperband
 from hpobench.methods.random_search import RandomSearch
 from hpobench.methods.successive_halving import SuccessiveHalving
-from hpobench.testing.methods import check_method, method_checks
+from hpobench.testing.methods import _SPAWNED, check_method, method_checks
 
 EPOCHS = Fidelity(name="epoch", low=1, high=81, integer=True)
 
@@ -375,6 +375,11 @@ class Stalls(GlobalRandom):
         return None
 
 
+class SaltedHash(GlobalRandom):
+    def ask(self) -> Trial:  # deliberately broken: Python salts hash() per process
+        return Trial(config={"x": self.scale * (hash("hpobench") % 10**9) / 10**9})
+
+
 def _run_check(cls: type[Method], wanted: str, **kwargs: Any) -> None:
     checks = dict(method_checks(cls, x_task(), n_steps=10, **kwargs))
     checks[wanted]()
@@ -388,11 +393,21 @@ def _run_check(cls: type[Method], wanted: str, **kwargs: Any) -> None:
         (RenamesParams, "check_init_params", "attribute of the same name"),
         (OutOfSpace, "check_proposals_valid", "outside the space"),
         (Stalls, "check_proposals_valid", "stall"),
+        (SaltedHash, "check_deterministic_in_spawned_process", "differs in a fresh process"),
     ],
 )
 def test_compliance_suite_catches_violations(cls: type[Method], check: str, match: str) -> None:
     with pytest.raises(AssertionError, match=match):
         _run_check(cls, check)
+
+
+def test_the_spawned_process_kept_for_later_checks_still_salts_hash_differently() -> None:
+    pools = []
+    for _ in range(2):  # the second check runs in the process the first one kept
+        with pytest.raises(AssertionError, match="differs in a fresh process"):
+            _run_check(SaltedHash, "check_deterministic_in_spawned_process")
+        pools.append(_SPAWNED["pool"])
+    assert pools[0] is pools[1]
 
 
 def test_check_method_refuses_incompatible_task() -> None:

@@ -25,10 +25,13 @@ from __future__ import annotations
 import functools
 import inspect
 import multiprocessing
+import os
 import pickle
 import random
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import ConfigSpace as CS
@@ -125,18 +128,48 @@ def _check_deterministic(setup: Setup) -> None:
         )
 
 
-def _check_deterministic_in_spawned_process(setup: Setup) -> None:
-    """The same seed gives the same trajectory in a fresh ("spawn") process.
+_SPAWNED: dict[str, Any] = {}
+"""The one-process "spawn" pool of :func:`_spawned_pool` and the start-up state it was made with."""
 
-    Uses the internal objective on both sides, so the benchmark need not be picklable.
+
+def _spawned_pool() -> ProcessPoolExecutor:
+    """A pool of one process started with "spawn", kept for later checks of this process.
+
+    Starting an interpreter and importing a method's packages (torch, say) costs seconds, so the
+    process is reused while what a spawned process inherits is unchanged: ``sys.path``, the
+    working folder and the environment (but pytest's ``PYTEST_CURRENT_TEST``, which names the
+    test that is running); when any of them changed (another plugin folder, say),
+    a new one is started, and after the process died, too.
+    """
+    environ = sorted((k, v) for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST")
+    state = (tuple(sys.path), os.getcwd(), tuple(environ))
+    pool = _SPAWNED.get("pool")
+    if pool is None or _SPAWNED.get("state") != state:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        _SPAWNED.update(pool=pool, state=state)
+    return pool
+
+
+def _check_deterministic_in_spawned_process(setup: Setup) -> None:
+    """The same seed gives the same trajectory in another interpreter, started with "spawn".
+
+    That interpreter shares no state with this one and salts ``hash()`` differently. It is kept
+    for the checks that follow (:func:`_spawned_pool`); what earlier runs there leave behind
+    could only matter to a method that :func:`_check_deterministic` already fails. Uses the
+    internal objective on both sides, so the benchmark need not be picklable.
     """
     plain = Setup(
         method_cls=setup.method_cls, task=setup.task, benchmark=None, seed=setup.seed,
         n_steps=setup.n_steps, kwargs=dict(setup.kwargs),
     )  # fmt: skip
     here = trajectory_in_child(plain)
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        there = pool.submit(trajectory_in_child, plain).result()
+    try:
+        there = _spawned_pool().submit(trajectory_in_child, plain).result()
+    except BrokenProcessPool:
+        _SPAWNED.clear()  # the process died: the next check starts another
+        raise
     if here != there:
         raise AssertionError(
             f"the trajectory for seed={setup.seed} differs in a fresh process "
