@@ -37,54 +37,107 @@ def bounds(dim: int) -> list[tuple[float, float]]:
 
 
 def _scaled_sq(x1: FloatArray, x2: FloatArray, ls: FloatArray) -> FloatArray:
-    a, b = x1 / ls, x2 / ls
-    d2 = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T
-    return np.asarray(np.maximum(d2, 0.0), dtype=float)
+    """Squared distances between the rows of ``x1 / ls`` and ``x2 / ls`` (at least 0)."""
+    a = x1 / ls
+    b = a if x2 is x1 else x2 / ls
+    a_sq = (a * a).sum(1)
+    d2: FloatArray = a_sq[:, None] + (a_sq if b is a else (b * b).sum(1))[None, :]
+    d2 -= 2.0 * a @ b.T
+    np.maximum(d2, 0.0, out=d2)
+    return d2
+
+
+def _matern_terms(r: FloatArray, sv: float) -> tuple[FloatArray, FloatArray]:
+    """``(sv * (1 + √5 r + 5 r²/3) exp(-√5 r), exp(-√5 r))``, with few temporary arrays."""
+    e = -_SQRT5 * r
+    np.exp(e, out=e)
+    k = _SQRT5 * r
+    k += 1.0
+    r_sq = (5.0 / 3.0) * r
+    r_sq *= r
+    k += r_sq
+    k *= sv
+    k *= e
+    return k, e
 
 
 def matern52(x1: FloatArray, x2: FloatArray, ls: FloatArray, sv: float) -> FloatArray:
     """Matérn-5/2 kernel matrix ``sv * (1 + √5 r + 5 r²/3) exp(-√5 r)``."""
-    r = np.sqrt(_scaled_sq(x1, x2, ls))
-    return sv * (1.0 + _SQRT5 * r + (5.0 / 3.0) * r * r) * np.exp(-_SQRT5 * r)
+    return _matern_terms(np.sqrt(_scaled_sq(x1, x2, ls)), sv)[0]
+
+
+def _add_to_diagonal(k: FloatArray, value: float) -> None:
+    """``k += value * I`` in place (the same numbers: off the diagonal it adds ``0.0``)."""
+    diagonal = k.reshape(-1)[:: len(k) + 1]
+    diagonal += value
 
 
 def _cholesky(k: FloatArray) -> FloatArray:
+    """Lower Cholesky factor of ``k + jitter * I``, the jitter growing from 1e-9 until it succeeds.
+
+    ``k`` is left unchanged.
+    """
     jitter = 1e-9
     for _ in range(8):
+        shifted = k.copy()
+        _add_to_diagonal(shifted, jitter)
         try:
-            return np.asarray(np.linalg.cholesky(k + jitter * np.eye(len(k))), dtype=float)
+            return np.asarray(np.linalg.cholesky(shifted), dtype=float)
         except np.linalg.LinAlgError:
             jitter *= 10.0
     raise np.linalg.LinAlgError("kernel matrix is not positive definite")
 
 
+class _Likelihood:
+    """Negative log marginal likelihood of ``(x, y)`` and its gradient, as a function of ``theta``.
+
+    What does not depend on ``theta`` is computed once, for every call that L-BFGS-B makes.
+    """
+
+    def __init__(self, x: FloatArray, y: FloatArray) -> None:
+        self.x, self.y = x, y
+        self.n, self.dim = x.shape
+        self.x_sq_t2 = 2.0 * (x * x).T  # the transposed squares, doubled, as the gradient uses them
+
+    def __call__(self, theta: FloatArray) -> tuple[float, FloatArray]:
+        x, y, n, dim = self.x, self.y, self.n, self.dim
+        ls, sv, noise = np.exp(theta[:dim]), math.exp(theta[dim]), math.exp(theta[dim + 1])
+        r = np.sqrt(_scaled_sq(x, x, ls))
+        base, e = _matern_terms(r, sv)
+        k = base.copy()
+        _add_to_diagonal(k, noise)
+        try:
+            chol = _cholesky(k)
+        except np.linalg.LinAlgError:
+            return 1e10, np.zeros_like(theta)
+        alpha = sla.cho_solve((chol, True), y, check_finite=False)
+        nll = 0.5 * float(y @ alpha) + float(np.log(np.diag(chol)).sum()) + 0.5 * n * _LOG_2PI
+        inv, info = sla.lapack.dpotri(chol, lower=1)
+        if info != 0:
+            return 1e10, np.zeros_like(theta)
+        k_inv = np.tril(inv)
+        k_inv += np.tril(inv, -1).T
+        w = np.outer(alpha, alpha)
+        w -= k_inv
+        grad = np.empty_like(theta)
+        # dK/dlog ls_j = sv * 5/3 * (1 + √5 r) exp(-√5 r) * (x_ij - x_kj)² / ls_j²; with the symmetric
+        # a = that prefactor times w, sum_ik a_ik (x_ij - x_kj)² = 2 sum_i x_ij² rowsum_i - 2 x_j' a x_j
+        a = _SQRT5 * r
+        a += 1.0
+        a *= sv * (5.0 / 3.0)
+        a *= e
+        a *= w
+        quad = self.x_sq_t2 @ a.sum(axis=1) - 2.0 * (x * (a @ x)).sum(axis=0)
+        grad[:dim] = -0.5 * quad / (ls * ls)
+        w_base = w * base
+        grad[dim] = -0.5 * float(w_base.sum())
+        grad[dim + 1] = -0.5 * noise * float(np.trace(w))
+        return nll, grad
+
+
 def neg_log_likelihood(theta: FloatArray, x: FloatArray, y: FloatArray) -> tuple[float, FloatArray]:
     """Negative log marginal likelihood and its gradient with respect to ``theta``."""
-    n, dim = x.shape
-    ls, sv, noise = np.exp(theta[:dim]), math.exp(theta[dim]), math.exp(theta[dim + 1])
-    r = np.sqrt(_scaled_sq(x, x, ls))
-    e = np.exp(-_SQRT5 * r)
-    base = sv * (1.0 + _SQRT5 * r + (5.0 / 3.0) * r * r) * e
-    try:
-        chol = _cholesky(base + noise * np.eye(n))
-    except np.linalg.LinAlgError:
-        return 1e10, np.zeros_like(theta)
-    alpha = sla.cho_solve((chol, True), y)
-    nll = 0.5 * float(y @ alpha) + float(np.log(np.diag(chol)).sum()) + 0.5 * n * _LOG_2PI
-    inv, info = sla.lapack.dpotri(chol, lower=1)
-    if info != 0:
-        return 1e10, np.zeros_like(theta)
-    k_inv = np.tril(inv) + np.tril(inv, -1).T
-    w = np.outer(alpha, alpha) - k_inv
-    grad = np.empty_like(theta)
-    # dK/dlog ls_j = sv * 5/3 * (1 + √5 r) exp(-√5 r) * (x_ij - x_kj)² / ls_j²; with the symmetric
-    # a = that prefactor times w, sum_ik a_ik (x_ij - x_kj)² = 2 sum_i x_ij² rowsum_i - 2 x_j' a x_j
-    a = sv * (5.0 / 3.0) * (1.0 + _SQRT5 * r) * e * w
-    quad = 2.0 * (x * x).T @ a.sum(axis=1) - 2.0 * (x * (a @ x)).sum(axis=0)
-    grad[:dim] = -0.5 * quad / (ls * ls)
-    grad[dim] = -0.5 * float((w * base).sum())
-    grad[dim + 1] = -0.5 * noise * float(np.trace(w))
-    return nll, grad
+    return _Likelihood(x, y)(theta)
 
 
 def fit_hyperparameters(
@@ -92,11 +145,11 @@ def fit_hyperparameters(
 ) -> FloatArray:
     """Return the best ``theta`` found by L-BFGS-B from each of ``starts``."""
     best_theta, best_value = starts[0], math.inf
+    objective = _Likelihood(x, y)
     for start in starts:
         result = minimize(
-            neg_log_likelihood,
+            objective,
             start,
-            args=(x, y),
             jac=True,
             method="L-BFGS-B",
             bounds=bounds(x.shape[1]),
@@ -121,7 +174,8 @@ class GaussianProcess:
         """Condition on the data (one Cholesky factorisation)."""
         dim = x.shape[1]
         k = matern52(x, x, np.exp(theta[:dim]), math.exp(theta[dim]))
-        chol = _cholesky(k + math.exp(theta[dim + 1]) * np.eye(len(x)))
+        _add_to_diagonal(k, math.exp(theta[dim + 1]))
+        chol = _cholesky(k)
         return cls(x=x, chol=chol, alpha=sla.cho_solve((chol, True), y), theta=theta)
 
     def predict(self, xq: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -130,7 +184,7 @@ class GaussianProcess:
         sv = math.exp(self.theta[dim])
         ks = matern52(xq, self.x, np.exp(self.theta[:dim]), sv)
         mean = ks @ self.alpha
-        v = sla.solve_triangular(self.chol, ks.T, lower=True)
+        v = sla.solve_triangular(self.chol, ks.T, lower=True, check_finite=False)
         var = np.maximum(sv - (v * v).sum(0), 1e-12)
         return mean, np.sqrt(var)
 
