@@ -1,5 +1,5 @@
 """``python -m hpobench`` runs the ``hpobench`` command."""
 
-from hpobench.cli import main
+from hpobench.cli import command
 
-raise SystemExit(main())
+command()

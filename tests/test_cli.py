@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -183,3 +184,26 @@ def test_running_random_search_does_not_import_torch(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("ok")
+
+
+# Once the command has done its work, an interrupt during the interpreter's shutdown must not turn
+# the exit status into "killed by SIGINT" (-2): the hook sends a real SIGINT after main() returned.
+_LATE_INTERRUPT = """
+import atexit, os, runpy, signal, sys, time
+def late():
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.2)
+atexit.register(late)
+sys.argv = ["hpobench", "data", "list"]
+runpy.run_module("hpobench", run_name="__main__")
+"""
+
+
+def test_an_interrupt_after_the_work_is_done_leaves_the_exit_status_alone() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _LATE_INTERRUPT], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "KeyboardInterrupt" not in result.stderr
+    (entry,) = entry_points(group="console_scripts", name="hpobench")
+    assert entry.value == "hpobench.cli:command"  # the installed executable goes through it too

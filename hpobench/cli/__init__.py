@@ -20,6 +20,7 @@ import argparse
 import difflib
 import json
 import re
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -315,5 +316,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def command() -> NoReturn:
+    """The ``hpobench`` executable (and ``python -m hpobench``): :func:`main`, then exit with its status.
+
+    Once :func:`main` has returned, the command's work is done and said: from then on an
+    interrupt is ignored. Without this, a Ctrl-C during the interpreter's shutdown (as a study
+    ends) would kill the process by the signal once Python has put back its default handler, and
+    a finished study would exit as if interrupted (-2 instead of 0).
+    """
+    status = main()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # kept through the shutdown (Python restores its own only)
+    raise SystemExit(status)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    command()
