@@ -62,6 +62,29 @@ def test_held_copied_and_reread_rows_give_the_same_bytes(
     assert _table(tmp_path / "held") == _table(tmp_path / "reread") == _table(tmp_path / "copied")
 
 
+@pytest.mark.usefixtures("small_groups")
+@pytest.mark.parametrize("ahead_rows", [1, 15, 10**6])  # one run, one or two, every run ahead
+def test_runs_decoded_ahead_in_threads_give_the_same_bytes_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ahead_rows: int
+) -> None:
+    synthesise(tmp_path / "held", methods=2, tasks=2, seeds=2, evals=10)
+    shutil.copytree(tmp_path / "held", tmp_path / "ahead")
+    write_combined(tmp_path / "held")
+    monkeypatch.setattr(combined_write, "HELD_BYTES", 0)  # every table decoded again, in threads
+    monkeypatch.setattr(combined_write, "_AHEAD_ROWS", ahead_rows)
+    original = combined_write.inspect_run
+    decoded: list[str] = []
+
+    def recording(folder: Path, run_id: str) -> Inspected:
+        decoded.append(run_id)
+        return original(folder, run_id)
+
+    monkeypatch.setattr(combined_write, "inspect_run", recording)
+    assert write_combined(tmp_path / "ahead") == 8
+    assert _table(tmp_path / "held") == _table(tmp_path / "ahead")
+    assert sorted(decoded) == sorted(2 * [p.stem for p in (tmp_path / "ahead" / "runs").glob("*.json")])
+
+
 def test_a_run_that_changes_between_the_passes_makes_the_write_start_over(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

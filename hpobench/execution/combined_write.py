@@ -8,7 +8,8 @@ in run order), the index and the token. The second streams the rows into the Par
 row groups of exactly :data:`hpobench.execution.combined.ROW_GROUP_ROWS` rows, so the file's bytes
 depend only on the runs' tables, never on where their rows came from. Decoded tables are kept
 between the passes only up to :data:`hpobench.execution.read_ahead.HELD_BYTES`; the others are
-decoded again in the second pass and must be unchanged (same checksum), or the write starts over.
+decoded again in the second pass (in threads, a bounded number of rows ahead of the writer) and
+must be unchanged (same checksum), or the write starts over.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,8 +50,14 @@ from hpobench.execution.runfiles import (
     json_digest,
     run_fingerprints,
 )
+from hpobench.execution.threads import available_cores
 
 __all__ = ["write_combined"]
+
+_THREADS = 8
+"""Threads that decode run tables ahead of the writer (fewer on a machine with fewer cores)."""
+_AHEAD_ROWS = 4 * ROW_GROUP_ROWS
+"""Rows decoded ahead of the writer, at most (what the threads add to the write's memory)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -204,6 +213,39 @@ def _rows_of(out: Path, member: _Member, previous: PreviousRows | None, target: 
         raise _Redo(member.run_id, member.fingerprint, unfit=True) from None
 
 
+def _rows_ahead(
+    out: Path, members: Sequence[_Member], previous: PreviousRows | None, target: pa.Schema
+) -> Iterator[pa.Table]:
+    """:func:`_rows_of` of each member, in order; the runs decoded again are decoded ahead, in threads.
+
+    Decoding a run's table (and checking its files) releases the GIL, so while the writer
+    compresses one row group, up to :data:`_THREADS` threads decode the runs that follow, at most
+    :data:`_AHEAD_ROWS` rows ahead of it. Rows copied from the previous table are read here, in
+    order (its reader is not shared between threads). The tables are the same either way.
+    """
+    with ThreadPoolExecutor(max_workers=min(_THREADS, available_cores())) as pool:
+        queue: deque[tuple[_Member, Future[pa.Table] | None]] = deque()
+        ahead = 0  # rows decoded, or being decoded, ahead of the writer
+        try:
+            for member in members:
+                if member.table is None and not member.copied:
+                    while queue and ahead + member.rows > _AHEAD_ROWS:
+                        done, future = queue.popleft()
+                        ahead -= done.rows if future is not None else 0
+                        yield _rows_of(out, done, previous, target) if future is None else future.result()
+                    queue.append((member, pool.submit(_rows_of, out, member, None, target)))
+                    ahead += member.rows
+                else:
+                    queue.append((member, None))
+            while queue:
+                done, future = queue.popleft()
+                yield _rows_of(out, done, previous, target) if future is None else future.result()
+        finally:
+            for _, future in queue:
+                if future is not None:
+                    future.cancel()
+
+
 def _row_groups(tables: Iterator[pa.Table]) -> Iterator[pa.Table]:
     """The rows of ``tables`` in groups of exactly ``ROW_GROUP_ROWS`` (the last: the rest), one chunk each."""
     pending: list[pa.Table] = []
@@ -309,8 +351,7 @@ def _write(
         schema = target.with_metadata({TOKEN_KEY: token.encode()})
         folder = out / COMBINED_DIR
         columns = target
-        rows = (_rows_of(out, m, source, columns) for m in kept)
-        _write_table(folder / COMBINED_TABLE, schema, _row_groups(rows))
+        _write_table(folder / COMBINED_TABLE, schema, _row_groups(_rows_ahead(out, kept, source, columns)))
     finally:
         if source is not None:
             source.close()
