@@ -207,3 +207,39 @@ def test_an_interrupt_after_the_work_is_done_leaves_the_exit_status_alone(tmp_pa
     assert "KeyboardInterrupt" not in result.stderr
     (entry,) = entry_points(group="console_scripts", name="hpobench")
     assert entry.value == "hpobench.cli:command"  # the installed executable goes through it too
+
+
+# A Ctrl-C that lands in code a compiled module runs through PyRun_String (Cython does so while it
+# imports) leaves CPython's "unhandled KeyboardInterrupt" note set even though main() handles it.
+_INTERRUPT_IN_PYRUN = """
+import ctypes, sys
+import hpobench.cli as cli
+def interrupted(args):
+    ctypes.pythonapi.PyRun_SimpleString(b"raise KeyboardInterrupt")  # sets the note, prints it
+    raise KeyboardInterrupt
+cli._check_counts = interrupted
+sys.argv = ["hpobench", "data", "list"]
+cli.command()
+"""
+
+
+def test_an_interrupt_handled_by_the_command_exits_130_wherever_it_landed(tmp_path: Path) -> None:
+    # run as `python -m`, as `python -m hpobench` runs (there CPython reads the note at exit)
+    (tmp_path / "interrupt_in_pyrun.py").write_text(_INTERRUPT_IN_PYRUN, encoding="utf-8")
+    command = [sys.executable, "-m", "interrupt_in_pyrun"]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 130, result.stderr
+    assert result.stderr.rstrip().endswith("hpobench: interrupted; re-run the same command to resume")
+
+
+def test_an_interrupt_while_the_parser_is_built_is_an_interrupt(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import hpobench.cli as cli
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "build_parser", interrupted)
+    assert cli.main(["data", "list"]) == cli.INTERRUPTED
+    assert capsys.readouterr().err == "hpobench: interrupted; re-run the same command to resume\n"
