@@ -72,14 +72,15 @@ def _add_to_diagonal(k: FloatArray, value: float) -> None:
     diagonal += value
 
 
-def _cholesky(k: FloatArray) -> FloatArray:
-    """Lower Cholesky factor of ``k + jitter * I``, the jitter growing from 1e-9 until it succeeds.
+def _cholesky(k: FloatArray, noise: float) -> FloatArray:
+    """Lower Cholesky factor of ``k + noise * I + jitter * I`` (``k`` itself is left unchanged).
 
-    ``k`` is left unchanged.
+    The jitter starts at 1e-9 and grows tenfold until the factorisation succeeds (8 tries).
     """
     jitter = 1e-9
     for _ in range(8):
         shifted = k.copy()
+        _add_to_diagonal(shifted, noise)
         _add_to_diagonal(shifted, jitter)
         try:
             return np.asarray(np.linalg.cholesky(shifted), dtype=float)
@@ -104,10 +105,8 @@ class _Likelihood:
         ls, sv, noise = np.exp(theta[:dim]), math.exp(theta[dim]), math.exp(theta[dim + 1])
         r = np.sqrt(_scaled_sq(x, x, ls))
         base, e = _matern_terms(r, sv)
-        k = base.copy()
-        _add_to_diagonal(k, noise)
         try:
-            chol = _cholesky(k)
+            chol = _cholesky(base, noise)
         except np.linalg.LinAlgError:
             return 1e10, np.zeros_like(theta)
         alpha = sla.cho_solve((chol, True), y, check_finite=False)
@@ -133,11 +132,6 @@ class _Likelihood:
         grad[dim] = -0.5 * float(w_base.sum())
         grad[dim + 1] = -0.5 * noise * float(np.trace(w))
         return nll, grad
-
-
-def neg_log_likelihood(theta: FloatArray, x: FloatArray, y: FloatArray) -> tuple[float, FloatArray]:
-    """Negative log marginal likelihood and its gradient with respect to ``theta``."""
-    return _Likelihood(x, y)(theta)
 
 
 def fit_hyperparameters(
@@ -174,8 +168,7 @@ class GaussianProcess:
         """Condition on the data (one Cholesky factorisation)."""
         dim = x.shape[1]
         k = matern52(x, x, np.exp(theta[:dim]), math.exp(theta[dim]))
-        _add_to_diagonal(k, math.exp(theta[dim + 1]))
-        chol = _cholesky(k)
+        chol = _cholesky(k, math.exp(theta[dim + 1]))
         return cls(x=x, chol=chol, alpha=sla.cho_solve((chol, True), y), theta=theta)
 
     def predict(self, xq: FloatArray) -> tuple[FloatArray, FloatArray]:
