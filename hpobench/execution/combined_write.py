@@ -223,23 +223,29 @@ def _rows_ahead(
     :data:`_AHEAD_ROWS` rows ahead of it. Rows copied from the previous table are read here, in
     order (its reader is not shared between threads). The tables are the same either way.
     """
+    queue: deque[tuple[_Member, Future[pa.Table] | None]] = deque()
+    ahead = 0  # rows decoded, or being decoded, ahead of the writer
+
+    def next_rows() -> pa.Table:
+        nonlocal ahead
+        member, future = queue.popleft()
+        if future is None:
+            return _rows_of(out, member, previous, target)
+        ahead -= member.rows
+        return future.result()
+
     with ThreadPoolExecutor(max_workers=min(_THREADS, available_cores())) as pool:
-        queue: deque[tuple[_Member, Future[pa.Table] | None]] = deque()
-        ahead = 0  # rows decoded, or being decoded, ahead of the writer
         try:
             for member in members:
                 if member.table is None and not member.copied:
                     while queue and ahead + member.rows > _AHEAD_ROWS:
-                        done, future = queue.popleft()
-                        ahead -= done.rows if future is not None else 0
-                        yield _rows_of(out, done, previous, target) if future is None else future.result()
+                        yield next_rows()
                     queue.append((member, pool.submit(_rows_of, out, member, None, target)))
                     ahead += member.rows
                 else:
                     queue.append((member, None))
             while queue:
-                done, future = queue.popleft()
-                yield _rows_of(out, done, previous, target) if future is None else future.result()
+                yield next_rows()
         finally:
             for _, future in queue:
                 if future is not None:
