@@ -13,12 +13,13 @@ measures configurations per second of:
 ``vs torch`` is the rate over the torch forward's. ``vs yahpo-gym`` is the rate over that of
 the yahpo-gym package in the same run: ``BenchmarkSet.objective_function`` on a batch of the same
 size of lcbench configurations (instance 3945, epoch 52, one thread; the YAHPO scenario closest
-to these tasks: a continuous space with an epoch fidelity). yahpo-gym pins ``numpy<2``, so it
-runs in its own environment through ``bench_yahpo.py``'s worker; without that environment the
-column is left empty. Run::
+to these tasks: a continuous space with an epoch fidelity). yahpo-gym runs in a child process
+through ``bench_yahpo.py``'s worker, in its own environment (``bench_yahpo.yahpo_python``:
+``--yahpo-python``, ``$HPOBENCH_YAHPO_PYTHON`` as ``nox -s bench`` sets it, or
+``/tmp/yahpo-venv``); without one the column is left empty. Run::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_surrogates.py --data-dir ../shared/data \
-        [--yahpo-python /tmp/yahpo-venv/bin/python]
+        [--yahpo-python PYTHON]
 """
 
 from __future__ import annotations
@@ -68,16 +69,23 @@ def main() -> None:
     parser.add_argument(
         "--data-dir", type=Path, default=Path(os.environ.get("HPOBENCH_DATA_DIR", "../shared/data"))
     )
-    parser.add_argument("--yahpo-python", default="/tmp/yahpo-venv/bin/python")
+    parser.add_argument(
+        "--yahpo-python",
+        default=None,
+        help="interpreter with yahpo-gym (default: as bench_yahpo.py finds one)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(
         f"python {platform.python_version()}, numpy {np.__version__}, torch {torch.__version__}, "
         f"torch threads {args.threads}, {platform.machine()}"
     )
-    yahpo_s = yahpo_gym_seconds(args.data_dir.resolve(), args.yahpo_python)
+    import bench_yahpo  # beside this script
+
+    python, why = bench_yahpo.yahpo_python(args.yahpo_python)
+    yahpo_s = None if python is None else yahpo_gym_seconds(args.data_dir.resolve(), python)
     if yahpo_s is None:
-        print(f"vs yahpo-gym: skipped, no yahpo-gym interpreter at {args.yahpo_python} (see bench_yahpo.py)")
+        print(f"vs yahpo-gym: skipped, {why}")
     else:
         rates = ", ".join(f"batch {n}: {n / t:,.0f} configs/s" for n, t in yahpo_s.items())
         print(f"yahpo-gym {YAHPO_SCENARIO}, same run, one thread: {rates}")
@@ -89,10 +97,8 @@ def main() -> None:
             print(line)
 
 
-def yahpo_gym_seconds(data_dir: Path, python: str) -> dict[int, float] | None:
-    """yahpo-gym's time for a batch of each size in :data:`BATCHES`, or ``None`` without its environment."""
-    if not Path(python).exists():
-        return None
+def yahpo_gym_seconds(data_dir: Path, python: str) -> dict[int, float]:
+    """yahpo-gym's time for a batch of each size in :data:`BATCHES`, run by the interpreter ``python``."""
     import bench_yahpo  # beside this script
 
     from hpobench.surrogates import yahpo

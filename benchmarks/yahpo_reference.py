@@ -15,7 +15,7 @@ rows: onnxruntime computes leftover rows of a batch (beyond a multiple of its ke
 other code paths whose results differ in the last bits, so yahpo-gym's own answer for a
 configuration depends slightly on the batch; 48 rows avoid leftovers and give the answers of the
 main code path, which the adapter always uses. yahpo-gym's local configuration is written to a
-temporary file (``$YAHPO_LOCAL_CONFIG``), never to ``~/.config``.
+temporary file (``_yahpo_gym.use_data_dir``), never to ``~/.config``.
 
 With ``--repl`` it records rbv2's ``repl`` instead (``tests/data/yahpo_repl_reference.json``): for
 one instance of each rbv2 scenario, 24 configurations, each at every ``repl`` from 1 to 10, at
@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -74,9 +73,9 @@ def main() -> None:
     args = parser.parse_args()
     data_dir = args.data_dir.resolve()
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Path(tmp) / "yahpo_gym.yaml"
-        settings.write_text(f"data_path: {data_dir}\n")
-        os.environ["YAHPO_LOCAL_CONFIG"] = str(settings)
+        from _yahpo_gym import use_data_dir
+
+        use_data_dir(data_dir, tmp)
         import numpy as np
         import onnxruntime
         import yahpo_gym
