@@ -43,9 +43,11 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
+from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 import ConfigSpace as CS
 import numpy as np
@@ -134,6 +136,11 @@ class SyntheticBenchmark(Benchmark):
         self._fn = FUNCTIONS[name]
         self.noise_std = float(noise_std)
         self._names = tuple(f"x{i}" for i in range(self._fn.dim))
+        first = self._names[0]
+        # config -> its values as a tuple, in coordinate order
+        self._coordinates: Callable[[Config], Any] = (
+            itemgetter(*self._names) if len(self._names) > 1 else lambda config: (config[first],)
+        )
         self._lower = np.array(self._fn.lower)
         self._span = np.array(self._fn.upper) - self._lower
         # (name, low, high, span) per coordinate, for the one-trial path
@@ -163,7 +170,8 @@ class SyntheticBenchmark(Benchmark):
         return self._task
 
     def _matrix(self, configs: Sequence[Config]) -> FloatArray:
-        return np.array([[float(c[n]) for n in self._names] for c in configs], dtype=float).reshape(
+        """``(n, d)`` float64 coordinates (numpy converts each value as ``float()`` does)."""
+        return np.array(list(map(self._coordinates, configs)), dtype=float).reshape(
             len(configs), len(self._names)
         )
 

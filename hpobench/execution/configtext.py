@@ -119,10 +119,15 @@ def _small_fixed_as_exponent(texts: pa.Array, small: np.ndarray) -> pa.Array:
 
 
 def _float_group(configs: Sequence[Mapping[str, Any]], names: tuple[Any, ...]) -> pa.Array | None:
-    """Texts of configurations that all have ``names`` (in that order), ``None`` unless all floats.
+    """Texts of configurations that all have exactly ``names``, ``None`` unless all floats.
 
     ``None`` too when a value is not finite or is a negative zero (NaN/inf are written
     differently; ``-0.0`` equals ``0.0`` as a dictionary key, so it would share ``0.0``'s text).
+    The texts list the names sorted whatever their order in a configuration.
+
+    Raises:
+        KeyError: A configuration lacks one of ``names`` (one of the same length then names
+            another hyperparameter).
     """
     if not names or set(map(type, names)) != {str}:
         return None
@@ -133,7 +138,8 @@ def _float_group(configs: Sequence[Mapping[str, Any]], names: tuple[Any, ...]) -
     if set(map(type, chain.from_iterable(rows))) != _FLOAT:
         return None
     distinct = list(dict.fromkeys(rows))
-    table = np.array(distinct, dtype=float).reshape(len(distinct), len(names))
+    table = np.fromiter(chain.from_iterable(distinct), dtype=float, count=len(distinct) * len(names))
+    table = table.reshape(len(distinct), len(names))
     if not np.isfinite(table).all():
         return None
     if (table == 0.0).any():  # a -0.0 may hide behind an equal 0.0 key: look at every row
@@ -153,13 +159,14 @@ def _float_group(configs: Sequence[Mapping[str, Any]], names: tuple[Any, ...]) -
 def config_texts(configs: Sequence[Mapping[str, Any]]) -> pa.Array:
     """:func:`config_json` of each configuration, as one Arrow string array in the same order.
 
-    Configurations are grouped by their hyperparameter names (in order); a group whose values
-    are all finite Python floats (no negative zero) is formatted column by column in Arrow,
-    each distinct value tuple once; the others are encoded one by one. A configuration object
-    that occurs several times (trials of one configuration sharing it) is formatted once.
+    Configurations are grouped by their hyperparameter names (in order; when all have the first
+    one's names, in any order, they form one group); a group whose values are all finite Python
+    floats (no negative zero) is formatted column by column in Arrow, each distinct value tuple
+    once; the others are encoded one by one. A configuration object that occurs several times
+    (trials of one configuration sharing it) is formatted once.
     """
-    first = {id(config): config for config in configs}  # the objects are alive for the call
-    if len(first) < len(configs):
+    if len(set(map(id, configs))) < len(configs):  # the objects are alive for the call
+        first = {id(config): config for config in configs}
         slot = {key: i for i, key in enumerate(first)}
         where = pa.array([slot[id(config)] for config in configs], type=pa.int64())
         return _distinct_texts(list(first.values())).take(where)
@@ -169,12 +176,18 @@ def config_texts(configs: Sequence[Mapping[str, Any]]) -> pa.Array:
 def _distinct_texts(configs: Sequence[Mapping[str, Any]]) -> pa.Array:
     """:func:`config_texts` of distinct configuration objects."""
     n = len(configs)
+    if n:  # the common case: every configuration has the first one's names (in any order)
+        names = tuple(configs[0])
+        if not any(map(len(names).__ne__, map(len, configs))):
+            try:
+                texts = _float_group(configs, names)
+            except KeyError:  # a configuration names another hyperparameter: group them below
+                pass
+            else:
+                if texts is None:
+                    texts = pa.array(list(map(config_json, configs)), type=pa.string())
+                return texts
     keys = list(map(tuple, configs))
-    if n and keys.count(keys[0]) == n:  # the common case: one space, every name present
-        texts = _float_group(configs, keys[0])
-        if texts is None:
-            texts = pa.array(list(map(config_json, configs)), type=pa.string())
-        return texts
     groups: dict[tuple[Any, ...], list[int]] = {}
     for i, names in enumerate(keys):
         groups.setdefault(names, []).append(i)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from operator import attrgetter, methodcaller
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,14 +34,25 @@ _VALUES, _COST, _CONFIG, _TAG = (
 )
 
 
-def _text_column(texts: pa.Array) -> pd.Series:
-    """A ``"string"`` column of Arrow strings (what ``pd.Series(list, dtype="string")`` builds)."""
-    return pd.Series(pd.arrays.ArrowStringArray(texts), dtype="string")
+def _text_column(texts: pa.Array) -> Any:
+    """A ``"string"`` column of Arrow strings (what ``pd.array(list, dtype="string")`` builds).
+
+    An extension array, not a Series: the frame takes it as it is (the ``"string"`` dtype of
+    this pandas: Arrow-backed, or Python-backed where that is pandas' default storage).
+    """
+    return pd.arrays.ArrowStringArray(texts).astype("string", copy=False)
 
 
-def _repeated_text(text: str, n: int) -> pd.Series:
-    """``pd.Series([text] * n, dtype="string")``, built as ``n`` indices into one Arrow string."""
+def _repeated_text(text: str, n: int) -> Any:
+    """``pd.array([text] * n, dtype="string")``, built as ``n`` indices into one Arrow string."""
     return _text_column(pa.array([text], type=pa.large_string()).take(np.zeros(n, dtype=np.int64)))
+
+
+def _same_texts(texts: list[str]) -> Any:
+    """``pd.array(texts, dtype="string")`` (one repeated Arrow string when all are equal, as usual)."""
+    if texts and texts.count(texts[0]) == len(texts):
+        return _repeated_text(texts[0], len(texts))
+    return _text_column(pa.array(texts, type=pa.large_string()))
 
 
 def frame_of(spec: RunSpec, sim: Simulation) -> pd.DataFrame:
@@ -120,6 +132,8 @@ def result_frame(
     from_fid = np.full(n, np.nan) if resumed is None else np.asarray(resumed, dtype=float)
     continued = ~np.isnan(from_fid)
     texts = config_texts(list(map(_CONFIG, trials)))
+    tags = list(map(_TAG, trials))
+    statuses = list(statuses)
     return pd.DataFrame(
         {
             "run_id": _repeated_text(spec.run_id, n),
@@ -129,8 +143,8 @@ def result_frame(
             "eval": np.arange(n, dtype=np.int64),
             "config": _text_column(texts),
             "fidelity": fids,
-            "tag": pd.Series(list(map(_TAG, trials)), dtype="string"),
-            "status": _text_column(pa.array(list(statuses), type=pa.large_string())),
+            "tag": _same_texts(tags),
+            "status": _same_texts(statuses),
             "value": np.asarray(values, dtype=float),
             "value_max": np.asarray(value_max, dtype=float),
             "cost": cost,
