@@ -60,6 +60,22 @@ def test_one_float_space_with_repeats_gives_one_text_per_configuration() -> None
     pd.testing.assert_series_equal(series, pd.Series(_encoded(configs), dtype="string"))
 
 
+def test_configurations_of_equal_length_with_other_names_or_orders_are_encoded_as_json() -> None:
+    """The one-group fast path takes the first configuration's names: any other name falls back."""
+    rng = np.random.default_rng(5)
+    rows = rng.uniform(-3, 3, (60, 2)).tolist()
+    swapped: list[dict[str, Any]] = [
+        {"a": x, "b": y} if i % 3 else {"b": y, "a": x} for i, (x, y) in enumerate(rows)
+    ]
+    assert configs_json(swapped) == _encoded(swapped)
+    renamed: list[dict[str, Any]] = [dict(c) for c in swapped]
+    renamed[7] = {"a": rows[7][0], "c": rows[7][1]}  # same length, another name
+    renamed[31] = {"c": 1.5, "d": 2.5}
+    assert configs_json(renamed) == _encoded(renamed)
+    shorter: list[dict[str, Any]] = [*swapped[:10], {"a": 1.0}, *swapped[10:20]]
+    assert configs_json(shorter) == _encoded(shorter)
+
+
 def test_no_configurations_give_an_empty_string_array() -> None:
     assert config_texts([]).type == pa.string()
     assert configs_json([]) == []
