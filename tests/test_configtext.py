@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pytest
 
 from hpobench.execution.configtext import config_json, config_texts, configs_json
 
@@ -74,6 +75,21 @@ def test_configurations_of_equal_length_with_other_names_or_orders_are_encoded_a
     assert configs_json(renamed) == _encoded(renamed)
     shorter: list[dict[str, Any]] = [*swapped[:10], {"a": 1.0}, *swapped[10:20]]
     assert configs_json(shorter) == _encoded(shorter)
+
+
+@pytest.mark.parametrize("rows", [40, 1000], ids=["row-by-row", "arrow"])
+def test_names_that_need_escaping_or_hold_format_characters_are_written_as_json(rows: int) -> None:
+    """Both float paths: ``%``-formats (few values) and Arrow columns (more than 6144 values)."""
+    names = ["%r", "50%", 'q"uote', "é", "{x}", "back\\slash", "tab\t"]
+    rng = np.random.default_rng(8)
+    configs: list[dict[str, Any]] = [
+        dict(zip(names, row, strict=True)) for row in rng.normal(0, 1e3, (rows, len(names))).tolist()
+    ]
+    configs[3]["%r"] = -0.0
+    configs[4] = {**configs[5], "50%": 1e-7}
+    assert configs_json(configs) == _encoded(configs)
+    configs[6]["é"] = math.inf  # the encoder's own text: the group goes to it
+    assert configs_json(configs) == _encoded(configs)
 
 
 def test_no_configurations_give_an_empty_string_array() -> None:
