@@ -3,9 +3,8 @@
 A configuration's text is ``json.dumps(dict(config), sort_keys=True, separators=(",", ":"),
 default=float)`` (:func:`config_json`). :func:`config_texts` gives the same texts for a whole
 run at once, as one Arrow string array: configurations whose values are all finite Python
-floats are written by one ``%``-format per configuration (``%r`` of a float is the encoder's
-text of it) or, for large groups, column by column in Arrow; any other configuration goes
-through the JSON encoder. The texts are equal either way (tests check each path).
+floats are formatted column by column in Arrow, each distinct value tuple once; any other
+configuration goes through the JSON encoder. The texts are equal either way (tests check it).
 
 Imports only numpy and pyarrow; the runner builds its result table with it.
 """
@@ -15,7 +14,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from itertools import chain
-from math import isfinite
 from operator import itemgetter
 from typing import Any
 
@@ -27,9 +25,6 @@ __all__ = ["config_json", "config_texts", "configs_json"]
 
 _CONFIG_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=float)
 _FLOAT = frozenset({float})
-_FORMAT_CELLS = 6144
-"""Values up to which a group of float configurations is ``%``-formatted row by row (fewer
-Arrow calls) rather than column by column in Arrow (less per value); the texts are the same."""
 
 
 def config_json(config: Mapping[str, Any]) -> str:
@@ -124,14 +119,11 @@ def _small_fixed_as_exponent(texts: pa.Array, small: np.ndarray) -> pa.Array:
 
 
 def _float_group(configs: Sequence[Mapping[str, Any]], names: tuple[Any, ...]) -> pa.Array | None:
-    """Texts of configurations that all have exactly ``names``, ``None`` unless all finite floats.
+    """Texts of configurations that all have exactly ``names``, ``None`` unless all floats.
 
-    ``None`` too when a value is not finite: the encoder writes NaN and infinities its own way.
-    Up to :data:`_FORMAT_CELLS` values, each text is one ``%``-format of the configuration's
-    values in sorted-name order (``%r`` of a ``float`` is ``float.__repr__``, the encoder's text
-    of a finite float, signed zeros and exponents included; keys written by ``json.dumps``).
-    Larger groups are formatted column by column in Arrow, each distinct value tuple once
-    (:func:`_arrow_texts`), which costs less per value but more per call.
+    ``None`` too when a value is not finite or is a negative zero (NaN/inf are written
+    differently; ``-0.0`` equals ``0.0`` as a dictionary key, so it would share ``0.0``'s text).
+    The texts list the names sorted whatever their order in a configuration.
 
     Raises:
         KeyError: A configuration lacks one of ``names`` (one of the same length then names
@@ -139,31 +131,15 @@ def _float_group(configs: Sequence[Mapping[str, Any]], names: tuple[Any, ...]) -
     """
     if not names or set(map(type, names)) != {str}:
         return None
-    ordered = tuple(sorted(names))
-    if len(ordered) == 1:
-        rows: list[tuple[Any, ...]] = [(config[ordered[0]],) for config in configs]
+    if len(names) == 1:
+        rows: list[tuple[Any, ...]] = [(config[names[0]],) for config in configs]
     else:
-        rows = list(map(itemgetter(*ordered), configs))
+        rows = list(map(itemgetter(*names), configs))
     if set(map(type, chain.from_iterable(rows))) != _FLOAT:
         return None
-    keys = [json.dumps(name) for name in ordered]
-    if len(rows) * len(ordered) > _FORMAT_CELLS:
-        return _arrow_texts(rows, keys)
-    if not all(map(isfinite, chain.from_iterable(rows))):
-        return None
-    template = "{" + ",".join(key.replace("%", "%%") + ":%r" for key in keys) + "}"
-    return pa.array(list(map(template.__mod__, rows)), type=pa.string())
-
-
-def _arrow_texts(rows: list[tuple[float, ...]], keys: list[str]) -> pa.Array | None:
-    """Texts of float value tuples (in ``keys`` order, the JSON keys) formatted by Arrow, or ``None``.
-
-    ``None`` when a value is not finite or is a negative zero (``-0.0`` equals ``0.0`` as a
-    dictionary key, so it would share ``0.0``'s text).
-    """
     distinct = list(dict.fromkeys(rows))
-    table = np.fromiter(chain.from_iterable(distinct), dtype=float, count=len(distinct) * len(keys))
-    table = table.reshape(len(distinct), len(keys))
+    table = np.fromiter(chain.from_iterable(distinct), dtype=float, count=len(distinct) * len(names))
+    table = table.reshape(len(distinct), len(names))
     if not np.isfinite(table).all():
         return None
     if (table == 0.0).any():  # a -0.0 may hide behind an equal 0.0 key: look at every row
@@ -171,8 +147,8 @@ def _arrow_texts(rows: list[tuple[float, ...]], keys: list[str]) -> pa.Array | N
         if (np.signbit(every) & (every == 0.0)).any():
             return None
     parts: list[Any] = []
-    for j, key in enumerate(keys):
-        parts += [("{" if j == 0 else ",") + key + ":", _float_texts(table[:, j])]
+    for k, j in enumerate(sorted(range(len(names)), key=names.__getitem__)):
+        parts += [("{" if k == 0 else ",") + json.dumps(names[j]) + ":", _float_texts(table[:, j])]
     texts = pc.binary_join_element_wise(*parts, "}", "")  # the last argument is the separator
     if len(distinct) == len(rows):
         return texts
@@ -185,9 +161,9 @@ def config_texts(configs: Sequence[Mapping[str, Any]]) -> pa.Array:
 
     Configurations are grouped by their hyperparameter names (in order; when all have the first
     one's names, in any order, they form one group); a group whose values are all finite Python
-    floats is written without the encoder (see :func:`_float_group`); the others are encoded one
-    by one. A configuration object that occurs several times (trials of one configuration
-    sharing it) is formatted once.
+    floats (no negative zero) is formatted column by column in Arrow, each distinct value tuple
+    once; the others are encoded one by one. A configuration object that occurs several times
+    (trials of one configuration sharing it) is formatted once.
     """
     if len(set(map(id, configs))) < len(configs):  # the objects are alive for the call
         first = {id(config): config for config in configs}
