@@ -166,10 +166,10 @@ def config_texts(configs: Sequence[Mapping[str, Any]]) -> pa.Array:
     (trials of one configuration sharing it) is formatted once.
     """
     if len(set(map(id, configs))) < len(configs):  # the objects are alive for the call
-        first = {id(config): config for config in configs}
-        slot = {key: i for i, key in enumerate(first)}
-        where = pa.array([slot[id(config)] for config in configs], type=pa.int64())
-        return _distinct_texts(list(first.values())).take(where)
+        ids = np.fromiter(map(id, configs), dtype=np.uint64, count=len(configs))
+        _, first, where = np.unique(ids, return_index=True, return_inverse=True)
+        distinct = list(map(configs.__getitem__, first.tolist()))
+        return _distinct_texts(distinct).take(pa.array(where.reshape(-1).astype(np.int64)))
     return _distinct_texts(configs)
 
 
