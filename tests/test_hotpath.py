@@ -254,3 +254,45 @@ def test_config_texts_equal_the_json_encoder_across_magnitudes() -> None:
         for row in zip(*(c.tolist() for c in columns.values()), strict=True)
     ]
     assert _configs_json(configs) == [_config_json(c) for c in configs]
+
+
+@pytest.mark.parametrize("mixed", [False, True], ids=["all-equal", "mixed"])
+def test_the_result_table_equals_one_built_from_plain_python_lists(mixed: bool) -> None:
+    """The table's text columns (repeated, all-equal and mixed) are pandas' own "string" columns."""
+    import pandas as pd
+
+    from hpobench.execution.result_table import result_frame
+
+    branin = BenchmarkSpec.parse("synthetic/branin")
+    spec = RunSpec(benchmark=branin, method="random_search", seed=3, budget=Budget.parse("9"))
+    n = 9
+    rng = np.random.default_rng(2)
+    trials = [
+        Trial(config={"x0": float(a), "x1": float(b)}, tag=f"t{i % 2}" if mixed else "")
+        for i, (a, b) in enumerate(rng.uniform(0, 10, (n, 2)).tolist())
+    ]
+    statuses = ["ok", "failed", "ok"] * 3 if mixed else ["ok"] * n
+    values = rng.uniform(0, 1, n)
+    frame = result_frame(
+        spec,
+        trials=trials,
+        fidelities=np.full(n, 100.0),
+        statuses=statuses,
+        values=values,
+        value_max=values,
+        costs=np.ones(n),
+        starts=np.arange(n, dtype=float),
+        ends=np.arange(n, dtype=float) + 1,
+        workers=np.zeros(n, dtype=np.int64),
+        high=100.0,
+    )
+    plain = {
+        "run_id": [spec.run_id] * n,
+        "benchmark": [spec.benchmark.name] * n,
+        "method": [spec.label] * n,
+        "config": [_config_json(t.config) for t in trials],
+        "tag": [t.tag for t in trials],
+        "status": statuses,
+    }
+    for name, texts in plain.items():
+        pd.testing.assert_series_equal(frame[name], pd.Series(texts, dtype="string", name=name))

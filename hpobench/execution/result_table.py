@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from operator import attrgetter, methodcaller
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from pandas.api.extensions import ExtensionArray
 
 from hpobench.contracts.types import Trial
 from hpobench.execution.configtext import config_texts
@@ -34,21 +34,23 @@ _VALUES, _COST, _CONFIG, _TAG = (
 )
 
 
-def _text_column(texts: pa.Array) -> Any:
+def _text_column(texts: pa.Array) -> ExtensionArray:
     """A ``"string"`` column of Arrow strings (what ``pd.array(list, dtype="string")`` builds).
 
     An extension array, not a Series: the frame takes it as it is (the ``"string"`` dtype of
     this pandas: Arrow-backed, or Python-backed where that is pandas' default storage).
     """
-    return pd.arrays.ArrowStringArray(texts).astype("string", copy=False)
+    column = pd.arrays.ArrowStringArray(texts).astype("string", copy=False)
+    assert isinstance(column, ExtensionArray)  # "string" is an extension dtype
+    return column
 
 
-def _repeated_text(text: str, n: int) -> Any:
+def _repeated_text(text: str, n: int) -> ExtensionArray:
     """``pd.array([text] * n, dtype="string")``, built as ``n`` indices into one Arrow string."""
     return _text_column(pa.array([text], type=pa.large_string()).take(np.zeros(n, dtype=np.int64)))
 
 
-def _same_texts(texts: list[str]) -> Any:
+def _same_texts(texts: list[str]) -> ExtensionArray:
     """``pd.array(texts, dtype="string")`` (one repeated Arrow string when all are equal, as usual)."""
     if texts and texts.count(texts[0]) == len(texts):
         return _repeated_text(texts[0], len(texts))
