@@ -176,20 +176,26 @@ def test_dpl_extrapolation_beats_the_last_value() -> None:
 
 
 def test_dyhpo_next_step_prediction_beats_the_last_value() -> None:
+    # DyHPO's setting: some configurations were trained to the full budget, others stopped after
+    # 8 of 20 steps; the GP predicts the stopped ones' next step. Over initialisations 0-7 the
+    # error was 0.13-0.41 of the last value's (torch 2.13 CPU): the claim holds for each of 3.
     x, t, y = power_law_curves(30, 2)
-    rows = [(i, k) for i in range(30) for k in range(8)]
+    seen = [20] * 20 + [8] * 10
+    rows = [(i, k) for i in range(30) for k in range(seen[i])]
     xs = np.array([x[i] for i, _ in rows])
     ts = np.array([t[k] for _, k in rows])
     curves = np.zeros((len(rows), 19))
     for r, (i, k) in enumerate(rows):
         curves[r, :k] = y[i, :k]
     ys = np.array([y[i, k] for i, k in rows])
-    gen = torch.Generator().manual_seed(0)
-    gp = DeepKernelGP(dim=2, curve_length=19, out=8, generator=gen)
-    gp.fit(xs, ts, curves, ys, steps=150, optimizer=torch.optim.Adam(gp.parameters(), lr=1e-2))
-    cq = np.zeros((30, 19))
-    cq[:, :8] = y[:, :8]
-    mean, std = gp.predict(xs, ts, curves, ys, x, np.full(30, t[8]), cq)
-    assert np.all(std > 0)
-    error = np.abs(mean - y[:, 8]).mean()
-    assert error < 0.5 * np.abs(y[:, 7] - y[:, 8]).mean()
+    stopped = np.arange(20, 30)
+    cq = np.zeros((10, 19))
+    cq[:, :8] = y[stopped, :8]
+    for seed in range(3):
+        gen = torch.Generator().manual_seed(seed)
+        gp = DeepKernelGP(dim=2, curve_length=19, out=8, generator=gen)
+        gp.fit(xs, ts, curves, ys, steps=150, optimizer=torch.optim.Adam(gp.parameters(), lr=1e-2))
+        mean, std = gp.predict(xs, ts, curves, ys, x[stopped], np.full(10, t[8]), cq)
+        assert np.all(std > 0)
+        error = np.abs(mean - y[stopped, 8]).mean()
+        assert error < 0.5 * np.abs(y[stopped, 7] - y[stopped, 8]).mean(), seed
