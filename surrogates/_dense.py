@@ -16,7 +16,7 @@ value is not finite (diverged runs) counted as worse than any finite one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import pairwise, repeat
 from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, ClassVar, NoReturn
@@ -25,6 +25,7 @@ import numpy as np
 
 from hpobench.contracts.batch import EvaluationBatch
 from hpobench.contracts.benchmark import paired_fidelities
+from hpobench.contracts.columns import Configs, as_columns, column_rows
 from hpobench.contracts.errors import InvalidConfigError, InvalidFidelityError
 from hpobench.contracts.types import Config, Evaluation, Fidelity, Objective, Status, Task, Trial
 from hpobench.contracts.values import check_seed
@@ -311,12 +312,13 @@ class DenseLookup(DenseReferences):
         raise InvalidConfigError(f"a configuration is not a point of {self.task.name!r}")
 
     def evaluate_arrays(
-        self, configs: Sequence[Config], *, seed: int, fidelities: Sequence[float | None] | None = None
+        self, configs: Configs, *, seed: int, fidelities: Sequence[float | None] | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Array form of :meth:`evaluate` for large batches: no :class:`Evaluation` objects.
 
         Same validation, seed and fidelity rules as :meth:`evaluate` (``fidelities=None``: all at
-        the maximal fidelity).
+        the maximal fidelity). ``configs`` is a sequence of configurations or a mapping
+        hyperparameter -> 1-d column (:mod:`hpobench.contracts.columns`); both give the same answers.
 
         Returns:
             ``(values, cost)``: objective values ``(n, n_objectives)`` with NaN rows where the
@@ -340,7 +342,13 @@ class DenseLookup(DenseReferences):
                     f"{list(self._fidelity_values)}"
                 ) from None
         s = check_seed(seed) % self.n_seeds
+        if isinstance(configs, Mapping):
+            return self._gather(self._column_index(*as_columns(configs)), s, fidx)
         return self._gather(self.config_index(configs), s, fidx)
+
+    def _column_index(self, columns: dict[str, np.ndarray], n: int) -> np.ndarray:
+        """Validated rows of ``n`` configurations given as columns (tables override it with numpy passes)."""
+        return self.config_index(column_rows(columns))
 
     def evaluate_indices(
         self, config_indices: np.ndarray, *, seed: int, fidelity_indices: np.ndarray | int | None = None

@@ -54,6 +54,7 @@ from typing import Any
 import numpy as np
 
 from hpobench.contracts.benchmark import Benchmark, BenchmarkFamily, TaskInfo, paired_fidelities
+from hpobench.contracts.columns import Configs, configs_of
 from hpobench.contracts.errors import DataError, InvalidFidelityError, UnknownNameError
 from hpobench.contracts.types import Config, Direction, Evaluation, Objective, Reference, Status, Task, Trial
 from hpobench.contracts.values import check_seed
@@ -195,9 +196,11 @@ class FittedSurrogate(Benchmark):
         return values, costs
 
     def evaluate_arrays(
-        self, configs: Sequence[Config], *, seed: int, fidelities: Sequence[float | None] | None = None
+        self, configs: Configs, *, seed: int, fidelities: Sequence[float | None] | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Array form of :meth:`evaluate`: ``(values (n, 1), costs (n,))``, same validation and seeds.
+
+        ``configs`` may also be columns (:mod:`hpobench.contracts.columns`).
 
         Raises:
             InvalidConfigError: A configuration is not in the space.
@@ -205,6 +208,7 @@ class FittedSurrogate(Benchmark):
             ValueError: ``fidelities`` and ``configs`` differ in length.
         """
         m = check_seed(seed) % self.members
+        configs = configs_of(configs)
         fid = self._fidelity_array(configs, paired_fidelities(configs, fidelities))
         values, costs = self.predict(self.encoding.encode(configs, fid), members=slice(m, m + 1))
         return values.reshape(len(configs), 1), costs.reshape(len(configs))

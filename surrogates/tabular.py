@@ -31,12 +31,14 @@ import ConfigSpace as CS
 import numpy as np
 from ConfigSpace.hyperparameters import Hyperparameter
 
+from hpobench.contracts.columns import column_rows
 from hpobench.contracts.errors import InvalidConfigError
 from hpobench.contracts.space import to_python
 from hpobench.contracts.types import Config, Fidelity, Objective, Task
 from hpobench.contracts.values import has_bool, is_finite_real, is_real
 from hpobench.surrogates._dense import DenseLookup
 from hpobench.surrogates._dense_arrow import dense_from_arrow, dense_from_arrow_ragged
+from hpobench.surrogates._grid_columns import column_rule
 from hpobench.surrogates.optima import StoredOptimum
 
 __all__ = ["CostModel", "Index", "TabularBenchmark", "dense_from_arrow", "dense_from_arrow_ragged"]
@@ -172,6 +174,10 @@ class TabularBenchmark(DenseLookup):
             if any(is_real(v) and v in (0, 1) for v in values)
         )
         self._bool_prone = tuple(d[0] for d in self._bool_digits)
+        self._columns = {
+            hp: column_rule(values, stride)
+            for (hp, values), stride in zip(self._grid.items(), self._strides, strict=True)
+        }
         self._init_cost(name, self._model_cost(name, cost, cost_model))
         self._data_files = dict(data_files or {})
 
@@ -326,6 +332,24 @@ class TabularBenchmark(DenseLookup):
             if rows and has_bool(map(get, map(configs.__getitem__, rows))):
                 raise KeyError("a boolean is not a number")
         return out
+
+    def _column_index(self, columns: dict[str, np.ndarray], n: int) -> np.ndarray:
+        """Grid indices of configurations given as columns: a few numpy passes per hyperparameter.
+
+        Numeric columns (integer or floating dtype) of numeric grids and string columns of
+        string grids are matched by value in numpy; any other column (object, bytes, booleans),
+        a value off the grid or the wrong hyperparameters take the row path of
+        :meth:`config_index`, which validates and raises :class:`InvalidConfigError`.
+        """
+        try:
+            if columns.keys() != self._columns.keys():
+                raise KeyError("unknown or missing hyperparameter")
+            out = np.zeros(n, dtype=np.intp)
+            for hp, column in columns.items():
+                self._columns[hp].add_digits(column, out)
+            return out
+        except (KeyError, TypeError):
+            return self.config_index(column_rows(columns))
 
     def snap(self, configs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Map configurations of a continuous relaxation of the grid onto grid points.

@@ -65,6 +65,7 @@ from pathlib import Path
 import numpy as np
 
 from hpobench.contracts.benchmark import Benchmark, BenchmarkFamily, TaskInfo, paired_fidelities
+from hpobench.contracts.columns import Configs, configs_of
 from hpobench.contracts.errors import DataError, UnknownNameError
 from hpobench.contracts.space import SpaceCodec
 from hpobench.contracts.types import Config, Evaluation, Reference, Task, Trial
@@ -220,12 +221,13 @@ class YahpoBenchmark(Benchmark):
         return out
 
     def evaluate_arrays(
-        self, configs: Sequence[Config], *, seed: int, fidelities: Sequence[float | None] | None = None
+        self, configs: Configs, *, seed: int, fidelities: Sequence[float | None] | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Array form of :meth:`evaluate` for large batches: no :class:`Evaluation` objects.
 
         Same validation, chunks and fidelity rules as :meth:`evaluate` (``fidelities=None``: all at
-        the maximal fidelity); ``seed`` does not change the answers.
+        the maximal fidelity); ``seed`` does not change the answers. ``configs`` may also be
+        columns (:mod:`hpobench.contracts.columns`), answered row by row.
 
         Returns:
             ``(values, cost)``: the objective ``(n, 1)``, NaN where the evaluation FAILED (a
@@ -237,6 +239,7 @@ class YahpoBenchmark(Benchmark):
             ValueError: ``fidelities`` and ``configs`` differ in length.
         """
         check_seed(seed)
+        configs = configs_of(configs)
         trials = list(map(_trial, configs, paired_fidelities(configs, fidelities)))
         y = np.empty((0, self._data.model.n_outputs))
         parts = [out for _, out in self._outputs(trials)]

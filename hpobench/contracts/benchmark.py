@@ -16,6 +16,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from hpobench.contracts.columns import Configs, n_configs
 from hpobench.contracts.errors import InvalidFidelityError
 from hpobench.contracts.space import SpaceCodec
 from hpobench.contracts.types import Config, Evaluation, Objective, ParetoReference, Reference, Task, Trial
@@ -153,12 +154,12 @@ class Benchmark(ABC):
 
 
 def paired_fidelities(
-    configs: Sequence[Config], fidelities: Sequence[float | None] | np.ndarray | None
+    configs: Configs, fidelities: Sequence[float | None] | np.ndarray | None
 ) -> list[float | None]:
     """The fidelity of each configuration in an ``evaluate_arrays`` call (``None``: the maximal one).
 
     Args:
-        configs: The configurations.
+        configs: The configurations (a sequence, or columns: :mod:`hpobench.contracts.columns`).
         fidelities: One fidelity per configuration, or ``None`` for all at the maximal fidelity.
 
     Returns:
@@ -167,14 +168,16 @@ def paired_fidelities(
 
     Raises:
         ValueError: ``fidelities`` and ``configs`` differ in length (never broadcast).
+        InvalidConfigError: ``configs`` are columns that are not 1-d or differ in length.
         InvalidFidelityError: A fidelity is not ``None`` and not a real number (a ``bool``, a
             string, ...; the rule of :mod:`hpobench.contracts.values`, checked by dtype for arrays and by
             the set of element types otherwise).
     """
+    n = n_configs(configs)
     if fidelities is None:
-        return [None] * len(configs)
-    if len(fidelities) != len(configs):
-        raise ValueError(f"{len(configs)} configurations but {len(fidelities)} fidelities")
+        return [None] * n
+    if len(fidelities) != n:
+        raise ValueError(f"{n} configurations but {len(fidelities)} fidelities")
     if isinstance(fidelities, np.ndarray) and fidelities.dtype.kind in "iuf" and fidelities.ndim == 1:
         return list(fidelities.tolist())  # the dtype says every value is a real number
     out = list(fidelities)

@@ -5,7 +5,8 @@ the documented class, whatever path it takes inside: strings, booleans, NaN, inf
 huge numbers as fidelities (:class:`InvalidFidelityError`) or as hyperparameter values
 (:class:`InvalidConfigError`), and seeds that are not non-negative integers (a ``ValueError``
 whose message names the seed). ``evaluate_arrays``, where a benchmark has it, is held to the
-same cases for its array inputs (including numpy arrays of ``bool`` and string dtype).
+same cases for its array inputs (including numpy arrays of ``bool`` and string dtype), with the
+configurations given as a sequence and as columns (:mod:`hpobench.contracts.columns`).
 """
 
 from __future__ import annotations
@@ -123,6 +124,14 @@ def check_bad_values(benchmark: Benchmark, config: Mapping[str, Any], seed: int)
                 expect_error(
                     InvalidConfigError, partial(arrays, [bad], seed=seed), f"evaluate_arrays with {what}"
                 )
+                # the column form (hpobench.contracts.columns): a list column and a numpy one
+                listed = {k: [v] for k, v in bad.items()}
+                for columns in (listed, {**listed, name: np.array([value])}):
+                    expect_error(
+                        InvalidConfigError,
+                        partial(arrays, columns, seed=seed),
+                        f"evaluate_arrays with {what} in a column",
+                    )
 
     for bad_seed in BAD_SEEDS:
         what = f"seed={bad_seed!r} ({type(bad_seed).__name__})"

@@ -1,0 +1,155 @@
+"""Configurations as columns (hpobench.contracts.columns): the same answers and errors as rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from hpobench.contracts.columns import as_columns, column_rows, configs_of
+from hpobench.contracts.errors import InvalidConfigError
+from hpobench.contracts.types import Direction, Objective
+from hpobench.data import registry
+from hpobench.surrogates.tabular import TabularBenchmark
+
+TASKS = [
+    "fcnet/protein_structure",
+    "hpobench_nn/kc1",
+    "nb201/cifar10",
+    "taskset/FixedTextRNNClassification_imdb_patch128_LSTM128_bs64",
+    "yahpo/lcbench-167168",
+    "fitted/fcnet.protein_structure",
+]
+
+
+def _columns(configs: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+    return {hp: np.array([c[hp] for c in configs]) for hp in configs[0]}
+
+
+def _sample(bench: Any, n: int, seed: int) -> list[dict[str, Any]]:
+    rng = np.random.default_rng(seed)
+    if hasattr(bench, "config_at"):
+        return [bench.config_at(int(i)) for i in rng.integers(bench.n_configs, size=n)]
+    if hasattr(bench, "candidate_configs"):
+        listed = bench.candidate_configs()
+        return [listed[int(i)] for i in rng.integers(len(listed), size=n)]
+    space = bench.task.space
+    space.seed(seed)
+    return [dict(c) for c in space.sample_configuration(n)]
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_columns_give_the_answers_of_rows_bit_for_bit(data_dir: Path, name: str) -> None:
+    try:
+        bench = registry.load_benchmark(name, data_dir=data_dir)
+    except registry.UnknownNameError:
+        pytest.skip(f"{name} is not in this data directory")
+    configs = _sample(bench, 300, 1)
+    fid = bench.task.fidelity
+    fids = None
+    if fid is not None and hasattr(bench, "fidelity_values"):
+        fids = list(np.random.default_rng(2).choice(bench.fidelity_values, size=len(configs)).tolist())
+    for seed in (0, 3):
+        rows = bench.evaluate_arrays(configs, seed=seed, fidelities=fids)
+        cols = bench.evaluate_arrays(_columns(configs), seed=seed, fidelities=fids)
+        for a, b in zip(rows, cols, strict=True):
+            np.testing.assert_array_equal(a, b)
+            assert a.dtype == b.dtype
+
+
+def _grid_bench() -> TabularBenchmark:
+    # 12 learning rates (the binary-search path), booleans-prone 0/1 digits, strings of two lengths
+    grid = {
+        "act": ("relu", "tanh", "sigmoid"),
+        "layers": (0, 1, 2),
+        "lr": tuple(float(x) for x in np.geomspace(1e-4, 1.0, 12)),
+    }
+    n = 3 * 3 * 12
+    table = np.arange(n * 2, dtype=float).reshape(n, 2, 1, 1)
+    return TabularBenchmark(
+        name="toy/columns",
+        grid=grid,
+        table=table,
+        metrics=("loss",),
+        objectives=(Objective(name="loss", direction=Direction.MINIMIZE),),
+        cost=np.ones(1),
+    )
+
+
+def test_every_grid_point_in_shuffled_columns_finds_its_row() -> None:
+    bench = _grid_bench()
+    order = np.random.default_rng(0).permutation(bench.n_configs)
+    configs = [bench.config_at(int(i)) for i in order]
+    np.testing.assert_array_equal(bench._column_index(*as_columns(_columns(configs))), order)
+    # numbers match by value across dtypes: layers as float64 and uint8, learning rates as float32
+    # do not (float32(1e-4) is another number) and are refused
+    columns = _columns(configs)
+    for layers in (columns["layers"].astype(np.float64), columns["layers"].astype(np.uint8)):
+        found = bench._column_index(*as_columns({**columns, "layers": layers}))
+        np.testing.assert_array_equal(found, order)
+    with pytest.raises(InvalidConfigError):
+        bench.evaluate_arrays({**columns, "lr": columns["lr"].astype(np.float32)}, seed=0)
+    # the column order does not matter; object columns take the row path with the same answer
+    reordered = {hp: columns[hp] for hp in reversed(list(columns))}
+    obj = {**columns, "act": columns["act"].astype(object)}
+    want = bench.evaluate_arrays(configs, seed=1)
+    for other in (reordered, obj):
+        for a, b in zip(want, bench.evaluate_arrays(other, seed=1), strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"layers": np.array([True, False])}, "layers"),  # a boolean is never the number 1
+        ({"layers": np.array([1, 3])}, "layers"),  # off the grid
+        ({"lr": np.array([np.nan, 1.0])}, "lr"),
+        ({"lr": np.array(["1.0", "1.0"])}, "lr"),  # a string is not a number
+        ({"act": np.array(["relu", "gelu"])}, "act"),
+        ({"act": np.array(["relu", "tan"])}, "act"),  # a prefix of a grid value
+        ({"act": np.array([b"relu", b"relu"])}, "act"),
+        ({"act": np.array([1, 2])}, "act"),
+        ({"extra": np.array([1, 1])}, "extra"),
+    ],
+)
+def test_bad_columns_raise_invalid_config_error_naming_the_hyperparameter(
+    change: dict[str, np.ndarray], says: str
+) -> None:
+    bench = _grid_bench()
+    good = {"act": np.array(["relu", "tanh"]), "layers": np.array([0, 2]), "lr": np.array([1.0, 1.0])}
+    bench.evaluate_arrays(good, seed=0)
+    with pytest.raises(InvalidConfigError, match=says):
+        bench.evaluate_arrays({**good, **change}, seed=0)
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        {},
+        {"act": np.array(["relu"]), "layers": np.array([0, 1]), "lr": np.array([1.0])},
+        {"act": np.array([["relu"]]), "layers": np.array([[0]]), "lr": np.array([[1.0]])},
+        {"act": "relu", "layers": 0, "lr": 1.0},  # one configuration, not columns
+    ],
+)
+def test_malformed_columns_raise_invalid_config_error(columns: dict[str, Any]) -> None:
+    with pytest.raises(InvalidConfigError, match="column"):
+        _grid_bench().evaluate_arrays(columns, seed=0)
+
+
+def test_missing_hyperparameter_and_mismatched_fidelities_are_refused() -> None:
+    bench = _grid_bench()
+    with pytest.raises(InvalidConfigError, match="lr"):
+        bench.evaluate_arrays({"act": np.array(["relu"]), "layers": np.array([0])}, seed=0)
+    good = {"act": np.array(["relu"]), "layers": np.array([0]), "lr": np.array([1.0])}
+    with pytest.raises(ValueError, match="1 configurations but 2 fidelities"):
+        bench.evaluate_arrays(good, seed=0, fidelities=[None, None])
+
+
+def test_rows_of_columns_are_plain_python_values() -> None:
+    rows = column_rows({"a": np.array([1, 2]), "b": np.array(["x", "y"])})
+    assert rows == [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]
+    assert type(rows[0]["a"]) is int and type(rows[0]["b"]) is str
+    listed = [{"a": 1}]
+    assert configs_of(listed) is listed
