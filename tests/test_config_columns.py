@@ -150,6 +150,7 @@ def test_missing_hyperparameter_and_mismatched_fidelities_are_refused() -> None:
 def test_rows_of_columns_are_plain_python_values() -> None:
     rows = column_rows({"a": np.array([1, 2]), "b": np.array(["x", "y"])})
     assert rows == [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]
-    assert type(rows[0]["a"]) is int and type(rows[0]["b"]) is str
+    assert type(rows[0]["a"]) is int
+    assert type(rows[0]["b"]) is str
     listed = [{"a": 1}]
     assert configs_of(listed) is listed
