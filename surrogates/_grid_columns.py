@@ -80,16 +80,9 @@ class ColumnRule:
         return True
 
     def _add_str(self, column: np.ndarray, out: np.ndarray) -> bool:
-        # compare the UTF-32 code points of each value (numpy's string comparison is far slower)
-        width = column.dtype.itemsize // 4
-        points = np.ascontiguousarray(column).view(np.uint32).reshape(len(column), width)
         found = np.zeros(len(column), dtype=bool)
         for digit, value in enumerate(self.values.tolist()):
-            if len(value) > width:
-                continue
-            target = np.zeros(width, dtype=np.uint32)
-            target[: len(value)] = [ord(c) for c in value]
-            hit = (points == target).all(axis=1)
+            hit = column == value
             found |= hit
             if digit:
                 np.add(out, digit * self.stride, out=out, where=hit)
