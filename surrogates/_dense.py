@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import pairwise, repeat
 from operator import attrgetter, itemgetter
-from typing import TYPE_CHECKING, ClassVar, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 import numpy as np
 
@@ -67,6 +67,20 @@ def _checked_indices(
         bad = array[(array < 0) | (array >= size)]
         raise error(f"{what} indices {bad[:5].tolist()} are outside [0, {size})")
     return array
+
+
+def _rows_of(array: np.ndarray, rows: np.ndarray, rest: tuple[Any, ...]) -> np.ndarray:
+    """``array[rows, *rest]`` as a fresh 1-d array of ``len(rows)`` values.
+
+    Where ``rest`` is all scalars and picks a contiguous column (a broadcast per-configuration
+    cost, say), ``take`` on that column is several times faster than fancy indexing; a strided
+    column is faster by fancy indexing.
+    """
+    if all(isinstance(i, int) for i in rest):
+        column = array[(slice(None), *rest)]
+        if column.strides[0] == column.itemsize:
+            return column.take(rows)
+    return np.asarray(array[(rows, *rest)])
 
 
 class DenseLookup(DenseReferences):
@@ -396,11 +410,18 @@ class DenseLookup(DenseReferences):
 
     def _gather(self, cidx: np.ndarray, s: int, fidx: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
         """Objective values (NaN rows where failed) and costs of checked row and slice indices."""
-        values = self._table[cidx, s, fidx][:, self._objective_cols]  # fancy indexing: a fresh array
-        ok = np.isfinite(values).all(axis=1)
-        if not ok.all():
-            values[~ok] = np.nan
-        cost = self._cost[cidx, s, fidx]  # cidx has n entries: shape (n,), a fresh array
+        if self._one_objective:  # the common case: gather the one column, check it in 1-d
+            flat = _rows_of(self._table, cidx, (s, fidx, self._objective_cols[0]))
+            ok = np.isfinite(flat)
+            if not ok.all():
+                flat[~ok] = np.nan
+            values = flat.reshape(-1, 1)
+        else:
+            values = self._table[cidx, s, fidx][:, self._objective_cols]
+            ok = np.isfinite(values).all(axis=1)
+            if not ok.all():
+                values[~ok] = np.nan
+        cost = _rows_of(self._cost, cidx, (s, fidx))
         return values, cost
 
     def lookup_cost(

@@ -60,13 +60,15 @@ def test_columns_give_the_answers_of_rows_bit_for_bit(data_dir: Path, name: str)
 
 
 def _grid_bench() -> TabularBenchmark:
-    # 12 learning rates (the binary-search path), booleans-prone 0/1 digits, strings of two lengths
+    # 20 learning rates (the binary-search path), 3 dropouts (the counting path), booleans-prone
+    # 0/1 digits (the lookup table of integer columns), strings of two lengths
     grid = {
         "act": ("relu", "tanh", "sigmoid"),
         "layers": (0, 1, 2),
-        "lr": tuple(float(x) for x in np.geomspace(1e-4, 1.0, 12)),
+        "lr": tuple(float(x) for x in np.geomspace(1e-4, 1.0, 20)),
+        "drop": (0.5, 0.0, 0.25),
     }
-    n = 3 * 3 * 12
+    n = 3 * 3 * 20 * 3
     table = np.arange(n * 2, dtype=float).reshape(n, 2, 1, 1)
     return TabularBenchmark(
         name="toy/columns",
@@ -111,6 +113,11 @@ def test_every_grid_point_in_shuffled_columns_finds_its_row() -> None:
         ({"act": np.array(["relu", "tan"])}, "act"),  # a prefix of a grid value
         ({"act": np.array([b"relu", b"relu"])}, "act"),
         ({"act": np.array([1, 2])}, "act"),
+        ({"drop": np.array([0.5, 0.75])}, "drop"),  # between grid values, and above the largest
+        ({"drop": np.array([-0.25, 0.0])}, "drop"),  # below the smallest
+        ({"drop": np.array([0.5, np.inf])}, "drop"),
+        ({"layers": np.array([2**64 - 1, 0], dtype=np.uint64)}, "layers"),
+        ({"layers": np.array([-1, 0])}, "layers"),
         ({"extra": np.array([1, 1])}, "extra"),
     ],
 )
@@ -118,19 +125,36 @@ def test_bad_columns_raise_invalid_config_error_naming_the_hyperparameter(
     change: dict[str, np.ndarray], says: str
 ) -> None:
     bench = _grid_bench()
-    good = {"act": np.array(["relu", "tanh"]), "layers": np.array([0, 2]), "lr": np.array([1.0, 1.0])}
-    bench.evaluate_arrays(good, seed=0)
-    with pytest.raises(InvalidConfigError, match=says):
-        bench.evaluate_arrays({**good, **change}, seed=0)
+    good = {
+        "act": np.array(["relu", "tanh"]),
+        "layers": np.array([0, 2]),
+        "lr": np.array([1.0, 1.0]),
+        "drop": np.array([0.0, 0.5]),
+    }
+    bad = {**good, **change}
+    for n in (2, 40):  # a few rows take the row path, more are matched in numpy
+        bench.evaluate_arrays({hp: np.resize(column, n) for hp, column in good.items()}, seed=0)
+        with pytest.raises(InvalidConfigError, match=says):
+            bench.evaluate_arrays({hp: np.resize(column, n) for hp, column in bad.items()}, seed=0)
 
 
 @pytest.mark.parametrize(
     "columns",
     [
         {},
-        {"act": np.array(["relu"]), "layers": np.array([0, 1]), "lr": np.array([1.0])},
-        {"act": np.array([["relu"]]), "layers": np.array([[0]]), "lr": np.array([[1.0]])},
-        {"act": "relu", "layers": 0, "lr": 1.0},  # one configuration, not columns
+        {
+            "act": np.array(["relu"]),
+            "layers": np.array([0, 1]),
+            "lr": np.array([1.0]),
+            "drop": np.array([0.0]),
+        },
+        {
+            "act": np.array([["relu"]]),
+            "layers": np.array([[0]]),
+            "lr": np.array([[1.0]]),
+            "drop": np.array([[0.0]]),
+        },
+        {"act": "relu", "layers": 0, "lr": 1.0, "drop": 0.0},  # one configuration, not columns
     ],
 )
 def test_malformed_columns_raise_invalid_config_error(columns: dict[str, Any]) -> None:
@@ -141,10 +165,55 @@ def test_malformed_columns_raise_invalid_config_error(columns: dict[str, Any]) -
 def test_missing_hyperparameter_and_mismatched_fidelities_are_refused() -> None:
     bench = _grid_bench()
     with pytest.raises(InvalidConfigError, match="lr"):
-        bench.evaluate_arrays({"act": np.array(["relu"]), "layers": np.array([0])}, seed=0)
-    good = {"act": np.array(["relu"]), "layers": np.array([0]), "lr": np.array([1.0])}
+        bench.evaluate_arrays(
+            {"act": np.array(["relu"]), "layers": np.array([0]), "drop": np.array([0.0])}, seed=0
+        )
+    good = {
+        "act": np.array(["relu"]),
+        "layers": np.array([0]),
+        "lr": np.array([1.0]),
+        "drop": np.array([0.0]),
+    }
     with pytest.raises(ValueError, match="1 configurations but 2 fidelities"):
         bench.evaluate_arrays(good, seed=0, fidelities=[None, None])
+
+
+def test_columns_match_by_value_whatever_their_layout() -> None:
+    bench = _grid_bench()
+    order = np.random.default_rng(1).permutation(bench.n_configs)
+    configs = [bench.config_at(int(i)) for i in order]
+    columns = _columns(configs)
+    variants = {
+        "wide strings": {**columns, "act": columns["act"].astype("U12")},
+        "big-endian strings": {**columns, "act": columns["act"].astype(">U7")},
+        "strided strings": {**columns, "act": np.repeat(columns["act"], 2)[::2]},
+        "strided numbers": {**columns, "drop": np.repeat(columns["drop"], 2)[::2]},
+        "negative zero": {**columns, "drop": columns["drop"] * np.where(columns["drop"] == 0, -1.0, 1.0)},
+        "float32 dropouts": {**columns, "drop": columns["drop"].astype(np.float32)},  # exact in float32
+        "int8 layers": {**columns, "layers": columns["layers"].astype(np.int8)},
+    }
+    for name, variant in variants.items():
+        found = bench._column_index(*as_columns(variant))
+        np.testing.assert_array_equal(found, order, err_msg=name)
+
+
+def test_integers_beyond_float64_precision_are_never_rounded_onto_the_grid() -> None:
+    # 2**53 + 1 is 2**53 as a float64: a float comparison would find it; the row path refuses it
+    grid = {"units": (1, 2**53), "act": ("a", "bb")}
+    bench = TabularBenchmark(
+        name="toy/huge",
+        grid=grid,
+        table=np.arange(4.0).reshape(4, 1, 1, 1),
+        metrics=("loss",),
+        objectives=(Objective(name="loss", direction=Direction.MINIMIZE),),
+        cost=np.ones(1),
+    )
+    good = {"units": np.array([2**53, 1]), "act": np.array(["bb", "a"])}
+    np.testing.assert_array_equal(
+        bench.evaluate_arrays(good, seed=0)[0], bench.evaluate_arrays(column_rows(good), seed=0)[0]
+    )
+    with pytest.raises(InvalidConfigError, match="units"):
+        bench.evaluate_arrays({**good, "units": np.array([2**53 + 1, 1])}, seed=0)
 
 
 def test_rows_of_columns_are_plain_python_values() -> None:

@@ -181,6 +181,8 @@ def paired_fidelities(
     if isinstance(fidelities, np.ndarray) and fidelities.dtype.kind in "iuf" and fidelities.ndim == 1:
         return list(fidelities.tolist())  # the dtype says every value is a real number
     out = list(fidelities)
+    if out.count(None) == n:  # all at the maximal fidelity: nothing to check
+        return out
     kinds = set(map(type, out))
     kinds.discard(type(None))
     if not real_types_only(kinds):
