@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import pairwise, repeat
 from operator import attrgetter, itemgetter
-from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
+from typing import TYPE_CHECKING, ClassVar, NoReturn
 
 import numpy as np
 
@@ -29,6 +29,7 @@ from hpobench.contracts.columns import Configs, as_columns, column_rows
 from hpobench.contracts.errors import InvalidConfigError, InvalidFidelityError
 from hpobench.contracts.types import Config, Evaluation, Fidelity, Objective, Status, Task, Trial
 from hpobench.contracts.values import check_seed
+from hpobench.surrogates._dense_index import checked_indices, rows_of
 from hpobench.surrogates._dense_reference import WORST_RULE, DenseReferences, reference_of
 
 if TYPE_CHECKING:
@@ -54,33 +55,6 @@ def row_dicts(names: tuple[str, ...], matrix: np.ndarray) -> Iterable[dict[str, 
         a, b = names
         return [{a: x, b: y} for x, y in zip(matrix[:, 0].tolist(), matrix[:, 1].tolist(), strict=True)]
     return map(dict, map(zip, repeat(names), matrix.tolist()))
-
-
-def _checked_indices(
-    indices: object, size: int, what: str, error: type[InvalidConfigError] | type[InvalidFidelityError]
-) -> np.ndarray:
-    """``indices`` as a 1-d integer array of values in ``[0, size)``, else ``error``."""
-    array = np.asarray(indices)
-    if array.ndim != 1 or array.dtype.kind not in "iu":
-        raise error(f"{what} indices must be a 1-d integer array, got {array.dtype} of shape {array.shape}")
-    if array.size and (int(array.min()) < 0 or int(array.max()) >= size):
-        bad = array[(array < 0) | (array >= size)]
-        raise error(f"{what} indices {bad[:5].tolist()} are outside [0, {size})")
-    return array
-
-
-def _rows_of(array: np.ndarray, rows: np.ndarray, rest: tuple[Any, ...]) -> np.ndarray:
-    """``array[rows, *rest]`` as a fresh 1-d array of ``len(rows)`` values.
-
-    Where ``rest`` is all scalars and picks a contiguous column (a broadcast per-configuration
-    cost, say), ``take`` on that column is several times faster than fancy indexing; a strided
-    column is faster by fancy indexing.
-    """
-    if all(isinstance(i, int) for i in rest):
-        column = array[(slice(None), *rest)]
-        if column.strides[0] == column.itemsize:
-            return column.take(rows)
-    return np.asarray(array[(rows, *rest)])
 
 
 class DenseLookup(DenseReferences):
@@ -390,18 +364,18 @@ class DenseLookup(DenseReferences):
             InvalidSeedError: ``seed`` is not a non-negative integer.
         """
         s = check_seed(seed) % self.n_seeds
-        cidx = _checked_indices(config_indices, self._table.shape[0], "configuration", InvalidConfigError)
+        cidx = checked_indices(config_indices, self._table.shape[0], "configuration", InvalidConfigError)
         fidx: np.ndarray | int
         if fidelity_indices is None:
             fidx = self.n_fidelities - 1
         elif isinstance(fidelity_indices, (int, np.integer)) and not isinstance(fidelity_indices, bool):
             fidx = int(
-                _checked_indices(
+                checked_indices(
                     np.array([fidelity_indices]), self.n_fidelities, "fidelity", InvalidFidelityError
                 )[0]
             )
         else:
-            fidx = _checked_indices(fidelity_indices, self.n_fidelities, "fidelity", InvalidFidelityError)
+            fidx = checked_indices(fidelity_indices, self.n_fidelities, "fidelity", InvalidFidelityError)
             if len(fidx) != len(cidx):
                 raise InvalidFidelityError(
                     f"{len(cidx)} configuration indices but {len(fidx)} fidelity indices"
@@ -411,7 +385,7 @@ class DenseLookup(DenseReferences):
     def _gather(self, cidx: np.ndarray, s: int, fidx: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
         """Objective values (NaN rows where failed) and costs of checked row and slice indices."""
         if self._one_objective:  # the common case: gather the one column, check it in 1-d
-            flat = _rows_of(self._table, cidx, (s, fidx, self._objective_cols[0]))
+            flat = rows_of(self._table, cidx, (s, fidx, self._objective_cols[0]))
             ok = np.isfinite(flat)
             if not ok.all():
                 flat[~ok] = np.nan
@@ -421,7 +395,7 @@ class DenseLookup(DenseReferences):
             ok = np.isfinite(values).all(axis=1)
             if not ok.all():
                 values[~ok] = np.nan
-        cost = _rows_of(self._cost, cidx, (s, fidx))
+        cost = rows_of(self._cost, cidx, (s, fidx))
         return values, cost
 
     def lookup_cost(
