@@ -164,7 +164,8 @@ def paired_fidelities(
 
     Returns:
         One fidelity per configuration; each is ``None`` or a real number (not yet checked
-        against a task's range or for finiteness).
+        against a task's range or for finiteness). A list of ``None`` only is returned as it
+        is, not copied: callers read the result and never change it.
 
     Raises:
         ValueError: ``fidelities`` and ``configs`` differ in length (never broadcast).
@@ -180,9 +181,9 @@ def paired_fidelities(
         raise ValueError(f"{n} configurations but {len(fidelities)} fidelities")
     if isinstance(fidelities, np.ndarray) and fidelities.dtype.kind in "iuf" and fidelities.ndim == 1:
         return list(fidelities.tolist())  # the dtype says every value is a real number
+    if type(fidelities) is list and fidelities.count(None) == n:
+        return fidelities  # all at the maximal fidelity: nothing to check, nothing to copy
     out = list(fidelities)
-    if out.count(None) == n:  # all at the maximal fidelity: nothing to check
-        return out
     kinds = set(map(type, out))
     kinds.discard(type(None))
     if not real_types_only(kinds):
