@@ -31,7 +31,7 @@ Lifecycle: built by a family's ``load`` inside the worker; read-only afterwards.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from itertools import chain, repeat
 from operator import itemgetter, le
 from typing import Any
@@ -39,8 +39,10 @@ from typing import Any
 import ConfigSpace as CS
 import numpy as np
 
+from hpobench.contracts.columns import column_rows
 from hpobench.contracts.types import Config, Fidelity, Objective, Task
 from hpobench.contracts.values import has_bool
+from hpobench.surrogates._candidate_columns import RowMatcher
 from hpobench.surrogates._dense import DenseLookup
 from hpobench.surrogates.optima import StoredOptimum
 
@@ -101,6 +103,8 @@ class CandidateBenchmark(DenseLookup):
         stored: StoredOptimum | None = None,
     ) -> None:
         self._names = tuple(candidates)
+        self._name_set = frozenset(self._names)
+        self._matcher: RowMatcher | None = None  # built on the first batch of columns
         values = np.column_stack([np.asarray(candidates[n], dtype=float) for n in self._names])
         n = values.shape[0]
         if table.ndim != 4 or table.shape[0] != n or table.shape[3] != len(metrics):
@@ -217,14 +221,58 @@ class CandidateBenchmark(DenseLookup):
             for col in self._bool_cols:
                 if has_bool(map(col, keys)):
                     raise TypeError("a boolean is not a number")
+        except (KeyError, TypeError):
+            keys = []
+        return self._key_index(keys, n, lambda: configs)
+
+    def _column_index(self, columns: dict[str, np.ndarray], n: int) -> np.ndarray:
+        """:meth:`config_index` of configurations given as columns, without building their dicts.
+
+        Numeric columns (integer or floating dtype) naming exactly the candidates'
+        hyperparameters are matched against the listed configurations in numpy
+        (:class:`~hpobench.surrogates._candidate_columns.RowMatcher`); the rows it does not find
+        are looked up as value tuples (snapped, validated) as :meth:`config_index` does. Any
+        other columns take the row path.
+        """
+        if (
+            n <= 8
+            or columns.keys() != self._name_set
+            or any(c.dtype.kind not in "iuf" for c in columns.values())
+        ):
+            return self.config_index(column_rows(columns))
+        ordered = [columns[name] for name in self._names]
+        for column in ordered:  # integers beyond 2**53 are not exact as float64: the row path decides
+            if column.dtype.kind in "iu" and (int(column.min()) < -(2**53) or int(column.max()) > 2**53):
+                return self.config_index(column_rows(columns))
+        if self._matcher is None:
+            self._matcher = RowMatcher(self._exact)
+        out = self._matcher.match([np.asarray(c, dtype=np.float64) for c in ordered])
+        misses = np.flatnonzero(out < 0)
+        if len(misses):
+            rest = {name: column[misses] for name, column in columns.items()}
+            keys = list(zip(*(rest[name].tolist() for name in self._names), strict=True))
+            out[misses] = self._key_index(keys, len(misses), lambda: column_rows(rest))
+        return out
+
+    def _key_index(
+        self, keys: list[tuple[Any, ...]], n: int, configs: Callable[[], Sequence[Config]]
+    ) -> np.ndarray:
+        """Candidates of ``n`` configurations from their value tuples (``keys``; empty: validate all).
+
+        ``configs`` gives the configurations themselves, asked for only where one must be
+        validated one by one (it raises the error that names the bad value).
+        """
+        try:
+            if not keys:
+                raise TypeError("no value tuples")
             out = np.fromiter(map(self._exact.get, keys, repeat(-1)), dtype=np.intp, count=n)
             for memo in (self._memo, self._memo_old):
                 misses = np.flatnonzero(out < 0).tolist()
                 if misses and memo:
                     out[misses] = list(map(memo.get, [keys[i] for i in misses], repeat(-1)))
-        except (KeyError, TypeError):
+        except TypeError:  # none given, or an unhashable value: all validated one by one below
             keys = []
-            out = np.full(n, -1, dtype=np.intp)  # validated one by one below
+            out = np.full(n, -1, dtype=np.intp)
         misses = np.flatnonzero(out < 0).tolist()
         if misses and keys:  # snap each distinct value tuple once (promotions repeat configurations)
             first: dict[tuple[Any, ...], int] = {}
@@ -251,9 +299,9 @@ class CandidateBenchmark(DenseLookup):
         return found
 
     def _valid_rows(
-        self, configs: Sequence[Config], keys: list[tuple[Any, ...]], rows: list[int]
+        self, configs: Callable[[], Sequence[Config]], keys: list[tuple[Any, ...]], rows: list[int]
     ) -> np.ndarray:
-        """Validated values ``(len(rows), k)`` of ``configs[rows]`` (``keys``: all value tuples, or empty)."""
+        """Validated values ``(len(rows), k)`` of ``configs()[rows]`` (``keys``: value tuples, or none)."""
         k = len(self._names)
         if keys:
             picked = [keys[i] for i in rows]
@@ -261,7 +309,8 @@ class CandidateBenchmark(DenseLookup):
                 values = np.array(picked, dtype=float).reshape(-1, k)
                 if np.all((values >= self._box_low) & (values <= self._box_high)):
                     return values
-        return np.array([self._row(configs[i]) for i in rows], dtype=float).reshape(-1, k)
+        listed = configs()
+        return np.array([self._row(listed[i]) for i in rows], dtype=float).reshape(-1, k)
 
     def _index_one(self, config: Config) -> int:
         """Index of one configuration: listed or remembered, else validated and snapped."""

@@ -12,6 +12,7 @@ from hpobench.contracts.columns import as_columns, column_rows, configs_of
 from hpobench.contracts.errors import InvalidConfigError
 from hpobench.contracts.types import Direction, Objective
 from hpobench.data import registry
+from hpobench.surrogates._candidate_columns import RowMatcher
 from hpobench.surrogates.tabular import TabularBenchmark
 
 TASKS = [
@@ -214,6 +215,44 @@ def test_integers_beyond_float64_precision_are_never_rounded_onto_the_grid() -> 
     )
     with pytest.raises(InvalidConfigError, match="units"):
         bench.evaluate_arrays({**good, "units": np.array([2**53 + 1, 1])}, seed=0)
+
+
+def test_candidate_tables_snap_columns_as_they_snap_rows(data_dir: Path) -> None:
+    name = "taskset/FixedTextRNNClassification_imdb_patch128_LSTM128_bs64"
+    try:
+        bench = registry.load_benchmark(name, data_dir=data_dir)
+    except registry.UnknownNameError:
+        pytest.skip(f"{name} is not in this data directory")
+    space = bench.task.space
+    space.seed(5)
+    sampled = [dict(c) for c in space.sample_configuration(200)]  # off the candidates: snapped
+    listed = _sample(bench, 100, 6)  # on them
+    configs = sampled + listed + sampled[:50]  # repeats too
+    columns = _columns(configs)
+    want = bench.config_index(configs)
+    for fresh in (True, False):  # snapped anew, then found in the memo of recent snaps
+        if fresh:
+            bench._memo.clear()
+            bench._memo_old.clear()
+        np.testing.assert_array_equal(bench._column_index(*as_columns(columns)), want)
+    for a, b in zip(
+        bench.evaluate_arrays(configs, seed=0), bench.evaluate_arrays(columns, seed=0), strict=True
+    ):
+        np.testing.assert_array_equal(a, b)
+    hp = next(iter(columns))
+    low, high = space[hp].lower, space[hp].upper
+    for bad in (np.nan, high + abs(high - low), -np.inf):
+        broken = {**columns, hp: np.where(np.arange(len(configs)) == 7, bad, columns[hp])}
+        with pytest.raises(InvalidConfigError, match=hp):
+            bench.evaluate_arrays(broken, seed=0)
+
+
+def test_row_matcher_finds_listed_rows_by_value_and_nothing_else() -> None:
+    matcher = RowMatcher({(0.0, 1.0): 4, (2.0, -3.5): 7, (1e-300, 5.0): 9})
+    assert matcher.usable
+    first = np.array([-0.0, 2.0, 1e-300, 2.0, np.nan, 0.0, 2.0])
+    second = np.array([1.0, -3.5, 5.0, 3.5, 1.0, 1.0 + 2**-52, -3.5])
+    np.testing.assert_array_equal(matcher.match([first, second]), [4, 7, 9, -1, -1, -1, 7])
 
 
 def test_rows_of_columns_are_plain_python_values() -> None:
