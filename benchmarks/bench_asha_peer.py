@@ -23,6 +23,7 @@ Usage: python benchmarks/bench_asha_peer.py [--sim-seconds 120] [--workers 32] [
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import tempfile
@@ -94,7 +95,8 @@ def _syne_tune_run(sim_seconds: float, workers: int) -> tuple[Any, str]:
             results_update_interval=3600,
             print_update_interval=3600,
         )
-        tuner.run()
+        with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):  # its per-trial lines
+            tuner.run()
         status = tuner.tuning_status
         reports = status.overall_metric_statistics.count
         return f"{status.num_trials_started} trials, {reports} epoch reports"
