@@ -235,7 +235,9 @@ class DenseLookup(DenseReferences):
 
     def _fidelity_indices(self, fidelities: list[float | None]) -> np.ndarray | int:
         """Slice index per fidelity (a scalar when all ask for the maximal one); KeyError if unrecorded."""
-        if fidelities.count(None) == len(fidelities):
+        n = len(fidelities)
+        # comparing a float with None is slow (~30 ns): count the Nones only when the first is one
+        if not n or (fidelities[0] is None and fidelities.count(None) == n):
             return self.n_fidelities - 1
         lut = self._fid_lut
         return np.fromiter(map(lut.__getitem__, fidelities), dtype=np.intp, count=len(fidelities))

@@ -104,6 +104,8 @@ class ColumnRule:
         ranked = self.ranked
         if column.dtype != np.float64:
             column = column.astype(np.float64)  # a float16/32 widens exactly
+        if len(self.lut) and len(column) and self._add_integral(column, out):
+            return True
         if len(ranked) > _THRESHOLD_PASSES:
             rank = np.searchsorted(ranked, column)
             np.minimum(rank, len(ranked) - 1, out=rank)
@@ -116,6 +118,23 @@ class ColumnRule:
         if not bool((ranked.take(rank) == column).all()):  # NaN and off-grid values fail here
             return False
         out += self.steps.take(rank)
+        return True
+
+    def _add_integral(self, column: np.ndarray, out: np.ndarray) -> bool:
+        """The lookup table for a float column whose values are all integers in its range.
+
+        ``False`` (nothing added) for any other column, which the caller then ranks.
+        """
+        low, high = column.min(), column.max()  # NaN fails both comparisons below
+        if not (low >= self.lut_base and high < self.lut_base + len(self.lut)):
+            return False
+        at = column.astype(np.intp)  # in range: a defined conversion
+        if not bool((at == column).all()):
+            return False
+        steps = self.lut.take(at - self.lut_base if self.lut_base else at)
+        if bool((steps < 0).any()):
+            return False
+        out += steps
         return True
 
     def _add_str(self, column: np.ndarray, out: np.ndarray) -> bool:

@@ -119,6 +119,8 @@ def test_every_grid_point_in_shuffled_columns_finds_its_row() -> None:
         ({"drop": np.array([0.5, np.inf])}, "drop"),
         ({"layers": np.array([2**64 - 1, 0], dtype=np.uint64)}, "layers"),
         ({"layers": np.array([-1, 0])}, "layers"),
+        ({"layers": np.array([0.5, 1.0])}, "layers"),  # a float column of an integral grid, between
+        ({"layers": np.array([np.nan, 1.0])}, "layers"),
         ({"extra": np.array([1, 1])}, "extra"),
     ],
 )
@@ -245,6 +247,24 @@ def test_candidate_tables_snap_columns_as_they_snap_rows(data_dir: Path) -> None
         broken = {**columns, hp: np.where(np.arange(len(configs)) == 7, bad, columns[hp])}
         with pytest.raises(InvalidConfigError, match=hp):
             bench.evaluate_arrays(broken, seed=0)
+
+
+def test_fidelity_lists_with_and_without_leading_none_give_the_same_slices(data_dir: Path) -> None:
+    name = "taskset/FixedTextRNNClassification_imdb_patch128_LSTM128_bs64"
+    try:
+        bench = registry.load_benchmark(name, data_dir=data_dir)
+    except registry.UnknownNameError:
+        pytest.skip(f"{name} is not in this data directory")
+    configs = _sample(bench, 40, 8)
+    steps = list(bench.fidelity_values)
+    mixed = [None if i % 3 == 0 else steps[i % len(steps)] for i in range(len(configs))]
+    for fids in (mixed, mixed[1:] + mixed[:1], [None] * len(configs)):
+        got = bench.evaluate_arrays(configs, seed=0, fidelities=fids)[0]
+        one = [
+            bench.evaluate_arrays([c], seed=0, fidelities=[f])[0][0]
+            for c, f in zip(configs, fids, strict=True)
+        ]
+        np.testing.assert_array_equal(got, np.array(one))
 
 
 def test_row_matcher_finds_listed_rows_by_value_and_nothing_else() -> None:

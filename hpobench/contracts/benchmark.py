@@ -181,7 +181,7 @@ def paired_fidelities(
         raise ValueError(f"{n} configurations but {len(fidelities)} fidelities")
     if isinstance(fidelities, np.ndarray) and fidelities.dtype.kind in "iuf" and fidelities.ndim == 1:
         return list(fidelities.tolist())  # the dtype says every value is a real number
-    if type(fidelities) is list and fidelities.count(None) == n:
+    if type(fidelities) is list and n and fidelities[0] is None and fidelities.count(None) == n:
         return fidelities  # all at the maximal fidelity: nothing to check, nothing to copy
     out = list(fidelities)
     kinds = set(map(type, out))
