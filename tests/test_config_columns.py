@@ -43,10 +43,7 @@ def _sample(bench: Any, n: int, seed: int) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("name", TASKS)
 def test_columns_give_the_answers_of_rows_bit_for_bit(data_dir: Path, name: str) -> None:
-    try:
-        bench = registry.load_benchmark(name, data_dir=data_dir)
-    except registry.UnknownNameError:
-        pytest.skip(f"{name} is not in this data directory")
+    bench = _loaded(name, data_dir)
     configs = _sample(bench, 300, 1)
     fid = bench.task.fidelity
     fids = None
@@ -58,6 +55,13 @@ def test_columns_give_the_answers_of_rows_bit_for_bit(data_dir: Path, name: str)
         for a, b in zip(rows, cols, strict=True):
             np.testing.assert_array_equal(a, b)
             assert a.dtype == b.dtype
+
+
+def _loaded(name: str, data_dir: Path) -> Any:
+    try:
+        return registry.load_benchmark(name, data_dir=data_dir)
+    except registry.UnknownNameError:
+        pytest.skip(f"{name} is not in this data directory")
 
 
 def _grid_bench() -> TabularBenchmark:
@@ -220,11 +224,7 @@ def test_integers_beyond_float64_precision_are_never_rounded_onto_the_grid() -> 
 
 
 def test_candidate_tables_snap_columns_as_they_snap_rows(data_dir: Path) -> None:
-    name = "taskset/FixedTextRNNClassification_imdb_patch128_LSTM128_bs64"
-    try:
-        bench = registry.load_benchmark(name, data_dir=data_dir)
-    except registry.UnknownNameError:
-        pytest.skip(f"{name} is not in this data directory")
+    bench = _loaded(TASKS[3], data_dir)
     space = bench.task.space
     space.seed(5)
     sampled = [dict(c) for c in space.sample_configuration(200)]  # off the candidates: snapped
@@ -250,11 +250,7 @@ def test_candidate_tables_snap_columns_as_they_snap_rows(data_dir: Path) -> None
 
 
 def test_fidelity_lists_with_and_without_leading_none_give_the_same_slices(data_dir: Path) -> None:
-    name = "taskset/FixedTextRNNClassification_imdb_patch128_LSTM128_bs64"
-    try:
-        bench = registry.load_benchmark(name, data_dir=data_dir)
-    except registry.UnknownNameError:
-        pytest.skip(f"{name} is not in this data directory")
+    bench = _loaded(TASKS[3], data_dir)
     configs = _sample(bench, 40, 8)
     steps = list(bench.fidelity_values)
     mixed = [None if i % 3 == 0 else steps[i % len(steps)] for i in range(len(configs))]
