@@ -17,7 +17,8 @@ The passes, measured on 10,000 values (benchmarks/bench_tabular.py runs the whol
   number of grid values it reaches (one compare and one ``uint8`` add per grid value, no
   branches), checked by reading the grid value of that rank back and comparing it exactly;
   larger grids use a binary search (``np.searchsorted``, about 10x slower per pass);
-* integer columns of an integral grid with a small range: one gather from a lookup table;
+* integer columns of an integral grid with a small range, and float columns holding only
+  integers in that range: one gather from a lookup table;
 * string columns: the fixed-width strings viewed as machine words and compared word by word
   (numpy's own string equality is about 3x slower).
 """
@@ -37,7 +38,7 @@ __all__ = ["ColumnRule", "column_rule"]
 _THRESHOLD_PASSES = 16
 """Largest grid matched by counting the grid values reached; larger grids use a binary search."""
 _LUT_SPAN = 1 << 16
-"""Largest range (max - min + 1) of an integral grid that gets a lookup table for integer columns."""
+"""Largest range (max - min + 1) of an integral grid that gets a lookup table (integral columns)."""
 _EXACT_INT = 1 << 53
 """Integers of at most this magnitude are exact as float64."""
 
