@@ -42,10 +42,12 @@ class RowMatcher:
     """
 
     def __init__(self, listed: Mapping[tuple[Any, ...], int]) -> None:
+        self.usable = False
+        if not listed:
+            return
         rows = np.array(list(listed), dtype=np.float64) + 0.0
         self._index = np.fromiter(listed.values(), dtype=np.intp, count=len(listed))
         self._columns = [np.ascontiguousarray(rows[:, j]) for j in range(rows.shape[1])]
-        self.usable = False
         rng = np.random.default_rng(0)
         for _ in range(_TRIES):
             weights = rng.integers(0, 2**63, size=rows.shape[1], dtype=np.uint64) * np.uint64(2) + np.uint64(
