@@ -50,9 +50,8 @@ class RowMatcher:
         self._columns = [np.ascontiguousarray(rows[:, j]) for j in range(rows.shape[1])]
         rng = np.random.default_rng(0)
         for _ in range(_TRIES):
-            weights = rng.integers(0, 2**63, size=rows.shape[1], dtype=np.uint64) * np.uint64(2) + np.uint64(
-                1
-            )
+            draws = rng.integers(0, 2**63, size=rows.shape[1], dtype=np.uint64)
+            weights = np.asarray(draws * np.uint64(2) + np.uint64(1), dtype=np.uint64)  # odd: invertible
             hashes = self._hash(self._columns, weights)
             order = np.argsort(hashes, kind="stable")
             ranked = hashes[order]
