@@ -16,7 +16,8 @@ The passes, measured on 10,000 values (benchmarks/bench_tabular.py runs the whol
 * real grids of up to ``_THRESHOLD_PASSES`` values: a value's rank in the sorted grid is the
   number of grid values it reaches (one compare and one ``uint8`` add per grid value, no
   branches), checked by reading the grid value of that rank back and comparing it exactly;
-  larger grids use a binary search (``np.searchsorted``, about 10x slower per pass);
+  larger grids use a binary search (``np.searchsorted``: about 235 us for 10,000 values, against
+  about 5 us per counting pass);
 * integer columns of an integral grid with a small range, and float columns holding only
   integers in that range: one gather from a lookup table;
 * string columns: the fixed-width strings viewed as machine words and compared word by word
