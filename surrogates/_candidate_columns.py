@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from hpobench.surrogates._grid_columns import exact_in_float64
+
 __all__ = ["RowMatcher"]
 
 _TRIES = 8
@@ -68,16 +70,25 @@ class RowMatcher:
             out += bits * np.uint64(weight)  # wraps modulo 2**64
         return out
 
-    def match(self, columns: Sequence[np.ndarray]) -> np.ndarray:
+    def match(self, columns: Sequence[np.ndarray]) -> np.ndarray | None:
         """Index of each row's listed configuration, -1 where the row is not listed.
 
         Args:
-            columns: One float64 column per hyperparameter, in the listed tuples' order, all
-                of one length.
+            columns: One numeric (integer or floating dtype) column per hyperparameter, in the
+                listed tuples' order, all of one length; compared as float64.
+
+        Returns:
+            The indices, or ``None`` where an integer column holds a value that float64 would
+            round (magnitude above 2**53): such columns are for the caller to decide.
         """
+        for column in columns:
+            integers = column.dtype.kind in "iu" and len(column)
+            if integers and not exact_in_float64(int(column.min()), int(column.max())):
+                return None
         n = len(columns[0])
         if not self.usable:
             return np.full(n, -1, dtype=np.intp)
+        columns = [np.asarray(column, dtype=np.float64) for column in columns]
         hashes = self._hash(columns, self._weights)
         pos = np.searchsorted(self._ranked, hashes)
         np.minimum(pos, len(self._ranked) - 1, out=pos)

@@ -34,7 +34,7 @@ import numpy as np
 
 from hpobench.contracts.values import is_real
 
-__all__ = ["ColumnRule", "column_rule"]
+__all__ = ["ColumnRule", "column_rule", "exact_in_float64"]
 
 _THRESHOLD_PASSES = 16
 """Largest grid matched by counting the grid values reached; larger grids use a binary search."""
@@ -98,8 +98,8 @@ class ColumnRule:
                 return False
             out += steps
             return True
-        if low < -_EXACT_INT or high > _EXACT_INT:
-            return False  # not exact as float64: the row path decides
+        if not exact_in_float64(low, high):
+            return False  # the row path decides
         return self._add_real(column.astype(np.float64), out)
 
     def _add_real(self, column: np.ndarray, out: np.ndarray) -> bool:
@@ -162,6 +162,11 @@ class ColumnRule:
             if digit:
                 out += hit * (digit * self.stride)
         return bool(found.all())
+
+
+def exact_in_float64(low: int, high: int) -> bool:
+    """Whether every integer in ``[low, high]`` is exact as a float64 (magnitude at most 2**53)."""
+    return low >= -_EXACT_INT and high <= _EXACT_INT
 
 
 def column_rule(values: Sequence[Any], stride: int) -> ColumnRule:

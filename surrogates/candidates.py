@@ -240,13 +240,11 @@ class CandidateBenchmark(DenseLookup):
             or any(c.dtype.kind not in "iuf" for c in columns.values())
         ):
             return self.config_index(column_rows(columns))
-        ordered = [columns[name] for name in self._names]
-        for column in ordered:  # integers beyond 2**53 are not exact as float64: the row path decides
-            if column.dtype.kind in "iu" and (int(column.min()) < -(2**53) or int(column.max()) > 2**53):
-                return self.config_index(column_rows(columns))
         if self._matcher is None:
             self._matcher = RowMatcher(self._exact)
-        out = self._matcher.match([np.asarray(c, dtype=np.float64) for c in ordered])
+        out = self._matcher.match([columns[name] for name in self._names])
+        if out is None:  # integers that float64 would round: the row path decides
+            return self.config_index(column_rows(columns))
         misses = np.flatnonzero(out < 0)
         if len(misses):
             rest = {name: column[misses] for name, column in columns.items()}

@@ -269,6 +269,9 @@ def test_row_matcher_finds_listed_rows_by_value_and_nothing_else() -> None:
     first = np.array([-0.0, 2.0, 1e-300, 2.0, np.nan, 0.0, 2.0])
     second = np.array([1.0, -3.5, 5.0, 3.5, 1.0, 1.0 + 2**-52, -3.5])
     np.testing.assert_array_equal(matcher.match([first, second]), [4, 7, 9, -1, -1, -1, 7])
+    # integers float64 would round are left to the caller, exact ones are matched by value
+    assert matcher.match([np.array([2**53 + 1, 2]), np.array([1.0, -3.5])]) is None
+    np.testing.assert_array_equal(matcher.match([np.array([2**53, 2]), np.array([1.0, -3.5])]), [-1, 7])
     nothing = RowMatcher({})
     assert not nothing.usable
     np.testing.assert_array_equal(nothing.match([first, second]), [-1] * len(first))
