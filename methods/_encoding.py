@@ -36,6 +36,7 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 _FLOAT, _INT, _ORDINAL = "float", "int", "ordinal"
+_FROM_ORDINAL, _FROM_CATEGORICAL, _FROM_COLUMN = 0, 1, 2  # where decode finds a coordinate's value
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -117,6 +118,21 @@ class Encoding:
             for d in numeric
         ]
         self.n_levels: IntArray = np.array(levels, dtype=np.int64)
+        # decode's plan: ordinals and categoricals are looked up in one vectorised pass each
+        ordinal = [j for j, d in enumerate(numeric) if d.kind == _ORDINAL]
+        self._ordinal_cols: IntArray = np.array(ordinal, dtype=np.int64)
+        self._ordinal_k: FloatArray = np.array([len(numeric[j].values) for j in ordinal], dtype=float)
+        self._ordinal_cells = tuple(
+            (numeric[j].name, self._ordinal_index[numeric[j].name], len(numeric[j].values)) for j in ordinal
+        )
+        self._choice_plan = tuple((d.name, self._choice_index[d.name]) for d in categorical)
+        self._choices_max: IntArray = np.maximum(self.n_choices - 1, 0)
+        self._decode_plan = tuple(
+            (d.name, _FROM_ORDINAL, ordinal.index(j), d.values)
+            if d.kind == _ORDINAL
+            else (d.name, _FROM_COLUMN, j, ())
+            for j, d in enumerate(numeric)
+        ) + tuple((d.name, _FROM_CATEGORICAL, j, d.choices) for j, d in enumerate(categorical))
 
     @property
     def n_numeric(self) -> int:
@@ -150,21 +166,23 @@ class Encoding:
         """
         n = len(configs)
         xn = np.empty((n, self.n_numeric))
+        if n and len(self._ordinal_cols):  # numpy scalars hash alike
+            cells = self._ordinal_cells
+            xn[:, self._ordinal_cols] = [
+                [(index[c[name]] + 0.5) / k for name, index, k in cells] for c in configs
+            ]
         for j, d in enumerate(self._numeric):
             if d.kind == _ORDINAL:
-                index = self._ordinal_index[d.name]
-                k = len(d.values)
-                xn[:, j] = [(index[c[d.name]] + 0.5) / k for c in configs]  # numpy scalars hash alike
                 continue
             raw = np.array([float(c[d.name]) for c in configs])
             if d.log:
                 raw = np.log(raw)
             xn[:, j] = (raw - d.low) / (d.high - d.low) if d.high > d.low else 0.5
         xc = np.empty((n, self.n_categorical), dtype=np.int64)
-        for j, cd in enumerate(self._categorical):
-            cindex = self._choice_index[cd.name]
-            xc[:, j] = [cindex[c[cd.name]] for c in configs]
-        return np.clip(xn, 0.0, 1.0), xc
+        if n and self.n_categorical:
+            choices = self._choice_plan
+            xc[:] = [[index[c[name]] for name, index in choices] for c in configs]
+        return xn.clip(0.0, 1.0), xc
 
     def decode(self, xn: FloatArray, xc: IntArray) -> list[dict[str, Any]]:
         """Decode vectors to valid configurations (plain dicts of Python builtins).
@@ -172,32 +190,39 @@ class Encoding:
         Numeric coordinates are clipped to ``[0, 1]`` and rounded to the nearest valid value;
         categorical indices are clipped to the valid range.
         """
-        xn = np.clip(np.atleast_2d(np.asarray(xn, dtype=float)), 0.0, 1.0)
+        # (the ndarray methods and ufuncs compute what np.clip does, with less overhead per call)
+        xn = np.atleast_2d(np.asarray(xn, dtype=float)).clip(0.0, 1.0)
         xc = np.atleast_2d(np.asarray(xc, dtype=np.int64))
         n = max(xn.shape[0], xc.shape[0])
-        columns: dict[str, list[Any]] = {}
+        ordinal: list[list[int]] = []
+        if len(self._ordinal_cols):  # cell floor(u * k) of u in [0, 1], the last one closed
+            cells = np.floor(xn[:, self._ordinal_cols] * self._ordinal_k)
+            ordinal = np.minimum(cells, self._ordinal_k - 1.0).astype(np.int64).tolist()
+        chosen: list[list[int]] = []
+        if xc.shape[1]:
+            chosen = np.minimum(np.maximum(xc, 0), self._choices_max).tolist()
+        columns: dict[int, list[Any]] = {}
         for j, d in enumerate(self._numeric):
-            u = xn[:, j]
             if d.kind == _ORDINAL:
-                idx = np.clip(np.floor(u * len(d.values)), 0, len(d.values) - 1).astype(np.int64)
-                columns[d.name] = [d.values[i] for i in idx]
                 continue
-            raw = d.low + u * (d.high - d.low)
+            raw = d.low + xn[:, j] * (d.high - d.low)
             if d.log:
                 raw = np.exp(raw)
             if d.kind == _INT:
                 lo, hi = _int_bounds(d)
-                columns[d.name] = np.clip(np.rint(raw), lo, hi).astype(np.int64).tolist()
+                columns[j] = np.clip(np.rint(raw), lo, hi).astype(np.int64).tolist()
             else:
-                columns[d.name] = np.clip(raw, *d.bounds).tolist()
-        for j, cd in enumerate(self._categorical):
-            idx = np.clip(xc[:, j], 0, len(cd.choices) - 1)
-            columns[cd.name] = [cd.choices[i] for i in idx]
+                columns[j] = np.clip(raw, *d.bounds).tolist()
         out = []
         for i in range(n):
             config = dict(self.constants)
-            for name, col in columns.items():
-                config[name] = col[i]
+            for name, source, at, values in self._decode_plan:
+                if source == _FROM_ORDINAL:
+                    config[name] = values[ordinal[i][at]]
+                elif source == _FROM_CATEGORICAL:
+                    config[name] = values[chosen[i][at]]
+                else:
+                    config[name] = columns[at][i]
             out.append(config)
         return out
 

@@ -85,6 +85,25 @@ def test_encoding_decodes_any_vector_to_a_valid_configuration_and_snaps_idempote
     np.testing.assert_array_equal(sc, sc2)
 
 
+def test_encoding_decodes_a_batch_as_its_rows_with_grid_cells_and_clipped_choices() -> None:
+    space = mixed_space()
+    enc = Encoding(space)
+    rng = np.random.default_rng(2)
+    xn = rng.uniform(-0.5, 1.5, (60, enc.n_numeric))
+    xc = rng.integers(-2, 6, (60, enc.n_categorical))
+    j = enc.numeric_names.index("batch")
+    xn[:4, j] = [1.0, 0.25, -0.0, 0.7499999999999999]  # closed last cell, a cell edge, -0.0, below an edge
+    batch = enc.decode(xn, xc)
+    assert batch == [enc.decode(xn[i], xc[i])[0] for i in range(len(xn))]
+    assert [list(config) for config in batch] == [["const", *enc.numeric_names, "act"]] * len(xn)
+    for row, config in enumerate(batch):
+        u = min(max(float(xn[row, j]), 0.0), 1.0)
+        assert config["batch"] == [8, 16, 32, 64][min(math.floor(u * 4), 3)]
+        assert config["act"] == ["relu", "tanh", "elu"][min(max(int(xc[row, 0]), 0), 2)]
+        assert type(config["batch"]) is int
+    assert [config["batch"] for config in batch[:4]] == [64, 16, 8, 32]
+
+
 def test_encoding_of_a_grid_space_hits_every_grid_value_and_one_hot_round_trips() -> None:
     space = CS.ConfigurationSpace()
     space.add(
