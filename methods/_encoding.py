@@ -36,7 +36,12 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 _FLOAT, _INT, _ORDINAL = "float", "int", "ordinal"
-_FROM_ORDINAL, _FROM_CATEGORICAL, _FROM_COLUMN = 0, 1, 2  # where decode finds a coordinate's value
+_FROM_ORDINAL, _FROM_CATEGORICAL, _FROM_INT, _FROM_FLOAT = (
+    0,
+    1,
+    2,
+    3,
+)  # where decode finds a coordinate's value
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,6 +76,50 @@ def _numeric(hp: Any) -> _Numeric | None:
     if isinstance(hp, CS.OrdinalHyperparameter):
         return _Numeric(name=hp.name, kind=_ORDINAL, values=tuple(to_python(v) for v in hp.sequence))
     return None
+
+
+class _Ranges:
+    """The float and integer coordinates of an encoding, (de)coded in one vectorised pass.
+
+    Element by element, the same arithmetic as coding each coordinate on its own: the affine
+    map ``low + u * (high - low)`` (in log scale where the hyperparameter is), then rounding
+    (integers) and clipping to the hyperparameter's bounds.
+    """
+
+    def __init__(self, dims: Sequence[_Numeric], *, cols: Sequence[int]) -> None:
+        self.names = tuple(d.name for d in dims)
+        self.integers = tuple(d.name for d in dims if d.kind == _INT)
+        self.cols: IntArray = np.array(cols, dtype=np.int64)
+        """Where these coordinates are among the encoding's numeric ones."""
+        self._low: FloatArray = np.array([d.low for d in dims], dtype=float)
+        self._span: FloatArray = np.array([d.high - d.low for d in dims], dtype=float)
+        self._flat = np.array([k for k, d in enumerate(dims) if not d.high > d.low], dtype=np.int64)
+        self._divisor: FloatArray = np.where(self._span > 0, self._span, 1.0)
+        self._log = np.array([k for k, d in enumerate(dims) if d.log], dtype=np.int64)
+        self._int = np.array([k for k, d in enumerate(dims) if d.kind == _INT], dtype=np.int64)
+        bounds = [_int_bounds(d) if d.kind == _INT else d.bounds for d in dims]
+        self._lo: FloatArray = np.array([b[0] for b in bounds], dtype=float)
+        self._hi: FloatArray = np.array([b[1] for b in bounds], dtype=float)
+
+    def encode(self, configs: Sequence[Mapping[str, Any]]) -> FloatArray:
+        """The ``(n, len(names))`` unit-scale coordinates of ``configs`` (not clipped)."""
+        raw = np.array([[float(c[name]) for name in self.names] for c in configs], dtype=float)
+        if len(self._log):
+            raw[:, self._log] = np.log(raw[:, self._log])
+        unit = (raw - self._low) / self._divisor
+        unit[:, self._flat] = 0.5
+        return unit
+
+    def decode(self, unit: FloatArray) -> tuple[list[list[float]], list[list[int]]]:
+        """Rows of values of ``unit``'s coordinates (clipped to ``[0, 1]`` already), and of its integers."""
+        raw = self._low + unit[:, self.cols] * self._span
+        if len(self._log):
+            raw[:, self._log] = np.exp(raw[:, self._log])
+        if len(self._int):
+            raw[:, self._int] = np.rint(raw[:, self._int])
+        raw = raw.clip(self._lo, self._hi)
+        integers = raw[:, self._int].astype(np.int64).tolist() if len(self._int) else []
+        return raw.tolist(), integers
 
 
 class Encoding:
@@ -118,7 +167,7 @@ class Encoding:
             for d in numeric
         ]
         self.n_levels: IntArray = np.array(levels, dtype=np.int64)
-        # decode's plan: ordinals and categoricals are looked up in one vectorised pass each
+        # the plan of encode and decode: each kind of coordinate is done in one vectorised pass
         ordinal = [j for j, d in enumerate(numeric) if d.kind == _ORDINAL]
         self._ordinal_cols: IntArray = np.array(ordinal, dtype=np.int64)
         self._ordinal_k: FloatArray = np.array([len(numeric[j].values) for j in ordinal], dtype=float)
@@ -127,12 +176,18 @@ class Encoding:
         )
         self._choice_plan = tuple((d.name, self._choice_index[d.name]) for d in categorical)
         self._choices_max: IntArray = np.maximum(self.n_choices - 1, 0)
-        self._decode_plan = tuple(
-            (d.name, _FROM_ORDINAL, ordinal.index(j), d.values)
-            if d.kind == _ORDINAL
-            else (d.name, _FROM_COLUMN, j, ())
-            for j, d in enumerate(numeric)
-        ) + tuple((d.name, _FROM_CATEGORICAL, j, d.choices) for j, d in enumerate(categorical))
+        ranged = [j for j, d in enumerate(numeric) if d.kind != _ORDINAL]
+        self._ranges = _Ranges([numeric[j] for j in ranged], cols=ranged)
+        plan: list[tuple[str, int, int, tuple[Any, ...]]] = []
+        for d in numeric:
+            if d.kind == _ORDINAL:
+                plan.append((d.name, _FROM_ORDINAL, ordinal.index(numeric.index(d)), d.values))
+            elif d.kind == _INT:
+                plan.append((d.name, _FROM_INT, self._ranges.integers.index(d.name), ()))
+            else:
+                plan.append((d.name, _FROM_FLOAT, self._ranges.names.index(d.name), ()))
+        plan.extend((d.name, _FROM_CATEGORICAL, j, d.choices) for j, d in enumerate(categorical))
+        self._decode_plan = tuple(plan)
 
     @property
     def n_numeric(self) -> int:
@@ -171,13 +226,8 @@ class Encoding:
             xn[:, self._ordinal_cols] = [
                 [(index[c[name]] + 0.5) / k for name, index, k in cells] for c in configs
             ]
-        for j, d in enumerate(self._numeric):
-            if d.kind == _ORDINAL:
-                continue
-            raw = np.array([float(c[d.name]) for c in configs])
-            if d.log:
-                raw = np.log(raw)
-            xn[:, j] = (raw - d.low) / (d.high - d.low) if d.high > d.low else 0.5
+        if n and self._ranges.names:
+            xn[:, self._ranges.cols] = self._ranges.encode(configs)
         xc = np.empty((n, self.n_categorical), dtype=np.int64)
         if n and self.n_categorical:
             choices = self._choice_plan
@@ -201,18 +251,10 @@ class Encoding:
         chosen: list[list[int]] = []
         if xc.shape[1]:
             chosen = np.minimum(np.maximum(xc, 0), self._choices_max).tolist()
-        columns: dict[int, list[Any]] = {}
-        for j, d in enumerate(self._numeric):
-            if d.kind == _ORDINAL:
-                continue
-            raw = d.low + xn[:, j] * (d.high - d.low)
-            if d.log:
-                raw = np.exp(raw)
-            if d.kind == _INT:
-                lo, hi = _int_bounds(d)
-                columns[j] = np.clip(np.rint(raw), lo, hi).astype(np.int64).tolist()
-            else:
-                columns[j] = np.clip(raw, *d.bounds).tolist()
+        floats: list[list[float]] = []
+        integers: list[list[int]] = []
+        if self._ranges.names:
+            floats, integers = self._ranges.decode(xn)
         out = []
         for i in range(n):
             config = dict(self.constants)
@@ -221,8 +263,10 @@ class Encoding:
                     config[name] = values[ordinal[i][at]]
                 elif source == _FROM_CATEGORICAL:
                     config[name] = values[chosen[i][at]]
+                elif source == _FROM_INT:
+                    config[name] = integers[i][at]
                 else:
-                    config[name] = columns[at][i]
+                    config[name] = floats[i][at]
             out.append(config)
         return out
 

@@ -96,9 +96,12 @@ def test_encoding_decodes_a_batch_as_its_rows_with_grid_cells_and_clipped_choice
     batch = enc.decode(xn, xc)
     assert batch == [enc.decode(xn[i], xc[i])[0] for i in range(len(xn))]
     assert [list(config) for config in batch] == [["const", *enc.numeric_names, "act"]] * len(xn)
+    unit = {name: np.clip(xn[:, k], 0.0, 1.0).tolist() for k, name in enumerate(enc.numeric_names)}
     for row, config in enumerate(batch):
-        u = min(max(float(xn[row, j]), 0.0), 1.0)
+        u = unit["batch"][row]
         assert config["batch"] == [8, 16, 32, 64][min(math.floor(u * 4), 3)]
+        assert config["x"] == min(max(-2.0 + unit["x"][row] * 5.0, -2.0), 3.0)  # bit for bit
+        assert config["layers"] == min(max(round(0.5 + unit["layers"][row] * 4.0), 1), 4)
         assert config["act"] == ["relu", "tanh", "elu"][min(max(int(xc[row, 0]), 0), 2)]
         assert type(config["batch"]) is int
     assert [config["batch"] for config in batch[:4]] == [64, 16, 8, 32]
