@@ -54,8 +54,11 @@ def kernel_quantiles(
     w = np.exp(-np.maximum(d2, 0.0) / (2.0 * h * h)) + prior_weight / n  # marginal CDF mixed in
     cum = np.cumsum(w, axis=1)
     cum /= cum[:, -1:]
-    # the smallest sorted y whose cumulative weight reaches each level
-    idx = (cum[:, :, None] < levels[None, None, :]).sum(axis=1)
+    # the smallest sorted y whose cumulative weight reaches each level: count the weights below it,
+    # one level at a time (a (query, train, level) array summed over its middle axis is ~8x slower)
+    idx = np.empty((cum.shape[0], len(levels)), dtype=np.intp)
+    for j, level in enumerate(levels):
+        idx[:, j] = (cum < level).sum(axis=1)
     return np.asarray(ys[np.minimum(idx, n - 1)], dtype=float)
 
 
