@@ -18,7 +18,7 @@ from hpobench.contracts.types import Evaluation, Task, Trial
 from hpobench.methods._brackets import max_bracket_index, resolve_fidelity_range, validate_eta
 from hpobench.methods._pending import PendingTrials, loss_from
 
-__all__ = ["ASHA", "asha_rung_fidelities"]
+__all__ = ["ASHA", "PromotionRung", "asha_rung_fidelities"]
 
 _PRIOR_BLOCK = 64
 """New configurations are sampled from the prior this many at a time (one vectorised draw)."""
@@ -43,7 +43,7 @@ def asha_rung_fidelities(*, eta: float, r_min: float, r_max: float, integer: boo
     return (*out, r_max)
 
 
-class _Rung:
+class PromotionRung:
     """Results of one rung, answering ASHA's promotion query in ``O(log n)`` per result.
 
     Results are ordered by ``(loss, arrival)``. The ``floor(n / eta)`` best of the ``n`` results
@@ -69,7 +69,11 @@ class _Rung:
             heapq.heappush(self.open, entry)
 
     def add(self, loss: float, arrival: int, index: int) -> None:
-        """Record a result (``loss`` may be ``+inf``; arrivals are unique and increasing)."""
+        """Record a result (``loss`` may be ``+inf``; ``arrival`` breaks ties and is unique per rung).
+
+        ASHA passes arrivals in increasing order; any unique integers order the results the same way
+        as sorting them by ``(loss, arrival)`` would.
+        """
         self.n += 1
         entry = (loss, arrival, index)
         if self.top and (loss, arrival) < (-self.top[0][0], -self.top[0][1]):
@@ -177,7 +181,7 @@ class ASHA(Method):
         self._configs: list[dict[str, Any]] = []
         self._views: list[MappingProxyType[str, Any]] = []  # read-only views of _configs, shared by trials
         self._prior: list[dict[str, Any]] = []  # prior samples drawn ahead, next one last
-        self._rungs = [_Rung(self._eta) for _ in self.rung_fidelities]
+        self._rungs = [PromotionRung(self._eta) for _ in self.rung_fidelities]
         self._scan = tuple((k, k + 1) for k in reversed(range(len(self._rungs) - 1)))
         self._checkpoints: list[str] = []  # "asha-<i>" of configuration i, made once
         self._tags = tuple(f"rung={k}" for k in range(len(self.rung_fidelities)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -13,7 +12,7 @@ from hpobench.methods._brackets import resolve_fidelity_range, validate_eta
 from hpobench.methods._encoding import Encoding
 from hpobench.methods._model import Observations, check_number
 from hpobench.methods._pending import PendingTrials, loss_of
-from hpobench.methods.asha import asha_rung_fidelities
+from hpobench.methods.asha import PromotionRung, asha_rung_fidelities
 from hpobench.methods.cqr_bo import check_cqr_params, propose_cqr
 
 __all__ = ["CQRBOMF"]
@@ -96,8 +95,8 @@ class CQRBOMF(Method):
         self._rng = np.random.default_rng(seed)
         self._enc = Encoding(task.space)
         self._configs: list[dict[str, Any]] = []  # config id -> configuration
-        self._rungs: list[dict[int, float]] = [{} for _ in self._fidelities]  # config id -> loss
-        self._promoted: list[set[int]] = [set() for _ in self._fidelities]
+        # each rung's results ordered by (loss, config id): the promotion query in O(log n) per result
+        self._rungs = [PromotionRung(eta_f) for _ in self._fidelities]
         self._obs = [Observations(self._enc.n_numeric, self._enc.n_categorical) for _ in self._fidelities]
         self._pending: PendingTrials[tuple[int, int]] = PendingTrials(type(self).__name__)
         self.n_model_configs = 0
@@ -117,9 +116,8 @@ class CQRBOMF(Method):
     def ask(self) -> Trial:
         """Promote a configuration if one qualifies, else start a new one at rung 0."""
         for k in range(len(self._fidelities) - 2, -1, -1):
-            cid = self._promotable(k)
+            cid = self._rungs[k].promote()  # the best of the top floor(n / eta) not promoted yet
             if cid is not None:
-                self._promoted[k].add(cid)
                 return self._trial(cid, k + 1)
         self._configs.append(self._new_config())
         return self._trial(len(self._configs) - 1, 0)
@@ -132,7 +130,7 @@ class CQRBOMF(Method):
         """
         cid, k = self._pending.pop(evaluation.trial)
         loss = loss_of(evaluation, self.task)
-        self._rungs[k][cid] = loss
+        self._rungs[k].add(loss, cid, cid)
         xn, xc = self._enc.encode([self._configs[cid]])
         self._obs[k].append(xn[0], xc[0], loss)
 
@@ -140,17 +138,6 @@ class CQRBOMF(Method):
         trial = Trial(config=self._configs[cid], fidelity=self._fidelities[k], tag=f"rung={k}")
         self._pending.add(trial, (cid, k))
         return trial
-
-    def _promotable(self, k: int) -> int | None:
-        results = self._rungs[k]
-        n_top = math.floor(len(results) / self._eta + 1e-9)
-        if n_top == 0:
-            return None
-        top = sorted(results, key=lambda cid: (results[cid], cid))[:n_top]
-        for cid in top:
-            if cid not in self._promoted[k] and math.isfinite(results[cid]):
-                return cid
-        return None
 
     def _new_config(self) -> dict[str, Any]:
         k = self.model_rung()

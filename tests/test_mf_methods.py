@@ -16,7 +16,7 @@ from hpobench.contracts.method import Method
 from hpobench.contracts.space import SpaceCodec
 from hpobench.contracts.types import Direction, Evaluation, Fidelity, Objective, Status, Task, Trial
 from hpobench.methods._brackets import hpbandster_brackets
-from hpobench.methods.asha import ASHA
+from hpobench.methods.asha import ASHA, PromotionRung
 from hpobench.methods.dehb import DEHB, binomial_crossover, fix_bounds, rand1_mutation
 from hpobench.methods.idhb import IDHB
 from hpobench.methods.one_epoch_topk import OneEpochTopK
@@ -268,3 +268,25 @@ def test_dehb_package_adapter_proposes_valid_fidelities() -> None:
     trials = run(DEHBPackage(task, seed=0), 40)
     assert {t.fidelity for t in trials} <= {1.0, 3.0, 9.0, 27.0}
     assert all(0.0 <= t.config["x"] <= 1.0 for t in trials)
+
+
+@pytest.mark.parametrize("eta", [2, 3, 4.5])
+def test_promotion_rung_answers_as_sorting_every_result_would(eta: float) -> None:
+    """ASHA's and CQR-BO-MF's rungs: ties broken by a unique id that arrives in no particular order."""
+    rng = np.random.default_rng(4)
+    rung = PromotionRung(eta)
+    results: dict[int, float] = {}
+    promoted: set[int] = set()
+    answers = []
+    for cid in rng.permutation(400).tolist():
+        loss = math.inf if rng.random() < 0.1 else float(rng.integers(0, 25))  # ties and failures
+        rung.add(loss, cid, cid)
+        results[cid] = loss
+        if rng.random() < 0.6:
+            top = sorted(results, key=lambda c: (results[c], c))[: math.floor(len(results) / eta + 1e-9)]
+            expected = next((c for c in top if c not in promoted and math.isfinite(results[c])), None)
+            assert rung.promote() == expected
+            if expected is not None:
+                promoted.add(expected)
+            answers.append(expected)
+    assert sum(a is not None for a in answers) > 20  # the query promoted often enough to mean something
