@@ -36,12 +36,8 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 _FLOAT, _INT, _ORDINAL = "float", "int", "ordinal"
-_FROM_ORDINAL, _FROM_CATEGORICAL, _FROM_INT, _FROM_FLOAT = (
-    0,
-    1,
-    2,
-    3,
-)  # where decode finds a coordinate's value
+# where decode finds a coordinate's value
+_FROM_ORDINAL, _FROM_CATEGORICAL, _FROM_INT, _FROM_FLOAT = 0, 1, 2, 3
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -179,9 +175,9 @@ class Encoding:
         ranged = [j for j, d in enumerate(numeric) if d.kind != _ORDINAL]
         self._ranges = _Ranges([numeric[j] for j in ranged], cols=ranged)
         plan: list[tuple[str, int, int, tuple[Any, ...]]] = []
-        for d in numeric:
+        for j, d in enumerate(numeric):
             if d.kind == _ORDINAL:
-                plan.append((d.name, _FROM_ORDINAL, ordinal.index(numeric.index(d)), d.values))
+                plan.append((d.name, _FROM_ORDINAL, ordinal.index(j), d.values))
             elif d.kind == _INT:
                 plan.append((d.name, _FROM_INT, self._ranges.integers.index(d.name), ()))
             else:
