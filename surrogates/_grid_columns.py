@@ -92,12 +92,7 @@ class ColumnRule:
         if len(self.lut):
             if low < self.lut_base or high >= self.lut_base + len(self.lut):
                 return False
-            at = column.astype(np.intp, copy=False)  # in range, so exact
-            steps = self.lut.take(at - self.lut_base if self.lut_base else at)
-            if bool((steps < 0).any()):
-                return False
-            out += steps
-            return True
+            return self._add_from_lut(column.astype(np.intp, copy=False), out)  # in range, so exact
         if not exact_in_float64(low, high):
             return False  # the row path decides
         return self._add_real(column.astype(np.float64), out)
@@ -133,6 +128,10 @@ class ColumnRule:
         at = column.astype(np.intp)  # in range: a defined conversion
         if not bool((at == column).all()):
             return False
+        return self._add_from_lut(at, out)
+
+    def _add_from_lut(self, at: np.ndarray, out: np.ndarray) -> bool:
+        """Add the lookup steps of the integers ``at`` (inside the table); ``False`` if one is off grid."""
         steps = self.lut.take(at - self.lut_base if self.lut_base else at)
         if bool((steps < 0).any()):
             return False
