@@ -45,6 +45,7 @@ import hashlib
 import math
 from collections.abc import Callable, Sequence
 from functools import cache
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -171,9 +172,9 @@ class SyntheticBenchmark(Benchmark):
 
     def _matrix(self, configs: Sequence[Config]) -> FloatArray:
         """``(n, d)`` float64 coordinates (numpy converts each value as ``float()`` does)."""
-        return np.array(list(map(self._coordinates, configs)), dtype=float).reshape(
-            len(configs), len(self._names)
-        )
+        n, d = len(configs), len(self._names)
+        values = chain.from_iterable(map(self._coordinates, configs))
+        return np.fromiter(values, dtype=float, count=n * d).reshape(n, d)
 
     def values(self, x: FloatArray, fidelity: FloatArray) -> FloatArray:
         """Noise-free function values (no validation): ``x`` is ``(n, d)``, ``fidelity`` ``(n,)``."""

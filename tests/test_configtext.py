@@ -9,8 +9,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pytest
 
+from hpobench.execution import configtext
 from hpobench.execution.configtext import config_json, config_texts, configs_json
+
+
+@pytest.fixture(autouse=True, params=["columns", "encoder"])
+def _path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test takes both paths: Arrow's column formatting (even for a few configurations)
+    and the JSON encoder one by one (even for many)."""
+    monkeypatch.setattr(configtext, "_FEW_CONFIGS", 0 if request.param == "columns" else 10**9)
 
 
 def _encoded(configs: list[dict[str, Any]]) -> list[str]:
