@@ -333,8 +333,9 @@ class Simulation:
         wait), evaluate it (or resume its checkpoint) with the next noise seed and put its
         completion on the running heap. Then pop the earliest completion, advance the clock, free
         its worker, save its checkpoint and tell the method. The attribute and function look-ups
-        are hoisted out of the loop; the counters stay on the instance, so a run that raises leaves
-        them as they were at the failure.
+        are hoisted out of the loop and the counters are kept in locals; they are written back to
+        the instance when the loop ends, however it ends, so a run that raises leaves them as
+        they were at the failure.
         """
         free, running, done, saved, seeds = self._free, self._running, self._done, self._saved, self._seeds
         ask, tell, evaluate = self.method.ask, self.method.tell, self.benchmark.evaluate
@@ -343,68 +344,76 @@ class Simulation:
         high, cap = self.high, self.max_evaluations
         chunk = _REFERENCE_CHUNK if self._chunked else 0
         next_chunk: float = self._referenced + chunk
-        while True:
-            while free and not (
-                self.started >= max_started
-                or self.fidelity_started >= max_fidelity
-                or self.now >= max_seconds
-            ):
-                if self.started >= cap:
-                    raise self._cap_error()
+        started, fidelity_started, now = self.started, self.fidelity_started, self.now
+        method_seconds, benchmark_seconds = self.method_seconds, self.benchmark_seconds
+        try:
+            while True:
+                while free and not (
+                    started >= max_started or fidelity_started >= max_fidelity or now >= max_seconds
+                ):
+                    if started >= cap:
+                        self.started, self.now = started, now  # what the error reports
+                        raise self._cap_error()
+                    t0 = clock()
+                    trial = ask()
+                    t1 = clock()
+                    method_seconds += t1 - t0
+                    if trial is None:
+                        if not running:
+                            raise MethodError(
+                                "ask() returned None with no trial in flight (the method stalled)"
+                            )
+                        break
+                    if type(trial) is not Trial and not isinstance(trial, Trial):
+                        raise MethodError(f"ask() must return a Trial, got {type(trial).__name__}")
+                    seed = seeds.pop() if seeds else self._next_seed()
+                    fidelity = trial.fidelity
+                    if fidelity is None:
+                        fidelity = high
+                    resumed: float | None = None
+                    if trial.resume_from is None:
+                        try:
+                            evaluation = evaluate([trial], seed=seed)[0]
+                        except (InvalidConfigError, InvalidFidelityError) as exc:
+                            raise MethodError(f"the method proposed an invalid trial: {exc}") from exc
+                        full = float(evaluation.cost)
+                        cost = full
+                    else:
+                        evaluation, full, resumed, seed = self._resume(trial, trial.resume_from, fidelity)
+                        cost = float(evaluation.cost)
+                    benchmark_seconds += clock() - t1
+                    push(
+                        running,
+                        (
+                            now + cost,
+                            started,
+                            pop(free),
+                            now,
+                            fidelity,
+                            resumed,
+                            trial,
+                            evaluation,
+                            full,
+                            seed,
+                        ),
+                    )
+                    started += 1
+                    fidelity_started += (fidelity - (resumed or 0.0)) / high
+                if not running:
+                    return
+                event = pop(running)
+                done.append(event)
+                now = event[0]
+                push(free, event[2])
+                trial, evaluation = event[6], event[7]
+                if trial.checkpoint is not None and evaluation.status is _OK:
+                    saved[trial.checkpoint] = (trial.config, event[4], event[9], event[8])
                 t0 = clock()
-                trial = ask()
-                t1 = clock()
-                self.method_seconds += t1 - t0
-                if trial is None:
-                    if not running:
-                        raise MethodError("ask() returned None with no trial in flight (the method stalled)")
-                    break
-                if type(trial) is not Trial and not isinstance(trial, Trial):
-                    raise MethodError(f"ask() must return a Trial, got {type(trial).__name__}")
-                seed = seeds.pop() if seeds else self._next_seed()
-                fidelity = trial.fidelity
-                if fidelity is None:
-                    fidelity = high
-                resumed: float | None = None
-                if trial.resume_from is None:
-                    try:
-                        evaluation = evaluate([trial], seed=seed)[0]
-                    except (InvalidConfigError, InvalidFidelityError) as exc:
-                        raise MethodError(f"the method proposed an invalid trial: {exc}") from exc
-                    full = float(evaluation.cost)
-                else:
-                    evaluation, full, resumed, seed = self._resume(trial, trial.resume_from, fidelity)
-                self.benchmark_seconds += clock() - t1
-                now = self.now
-                push(
-                    running,
-                    (
-                        now + float(evaluation.cost),
-                        self.started,
-                        pop(free),
-                        now,
-                        fidelity,
-                        resumed,
-                        trial,
-                        evaluation,
-                        full,
-                        seed,
-                    ),
-                )
-                self.started += 1
-                self.fidelity_started += (fidelity - (resumed or 0.0)) / high
-            if not running:
-                return
-            event = pop(running)
-            done.append(event)
-            self.now = event[0]
-            push(free, event[2])
-            trial, evaluation = event[6], event[7]
-            if trial.checkpoint is not None and evaluation.status is _OK:
-                saved[trial.checkpoint] = (trial.config, event[4], event[9], event[8])
-            t0 = clock()
-            tell(evaluation)
-            self.method_seconds += clock() - t0
-            if chunk and len(done) >= next_chunk:
-                self._reference_chunk()
-                next_chunk = len(done) + chunk if self._chunked else math.inf
+                tell(evaluation)
+                method_seconds += clock() - t0
+                if chunk and len(done) >= next_chunk:
+                    self._reference_chunk()
+                    next_chunk = len(done) + chunk if self._chunked else math.inf
+        finally:
+            self.started, self.fidelity_started, self.now = started, fidelity_started, now
+            self.method_seconds, self.benchmark_seconds = method_seconds, benchmark_seconds
