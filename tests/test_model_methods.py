@@ -318,3 +318,33 @@ def test_cqr_mf_rungs_are_ashas_r_min_times_eta_powers() -> None:
     task = registry.load_benchmark("synthetic/hartmann3").task
     method = CQRBOMF(task, seed=0)
     assert method.fidelities == ASHA(task, seed=0).rung_fidelities == (1.0, 3.0, 9.0, 27.0, 100.0)
+
+
+def test_gp_likelihood_builds_the_symmetric_inverse_from_its_lower_triangle_bit_for_bit() -> None:
+    """``_Likelihood`` mirrors dpotri's lower triangle with ``inv + inv.T``; that is exact only
+    while the upper triangle it gets is zero (numpy's cholesky zeroes it, dpotri leaves it)."""
+    import scipy.linalg as sla
+
+    from hpobench.methods import _gp
+
+    rng = np.random.default_rng(11)
+    for n, dim in ((3, 1), (40, 4), (120, 7)):
+        x = rng.uniform(size=(n, dim))
+        y = rng.normal(size=n)
+        theta = _gp.default_theta(dim) + rng.normal(0.0, 0.3, dim + 2)
+        ls, sv, noise = np.exp(theta[:dim]), math.exp(theta[dim]), math.exp(theta[dim + 1])
+        base = _gp.matern52(x, x, ls, sv)
+        chol = _gp._cholesky(base, noise)
+        inv, info = sla.lapack.dpotri(chol, lower=1)
+        assert info == 0
+        assert not np.triu(chol, 1).any()
+        assert not np.triu(inv, 1).any()
+        # the gradient as written before (np.tril twice), from the same pieces
+        alpha = sla.cho_solve((chol, True), y, check_finite=False)
+        k_inv = np.tril(inv)
+        k_inv += np.tril(inv, -1).T
+        w = np.outer(alpha, alpha)
+        w -= k_inv
+        _, grad = _gp._Likelihood(x, y)(theta)
+        assert grad[dim + 1] == -0.5 * noise * float(np.trace(w))
+        assert grad[dim] == -0.5 * float((w * base).sum())
