@@ -114,7 +114,11 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Speed benchmarks; each script compares against a baseline in the same run and prints ratios."""
+    """Speed benchmarks; each script compares against a baseline in the same run and prints ratios.
+
+    ``nox -s bench -- NAME ...`` runs only the scripts ``benchmarks/NAME.py``. The goal lines of
+    all scripts run are printed again together at the end.
+    """
     session.install("torch==2.13.0")  # the torch baseline of bench_surrogates (CPU build)
     session.install(".[optuna,yahpo,surrogates]", "onnx")  # onnx: yahpo_floor.py reads the graphs
     # the peers every script measures in the same run (a script prints "peer unavailable: <reason>"
@@ -122,13 +126,30 @@ def bench(session: nox.Session) -> None:
     # (Syne Tune's blackbox repository imports huggingface_hub, which its pins leave out)
     session.install("hpoglue", "syne-tune", "huggingface_hub", "optuna")
     session.install("psutil")  # bench_study.py samples the memory of a study's process tree
-    # yahpo-gym 1.0.2 needs ConfigSpace<=0.6.1 and numpy<2: its own environment, which
-    # bench_yahpo.py and bench_surrogates.py run it in (PyPI's 1.0.1 installs here but cannot
-    # query with ConfigSpace 1.x)
-    yahpo_env = Path(session.create_tmp()) / "yahpo-gym"
-    session.run("python", "-m", "venv", "--clear", str(yahpo_env))
-    yahpo_python = yahpo_env / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    session.run(str(yahpo_python), "-m", "pip", "install", "--quiet", "yahpo-gym==1.0.2", external=True)
-    env = {**_data_env(), "HPOBENCH_YAHPO_PYTHON": str(yahpo_python)}
-    for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
-        session.run("python", str(script), env=env)
+    scripts = sorted((ROOT / "benchmarks").glob("bench_*.py"))
+    if session.posargs:  # `nox -s bench -- bench_harness bench_scaling`: only those scripts
+        unknown = sorted(set(session.posargs) - {p.stem for p in scripts})
+        if unknown:
+            session.error(
+                f"no such bench script: {', '.join(unknown)} (known: {', '.join(p.stem for p in scripts)})"
+            )
+        scripts = [p for p in scripts if p.stem in session.posargs]
+    env = _data_env()
+    if {"bench_yahpo", "bench_surrogates"} & {p.stem for p in scripts}:
+        # yahpo-gym 1.0.2 needs ConfigSpace<=0.6.1 and numpy<2: its own environment, which
+        # bench_yahpo.py and bench_surrogates.py run it in (PyPI's 1.0.1 installs here but cannot
+        # query with ConfigSpace 1.x)
+        yahpo_env = Path(session.create_tmp()) / "yahpo-gym"
+        session.run("python", "-m", "venv", "--clear", str(yahpo_env))
+        yahpo_python = yahpo_env / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+        session.run(str(yahpo_python), "-m", "pip", "install", "--quiet", "yahpo-gym==1.0.2", external=True)
+        env["HPOBENCH_YAHPO_PYTHON"] = str(yahpo_python)
+    goals: list[str] = []
+    for script in scripts:
+        output = session.run("python", str(script), env=env, silent=True)
+        text = output if isinstance(output, str) else ""
+        print(text, end="" if text.endswith("\n") else "\n")
+        goals += [f"{script.stem}: {line}" for line in text.splitlines() if line.startswith("GOAL ")]
+    # every script's goal lines again, together: the table of issue 17, each with its peer
+    print(f"\n== {len(goals)} goal lines (MET / MISSES, each with its peer measured in the same run) ==")
+    print("\n".join(goals))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
@@ -58,7 +59,9 @@ class RandomSearch(Method):
                 self._codec = SpaceCodec(self.task.space)
             self._buffer = self._codec.sample(self._rng, int(self.chunk_size))
             self._buffer.reverse()
-        trial = Trial(config=self._buffer.pop())
+        # the sampled dict is this method's own and never changes: the trial shares a read-only
+        # view of it instead of copying it (Trial._shared; the fidelity is the maximal one)
+        trial = Trial._shared(MappingProxyType(self._buffer.pop()), None)
         self._pending[id(trial)] = trial
         return trial
 
