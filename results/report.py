@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from hpobench.results.load import load_results
@@ -103,6 +103,10 @@ def write_report(
     analysis = analyse(single, axis, points, notes, block_kind) if len(single.runs) or not has_mo else None
     mo = analyse_mo(results, axis=axis, points=points, blocks=block_kind, notes=notes) if has_mo else None
     runs, _ = resolve_references(single.runs, single.evaluations)
+    # scored: the figures and documents read only the analyses and the runs, so the evaluations
+    # (3M rows in a 10-seed study) are released before the figures fork a process for the grid
+    results = replace(results, evaluations=results.evaluations.iloc[:0])
+    del single
     figures: dict[str, Path] = {}
     written: list[Path] = []
     finish: Callable[[], None] | None = None  # waits for the figures (see draw_figures)

@@ -29,9 +29,12 @@ from hpobench.results.tables import Table, final_stats, final_table
 
 @dataclass(frozen=True, kw_only=True)
 class Analysis:
-    """Every number of the report (pure results, no files)."""
+    """Every number of the report (pure results, no files).
 
-    with_regret: pd.DataFrame
+    It holds no per-evaluation table: what is drawn and printed is computed here, so the study's
+    evaluations (millions of rows) can be released once :func:`analyse` returns.
+    """
+
     curves: pd.DataFrame
     aggregate: pd.DataFrame
     ranks: pd.DataFrame
@@ -135,7 +138,6 @@ def analyse(
     if speed.empty:
         notes.append(f"speed-up table skipped: no run of the baseline {BASELINE!r}")
     return Analysis(
-        with_regret=with_regret,
         curves=curves,
         aggregate=aggregate,
         ranks=ranks,

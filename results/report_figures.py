@@ -8,6 +8,7 @@ are read. The figures show the numbers of an :class:`~hpobench.results.report_an
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections.abc import Callable
 from pathlib import Path
@@ -42,7 +43,14 @@ def draw_figures(
         and "fork" in multiprocessing.get_all_start_methods()
     ):
         child = multiprocessing.get_context("fork").Process(target=_grid_figure, args=(a, axis, dest))
-        child.start()
+        # the objects made so far go to the collector's permanent generation for the fork: the
+        # child's collections then leave them alone instead of writing to every page that holds
+        # one, which copied those pages into the child (what Python's gc.freeze documents)
+        gc.freeze()
+        try:
+            child.start()
+        finally:
+            gc.unfreeze()
     made = {
         "summary": plots.plot_summary(a.aggregate, a.ranks, axis, relative=relative),
         "ecdf": plots.plot_ecdf(a.profiles, axis, relative=relative, targets=len(DEFAULT_TARGETS)),
