@@ -127,9 +127,8 @@ def add_regret(
         codes = codes[order]
     df = evaluations.reset_index(drop=True)
     joined = meta.reindex(uniques)
-    sign = np.where(joined["direction"].to_numpy() == "maximize", -1.0, 1.0)[codes]
-    best = joined["ref_best"].to_numpy(dtype=float)[codes]
-    worst = joined["ref_worst"].to_numpy(dtype=float)[codes]
+    run_sign = np.where(joined["direction"].to_numpy() == "maximize", -1.0, 1.0)
+    sign = run_sign[codes]
     values = df["value"].to_numpy(dtype=float)
     ok = (df["status"] == "ok").to_numpy() & np.isfinite(values)
     if incumbent is Incumbent.MAX_FIDELITY:
@@ -142,14 +141,23 @@ def add_regret(
     running = pd.Series(loss).groupby(codes).cummin().to_numpy()
     first = np.r_[True, codes[1:] != codes[:-1]] if len(codes) else np.zeros(0, dtype=bool)
     previous = np.where(first, np.inf, np.r_[np.inf, running[:-1]])
+    del running, first
     improved = ok & (loss < previous)
+    del loss, previous, ok
     position = np.where(improved, np.arange(len(df)), -1)
+    del improved
     inc_pos = pd.Series(position).groupby(codes).cummax().to_numpy()
+    del position
     has = inc_pos >= 0
     value_max = df["value_max"].to_numpy(dtype=float)
     inc_value = np.where(has, value_max[np.where(has, inc_pos, 0)], np.nan)
+    del has, inc_pos
+    # the per-row gathers of the references only now: the row-sized temporaries of the incumbent
+    # are gone (a 3M-row study holds a dozen of them, 24 MiB each)
+    best = joined["ref_best"].to_numpy(dtype=float)[codes]
     regret = sign * (inc_value - best)
-    scale = sign * (worst - best)
+    scale = sign * (joined["ref_worst"].to_numpy(dtype=float)[codes] - best)
+    del best, sign
     df["n_evals"] = df["eval"].to_numpy() + 1
     df["incumbent_value_max"] = inc_value
     df["regret"] = regret
