@@ -127,8 +127,7 @@ def add_regret(
         codes = codes[order]
     df = evaluations.reset_index(drop=True)
     joined = meta.reindex(uniques)
-    run_sign = np.where(joined["direction"].to_numpy() == "maximize", -1.0, 1.0)
-    sign = run_sign[codes]
+    sign = np.where(joined["direction"].to_numpy() == "maximize", -1.0, 1.0)[codes]
     values = df["value"].to_numpy(dtype=float)
     ok = (df["status"] == "ok").to_numpy() & np.isfinite(values)
     if incumbent is Incumbent.MAX_FIDELITY:

@@ -307,10 +307,10 @@ class Simulation:
         full = float(evaluation.cost)
         return _charged(evaluation, max(0.0, full - base)), full, ck_fidelity, seed
 
-    def _cap_error(self) -> BudgetError:
+    def _cap_error(self, now: float) -> BudgetError:
         return BudgetError(
             f"the run reached the cap of {self.max_evaluations:,} evaluations after "
-            f"{self.now:g} simulated seconds, before its budget of {self.budget} was spent; "
+            f"{now:g} simulated seconds, before its budget of {self.budget} was spent; "
             "give a smaller budget"
         )
 
@@ -352,8 +352,7 @@ class Simulation:
                     started >= max_started or fidelity_started >= max_fidelity or now >= max_seconds
                 ):
                     if started >= cap:
-                        self.started, self.now = started, now  # what the error reports
-                        raise self._cap_error()
+                        raise self._cap_error(now)
                     t0 = clock()
                     trial = ask()
                     t1 = clock()
