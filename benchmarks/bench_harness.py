@@ -14,7 +14,14 @@ method and objective cost.
   what any harness must at least spend (the physical limit; its own ask/tell and function
   time are subtracted too, so what is left is the loop).
 
-Also: one ``Benchmark.evaluate`` of one Branin trial against the plain Branin function.
+hpobench's overhead is split by part from the run's own provenance timings: the event loop (the
+simulation's wall time less the method's and the benchmark's), the result table, and the rest
+(set-up, provenance).
+
+Also: one ``Benchmark.evaluate`` of one Branin trial against the plain Branin function and
+against ``inlined evaluate``: the same checks, cost model, formula and ``Evaluation`` object
+written out by hand for Branin, with no loop or call left (the floor of an ``evaluate`` that
+validates and returns an ``Evaluation``; it asserts the same answer).
 
 All cases run interleaved (:mod:`_timing`), min and median over ``--repeats``. hpoglue comes
 from the ``nox -s bench`` environment; without it, its row says why it is unavailable.
@@ -34,7 +41,7 @@ from _timing import goal_line, interleaved, peer, unavailable
 
 from hpobench.contracts.benchmark import BenchmarkSpec
 from hpobench.contracts.budget import Budget
-from hpobench.contracts.types import Trial
+from hpobench.contracts.types import Evaluation, Trial
 from hpobench.data.registry import load_benchmark
 from hpobench.execution.runner import execute_run
 from hpobench.execution.runspec import RunSpec
@@ -60,6 +67,37 @@ class _Sampler:
 
     def ask_values(self) -> dict[str, float]:
         return {"x1": float(self.rng.uniform(-5, 10)), "x2": float(self.rng.uniform(0, 15))}
+
+
+_BRANIN_LOW, _BRANIN_HIGH = (-5.0, 0.0), (10.0, 15.0)
+_B, _C, _T = 5.1 / (4.0 * math.pi**2), 5.0 / math.pi, 1.0 / (8.0 * math.pi)
+
+
+def _inlined_evaluate(trials: list[Trial], *, seed: int) -> list[Evaluation] | None:
+    """``synthetic/branin``'s ``evaluate`` of one noise-free trial at the maximal fidelity, inlined.
+
+    The work any ``evaluate`` with the contract's guarantees must do, every loop and call written
+    out by hand for Branin: the seed's type, the configuration's names, types and bounds, the
+    fidelity, the cost model, the formula with numpy's ``cos`` (so the value is hpobench's, bit for
+    bit) and one read-only :class:`Evaluation` (hpobench's own fast constructor). ``None`` for any
+    other trial (the benchmark runs only this one).
+    """
+    if type(seed) is not int or seed < 0 or len(trials) != 1:
+        return None
+    trial = trials[0]
+    config = trial.config
+    if len(config) != 2 or trial.fidelity is not None:
+        return None
+    x0, x1 = config.get("x0"), config.get("x1")
+    if type(x0) is not float or type(x1) is not float:
+        return None
+    if not (_BRANIN_LOW[0] <= x0 <= _BRANIN_HIGH[0] and _BRANIN_LOW[1] <= x1 <= _BRANIN_HIGH[1]):
+        return None
+    unit = (x0 - _BRANIN_LOW[0]) / 15.0 + (x1 - _BRANIN_LOW[1]) / 15.0
+    cost = 60.0 * (0.05 + 0.95 * 1.0) * (1.0 + 0.2 * (unit / 2))
+    r = x1 - _B * (x0 * x0) + _C * x0 - 6.0
+    value = r * r + 10.0 * (1.0 - _T) * float(np.cos(x0)) + 10.0
+    return [Evaluation._owned(trial, {"value": value}, cost)]
 
 
 def _hpoglue_case(hpoglue: Any, trials: int) -> tuple[Any, Any]:
@@ -128,13 +166,21 @@ def main() -> None:
         budget=Budget.parse(str(n)),
     )
 
+    # hpobench's overhead by part, per repeat: the event loop (the simulation's wall time less
+    # the method's and the benchmark's), the result table, and the rest (set-up, provenance)
+    parts: dict[str, list[float]] = {"event loop": [], "result table": [], "set-up and provenance": []}
+
     def ours() -> None:
         start = time.perf_counter()
         outcome = execute_run(spec, threads=1)
         wall = time.perf_counter() - start
         assert not outcome.failed, outcome.provenance.get("error")
         timing = outcome.provenance["timing"]
-        overheads["hpobench"].append(wall - timing["method_seconds"] - timing["benchmark_seconds"])
+        inside = timing["method_seconds"] + timing["benchmark_seconds"]
+        overheads["hpobench"].append(wall - inside)
+        parts["event loop"].append(timing["simulation_seconds"] - inside)
+        parts["result table"].append(timing["record_seconds"])
+        parts["set-up and provenance"].append(wall - timing["simulation_seconds"] - timing["record_seconds"])
 
     def bare() -> None:
         sampler = _Sampler(0)
@@ -153,16 +199,19 @@ def main() -> None:
         glue_run, _ = _hpoglue_case(hpoglue, n)
         cases["hpoglue"] = lambda: overheads["hpoglue"].append(glue_run())
     timings = interleaved(cases, repeats=args.repeats)
-    for name in overheads:  # drop the warm-up call's overhead
-        del overheads[name][: len(overheads[name]) - args.repeats]
+    for series in (*overheads.values(), *parts.values()):  # drop the warm-up call's numbers
+        del series[: len(series) - args.repeats]
 
-    # one Branin evaluation: hpobench's Benchmark.evaluate against the plain function
+    # one Branin evaluation: hpobench's Benchmark.evaluate against the plain function, and against
+    # the same checks and result object written out by hand for Branin (the floor of the design)
     bench = load_benchmark("synthetic/branin")
     trial = Trial(config={"x0": 1.0, "x1": 2.0})
+    assert _inlined_evaluate([trial], seed=0) == bench.evaluate([trial], seed=0)
     calls = 20_000
     single = interleaved(
         {
             "evaluate": lambda: [bench.evaluate([trial], seed=0) for _ in range(calls)],
+            "inlined evaluate": lambda: [_inlined_evaluate([trial], seed=0) for _ in range(calls)],
             "plain function": lambda: [branin(1.0, 2.0) for _ in range(calls)],
         },
         repeats=args.repeats,
@@ -177,8 +226,13 @@ def main() -> None:
         o = sorted(over)
         med = o[len(o) // 2]
         print(f"{name:<12} {timings[name].per(n):>16} {1e6 * o[0] / n:>9.3g} / {1e6 * med / n:<9.3g}")
+    print("hpobench's overhead by part, us/trial (min / median):")
+    for name, series in parts.items():
+        o = sorted(series)
+        print(f"  {name:<22} {1e6 * o[0] / n:>7.3g} / {1e6 * o[len(o) // 2] / n:<7.3g}")
     print(
-        f"one evaluation: evaluate {single['evaluate'].per(calls)} us, plain function "
+        f"one evaluation: evaluate {single['evaluate'].per(calls)} us, inlined evaluate "
+        f"{single['inlined evaluate'].per(calls)} us, plain function "
         f"{single['plain function'].per(calls)} us (min / median)"
     )
     measure = "overhead per trial (wall - method - objective), random search, Branin"
@@ -201,7 +255,10 @@ def main() -> None:
         goal_line(
             "Branin evaluate, one trial",
             value=f"{evaluate_us:.3g} us",
-            peer_text=f"plain function {1e6 * single['plain function'].min / calls:.3g} us",
+            peer_text=(
+                f"plain function {1e6 * single['plain function'].min / calls:.3g} us; the same checks "
+                f"and Evaluation inlined by hand {1e6 * single['inlined evaluate'].min / calls:.3g} us"
+            ),
             goal="<= 2 us",
             met=evaluate_us <= 2.0,
         )

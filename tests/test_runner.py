@@ -47,6 +47,27 @@ def test_misbehaving_method_fails_its_run_with_a_clear_message(
     assert list(outcome.frame["eval"]) == [0, 1, 2]
 
 
+@pytest.mark.parametrize("method", ["random_search", "test_raising"])
+def test_provenance_splits_a_runs_time_into_method_benchmark_simulation_and_table(
+    plugins: Path, method: str
+) -> None:
+    outcome = execute_run(spec(method))
+    timing = outcome.provenance["timing"]
+    assert set(timing) == {
+        "method_seconds",
+        "benchmark_seconds",
+        "simulation_seconds",
+        "record_seconds",
+        "method_us_per_trial",
+    }
+    # the simulation holds the method's and the benchmark's time (also when the method raised),
+    # and the simulation and the table fit in the run's wall time
+    assert timing["simulation_seconds"] >= timing["method_seconds"] + timing["benchmark_seconds"] > 0.0
+    assert timing["record_seconds"] > 0.0
+    wall = outcome.provenance["wall_seconds"]
+    assert timing["simulation_seconds"] + timing["record_seconds"] <= wall
+
+
 def test_hanging_method_is_stopped_by_the_timeout(plugins: Path) -> None:
     outcome = execute_run(spec("test_hanging"), timeout=1.0)
     assert outcome.failed

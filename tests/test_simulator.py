@@ -274,3 +274,5 @@ def test_a_run_that_raises_leaves_its_counters_as_they_were_at_the_failure() -> 
     assert sim.fidelity_started == pytest.approx(3 * 50.0 / 100.0)
     assert sim.method_seconds > 0.0
     assert sim.benchmark_seconds > 0.0
+    # the run's wall time is kept too, and holds the method's and the benchmark's
+    assert sim.run_seconds >= sim.method_seconds + sim.benchmark_seconds

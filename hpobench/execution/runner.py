@@ -285,6 +285,7 @@ def _record(spec: RunSpec, sim: Simulation | None, provenance: dict[str, Any]) -
         provenance["timing"] = {
             "method_seconds": sim.method_seconds,
             "benchmark_seconds": sim.benchmark_seconds,
+            "simulation_seconds": sim.run_seconds,
             "method_us_per_trial": 1e6 * sim.method_seconds / max(1, sim.started),
         }
     return frame
@@ -366,7 +367,10 @@ def execute_run(
             sim = _simulate(
                 spec, data_dir=data_dir, timeout=timeout, verify=verify, threads=limit, provenance=provenance
             )
+        recording = time.perf_counter()
         frame = _record(spec, sim, provenance)
+        if "timing" in provenance:
+            provenance["timing"]["record_seconds"] = time.perf_counter() - recording
         del sim
     provenance["wall_seconds"] = time.time() - started
     return RunOutcome(frame=frame, provenance=provenance)

@@ -158,6 +158,7 @@ class Simulation:
         self.fidelity_started = 0.0
         self.method_seconds = 0.0
         self.benchmark_seconds = 0.0
+        self.run_seconds = 0.0  # wall seconds inside run(): method, benchmark and the event loop
         self._noise = np.random.default_rng(noise_seed)
         self._seeds: list[int] = []
         self._free = list(range(workers))  # a heap: the lowest free worker id starts next
@@ -323,8 +324,12 @@ class Simulation:
             BudgetError: The cap on evaluations was reached before the budget.
             Exception: Whatever the method's ``ask``/``tell`` raised.
         """
-        with young_collections_only():
-            self._loop()
+        start = time.perf_counter()
+        try:
+            with young_collections_only():
+                self._loop()
+        finally:
+            self.run_seconds += time.perf_counter() - start
 
     def _loop(self) -> None:
         """The event loop of :meth:`run`.
