@@ -31,7 +31,9 @@ alone take, which no float32 implementation can beat) is measured, and each scen
 ``GOAL YAHPO <scenario> batched evaluate ...``: the one-thread batch per configuration against
 ``<= 1.2x`` that floor, with onnxruntime's own share, and yahpo-gym's one-thread batch measured
 in the same run as the peer. The 20x budget (yahpo-gym's one-thread time / 20) is printed beside
-the floor as well.
+the floor as well, and so is where a single query's time goes: hpobench's single ``evaluate``
+beside one 4-row onnxruntime call of the whole model, of its network core alone and numpy's
+matrix products on the same layers (``yahpo_floor.py``).
 
 yahpo-gym 1.0.2 needs ``ConfigSpace<=0.6.1`` and ``numpy<2``, so it runs in its own environment:
 the interpreter ``--yahpo-python`` names, else ``$HPOBENCH_YAHPO_PYTHON`` (``nox -s bench``
@@ -178,6 +180,22 @@ def _print_budget(floor: dict[str, Any], theirs_s: dict[str, float]) -> None:
         )
 
 
+def _print_single(floor: dict[str, Any], ours: dict[str, Any]) -> None:
+    """Where a single query's time goes: hpobench's evaluate against yahpo_floor.py's single-call rows."""
+    print(
+        "single query, one thread: hpobench's evaluate (timed above) beside yahpo_floor.py's 4-row calls "
+        "(min over interleaved rounds, without hpobench's work in between)"
+    )
+    for scenario in INSTANCES:
+        single = floor[scenario]["single"]
+        mine = ours[scenario]["timing"]["1"]["single_s"] * 1e6
+        model, core, products = single["model_us"], single["network_us"], single["products_us"]
+        print(
+            f"{scenario:<14}hpobench evaluate {mine:6.1f} us; onnxruntime whole model {model:6.1f} us, "
+            f"its network core alone {core:6.1f} us, the matrix products alone {products:6.1f} us"
+        )
+
+
 def yahpo_python(requested: str | None) -> tuple[str | None, str]:
     """The interpreter that runs yahpo-gym, or ``(None, why none)``.
 
@@ -318,6 +336,8 @@ def main() -> None:
                 label = "1" if threads == "1" else "all"
                 print(f"{scenario:<14}{label:<9}{a * 1e6:>10.2f} ({1 / a:>9,.0f})")
         print(f"yahpo-gym comparison skipped: {why}")
+        if floor is not None:
+            _print_single(floor, ours)
         _goal_lines(ours, None, floor, n=args.n, why=floor_why if floor is None else why)
         return
 
@@ -355,6 +375,7 @@ def main() -> None:
         print(f"matrix-product floor skipped: {floor_why}")
     else:
         _print_budget(floor, {s: theirs[f"{s}/False"]["batch_s"] / args.n for s in INSTANCES})
+        _print_single(floor, ours)
     blocks = ", ".join(f"{s} {ours[s]['row_block']}" for s in INSTANCES)
     print(f"row blocks (rows per padded single query): {blocks}")
     print(f"outputs: equal to yahpo-gym's (rtol 1e-5) for every scenario; {equal} of {total} bit-equal")
