@@ -26,7 +26,7 @@ from hpobench.results.tables import frame_table, to_html, to_latex, to_markdown
 def _speedup_summary(speed: pd.DataFrame) -> pd.DataFrame:
     """Per method: tasks where the baseline's target was reached, geometric mean and median speed-up."""
     rows = []
-    for method, s in speed.groupby("method", sort=True):
+    for method, s in speed.groupby("method", sort=True, observed=True):  # methods that have rows
         v = s["speedup"].to_numpy(dtype=float)
         ok = np.isfinite(v) & (v > 0)
         rows.append(
