@@ -259,9 +259,18 @@ def test_config_texts_equal_the_json_encoder_across_magnitudes() -> None:
     assert _configs_json(configs) == [_config_json(c) for c in configs]
 
 
+@pytest.mark.parametrize("storage", ["python", "pyarrow"])
 @pytest.mark.parametrize("mixed", [False, True], ids=["all-equal", "mixed"])
-def test_the_result_table_equals_one_built_from_plain_python_lists(mixed: bool) -> None:
-    """The table's text columns (repeated, all-equal and mixed) are pandas' own "string" columns."""
+def test_the_result_table_equals_one_built_from_plain_python_lists(mixed: bool, storage: str) -> None:
+    """The table's text columns (repeated, all-equal and mixed) are pandas' own "string" columns,
+    in the storage ``"string"`` names (Python objects, pandas 2's default, or Arrow, pandas 3's)."""
+    import pandas as pd
+
+    with pd.option_context("mode.string_storage", storage):
+        _check_result_table_strings(mixed, storage)
+
+
+def _check_result_table_strings(mixed: bool, storage: str) -> None:
     import pandas as pd
 
     from hpobench.execution.result_table import result_frame
@@ -298,4 +307,5 @@ def test_the_result_table_equals_one_built_from_plain_python_lists(mixed: bool) 
         "status": statuses,
     }
     for name, texts in plain.items():
+        assert frame[name].dtype.storage == storage
         pd.testing.assert_series_equal(frame[name], pd.Series(texts, dtype="string", name=name))

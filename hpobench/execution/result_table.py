@@ -38,17 +38,25 @@ def _text_column(texts: pa.Array) -> ExtensionArray:
     """A ``"string"`` column of Arrow strings (what ``pd.array(list, dtype="string")`` builds).
 
     An extension array, not a Series: the frame takes it as it is (the ``"string"`` dtype of
-    this pandas: Arrow-backed, or Python-backed where that is pandas' default storage).
+    this pandas: Arrow-backed, or Python-backed where that is pandas' default storage, as in
+    pandas 2, whose strings are then made once, straight from Arrow).
     """
     # the dtype ``"string"`` names (its default storage), without the look-up of the name in
     # pandas' dtype registry, which took most of this call's time
-    column = pd.arrays.ArrowStringArray(texts).astype(pd.StringDtype(), copy=False)
+    dtype = pd.StringDtype()
+    if dtype.storage == "python":
+        return pd.arrays.StringArray(texts.to_numpy(zero_copy_only=False))
+    column = pd.arrays.ArrowStringArray(texts).astype(dtype, copy=False)
     assert isinstance(column, ExtensionArray)  # "string" is an extension dtype
     return column
 
 
 def _repeated_text(text: str, n: int) -> ExtensionArray:
-    """``pd.array([text] * n, dtype="string")``, built by Arrow from one string scalar."""
+    """``pd.array([text] * n, dtype="string")``, built from one string (by Arrow, or in a numpy array)."""
+    if pd.StringDtype().storage == "python":  # pandas 2's default: one Python string, n references
+        values = np.empty(n, dtype=object)
+        values.fill(text)
+        return pd.arrays.StringArray(values)
     return _text_column(pa.repeat(pa.scalar(text, type=pa.large_string()), n))
 
 
