@@ -156,7 +156,7 @@ class Simulation:
         self.now = 0.0
         self.started = 0
         self.fidelity_started = 0.0
-        # wall seconds inside the method, the benchmark and run() as a whole (the event loop included)
+        # wall seconds inside the method, inside the benchmark, and of the whole event loop (both included)
         self.method_seconds = self.benchmark_seconds = self.run_seconds = 0.0
         self._noise = np.random.default_rng(noise_seed)
         self._seeds: list[int] = []
