@@ -14,6 +14,7 @@ checksum) and ``load`` of each MO task after its base table is cached.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -48,10 +49,17 @@ def _cases(
 def main() -> None:
     """Run the comparison and print one table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=os.environ.get("HPOBENCH_DATA_DIR"),
+        help="benchmark data folder (default: $HPOBENCH_DATA_DIR)",
+    )
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--batch", type=int, default=256)
     args = parser.parse_args()
+    if args.data_dir is None:
+        parser.error("give --data-dir DIR or set $HPOBENCH_DATA_DIR (the FCNet and YAHPO tasks need it)")
     start = time.perf_counter()
     first = load_benchmark("synthetic_mo/zdt2").pareto_reference()
     print(f"first pareto_reference() in this process: {1e3 * (time.perf_counter() - start):.1f} ms "
