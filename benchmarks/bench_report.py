@@ -125,9 +125,10 @@ print(json.dumps({"cold": cold, "imports": first - start, "warm": warm, "cpu": c
 
 def report_in_fresh_process(out: Path, source: str) -> dict[str, float]:
     """Cold and warm ``write_report`` times in a new interpreter, reading ``source`` tables."""
-    done = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(out), source], check=True, capture_output=True, text=True
-    )
+    done = subprocess.run([sys.executable, "-c", _CHILD, str(out), source], capture_output=True, text=True)
+    if done.returncode != 0:  # show why: the child's own error, not only its exit status
+        why = done.stderr[-3000:]
+        raise SystemExit(f"the report ({source} tables) failed, exit {done.returncode}:\n{why}")
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
