@@ -125,7 +125,10 @@ print(json.dumps({"cold": cold, "imports": first - start, "warm": warm, "cpu": c
 
 def report_in_fresh_process(out: Path, source: str) -> dict[str, float]:
     """Cold and warm ``write_report`` times in a new interpreter, reading ``source`` tables."""
-    done = subprocess.run([sys.executable, "-c", _CHILD, str(out), source], capture_output=True, text=True)
+    # from a neutral folder: started in a source checkout, ``-c`` would import the checkout's
+    # ``hpobench`` folder (which lacks the plugin folders) instead of the installed package
+    command = [sys.executable, "-c", _CHILD, str(out), source]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=tempfile.gettempdir())
     if done.returncode != 0:  # show why: the child's own error, not only its exit status
         why = done.stderr[-3000:]
         raise SystemExit(f"the report ({source} tables) failed, exit {done.returncode}:\n{why}")
@@ -148,9 +151,11 @@ def main() -> None:
     parser.add_argument("--evals", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    out = args.out or Path(tempfile.gettempdir()) / (
-        f"hpobench-bench-report-{args.methods}x{args.tasks}x{args.seeds}x{args.evals}"
-    )
+    out = (
+        args.out
+        or Path(tempfile.gettempdir())
+        / f"hpobench-bench-report-{args.methods}x{args.tasks}x{args.seeds}x{args.evals}"
+    ).resolve()  # the report runs from another folder
     expected = args.methods * args.tasks * args.seeds
     if len(finished_run_ids(out)) != expected:
         start = time.perf_counter()

@@ -89,7 +89,9 @@ def measured(command: list[str]) -> tuple[float, int, int, dict[str, int]]:
     peaks = [0, 0]
     by_role: dict[str, int] = {}
     start = time.perf_counter()
-    proc = psutil.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # from a neutral folder: started in a source checkout, ``python -m hpobench`` would import the
+    # checkout's ``hpobench`` folder (which lacks the plugin folders) instead of the installed package
+    proc = psutil.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tempfile.gettempdir())
     done = threading.Event()
 
     def sample() -> None:
@@ -158,8 +160,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.data_dir is None:
         parser.error("give the data folder (or set $HPOBENCH_DATA_DIR)")
-    names = tasks(args.data_dir, args.tasks_per_family)
-    out = args.out or Path(tempfile.mkdtemp(prefix="bench-study-")) / "study"
+    data_dir = Path(args.data_dir).resolve()  # the commands run from another folder
+    names = tasks(data_dir, args.tasks_per_family)
+    out = (args.out or Path(tempfile.mkdtemp(prefix="bench-study-")) / "study").resolve()
     env_cmd = [sys.executable, "-m", "hpobench"]
     run = [*env_cmd, "run", "--benchmarks", *names, "--methods", *METHODS, "--seeds", f"0-{args.seeds - 1}"]
     run += [
@@ -168,7 +171,7 @@ def main() -> None:
         "--jobs",
         str(args.jobs),
         "--data-dir",
-        str(args.data_dir),
+        str(data_dir),
         "--out",
         str(out),
     ]
