@@ -96,13 +96,16 @@ def attainment_frame(
     """
     columns = ["benchmark", "method", "quantile", "runs", "x", "y"]
     parts = []
-    for (bench, method), rows in fronts.groupby(["benchmark", "method"], sort=True):
+    for (bench, method), rows in fronts.groupby(["benchmark", "method"], sort=True, observed=True):
         ref = references.get(str(bench))
         if ref is None or len(ref.objectives) != 2:
             continue
         names = [o.name for o in ref.objectives]
         signs = ref.signs
-        runs = [g[names].to_numpy(dtype=float) * signs for _, g in rows.groupby("run_id", sort=True)]
+        runs = [
+            g[names].to_numpy(dtype=float) * signs
+            for _, g in rows.groupby("run_id", sort=True, observed=True)
+        ]
         for q, k in zip(quantiles, attainment_levels(len(runs), quantiles), strict=True):
             corners = attainment_surface(runs, k) * signs
             parts.append(

@@ -240,7 +240,7 @@ def anytime_curves(
     """
     sm = matrix or step_matrix(with_regret, axis=axis, column=column, points=points)
     columns = ["benchmark", "method", "x", "mean", "se", "lo", "hi", "median", "median_lo", "median_hi", "n"]
-    groups = sm.runs.groupby(["benchmark", "method"], sort=True).indices
+    groups = sm.runs.groupby(["benchmark", "method"], sort=True, observed=True).indices
     if not groups:
         return pd.DataFrame(columns=columns)
     points = sm.values.shape[1]

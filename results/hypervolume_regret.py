@@ -245,7 +245,7 @@ def add_hv_regret(
             raise ValueError("max_fidelity_only needs the runs table (its fidelity_high column)")
         if "fidelity_high" in runs:
             highs = dict(zip(runs["run_id"], runs["fidelity_high"].astype(float), strict=True))
-    for rows in df.groupby("run_id", sort=False).indices.values():
+    for rows in df.groupby("run_id", sort=False, observed=True).indices.values():
         ref = references[benches[rows[0]]]
         k = len(ref.objectives)
         observed = _matrix(df["objective_values"].iloc[rows], k)
@@ -286,7 +286,7 @@ def final_fronts(evaluations: pd.DataFrame, references: Mapping[str, MOReference
     names = list(dict.fromkeys(o.name for ref in references.values() for o in ref.objectives))
     parts = []
     df = evaluations[evaluations["benchmark"].isin(list(references))]
-    for run_id, rows in df.groupby("run_id", sort=True):
+    for run_id, rows in df.groupby("run_id", sort=True, observed=True):
         ref = references[str(rows["benchmark"].iloc[0])]
         k = len(ref.objectives)
         observed = _matrix(rows["objective_values"], k)
@@ -311,5 +311,5 @@ def final_fronts(evaluations: pd.DataFrame, references: Mapping[str, MOReference
 
 def final_hv_regret(with_hv: pd.DataFrame) -> pd.DataFrame:
     """One row per run (benchmark, method, seed, hv_regret, igd_plus): its scores after its last one."""
-    last = with_hv.groupby("run_id", sort=True).tail(1)
+    last = with_hv.groupby("run_id", sort=True, observed=True).tail(1)
     return last[["benchmark", "method", "seed", "hv_regret", "igd_plus"]].reset_index(drop=True)

@@ -284,7 +284,7 @@ def check_objectives(runs: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     key = names.astype(str) + "/" + runs["direction"].astype(str)
     keep = pd.Series(True, index=runs.index)
     notes = []
-    for bench, keys in key.groupby(runs["benchmark"], sort=True):
+    for bench, keys in key.groupby(runs["benchmark"], sort=True, observed=True):
         counts = keys.value_counts()
         if len(counts) > 1:
             main = str(counts.index[0])

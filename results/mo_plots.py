@@ -124,7 +124,7 @@ def plot_fronts(fronts: pd.DataFrame, references: Mapping[str, MOReference]) -> 
     fig, panels = _panels(fronts, references)
     for ax, ref, rows in panels:
         names = [o.name for o in ref.objectives]
-        for method, group in rows.groupby("method", sort=True):
+        for method, group in rows.groupby("method", sort=True, observed=True):
             points = group[names].to_numpy(dtype=float)
             points = points[pareto_mask(points * ref.signs)]
             color, marker = method_style(str(method))
@@ -156,7 +156,7 @@ def plot_attainment(surfaces: pd.DataFrame, references: Mapping[str, MOReference
     fig, panels = _panels(surfaces, references)
     for ax, ref, rows in panels:
         bound = np.asarray(ref.reference.reference_point, dtype=float)
-        for _, group in rows.groupby(["method", "quantile"], sort=True):
+        for _, group in rows.groupby(["method", "quantile"], sort=True, observed=True):
             corners = group[["x", "y"]].to_numpy(dtype=float)
             if len(corners) == 0:
                 continue

@@ -108,7 +108,11 @@ class MOAnalysis:
 
 
 def _igd_table(final: pd.DataFrame) -> Table:
-    stats = final.groupby(["benchmark", "method"], sort=True)["igd_plus"].agg(["mean", "count"]).reset_index()
+    stats = (
+        final.groupby(["benchmark", "method"], sort=True, observed=True)["igd_plus"]
+        .agg(["mean", "count"])
+        .reset_index()
+    )
     wide = stats.pivot(index="benchmark", columns="method", values="mean").reset_index()
     table = frame_table(wide)
     return replace(

@@ -78,8 +78,8 @@ def _full_ranks(ranks: pd.DataFrame) -> pd.DataFrame:
     """
     if ranks.empty or "n" not in ranks:
         return ranks
-    most = ranks.groupby("method")["n"].transform("max")
-    complete = (ranks["n"] >= most).groupby(ranks["position"]).all()
+    most = ranks.groupby("method", observed=True)["n"].transform("max")
+    complete = (ranks["n"] >= most).groupby(ranks["position"], observed=True).all()
     start = complete.index[complete.to_numpy()].min() if complete.any() else None
     return ranks[ranks["position"] >= start] if start is not None else ranks.iloc[0:0]
 
@@ -133,7 +133,7 @@ def plot_curves(
         sub = c[[statistic, lo_col, hi_col]].to_numpy(dtype=float)
         floor = _floor(sub)
         lines, bands, line_colors, band_colors = [], [], [], []
-        for method, members in c.groupby("method", sort=True).indices.items():
+        for method, members in c.groupby("method", sort=True, observed=True).indices.items():
             x = c["x"].to_numpy()[members]
             xs = np.repeat(x, 2)[1:]
             y, lo, hi = (
@@ -204,7 +204,7 @@ def plot_summary(aggregate: pd.DataFrame, ranks: pd.DataFrame, axis: XAxis, *, r
     methods = sorted(set(aggregate["method"]) | set(ranks["method"]))
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     floor = _floor(aggregate[["mean", "lo", "hi"]].to_numpy(dtype=float))
-    for method, c in aggregate.groupby("method", sort=True):
+    for method, c in aggregate.groupby("method", sort=True, observed=True):
         y = np.maximum(c["mean"].to_numpy(), floor)
         color, marker = method_style(str(method))
         left.plot(
@@ -220,7 +220,7 @@ def plot_summary(aggregate: pd.DataFrame, ranks: pd.DataFrame, axis: XAxis, *, r
             step="post",
             linewidth=0,
         )
-    for method, c in _full_ranks(ranks).groupby("method", sort=True):
+    for method, c in _full_ranks(ranks).groupby("method", sort=True, observed=True):
         color, marker = method_style(str(method))
         right.plot(
             c["x"], c["rank"], label=method, color=color, drawstyle="steps-post", lw=1.4, marker=marker,
@@ -304,7 +304,7 @@ def plot_ecdf(profiles: pd.DataFrame, axis: XAxis, *, relative: bool, targets: i
     """ECDF of (run, target) pairs reached against the x-axis, one line per method."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    for method, c in profiles.groupby("method", sort=True):
+    for method, c in profiles.groupby("method", sort=True, observed=True):
         color, marker = method_style(str(method))
         ax.plot(
             c["x"], c["fraction"], label=method, color=color, drawstyle="steps-post", lw=1.4, marker=marker,

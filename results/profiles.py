@@ -76,14 +76,14 @@ def ecdf_profiles(
     """
     meta, hits = first_hits(with_regret, targets, axis=axis)
     if relative if relative is not None else axis is XAxis.TIME:
-        scale = meta.groupby("benchmark")["x_max"].transform("max").to_numpy()
+        scale = meta.groupby("benchmark", observed=True)["x_max"].transform("max").to_numpy()
         hits = hits / np.where(scale > 0, scale, 1.0)[:, None]
     finite = hits[np.isfinite(hits) & (hits > 0)]
     hi = float(np.nanmax(hits[np.isfinite(hits)], initial=1.0))
     lo = float(finite.min()) if finite.size else hi
     grid = np.geomspace(lo, hi, points) if hi > lo > 0 else np.array([hi])
     out = []
-    for method, rows in meta.groupby("method", sort=True).indices.items():
+    for method, rows in meta.groupby("method", sort=True, observed=True).indices.items():
         flat = np.sort(hits[rows].ravel())
         fraction = np.searchsorted(flat, grid, side="right") / max(flat.size, 1)
         out.append(pd.DataFrame({"method": method, "x": grid, "fraction": fraction}))

@@ -53,9 +53,9 @@ class Analysis:
 def _aggregate(sm_values: np.ndarray, runs: pd.DataFrame, grid: np.ndarray) -> pd.DataFrame:
     """Per method: mean over tasks of the per-task mean curve, bootstrap interval over tasks."""
     out = []
-    for method, rows in runs.groupby("method", sort=True).indices.items():
+    for method, rows in runs.groupby("method", sort=True, observed=True).indices.items():
         per_task = []
-        for _, task_rows in runs.iloc[rows].groupby("benchmark").indices.items():
+        for _, task_rows in runs.iloc[rows].groupby("benchmark", observed=True).indices.items():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 per_task.append(np.nanmean(sm_values[np.asarray(rows)[task_rows]], axis=0))
@@ -161,7 +161,7 @@ def _below_reference_notes(with_regret: pd.DataFrame) -> list[str]:
     """Name the tasks where some incumbent beats the reference optimum (negative regret)."""
     below = with_regret[with_regret["normalized_regret"] < 0]
     notes = []
-    for bench, rows in below.groupby("benchmark", sort=True):
+    for bench, rows in below.groupby("benchmark", sort=True, observed=True):
         notes.append(
             f"{bench}: {rows['run_id'].nunique()} run(s) found a value better than the reference "
             f"optimum (normalised regret down to {rows['normalized_regret'].min():.3g}), so the "

@@ -36,7 +36,7 @@ def speedups(
     """
     columns = ["benchmark", "method", "target", "successes", "runs", "ert", "speedup"]
     final = final_regret(with_regret)
-    base = final[final["method"] == baseline].groupby("benchmark")["normalized_regret"].mean()
+    base = final[final["method"] == baseline].groupby("benchmark", observed=True)["normalized_regret"].mean()
     if base.empty:
         return pd.DataFrame(columns=columns)
     needed = with_regret[["run_id", "benchmark", "method", axis.column, "normalized_regret"]]
@@ -54,7 +54,7 @@ def speedups(
     meta = df.iloc[starts][["benchmark", "method"]].reset_index(drop=True)
     meta["hit"] = np.isfinite(hit)
     meta["spent"] = np.where(np.isfinite(hit), hit, x[ends])
-    grouped = meta.groupby(["benchmark", "method"], sort=True)
+    grouped = meta.groupby(["benchmark", "method"], sort=True, observed=True)
     out = grouped.agg(successes=("hit", "sum"), runs=("hit", "size"), total=("spent", "sum")).reset_index()
     out["target"] = base.reindex(out["benchmark"]).to_numpy()
     with np.errstate(divide="ignore"):

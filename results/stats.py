@@ -147,9 +147,11 @@ def block_table(
         ValueError: An unknown ``blocks``.
     """
     if as_blocks(blocks) is Blocks.TASK:
-        table = final.pivot_table(index="benchmark", columns="method", values=column, aggfunc="mean")
+        table = final.pivot_table(
+            index="benchmark", columns="method", values=column, aggfunc="mean", observed=True
+        )
     else:
-        table = final.pivot_table(index=["benchmark", "seed"], columns="method", values=column)
+        table = final.pivot_table(index=["benchmark", "seed"], columns="method", values=column, observed=True)
     return table.dropna(axis=0, how="any") if complete else table
 
 

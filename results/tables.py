@@ -44,7 +44,7 @@ def final_stats(with_regret: pd.DataFrame, *, column: str = "normalized_regret")
         median, n.
     """
     final = final_regret(with_regret, column=column)
-    grouped = final.groupby(["benchmark", "method"], sort=True)[column]
+    grouped = final.groupby(["benchmark", "method"], sort=True, observed=True)[column]
     out = grouped.agg(mean="mean", sd="std", median="median", n="count").reset_index()
     out["se"] = (out["sd"] / np.sqrt(out["n"])).fillna(0.0)
     lo = np.full(len(out), np.nan)

@@ -170,7 +170,7 @@ def _deduplicate(frame: pd.DataFrame, keys: list[str], values: list[str], where:
     repeated = frame.duplicated(keys, keep=False)
     if not repeated.any():
         return frame
-    groups = frame[repeated].groupby(keys, sort=False, dropna=False)
+    groups = frame[repeated].groupby(keys, sort=False, dropna=False, observed=True)
     for _, group in groups:
         for column in values:
             first = group[column].iloc[0]
@@ -246,7 +246,7 @@ def build_benchmark(
     numbers = {k: v[frame.index.to_numpy()] for k, v in numbers.items()}
 
     hp_names = [h.name for h in meta.hyperparameters]
-    configs = frame.groupby(hp_names, sort=False).ngroup()
+    configs = frame.groupby(hp_names, sort=False, observed=True).ngroup()
     seeds = sorted(set(numbers[meta.seed].tolist())) if meta.seed else [0.0]
     fids = sorted(set(numbers[meta.fidelity].tolist())) if meta.fidelity else [1.0]
     n_configs = int(configs.max()) + 1
@@ -310,7 +310,7 @@ def build_benchmark(
     try:
         if full_grid:
             return TabularBenchmark(grid=grid, tags=table_tags(family, meta), **common)
-        first = frame.groupby(configs.to_numpy(), sort=True).head(1).sort_index()
+        first = frame.groupby(configs.to_numpy(), sort=True, observed=True).head(1).sort_index()
         order = configs.to_numpy()[first.index.to_numpy()]
         candidates = {h: first[h].to_numpy(dtype=float)[np.argsort(order)] for h in hp_names}
         log = frozenset(h.name for h in meta.hyperparameters if h.log)

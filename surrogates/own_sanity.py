@@ -43,7 +43,7 @@ def _published(task: str, bench: TabularBenchmark, data_dir: Path | None) -> flo
     path, _ = verified_data_file(data_dir, relative, what=f"fcnet/{task}")
     df = pq.read_table(path).to_pandas()
     keys = list(bench.grid)
-    mean = df.groupby(keys)["valid_mse"].mean()
+    mean = df.groupby(keys, observed=True)["valid_mse"].mean()
     cols = bench.grid_columns()
     index = list(zip(*(cols[k].tolist() for k in keys), strict=True))
     theirs = mean.reindex(index).to_numpy()

@@ -152,7 +152,7 @@ class ClaimResult:
 
     def compute(self) -> pd.Series:
         """Mean fidelity spent per run (multiples of the maximal fidelity), per method."""
-        return self.scores.groupby("method_name", sort=True)["fidelity_spent"].mean()
+        return self.scores.groupby("method_name", sort=True, observed=True)["fidelity_spent"].mean()
 
     def compute_checks(self) -> list[tuple[ComputeLimit, float, bool]]:
         """Each compute limit with the measured ratio and whether it held."""
@@ -175,7 +175,7 @@ class ClaimResult:
             + ", ".join(f"{m} {b}" for m, b in c.budgets.items())
             + f"; incumbent: {c.incumbent.replace('_', ' ')}"
         )
-        means = self.scores.groupby("method_name", sort=True)[c.column].mean()
+        means = self.scores.groupby("method_name", sort=True, observed=True)[c.column].mean()
         compute = self.compute()
         for method in c.budgets:
             lines.append(

@@ -53,7 +53,7 @@ def align_reference(reference: pd.DataFrame, candidate: pd.DataFrame) -> pd.Data
     Raises:
         HpobenchError: A task's optimum differs from the stored one (regenerate the reference).
     """
-    current = candidate.groupby("benchmark", sort=True)[["ref_best", "ref_worst"]].first()
+    current = candidate.groupby("benchmark", sort=True, observed=True)[["ref_best", "ref_worst"]].first()
     rows = reference[reference["benchmark"].isin(current.index)].copy()
     best = current["ref_best"].reindex(rows["benchmark"]).to_numpy(dtype=float)
     worst = current["ref_worst"].reindex(rows["benchmark"]).to_numpy(dtype=float)

@@ -88,7 +88,7 @@ def score_study(
         evaluations = evaluations[evaluations["run_id"].isin(wanted)].reset_index(drop=True)
     runs, _ = resolve_references(runs, evaluations)
     scored = add_regret(evaluations, runs, incumbent=rule)
-    last = scored.groupby("run_id", sort=True).tail(1).set_index("run_id")
+    last = scored.groupby("run_id", sort=True, observed=True).tail(1).set_index("run_id")
     keep = ["benchmark", "method", "seed", "budget", "status", "error", "ref_best", "ref_worst"]
     frame = runs.set_index("run_id")[keep].copy()
     frame["evaluations"] = runs.set_index("run_id")["evaluations"].astype(np.int64)
@@ -100,7 +100,7 @@ def score_study(
         mo = add_hv_regret(
             evaluations, references, runs=runs, max_fidelity_only=rule is Incumbent.MAX_FIDELITY
         )
-        mo = mo.groupby("run_id", sort=True).tail(1).set_index("run_id")
+        mo = mo.groupby("run_id", sort=True, observed=True).tail(1).set_index("run_id")
         rows = runs["run_id"][runs["benchmark"].isin(list(references))].to_numpy()
         hv = mo["hv_regret"].reindex(rows).astype(float).to_numpy()
         frame.loc[rows, ["regret", "normalized_regret"]] = np.c_[hv, hv]

@@ -208,7 +208,7 @@ def paired_comparison(
         r = float((ranks[nonzero > 0].sum() - ranks[nonzero < 0].sum()) / ranks.sum())
     tasks = common.get_level_values("benchmark")
     per = pd.DataFrame({"benchmark": tasks, "a": a, "b": b, "d": diff})
-    per_task = per.groupby("benchmark", sort=True).agg(
+    per_task = per.groupby("benchmark", sort=True, observed=True).agg(
         n=("d", "size"),
         candidate_mean=("a", "mean"),
         reference_mean=("b", "mean"),
