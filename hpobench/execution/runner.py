@@ -259,6 +259,7 @@ def _report(method: Method, provenance: dict[str, Any]) -> None:
 
 def _record(spec: RunSpec, sim: Simulation | None, provenance: dict[str, Any]) -> pd.DataFrame:
     """The run's result table; record counts, spending and timings in ``provenance``."""
+    recording = time.perf_counter()
     if sim is not None:
         frame = frame_of(spec, sim)
     else:
@@ -286,6 +287,7 @@ def _record(spec: RunSpec, sim: Simulation | None, provenance: dict[str, Any]) -
             "method_seconds": sim.method_seconds,
             "benchmark_seconds": sim.benchmark_seconds,
             "simulation_seconds": sim.run_seconds,
+            "record_seconds": time.perf_counter() - recording,
             "method_us_per_trial": 1e6 * sim.method_seconds / max(1, sim.started),
         }
     return frame
@@ -367,10 +369,7 @@ def execute_run(
             sim = _simulate(
                 spec, data_dir=data_dir, timeout=timeout, verify=verify, threads=limit, provenance=provenance
             )
-        recording = time.perf_counter()
         frame = _record(spec, sim, provenance)
-        if "timing" in provenance:
-            provenance["timing"]["record_seconds"] = time.perf_counter() - recording
         del sim
     provenance["wall_seconds"] = time.time() - started
     return RunOutcome(frame=frame, provenance=provenance)
