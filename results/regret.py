@@ -62,7 +62,7 @@ def resolve_references(runs: pd.DataFrame, evaluations: pd.DataFrame) -> tuple[p
         task_sign = pd.Series(sign, index=runs["run_id"].to_numpy())
         ok = evaluations[(evaluations["status"] == "ok") & np.isfinite(evaluations["value_max"])]
         loss = ok["value_max"].to_numpy(dtype=float) * task_sign.reindex(ok["run_id"].to_numpy()).to_numpy()
-        by_task = pd.Series(loss).groupby(ok["benchmark"].to_numpy(), observed=True)
+        by_task = pd.Series(loss).groupby(ok["benchmark"].to_numpy())
         lo, hi = by_task.min(), by_task.max()
         for i in np.flatnonzero(missing):
             bench = runs.at[i, "benchmark"]
@@ -137,7 +137,7 @@ def add_regret(
         fidelity = df["fidelity"].to_numpy(dtype=float)
         ok &= at_max_fidelity(fidelity, high)
     loss = np.where(ok, sign * values, np.inf)
-    running = pd.Series(loss).groupby(codes, observed=True).cummin().to_numpy()
+    running = pd.Series(loss).groupby(codes).cummin().to_numpy()
     first = np.r_[True, codes[1:] != codes[:-1]] if len(codes) else np.zeros(0, dtype=bool)
     previous = np.where(first, np.inf, np.r_[np.inf, running[:-1]])
     del running, first
@@ -145,7 +145,7 @@ def add_regret(
     del loss, previous, ok
     position = np.where(improved, np.arange(len(df)), -1)
     del improved
-    inc_pos = pd.Series(position).groupby(codes, observed=True).cummax().to_numpy()
+    inc_pos = pd.Series(position).groupby(codes).cummax().to_numpy()
     del position
     has = inc_pos >= 0
     value_max = df["value_max"].to_numpy(dtype=float)

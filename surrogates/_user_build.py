@@ -310,7 +310,7 @@ def build_benchmark(
     try:
         if full_grid:
             return TabularBenchmark(grid=grid, tags=table_tags(family, meta), **common)
-        first = frame.groupby(configs.to_numpy(), sort=True, observed=True).head(1).sort_index()
+        first = frame.groupby(configs.to_numpy(), sort=True).head(1).sort_index()
         order = configs.to_numpy()[first.index.to_numpy()]
         candidates = {h: first[h].to_numpy(dtype=float)[np.argsort(order)] for h in hp_names}
         log = frozenset(h.name for h in meta.hyperparameters if h.log)
