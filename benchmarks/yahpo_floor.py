@@ -34,6 +34,7 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
+from _timing import interleaved  # noqa: E402
 
 SCENARIOS = ("lcbench", "rbv2_xgboost", "rbv2_rpart", "iaml_glmnet")
 ROWS = 256
@@ -123,13 +124,7 @@ def single_query(model_path: Path, shapes: list[tuple[int, int]], *, rounds: int
         "network_us": lambda: [core.run(None, core_feed) for _ in range(calls)],
         "products_us": lambda: [products() for _ in range(calls)],
     }
-    best = dict.fromkeys(cases, float("inf"))
-    for _ in range(rounds):
-        for name, run in cases.items():
-            start = time.perf_counter()
-            run()
-            best[name] = min(best[name], (time.perf_counter() - start) / calls * 1e6)
-    return best
+    return {name: t.min / calls * 1e6 for name, t in interleaved(cases, repeats=rounds).items()}
 
 
 def floors(data_dir: Path, *, repeat: int) -> dict[str, dict[str, Any]]:
