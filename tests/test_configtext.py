@@ -69,6 +69,16 @@ def test_one_float_space_with_repeats_gives_one_text_per_configuration() -> None
     pd.testing.assert_series_equal(series, pd.Series(_encoded(configs), dtype="string"))
 
 
+def test_configurations_alike_in_their_first_value_keep_their_own_texts() -> None:
+    """The first value alone does not tell these apart: the value tuples decide (with a repeat or without)."""
+    distinct: list[dict[str, Any]] = [{"a": float(i % 3), "b": i / 7, "c": -1e-5 * i} for i in range(90)]
+    assert configs_json(distinct) == _encoded(distinct)
+    repeated = [*distinct, dict(distinct[4]), {"a": 1.0, "b": 4 / 7, "c": -4e-5}]
+    assert configs_json(repeated) == _encoded(repeated)
+    signed = [*distinct, {"a": 0.0, "b": 1.0, "c": -0.0}]  # -0.0 in a later column
+    assert configs_json(signed) == _encoded(signed)
+
+
 def test_configurations_of_equal_length_with_other_names_or_orders_are_encoded_as_json() -> None:
     """The one-group fast path takes the first configuration's names: any other name falls back."""
     rng = np.random.default_rng(5)

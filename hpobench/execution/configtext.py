@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -45,6 +44,12 @@ def _float_texts(values: np.ndarray) -> pa.Array:
     """
     texts = pa.array(values, type=pa.float64()).cast(pa.string())
     magnitude = np.abs(values)
+    if (  # the common case, checked without leaving Arrow: every text is already repr's
+        bool(((magnitude >= 1e-4) & (magnitude < 1e16)).all())
+        and pc.all(pc.match_substring(texts, ".")).as_py()
+        and not pc.any(pc.match_substring(texts, "e")).as_py()
+    ):
+        return texts
     exponent = pc.match_substring(texts, "e").to_numpy(zero_copy_only=False)
     fixed = ~exponent & pc.match_substring(texts, ".").to_numpy(zero_copy_only=False)
     fixed &= (magnitude >= 1e-4) & (magnitude < 1e16)
@@ -131,26 +136,35 @@ def _float_group(configs: Sequence[Mapping[str, Any]], names: tuple[Any, ...]) -
     """
     if not names or set(map(type, names)) != {str}:
         return None
-    if len(names) == 1:
-        rows: list[tuple[Any, ...]] = [(config[names[0]],) for config in configs]
-    else:
-        rows = list(map(itemgetter(*names), configs))
-    if set(map(type, chain.from_iterable(rows))) != _FLOAT:
+    columns = [list(map(itemgetter(name), configs)) for name in names]
+    if any(set(map(type, column)) != _FLOAT for column in columns):
         return None
-    distinct = list(dict.fromkeys(rows))
-    table = np.fromiter(chain.from_iterable(distinct), dtype=float, count=len(distinct) * len(names))
-    table = table.reshape(len(distinct), len(names))
+    n = len(configs)
+    rows: list[tuple[Any, ...]] | None = None  # the value tuples, built only when some may repeat
+    if len(set(columns[0])) == n:  # the first value alone tells every configuration apart
+        table = np.array(columns, dtype=float).T
+        every = table
+    else:
+        rows = list(zip(*columns, strict=True))
+        distinct = list(dict.fromkeys(rows))
+        table = np.array(distinct, dtype=float).reshape(len(distinct), len(names))
+        every = np.array(columns, dtype=float).T
+        if len(distinct) == n:
+            rows = None  # no two alike: the texts are in the configurations' order already
     if not np.isfinite(table).all():
         return None
-    if (table == 0.0).any():  # a -0.0 may hide behind an equal 0.0 key: look at every row
-        every = np.array(rows, dtype=float)
-        if (np.signbit(every) & (every == 0.0)).any():
-            return None
+    # a -0.0 equals 0.0 as a set member and a dictionary key, so it would share 0.0's text
+    if (table == 0.0).any() and (np.signbit(every) & (every == 0.0)).any():
+        return None
+    # every value formatted in one call, column after column (Arrow's calls cost a fixed time each)
+    order = sorted(range(len(names)), key=names.__getitem__)
+    values = _float_texts(table[:, order].T.reshape(-1))
+    m = len(table)
     parts: list[Any] = []
-    for k, j in enumerate(sorted(range(len(names)), key=names.__getitem__)):
-        parts += [("{" if k == 0 else ",") + json.dumps(names[j]) + ":", _float_texts(table[:, j])]
+    for k, j in enumerate(order):
+        parts += [("{" if k == 0 else ",") + json.dumps(names[j]) + ":", values.slice(k * m, m)]
     texts = pc.binary_join_element_wise(*parts, "}", "")  # the last argument is the separator
-    if len(distinct) == len(rows):
+    if rows is None:
         return texts
     slot = {row: i for i, row in enumerate(distinct)}
     return texts.take(pa.array(list(map(slot.__getitem__, rows)), type=pa.int64()))
