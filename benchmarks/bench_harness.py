@@ -6,7 +6,10 @@ method and objective cost.
 
 * ``hpobench``: :func:`hpobench.execution.runner.execute_run` (budget accounting, noise seeds, failure
   handling, the result table with reference values, provenance); its method and benchmark
-  seconds are the ones it records itself.
+  seconds are the ones it records itself. The objective's time is the benchmark's: its
+  evaluations and its reference values (``value_max``, the noise-free value at the maximal
+  fidelity that regret is computed from: one more vectorised Branin pass over the run's
+  configurations, which hpoglue does not make); the reference time is printed on its own line.
 * ``hpoglue``: ``hpoglue.run`` (its trial-budget loop and the DataFrame it returns) with a
   random-search optimizer and a Branin query function written for it here; their own time
   is measured inside them and subtracted.
@@ -15,8 +18,8 @@ method and objective cost.
   time are subtracted too, so what is left is the loop).
 
 hpobench's overhead is split by part from the run's own provenance timings: the event loop (the
-simulation's wall time less the method's and the benchmark's), the result table, and the rest
-(set-up, provenance).
+simulation's wall time less the method's and the benchmark's), the result table (without the
+reference values), and the rest (set-up, provenance).
 
 Also: one ``Benchmark.evaluate`` of one Branin trial against the plain Branin function and
 against ``inlined evaluate``: the same checks, cost model, formula and ``Evaluation`` object
@@ -172,6 +175,7 @@ def main() -> None:
     # hpobench's overhead by part, per repeat: the event loop (the simulation's wall time less
     # the method's and the benchmark's), the result table, and the rest (set-up, provenance)
     parts: dict[str, list[float]] = {"event loop": [], "result table": [], "set-up and provenance": []}
+    references: list[float] = []  # the benchmark's reference values (objective time, not overhead)
 
     def ours() -> None:
         start = time.perf_counter()
@@ -180,10 +184,12 @@ def main() -> None:
         assert not outcome.failed, outcome.provenance.get("error")
         timing = outcome.provenance["timing"]
         inside = timing["method_seconds"] + timing["benchmark_seconds"]
-        overheads["hpobench"].append(wall - inside)
+        references.append(timing["reference_seconds"])
+        overheads["hpobench"].append(wall - inside - timing["reference_seconds"])
         parts["event loop"].append(timing["simulation_seconds"] - inside)
         parts["result table"].append(timing["record_seconds"])
-        parts["set-up and provenance"].append(wall - timing["simulation_seconds"] - timing["record_seconds"])
+        outside = timing["simulation_seconds"] + timing["reference_seconds"] + timing["record_seconds"]
+        parts["set-up and provenance"].append(wall - outside)
 
     def bare() -> None:
         sampler = _Sampler(0)
@@ -202,7 +208,7 @@ def main() -> None:
         glue_run, _ = _hpoglue_case(hpoglue, n)
         cases["hpoglue"] = lambda: overheads["hpoglue"].append(glue_run())
     timings = interleaved(cases, repeats=args.repeats)
-    for series in (*overheads.values(), *parts.values()):  # drop the warm-up call's numbers
+    for series in (*overheads.values(), *parts.values(), references):  # drop the warm-up call's numbers
         del series[: len(series) - args.repeats]
 
     # one Branin evaluation: hpobench's Benchmark.evaluate against the plain function, and against
@@ -237,6 +243,11 @@ def main() -> None:
     for name, series in parts.items():
         o = sorted(series)
         print(f"  {name:<22} {1e6 * o[0] / n:>7.3g} / {1e6 * o[len(o) // 2] / n:<7.3g}")
+    r = sorted(references)
+    print(
+        f"the benchmark's reference values (objective time, not overhead): "
+        f"{1e6 * r[0] / n:.3g} / {1e6 * r[len(r) // 2] / n:.3g} us/trial"
+    )
     print(
         f"one evaluation: evaluate {single['evaluate'].per(calls)} us, inlined evaluate "
         f"{single['inlined evaluate'].per(calls)} us, plain function "
@@ -244,6 +255,7 @@ def main() -> None:
     )
     measure = "overhead per trial (wall - method - objective), random search, Branin"
     ours_us = 1e6 * min(overheads["hpobench"]) / n
+    ref_us = 1e6 * min(references) / n
     if hpoglue is None:
         print(unavailable(measure, reason))
     else:
@@ -251,7 +263,7 @@ def main() -> None:
         print(
             goal_line(
                 measure,
-                value=f"{ours_us:.3g} us",
+                value=f"{ours_us:.3g} us (the reference values' {ref_us:.3g} us counted as objective)",
                 peer_text=f"hpoglue {glue_us:.3g} us",
                 goal=f"<= 1/5 of hpoglue ({glue_us / 5:.3g} us)",
                 met=ours_us <= glue_us / 5,

@@ -194,6 +194,7 @@ def main() -> None:
         splits.append(
             f"method {timing['method_seconds']:.2f} s, benchmark {timing['benchmark_seconds']:.2f} s, "
             f"event loop {timing['simulation_seconds'] - inside:.2f} s, "
+            f"reference values {timing['reference_seconds']:.2f} s, "
             f"result table {timing['record_seconds']:.2f} s"
         )
         print(

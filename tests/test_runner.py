@@ -57,15 +57,17 @@ def test_provenance_splits_a_runs_time_into_method_benchmark_simulation_and_tabl
         "method_seconds",
         "benchmark_seconds",
         "simulation_seconds",
+        "reference_seconds",
         "record_seconds",
         "method_us_per_trial",
     }
-    # the simulation holds the method's and the benchmark's time (also when the method raised),
-    # and the simulation and the table fit in the run's wall time
+    # the simulation holds the method's and the benchmark's time (also when the method raised);
+    # the simulation, the reference values asked for after it and the table fit in the run's wall time
     assert timing["simulation_seconds"] >= timing["method_seconds"] + timing["benchmark_seconds"] > 0.0
     assert timing["record_seconds"] > 0.0
+    assert timing["reference_seconds"] > 0.0  # evaluations were made, so values were asked for
     wall = outcome.provenance["wall_seconds"]
-    assert timing["simulation_seconds"] + timing["record_seconds"] <= wall
+    assert timing["simulation_seconds"] + timing["reference_seconds"] + timing["record_seconds"] <= wall
 
 
 def test_hanging_method_is_stopped_by_the_timeout(plugins: Path) -> None:

@@ -10,6 +10,7 @@ import gc
 import json
 import math
 import pickle
+import time
 from types import MappingProxyType
 from typing import Any
 
@@ -187,6 +188,34 @@ def test_reference_values_asked_in_chunks_during_a_run_equal_one_call_at_the_end
     assert not sim._references
     assert np.array_equal(sim.reference_values(), once, equal_nan=True)  # third call: all at once
     assert _FailingReferences.calls == 3
+
+
+class _SlowReferences(CandidateBenchmark):
+    """Takes at least 20 ms for each call of ``evaluated_reference_values``."""
+
+    def evaluated_reference_values(self, configs: Any) -> np.ndarray:
+        time.sleep(0.02)
+        return super().evaluated_reference_values(configs)
+
+
+def test_reference_values_asked_for_during_the_loop_count_as_the_benchmarks_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("hpobench.execution.simulator._REFERENCE_CHUNK", 64)
+    bench = _bench(cls=_SlowReferences)
+    sim = Simulation(
+        benchmark=bench,
+        method=ASHA(bench.task, seed=1, eta=2),
+        budget=Budget.parse("4000s"),
+        workers=5,
+        noise_seed=2,
+        max_evaluations=10_000,
+    )
+    sim.run()
+    chunks = len(sim._references)
+    assert chunks >= 4
+    assert sim.benchmark_seconds >= 0.02 * chunks
+    assert sim.run_seconds >= sim.benchmark_seconds + sim.method_seconds
 
 
 def test_shared_trials_equal_constructed_ones_and_asha_pickles_with_its_views() -> None:

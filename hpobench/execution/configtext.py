@@ -140,17 +140,15 @@ def _float_group(configs: Sequence[Mapping[str, Any]], names: tuple[Any, ...]) -
     if any(set(map(type, column)) != _FLOAT for column in columns):
         return None
     n = len(configs)
+    every = table = np.array(columns, dtype=float).T
     rows: list[tuple[Any, ...]] | None = None  # the value tuples, built only when some may repeat
-    if len(set(columns[0])) == n:  # the first value alone tells every configuration apart
-        table = np.array(columns, dtype=float).T
-        every = table
-    else:
+    if _repeats(every[:, 0]):  # else the first value alone tells every configuration apart
         rows = list(zip(*columns, strict=True))
         distinct = list(dict.fromkeys(rows))
-        table = np.array(distinct, dtype=float).reshape(len(distinct), len(names))
-        every = np.array(columns, dtype=float).T
         if len(distinct) == n:
             rows = None  # no two alike: the texts are in the configurations' order already
+        else:
+            table = np.array(distinct, dtype=float).reshape(len(distinct), len(names))
     if not np.isfinite(table).all():
         return None
     # a -0.0 equals 0.0 as a set member and a dictionary key, so it would share 0.0's text
@@ -170,6 +168,12 @@ def _float_group(configs: Sequence[Mapping[str, Any]], names: tuple[Any, ...]) -
     return texts.take(pa.array(list(map(slot.__getitem__, rows)), type=pa.int64()))
 
 
+def _repeats(values: np.ndarray) -> bool:
+    """Whether two entries of the 1-d array are equal (``==``: NaN equals nothing, -0.0 equals 0.0)."""
+    ordered = np.sort(values)
+    return bool((ordered[1:] == ordered[:-1]).any())
+
+
 def config_texts(configs: Sequence[Mapping[str, Any]]) -> pa.Array:
     """:func:`config_json` of each configuration, as one Arrow string array in the same order.
 
@@ -179,8 +183,8 @@ def config_texts(configs: Sequence[Mapping[str, Any]]) -> pa.Array:
     once; the others are encoded one by one. A configuration object that occurs several times
     (trials of one configuration sharing it) is formatted once.
     """
-    if len(set(map(id, configs))) < len(configs):  # the objects are alive for the call
-        ids = np.fromiter(map(id, configs), dtype=np.uint64, count=len(configs))
+    ids = np.fromiter(map(id, configs), dtype=np.uint64, count=len(configs))  # alive for the call
+    if _repeats(ids):
         _, first, where = np.unique(ids, return_index=True, return_inverse=True)
         distinct = list(map(configs.__getitem__, first.tolist()))
         return _distinct_texts(distinct).take(pa.array(where.reshape(-1).astype(np.int64)))

@@ -99,6 +99,7 @@ def frame_of(spec: RunSpec, sim: Simulation) -> pd.DataFrame:
         workers=done.worker,
         high=sim.high,
         resumed=done.resumed_fidelity,
+        owned=True,  # every array was made for this table
     )
     if task.multi_objective:
         names = [o.name for o in task.objectives]
@@ -138,12 +139,15 @@ def result_frame(
     workers: Sequence[int] | np.ndarray,
     high: float,
     resumed: Sequence[float] | np.ndarray | None = None,
+    owned: bool = False,
 ) -> pd.DataFrame:
     """Build a run's long-format table (columns :data:`.store.COLUMNS`), in completion order.
 
     ``costs`` are the charged costs; ``resumed`` holds, per evaluation, the fidelity of the
     checkpoint it continued (NaN when it trained from scratch; ``None``: none continued), so
-    ``fidelity_spent`` counts only the fidelity added by continuations.
+    ``fidelity_spent`` counts only the fidelity added by continuations. ``owned=True`` lets the
+    table hold the numpy arrays it is given as they are, without a copy: for a caller that made
+    them for this table and never touches them again (:func:`frame_of`).
     """
     n = len(trials)
     cost = np.asarray(costs, dtype=float)
@@ -173,5 +177,6 @@ def result_frame(
             "fidelity_spent": np.cumsum((fids - np.where(continued, from_fid, 0.0)) / high),
             "continued": continued,
             "resumed_fidelity": from_fid,
-        }
+        },
+        copy=not owned,
     )

@@ -23,11 +23,10 @@ to the method carries the charged cost. Resuming from an unknown checkpoint, at 
 above the checkpoint's, or on a task without continuation fails the run with
 :class:`~hpobench.contracts.errors.MethodError`.
 
-Cost per event is ``O(log workers)`` plus the method's and the benchmark's own work: the event
-queue and the free workers are heaps, checkpoints a dictionary, and benchmark noise seeds are
-drawn in blocks (the same stream as one draw per evaluation). Completions are kept as the event
-queue's own records; :attr:`Simulation.completed` and :attr:`Simulation.checkpoints` build their
-frozen values only when read, and :meth:`Simulation.columns` hands the runner whole columns.
+Cost per event is ``O(log workers)`` plus the method's and the benchmark's own work: event queue
+and free workers are heaps, checkpoints a dictionary, noise seeds drawn in blocks (the same stream
+as one draw per evaluation). Completions are the event queue's own records, made into frozen
+values only when read (:meth:`Simulation.columns` hands the runner whole columns).
 """
 
 from __future__ import annotations
@@ -156,7 +155,7 @@ class Simulation:
         self.now = 0.0
         self.started = 0
         self.fidelity_started = 0.0
-        # wall seconds inside the method, inside the benchmark, and of the whole event loop (both included)
+        # wall seconds in the method, in the benchmark (evaluations, in-loop reference values), in the loop
         self.method_seconds = self.benchmark_seconds = self.run_seconds = 0.0
         self._noise = np.random.default_rng(noise_seed)
         self._seeds: list[int] = []
@@ -216,7 +215,7 @@ class Simulation:
         def column(field: int, dtype: type) -> np.ndarray:
             return np.fromiter(map(itemgetter(field), done), dtype=dtype, count=n)
 
-        resumed = map(itemgetter(5), done)
+        resumed = list(map(itemgetter(5), done))  # None unless continued (usually none: one count)
         return CompletedColumns(
             trials=list(map(itemgetter(6), done)),
             evaluations=list(map(itemgetter(7), done)),
@@ -224,9 +223,9 @@ class Simulation:
             start=column(3, float),
             end=column(0, float),
             worker=column(2, np.int64),
-            resumed_fidelity=np.fromiter(
-                (math.nan if r is None else r for r in resumed), dtype=float, count=n
-            ),
+            resumed_fidelity=np.full(n, math.nan)
+            if resumed.count(None) == n
+            else np.fromiter((math.nan if r is None else r for r in resumed), dtype=float, count=n),
         )
 
     def reference_values(self) -> np.ndarray:
@@ -258,13 +257,15 @@ class Simulation:
         self._references.append(values.reshape(len(configs), -1))
         self._referenced = upto
 
-    def _reference_chunk(self) -> None:
-        """Ask for the reference values of the last chunk of completions (during a run)."""
+    def _reference_chunk(self) -> float:
+        """Ask for the reference values of the last chunk of completions (during a run); its seconds."""
+        start = time.perf_counter()
         try:
             self._add_references(len(self._done))
         except Exception:  # asked again by reference_values, where the error belongs
             self._chunked = False
             self._references, self._referenced = [], 0
+        return time.perf_counter() - start
 
     def _next_seed(self) -> int:
         if not self._seeds:  # refilled in place: the event loop holds the list
@@ -330,12 +331,11 @@ class Simulation:
         """The event loop of :meth:`run`.
 
         While a worker is free and the budget is not reached: ask the method for a trial (``None``:
-        wait), evaluate it (or resume its checkpoint) with the next noise seed and put its
-        completion on the running heap. Then pop the earliest completion, advance the clock, free
-        its worker, save its checkpoint and tell the method. The attribute and function look-ups
-        are hoisted out of the loop and the counters are kept in locals; they (and the loop's wall
-        time, added to ``run_seconds``) are written back to the instance when the loop ends, however
-        it ends, so a run that raises leaves them as they were at the failure.
+        wait), evaluate it (or resume its checkpoint) with the next noise seed and put its completion
+        on the running heap. Then pop the earliest completion, advance the clock, free its worker,
+        save its checkpoint and tell the method. Look-ups are hoisted out of the loop and counters
+        kept in locals, written back (with the loop's wall time, added to ``run_seconds``) however
+        the loop ends, so a run that raises leaves them as they were at the failure.
         """
         free, running, done, saved, seeds = self._free, self._running, self._done, self._saved, self._seeds
         ask, tell, evaluate = self.method.ask, self.method.tell, self.benchmark.evaluate
@@ -412,7 +412,7 @@ class Simulation:
                 tell(evaluation)
                 method_seconds += clock() - t0
                 if chunk and len(done) >= next_chunk:
-                    self._reference_chunk()
+                    benchmark_seconds += self._reference_chunk()  # the benchmark's time too
                     next_chunk = len(done) + chunk if self._chunked else math.inf
         finally:
             self.started, self.fidelity_started, self.now = started, fidelity_started, now
