@@ -110,18 +110,26 @@ def test_column_wise_config_json_equals_the_json_encoder() -> None:
     assert _configs_json(configs) == expected == [_config_json(c) for c in configs]
 
 
-def test_columns_and_checkpoints_match_the_completed_values_and_gc_thresholds_come_back() -> None:
-    bench = _bench()
-    thresholds = gc.get_threshold()
+def _asha_run(
+    bench: CandidateBenchmark, *, seconds: str, workers: int, seed: int, noise_seed: int
+) -> Simulation:
+    """A finished simulation of ASHA (eta 2) on ``bench``."""
     sim = Simulation(
         benchmark=bench,
-        method=ASHA(bench.task, seed=0, eta=2),
-        budget=Budget.parse("2000s"),
-        workers=4,
-        noise_seed=0,
+        method=ASHA(bench.task, seed=seed, eta=2),
+        budget=Budget.parse(seconds),
+        workers=workers,
+        noise_seed=noise_seed,
         max_evaluations=10_000,
     )
     sim.run()
+    return sim
+
+
+def test_columns_and_checkpoints_match_the_completed_values_and_gc_thresholds_come_back() -> None:
+    bench = _bench()
+    thresholds = gc.get_threshold()
+    sim = _asha_run(bench, seconds="2000s", workers=4, seed=0, noise_seed=0)
     assert gc.get_threshold() == thresholds
     columns, done = sim.columns(), sim.completed
     assert len(done) == len(columns.trials) == sim.started > 20
@@ -158,15 +166,7 @@ def test_reference_values_asked_in_chunks_during_a_run_equal_one_call_at_the_end
 ) -> None:
     monkeypatch.setattr("hpobench.execution.simulator._REFERENCE_CHUNK", 64)
     bench = _bench()
-    sim = Simulation(
-        benchmark=bench,
-        method=ASHA(bench.task, seed=1, eta=2),
-        budget=Budget.parse("4000s"),
-        workers=5,
-        noise_seed=2,
-        max_evaluations=10_000,
-    )
-    sim.run()
+    sim = _asha_run(bench, seconds="4000s", workers=5, seed=1, noise_seed=2)
     n = sim.started
     assert n > 4 * 64
     assert len(sim._references) >= 4
@@ -176,15 +176,9 @@ def test_reference_values_asked_in_chunks_during_a_run_equal_one_call_at_the_end
     assert sim.reference_values().shape == (n, 1)
     # a benchmark that raises for a chunk is asked again at the end, for everything, and raises there
     failing = _bench(cls=_FailingReferences)
-    sim = Simulation(
-        benchmark=failing,
-        method=ASHA(failing.task, seed=1, eta=2),
-        budget=Budget.parse("4000s"),
-        workers=5,
-        noise_seed=2,
-        max_evaluations=10_000,
-    )
-    sim.run()  # the chunk's error does not stop the run
+    sim = _asha_run(
+        failing, seconds="4000s", workers=5, seed=1, noise_seed=2
+    )  # the chunk's error does not stop the run
     assert not sim._references
     assert np.array_equal(sim.reference_values(), once, equal_nan=True)  # third call: all at once
     assert _FailingReferences.calls == 3
@@ -203,15 +197,7 @@ def test_reference_values_asked_for_during_the_loop_count_as_the_benchmarks_time
 ) -> None:
     monkeypatch.setattr("hpobench.execution.simulator._REFERENCE_CHUNK", 64)
     bench = _bench(cls=_SlowReferences)
-    sim = Simulation(
-        benchmark=bench,
-        method=ASHA(bench.task, seed=1, eta=2),
-        budget=Budget.parse("4000s"),
-        workers=5,
-        noise_seed=2,
-        max_evaluations=10_000,
-    )
-    sim.run()
+    sim = _asha_run(bench, seconds="4000s", workers=5, seed=1, noise_seed=2)
     chunks = len(sim._references)
     assert chunks >= 4
     assert sim.benchmark_seconds >= 0.02 * chunks
