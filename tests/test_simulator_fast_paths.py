@@ -176,9 +176,8 @@ def test_reference_values_asked_in_chunks_during_a_run_equal_one_call_at_the_end
     assert sim.reference_values().shape == (n, 1)
     # a benchmark that raises for a chunk is asked again at the end, for everything, and raises there
     failing = _bench(cls=_FailingReferences)
-    sim = _asha_run(
-        failing, seconds="4000s", workers=5, seed=1, noise_seed=2
-    )  # the chunk's error does not stop the run
+    # the chunk's error does not stop the run
+    sim = _asha_run(failing, seconds="4000s", workers=5, seed=1, noise_seed=2)
     assert not sim._references
     assert np.array_equal(sim.reference_values(), once, equal_nan=True)  # third call: all at once
     assert _FailingReferences.calls == 3
