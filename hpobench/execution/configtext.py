@@ -44,12 +44,8 @@ def _float_texts(values: np.ndarray) -> pa.Array:
     """
     texts = pa.array(values, type=pa.float64()).cast(pa.string())
     magnitude = np.abs(values)
-    if (  # the common case, checked without leaving Arrow: every text is already repr's
-        bool(((magnitude >= 1e-4) & (magnitude < 1e16)).all())
-        and pc.all(pc.match_substring(texts, ".")).as_py()
-        and not pc.any(pc.match_substring(texts, "e")).as_py()
-    ):
-        return texts
+    if bool(((magnitude >= 1e-4) & (magnitude < 1e16)).all()) and _points_and_no_exponents(texts):
+        return texts  # the common case: every text is fixed notation with a point, as repr's
     exponent = pc.match_substring(texts, "e").to_numpy(zero_copy_only=False)
     fixed = ~exponent & pc.match_substring(texts, ".").to_numpy(zero_copy_only=False)
     fixed &= (magnitude >= 1e-4) & (magnitude < 1e16)
@@ -65,6 +61,18 @@ def _float_texts(values: np.ndarray) -> pa.Array:
         reprs = [float.__repr__(v) for v in values[other].tolist()]
         texts = pc.replace_with_mask(texts, pa.array(other), pa.array(reprs, type=pa.string()))
     return texts
+
+
+def _points_and_no_exponents(texts: pa.Array) -> bool:
+    """Whether every text holds a decimal point and none an ``e``, read from the string bytes at once.
+
+    A float's text holds one point at most, so as many points as texts means one in each.
+    """
+    if not len(texts):
+        return True
+    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int32, count=len(texts) + 1, offset=4 * texts.offset)
+    data = np.frombuffer(texts.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    return np.count_nonzero(data == ord(".")) == len(texts) and not np.count_nonzero(data == ord("e"))
 
 
 _SIGNS = pa.array(["-", "+"])
