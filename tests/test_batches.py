@@ -85,6 +85,17 @@ def test_each_worker_keeps_to_its_group_while_it_has_jobs() -> None:
         assert switches <= 1
 
 
+def test_more_workers_than_groups_spread_over_the_groups() -> None:
+    """Each worker starts on the group with the fewest workers: two on each, not three on the first."""
+    items = [(group, i) for group in ("a", "b") for i in range(24)]
+    results = _run(items, jobs=4, batch=4)
+    first: dict[int, str] = {}
+    for r in results:  # completion order; a worker's first answer is from its first batch
+        first.setdefault(r.value, r.item[0])
+    assert len(first) == 4
+    assert Counter(first.values()) == {"a": 2, "b": 2}
+
+
 def test_batches_are_checked() -> None:
     with pytest.raises(ValueError, match="batch"):
         list(run_contained(job, [("ok", 0)], jobs=1, limits=Limits(), batch=0))

@@ -28,7 +28,7 @@ import contextlib
 import multiprocessing.connection as mpc
 import os
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -202,8 +202,8 @@ def run_contained(
             for worker in workers:
                 if not worker.busy and pending:
                     size = max(1, min(batch, len(pending) // (2 * jobs)))
-                    busy_groups = {w.group for w in workers if w.busy}
-                    worker.group, keys = pending.take(worker.group, size, avoid=busy_groups)
+                    on_group = Counter(w.group for w in workers if w.busy)
+                    worker.group, keys = pending.take(worker.group, size, busy=on_group)
                     worker.queue.extend(keys)
                     worker.started = time.monotonic()
                     with contextlib.suppress(OSError):  # a dead worker is found below
@@ -269,15 +269,16 @@ class _Queue:
     def __len__(self) -> int:
         return self._size
 
-    def take(self, last: Hashable, size: int, *, avoid: set[Hashable]) -> tuple[Hashable, list[int]]:
+    def take(self, last: Hashable, size: int, *, busy: Mapping[Hashable, int]) -> tuple[Hashable, list[int]]:
         """Up to ``size`` keys of one group, and the group.
 
-        The group is ``last`` while it has jobs left, else the first group no busy worker is on
-        (``avoid``), else the first group.
+        The group is ``last`` while it has jobs left, else the group with the fewest busy workers
+        on it (``busy``: workers per group; ties go to the first group), so that more workers than
+        groups spread over the groups and each loads what its group needs once, not once per group.
         """
         name = last if last in self._pending else None
         if name is None:
-            name = next((g for g in self._pending if g not in avoid), next(iter(self._pending)))
+            name = min(self._pending, key=lambda group: busy.get(group, 0))  # the first of the fewest
         queue = self._pending[name]
         keys = [queue.popleft() for _ in range(min(size, len(queue)))]
         if not queue:
