@@ -12,7 +12,7 @@ from report_data import synthesise
 
 from hpobench.contracts.benchmark import BenchmarkSpec
 from hpobench.contracts.budget import Budget
-from hpobench.execution import combined_write, store
+from hpobench.execution import combined_write, read_ahead, store
 from hpobench.execution.planning import plan_study
 from hpobench.execution.read_ahead import ReadAhead, run_fingerprint
 from hpobench.execution.runfiles import Inspected, inspect_run, run_fingerprints, write_run
@@ -139,3 +139,43 @@ def test_tables_over_the_memory_budget_are_not_kept_and_are_read_once_more(
     assert (tmp_path / "b" / "combined" / "evaluations.parquet").read_bytes() == (
         tmp_path / "a" / "combined" / "evaluations.parquet"
     ).read_bytes()
+
+
+def test_reads_submitted_to_the_thread_equal_reads_made_inline(tmp_path: Path) -> None:
+    synthesise(tmp_path, methods=2, tasks=2, seeds=2, evals=10)
+    inline, threaded = ReadAhead(tmp_path), ReadAhead(tmp_path)
+    for run_id in IDS:
+        inline.add(run_id)
+        threaded.submit(run_id)
+    threaded.wait()
+    assert len(threaded) == len(inline) == 8
+    assert threaded.held_bytes == inline.held_bytes
+    for run_id, fingerprint in run_fingerprints(tmp_path).items():
+        assert fingerprint is not None
+        mine, theirs = threaded.get(run_id, fingerprint), inline.get(run_id, fingerprint)
+        assert mine is not None
+        assert theirs is not None
+        assert (mine.sha256, mine.check) == (theirs.sha256, theirs.check)
+        assert mine.table is not None
+        assert theirs.table is not None
+        assert mine.table.equals(theirs.table)
+    threaded.wait()  # nothing left: returns at once
+
+
+def test_an_error_in_a_submitted_read_is_raised_by_wait_unless_cancelled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synthesise(tmp_path, methods=1, tasks=1, seeds=2, evals=5)
+
+    def broken(runs: Path, run_id: str) -> Inspected:
+        raise RuntimeError(f"cannot read {run_id}")
+
+    monkeypatch.setattr(read_ahead, "inspect_run", broken)
+    ahead = ReadAhead(tmp_path)
+    ahead.submit("t0.random_search.s0")
+    ahead.submit("t0.random_search.s1")
+    with pytest.raises(RuntimeError, match=r"cannot read t0\.random_search\.s0"):
+        ahead.wait()
+    ahead.submit("t0.random_search.s0")
+    ahead.wait(cancel=True)  # an interrupted study gives the reads up: nothing raised
+    assert len(ahead) == 0

@@ -2,10 +2,15 @@
 
 A study's combined table (:func:`hpobench.execution.store.write_combined`) checks and reads every
 run's files. The process that hands out the runs is idle while its workers run them, so it reads
-each run as soon as its worker has answered (:meth:`ReadAhead.add`); at the end,
-``write_combined`` takes a run from here only while its files still have the fingerprint they
-had when they were read, and reads the others from disk. The combined table's bytes are the
-same either way.
+each run as soon as its worker has answered; at the end, ``write_combined`` takes a run from here
+only while its files still have the fingerprint they had when they were read, and reads the
+others from disk. The combined table's bytes are the same either way.
+
+A study reads on a thread of its own (:meth:`ReadAhead.submit`, then :meth:`ReadAhead.wait`), not
+on the thread that hands out the runs: decoding a run's table takes about a millisecond, and with
+many workers their answers come faster than that, so reading inline would keep finished workers
+waiting for their next runs. The decoding releases the GIL; the order of the reads is the order
+of the submissions (one thread), as it was inline.
 
 Memory stays bounded whatever the study's size: decoded tables are kept only up to
 ``max_bytes`` in all; beyond that a run keeps its check, checksum and schema (a few hundred
@@ -15,6 +20,7 @@ bytes), and ``write_combined`` decodes its table once more while it streams the 
 from __future__ import annotations
 
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
@@ -71,6 +77,8 @@ class ReadAhead:
         self._max = max_bytes
         self.held_bytes = 0
         """Bytes of the decoded tables kept."""
+        self._pool: ThreadPoolExecutor | None = None
+        self._errors: list[Future[None]] = []  # submitted reads that raised
 
     def __len__(self) -> int:
         return len(self._read)
@@ -93,6 +101,37 @@ class ReadAhead:
         keep = self.held_bytes + table.nbytes <= self._max
         self.held_bytes += table.nbytes if keep else 0
         self._read[run_id] = (before, AheadRun(check, digest, plain_schema(table), table if keep else None))
+
+    def submit(self, run_id: str) -> None:
+        """:meth:`add` ``run_id`` on the read-ahead's own thread, after the runs submitted before it.
+
+        Returns at once. Call :meth:`wait` before :meth:`get` or ``len``.
+        """
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hpobench-read-ahead")
+        self._pool.submit(self.add, run_id).add_done_callback(self._note)
+
+    def _note(self, read: Future[None]) -> None:
+        if not read.cancelled() and read.exception() is not None:
+            self._errors.append(read)
+
+    def wait(self, *, cancel: bool = False) -> None:
+        """Wait for the submitted reads to end and stop the thread (no-op without submissions).
+
+        Args:
+            cancel: Give up the reads (e.g. when the study is interrupted): those not started
+                are dropped and errors are not raised; ``write_combined`` reads their runs
+                from disk.
+
+        Raises:
+            Exception: Without ``cancel``, the first exception a submitted read raised.
+        """
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=cancel)
+        errors, self._errors = self._errors, []
+        if errors and not cancel:
+            errors[0].result()  # re-raises the read's exception
 
     def get(self, run_id: str, fingerprint: Fingerprint) -> AheadRun | None:
         """The run as read, if its files still have ``fingerprint``; else ``None`` (read it again)."""

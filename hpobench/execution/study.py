@@ -20,8 +20,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from joblib import Parallel, delayed
-
 from hpobench.contracts.caching import release_task_caches
 from hpobench.contracts.errors import HpobenchError
 from hpobench.execution.containment import JobResult, Limits, run_contained
@@ -321,6 +319,8 @@ def run_study(
             if backend is Backend.LOKY:
                 results = _contained(jobs_, n_jobs=jobs, limits=limits, lock=lock, threads=threads)
             else:
+                from joblib import Parallel, delayed  # cluster backends only (0.08 s to import)
+
                 _enter_cluster(cluster, backend, scheduler)
                 n_jobs = -1 if jobs == 1 else jobs
                 # Ray's joblib backend returns no generators: the results (not the runs) arrive at the end
@@ -330,8 +330,11 @@ def run_study(
             for run_id, error in results:
                 if error:
                     failed[run_id] = error
-                ahead.add(run_id)  # read while the workers run, not after the last one
+                ahead.submit(run_id)  # read while the workers run, not after the last one
                 bar.update(1)
+        except BaseException:
+            ahead.wait(cancel=True)
+            raise
         finally:
             if isinstance(results, Generator):
                 # stop the workers now, while the lock their pids are written to is still held
@@ -339,6 +342,7 @@ def run_study(
                 results.close()
             bar.close()
             cluster.close()
+        ahead.wait()
         # one table of all runs, for fast reports (kept in step with the run files)
         write_combined(out, ahead=ahead)
     still = {**triage.kept_failed, **failed}
