@@ -42,6 +42,7 @@ from _timing import Timing, goal_line, interleaved
 from hpobench.contracts.benchmark import BenchmarkSpec
 from hpobench.contracts.budget import Budget
 from hpobench.execution import study as study_module
+from hpobench.execution.combined import COMBINED_DIR, COMBINED_INDEX
 from hpobench.execution.planning import StudyPlan, plan_study
 from hpobench.execution.store import RUNS_DIR
 from hpobench.execution.study import run_study
@@ -89,12 +90,14 @@ def _case(
     return run
 
 
-def _breakdown(plan: StudyPlan, *, jobs: int, data_dir: Path, threads: int) -> tuple[float, float, float]:
-    """One more run of the study: (wall, first run file written, last run file written), seconds.
+def _breakdown(
+    plan: StudyPlan, *, jobs: int, data_dir: Path, threads: int
+) -> tuple[float, float, float, float]:
+    """One more run of the study: (wall, first run file, last run file, combined index written), seconds.
 
     The first run file's time is the start-up (workers forked, their first task loaded, one run
-    done and written); what follows the last one is the combined table and the shutdown. Both are
-    serial: they bound the speed-up whatever the number of jobs.
+    done and written); what follows the last one is the combined table (its index is written
+    last) and the shutdown. Both are serial: they bound the speed-up whatever the number of jobs.
     """
     out = Path(tempfile.mkdtemp(prefix=f"breakdown-{jobs}-"))
     try:
@@ -102,7 +105,8 @@ def _breakdown(plan: StudyPlan, *, jobs: int, data_dir: Path, threads: int) -> t
         run_study(plan, out=out, jobs=jobs, data_dir=data_dir, threads=threads, progress=False)
         wall = time.time() - start
         written = sorted(p.stat().st_mtime for p in (out / RUNS_DIR).glob("*.json"))
-        return wall, written[0] - start, written[-1] - start
+        index = (out / COMBINED_DIR / COMBINED_INDEX).stat().st_mtime
+        return wall, written[0] - start, written[-1] - start, index - start
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
@@ -190,10 +194,11 @@ def main() -> None:
         print("(speed-ups are over the first --jobs value, not over 1 job)")
     print("where the time goes (one more run each; serial = start-up + after the last run file):")
     for jobs in args.jobs:
-        wall, first, last = _breakdown(plan, jobs=jobs, data_dir=args.data_dir, threads=args.threads)
+        times = _breakdown(plan, jobs=jobs, data_dir=args.data_dir, threads=args.threads)
+        wall, first, last, combined = times
         serial = first + (wall - last)
         line = f"  {jobs:>2} jobs: wall {wall:.2f} s, first run file at {first:.2f} s, last at {last:.2f} s"
-        line += f", serial {serial:.2f} s"
+        line += f", combined table done at {combined:.2f} s, serial {serial:.2f} s"
         if jobs > 1:
             one = base.min
             bound = one / (serial + max(0.0, one - serial) / jobs)
