@@ -18,7 +18,7 @@ import base64
 import hashlib
 import json
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -252,7 +252,7 @@ def _rows_ahead(
                     future.cancel()
 
 
-def _row_groups(tables: Iterator[pa.Table]) -> Iterator[pa.Table]:
+def _row_groups(tables: Iterator[pa.Table]) -> Generator[pa.Table, None, None]:
     """The rows of ``tables`` in groups of exactly ``ROW_GROUP_ROWS`` (the last: the rest), one chunk each."""
     pending: list[pa.Table] = []
     count = 0
@@ -268,7 +268,7 @@ def _row_groups(tables: Iterator[pa.Table]) -> Iterator[pa.Table]:
         yield pa.concat_tables(pending).combine_chunks()
 
 
-def _built_ahead(groups: Iterator[pa.Table]) -> Iterator[pa.Table]:
+def _built_ahead(groups: Generator[pa.Table, None, None]) -> Iterator[pa.Table]:
     """The tables of ``groups``, each built on a thread while the caller writes the one before.
 
     Building a row group (concatenating and copying its runs' rows) and encoding it both run
@@ -298,7 +298,7 @@ def _dictionary_columns(schema: pa.Schema) -> list[str]:
     return [f.name for f in schema if f.name != "config" and any(kind(f.type) for kind in strings)]
 
 
-def _write_table(path: Path, schema: pa.Schema, groups: Iterator[pa.Table]) -> None:
+def _write_table(path: Path, schema: pa.Schema, groups: Generator[pa.Table, None, None]) -> None:
     """Write the row groups to ``path`` atomically (readers see no file or the whole file)."""
     with atomic_file(path) as fh:
         dictionary = _dictionary_columns(schema)
