@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -164,3 +166,42 @@ def test_runs_whose_rows_do_not_fit_the_columns_are_left_out_however_many(tmp_pa
     assert combined is not None
     assert sorted(combined.unreadable) == unfit
     assert combined.covers(run_fingerprints(tmp_path))
+
+
+@pytest.mark.usefixtures("small_groups")
+def test_a_write_that_fails_leaves_the_previous_table_and_stops_the_row_group_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synthesise(tmp_path, methods=2, tasks=2, seeds=2, evals=10)
+    assert write_combined(tmp_path) == 8
+    before = _table(tmp_path)
+    runs = tmp_path / "runs"
+    changed = pd.read_parquet(runs / "t0.m1.s0.parquet")
+    changed["value_max"] = changed["value_max"] + 1.0  # the table must be written again
+    write_run(tmp_path, "t0.m1.s0", changed, json.loads((runs / "t0.m1.s0.json").read_text()))
+    built: list[int] = []
+    original_groups = combined_write._row_groups
+
+    def counted(tables: Any) -> Any:
+        for group in original_groups(tables):
+            built.append(group.num_rows)
+            yield group
+
+    def full_disk(self: pq.ParquetWriter, table: Any, row_group_size: int | None = None) -> None:
+        if len(built) >= 3:
+            raise OSError(28, "No space left on device")
+        original_write(self, table, row_group_size=row_group_size)
+
+    original_write = pq.ParquetWriter.write_table
+    monkeypatch.setattr(combined_write, "_row_groups", counted)
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        write_combined(tmp_path)
+    assert len(built) < 12  # the builder stopped with the writer, it did not run on to the end
+    assert _table(tmp_path) == before  # written atomically: the previous table is still whole
+    assert not [
+        p for p in (tmp_path / "combined").iterdir() if p.name not in ("evaluations.parquet", "runs.json")
+    ]
+    assert not [t for t in threading.enumerate() if t.name.startswith("hpobench-row-groups")]
+    monkeypatch.undo()
+    assert write_combined(tmp_path) == 8  # and the next write brings it up to date
