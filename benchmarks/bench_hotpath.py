@@ -9,12 +9,15 @@ printed, and the goal is judged on the min. Rows:
   as the simulation clocks it) minus the objective's (the plain scalar Branin formula, timed on
   as many points), per trial. Everything else — validation, ``Evaluation`` objects, the event
   queue, noise seeds, the result table with its reference values, provenance — is overhead.
-  Goal: at most 1/5 of hpoglue's 11-12 us (2.5 us).
+  No verdict here: the goal (at most 1/5 of hpoglue's overhead) is judged by
+  ``bench_harness.py``, which measures hpoglue in the same run and counts ``evaluate`` and the
+  reference values as the objective's time, not the harness's.
 * ``branin evaluate (1 trial)``: ``SyntheticBenchmark.evaluate`` on one prepared trial, against
   the plain formula. Goal: 2 us.
 * ``fcnet evaluate / evaluate_arrays / evaluate_indices (10k)``: a batch of 10,000 random
   FCNet queries, against a numpy gather of the same cells (the physical limit). Goals: 3 M/s for
-  ``evaluate``, 20 M/s for the array path (needs ``--data-dir`` or ``HPOBENCH_DATA_DIR``).
+  ``evaluate``, 20 M/s for ``evaluate_arrays`` (needs ``--data-dir`` or ``HPOBENCH_DATA_DIR``);
+  ``evaluate_indices`` (rows given, nothing to match) has no goal of its own and no verdict.
 * ``asha x32 24h taskset``: ASHA with 32 simulated workers for 24 simulated hours on the TaskSet
   task through ``execute_run`` (result table included). Goal: 3 s.
 
@@ -198,16 +201,17 @@ def main() -> None:
         else:
             print(f"{name:<32} {1e6 * lo:9.2f} us  {1e6 * med:9.2f} us")
     goals = (
-        ("harness overhead", lambda t: 1e6 * t <= 2.5, lambda t: f"{1e6 * t:.2f} us/trial (goal <= 2.5)"),
         ("branin evaluate (1 trial)", lambda t: 1e6 * t <= 2.0, lambda t: f"{1e6 * t:.2f} us (goal <= 2)"),
         ("fcnet evaluate (10k)", lambda t: 1 / t >= 3e6, lambda t: f"{1 / t / 1e6:.2f} M/s (goal >= 3)"),
         (
-            "fcnet evaluate_indices (10k)",
+            "fcnet evaluate_arrays (10k)",
             lambda t: 1 / t >= 20e6,
             lambda t: f"{1 / t / 1e6:.2f} M/s (goal >= 20)",
         ),
         ("asha x32 24h taskset", lambda t: t <= 3.0, lambda t: f"{t:.2f} s (goal <= 3)"),
     )
+    if "harness overhead" in results:
+        print("harness overhead: no verdict here (bench_harness.py judges it against hpoglue, same run)")
     for name, met, text in goals:
         if name in results:
             best = min(results[name])
