@@ -40,6 +40,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from _timing import Timing, goal_line, interleaved
 
@@ -135,28 +136,33 @@ def _run_all(specs: list[RunSpec], data_dir: Path) -> float:
     return time.perf_counter() - start
 
 
+def _side_by_side(
+    pool: Any, fn: Callable[..., float], args: tuple[Any, ...], jobs: int
+) -> tuple[float, float]:
+    """One round in ``pool``: the seconds ``fn(*args)`` reports alone, then their mean over ``jobs`` calls
+    side by side."""
+    (alone,) = pool.starmap(fn, [args])
+    together = pool.starmap(fn, [args] * jobs)
+    return alone, sum(together) / jobs
+
+
 def workload_ceiling(plan: StudyPlan, jobs: int, *, data_dir: Path, repeats: int) -> float:
     """Throughput of the study's own runs in ``jobs`` plain processes side by side over one alone.
 
-    Each process executes the same slice of the plan's runs (one of each task, so its tasks are
-    loaded once, untimed, beforehand); no pool, no dispatch, no result files. Where runs slow each
-    other down (shared caches and memory bandwidth: a table lookup is a random memory access)
-    this ceiling is below the CPU-bound one, and it is the most any pool can reach on this study.
+    Each process executes the same slice of the plan's runs (the first run of each task, four
+    times; its tasks are loaded once, untimed, beforehand); no pool, no dispatch, no result files.
+    Where runs slow each other down (shared caches and memory bandwidth: a table lookup is a
+    random memory access) this ceiling is below the CPU-bound one, and it is the most any pool
+    can reach on this study. The fastest round alone over the fastest round side by side.
     """
     by_task: dict[str, RunSpec] = {}
     for spec in plan.runs:
         by_task.setdefault(spec.benchmark.name, spec)
-    specs = list(by_task.values()) * 4
-    context = multiprocessing.get_context("spawn")
-    alone: list[float] = []
-    together: list[float] = []  # the mean wall of the processes side by side
-    with context.Pool(max(jobs, 1)) as pool:
-        pool.starmap(_run_all, [(specs, data_dir)] * jobs)  # load every task in every process, untimed
-        for _ in range(repeats):  # interleaved; the fastest of each (a disturbed repeat is slower)
-            alone += pool.starmap(_run_all, [(specs, data_dir)])
-            walls = pool.starmap(_run_all, [(specs, data_dir)] * jobs)
-            together.append(sum(walls) / jobs)
-    return jobs * min(alone) / min(together)
+    args = (list(by_task.values()) * 4, data_dir)
+    with multiprocessing.get_context("spawn").Pool(max(jobs, 1)) as pool:
+        pool.starmap(_run_all, [args] * jobs)  # load every task in every process, untimed
+        rounds = [_side_by_side(pool, _run_all, args, jobs) for _ in range(repeats)]  # interleaved
+    return jobs * min(alone for alone, _ in rounds) / min(together for _, together in rounds)
 
 
 def hardware_ceiling(jobs: int, *, repeats: int) -> float:
@@ -165,14 +171,9 @@ def hardware_ceiling(jobs: int, *, repeats: int) -> float:
     Each process times its own loop; the ceiling is ``jobs * alone / side_by_side`` with the
     mean loop time of the processes that ran side by side.
     """
-    context = multiprocessing.get_context("spawn")
-    best = 0.0
-    with context.Pool(max(jobs, 1)) as pool:
-        for _ in range(repeats):
-            alone = min(pool.map(_spin, [None]))
-            together = pool.map(_spin, [None] * jobs)
-            best = max(best, jobs * alone / (sum(together) / jobs))
-    return best
+    with multiprocessing.get_context("spawn").Pool(max(jobs, 1)) as pool:
+        rounds = [_side_by_side(pool, _spin, (None,), jobs) for _ in range(repeats)]
+    return max(jobs * alone / together for alone, together in rounds)
 
 
 def main() -> None:
