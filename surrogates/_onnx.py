@@ -29,7 +29,7 @@ count, so answers do not depend on it either.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -161,6 +161,33 @@ class OnnxModel:
             raise
         for future in futures:
             yield future.result()
+
+    def call_one(self, cat: Sequence[int], cont: Sequence[float]) -> list[float]:
+        """The outputs for one row of inputs, as Python floats (the float32 values, exactly).
+
+        The row is cast as :meth:`predict`'s inputs are (``cont`` through float64 to float32) and
+        repeated to fill one row block, which is what :meth:`predict` runs for a batch of one
+        row: the answer is the same, bit for bit.
+
+        Args:
+            cat: ``n_cat`` integer codes.
+            cont: ``n_cont`` numbers.
+        """
+        if len(cat) != self.n_cat or len(cont) != self.n_cont:
+            raise ValueError(
+                f"{self.path.name}: a row has {self.n_cat} codes and {self.n_cont} numbers, "
+                f"got {len(cat)} and {len(cont)}"
+            )
+        block = self.row_block
+        x_cat = np.empty((block, self.n_cat), dtype=np.int32)
+        x_cat[:] = np.array(cat, dtype=np.int32)
+        x_cont = np.empty((block, self.n_cont), dtype=np.float32)
+        x_cont[:] = np.array(cont, dtype=np.float64).astype(np.float32)
+        out = self.session.run(None, {self.cat_input: x_cat, self.cont_input: x_cont})[0]
+        row: list[float] = np.asarray(out[0], dtype=np.float32).tolist()
+        if len(row) != self.n_outputs:
+            raise ValueError(f"{self.path.name}: expected {self.n_outputs} outputs, got {len(row)}")
+        return row
 
     def _check_shapes(self, x_cat: np.ndarray, x_cont: np.ndarray) -> None:
         n = x_cat.shape[0]

@@ -75,9 +75,9 @@ from hpobench.data.datasets import pinned_sha256
 from hpobench.surrogates._dense import STATUS_OF_OK, row_dicts
 from hpobench.surrogates._onnx import configured_threads
 from hpobench.surrogates._yahpo_codec import YahpoCodec
+from hpobench.surrogates._yahpo_encoding import YahpoEncoder
 from hpobench.surrogates._yahpo_files import (
     FILES,
-    NA,
     ScenarioData,
     file_stamp,
     load_scenario_data,
@@ -103,6 +103,7 @@ __all__ = [
 
 TAGS = frozenset({"surrogate", "yahpo"})
 _MAKE = Evaluation._owned
+_NAN, _INF = float("nan"), float("inf")
 
 
 def _trial(config: Config, fidelity: float | None) -> Trial:
@@ -137,7 +138,11 @@ class YahpoBenchmark(Benchmark):
             fidelity=scenario.fidelity,
             tags=TAGS | {scenario.name},
         )
-        self._instance_code = data.encoding[scenario.instance_param][instance]
+        self._encoder = YahpoEncoder(
+            scenario=scenario,
+            encoding=data.encoding,
+            instance_code=data.encoding[scenario.instance_param][instance],
+        )
         self._objective = scenario.y_names.index(scenario.objective.name)
         self._cost = scenario.y_names.index(scenario.cost)
         self._extra_cols = [j for j in range(len(scenario.y_names)) if j != self._objective]
@@ -159,33 +164,11 @@ class YahpoBenchmark(Benchmark):
         return dict(self._data.files)
 
     def encode(self, configs: Sequence[Config], fidelities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The model inputs for valid configurations, exactly as yahpo-gym builds them.
+        """The model inputs ``(x_cat, x_cont)`` for valid configurations, as yahpo-gym builds them.
 
-        Args:
-            configs: Valid configurations of the task's space.
-            fidelities: One fidelity per configuration.
-
-        Returns:
-            ``(x_cat, x_cont)``: int32 ``(n, len(cat_names))`` and float32 ``(n, len(cont_names))``.
+        See :meth:`hpobench.surrogates._yahpo_encoding.YahpoEncoder.encode`.
         """
-        sc, n = self.scenario, len(configs)
-        cont = np.empty((n, len(sc.cont_names)), dtype=np.float64)
-        for j, name in enumerate(sc.cont_names):
-            if name == sc.fidelity.name:
-                cont[:, j] = fidelities
-            elif name in sc.fixed:
-                default = sc.fixed[name]
-                cont[:, j] = [c.get(name, default) for c in configs]
-            else:
-                cont[:, j] = [c.get(name, 0.0) for c in configs]
-        cat = np.empty((n, len(sc.cat_names)), dtype=np.int32)
-        for j, name in enumerate(sc.cat_names):
-            if name == sc.instance_param:
-                cat[:, j] = self._instance_code
-            else:
-                codes = self._data.encoding[name]
-                cat[:, j] = [codes[c.get(name, NA)] for c in configs]
-        return cat, cont.astype(np.float32)
+        return self._encoder.encode(configs, fidelities)
 
     def predict(self, configs: Sequence[Config], fidelities: Sequence[float] | np.ndarray) -> np.ndarray:
         """All outputs (yahpo-gym's ``y_names`` order) for configurations at given fidelities.
@@ -215,6 +198,8 @@ class YahpoBenchmark(Benchmark):
             InvalidFidelityError: A fidelity is outside the task's range.
         """
         check_seed(seed)
+        if len(trials) == 1:  # one query: no chunks, no arrays of answers (the same answer)
+            return [self._evaluate_one(trials[0])]
         out: list[Evaluation] = []
         for part, y in self._outputs(trials):
             out += self._evaluations(part, y)
@@ -256,6 +241,17 @@ class YahpoBenchmark(Benchmark):
         inputs = (self.encode([t.config for t in part], self.check_trials(part)) for part in chunks)
         for part, y in zip(chunks, model.stream(inputs), strict=True):
             yield part, y.astype(np.float64)
+
+    def _evaluate_one(self, trial: Trial) -> Evaluation:
+        """:meth:`evaluate` of one trial, in Python floats (:meth:`_evaluations`' numbers, exactly)."""
+        fidelity = float(self.check_trials((trial,))[0])
+        y = self._data.model.call_one(*self._encoder.encode_row(trial.config, fidelity))
+        value, cost = y[self._objective], y[self._cost]
+        ok = -_INF < value < _INF
+        charged = cost if -_INF < cost < _INF and cost > 0.0 else 0.0  # np.maximum(-0.0, 0.0) is 0.0
+        extras = dict(zip(self._extra_names, [y[j] for j in self._extra_cols], strict=True))
+        values = {self._task.objective.name: value if ok else _NAN}
+        return _MAKE(trial, values, charged, STATUS_OF_OK[ok], extras)
 
     def _evaluations(self, trials: Sequence[Trial], y: np.ndarray) -> list[Evaluation]:
         """Evaluations of ``trials`` from the model's outputs ``y`` (one row per trial)."""
