@@ -1,4 +1,4 @@
-"""The YAHPO single-query path: the batch path's answers, bit for bit, for every scenario."""
+"""YAHPO fast paths: single queries (the batch answers, bit for bit) and batch validation by columns."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from test_yahpo import GOOD_XGBOOST
 
 from hpobench.contracts.errors import InvalidConfigError, InvalidFidelityError
 from hpobench.contracts.types import Evaluation, Trial
@@ -119,3 +120,58 @@ def test_single_query_errors(data_dir: Path) -> None:
     model = bench._data.model
     with pytest.raises(ValueError, match="a row has"):
         model.call_one([0], [0.5])  # one code and one number broadcast silently without the check
+
+
+BAD_OR_SLOW = [
+    ({"alpha": True}, True),  # a boolean is not a number
+    ({"nrounds": 100.5}, True),
+    ({"nrounds": 100_000}, True),  # out of range
+    ({"nrounds": 0}, True),
+    ({"subsample": 1.5}, True),
+    ({"alpha": -1.0}, True),
+    ({"alpha": float("nan")}, True),
+    ({"alpha": float("inf")}, True),
+    ({"booster": ["gblinear"]}, True),  # unhashable parent value
+    ({"booster": "lightgbm"}, True),  # not a choice
+    ({"booster": "gbtree"}, True),  # its active children missing
+    ({"eta": 0.1}, True),  # inactive for gblinear
+    ({"num.impute.selected.cpo": 3}, True),
+    ({"task_id": "12"}, True),  # the instance is not a hyperparameter
+    ({"alpha": np.float64(1.0)}, False),  # valid, but only the full check accepts numpy scalars
+    ({"subsample": 1}, False),  # an int for a float: valid, the full check's
+    ({"repl": 3}, False),  # a fixed parameter: valid, the full check's
+]
+
+
+@pytest.mark.parametrize(("change", "invalid"), BAD_OR_SLOW, ids=[str(sorted(c)) for c, _ in BAD_OR_SLOW])
+def test_batch_validation_by_columns_never_passes_what_the_full_check_refuses(
+    data_dir: Path, change: dict[str, Any], invalid: bool
+) -> None:
+    bench = yahpo.load_yahpo("rbv2_xgboost", "12", data_dir=data_dir)
+    codec = bench.codec
+    configs = codec.sample(np.random.default_rng(3), 60)  # every booster, so several column groups
+    assert len({c["booster"] for c in configs}) == 3
+    assert codec.all_valid(configs)
+    assert codec.all_valid([Trial(config=c).config for c in configs])  # the read-only views trials hold
+    for where in (0, 31, 59):
+        batch = list(configs)
+        batch[where] = {**GOOD_XGBOOST, **change}
+        assert not codec.all_valid(batch)
+        trials = [Trial(config=c, fidelity=0.5) for c in batch]
+        if invalid:
+            with pytest.raises(InvalidConfigError):
+                bench.evaluate(trials, seed=0)
+        else:
+            batch_answers = bench.evaluate(trials, seed=0)
+            assert _same(batch_answers[where], bench.evaluate([trials[where]], seed=0)[0])
+
+
+@pytest.mark.parametrize("scenario", sorted(INSTANCES))
+def test_batch_validation_by_columns_passes_valid_batches(data_dir: Path, scenario: str) -> None:
+    codec = yahpo.load_yahpo(scenario, INSTANCES[scenario], data_dir=data_dir).codec
+    configs = codec.sample(np.random.default_rng(4), 200)
+    assert codec.all_valid(configs)
+    assert not codec.all_valid([])
+    assert not codec.all_valid([*configs[:5], [("a", 1)]])  # not a mapping
+    name = next(iter(configs[0]))
+    assert not codec.all_valid([*configs[:5], {k: v for k, v in configs[0].items() if k != name}])

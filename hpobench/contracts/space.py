@@ -196,6 +196,15 @@ class SpaceCodec:
         except Exception as exc:  # ConfigSpace raises several unrelated types here
             raise InvalidConfigError(f"configuration {dict(config)!r} is not in the space: {exc}") from exc
 
+    def all_valid(self, configs: Sequence[Any]) -> bool:
+        """A quick check of a batch: ``True`` only if every configuration lies in the space.
+
+        ``False`` says nothing (this base class always answers it): the caller then validates
+        each configuration with :meth:`validate`, which raises the error. Subclasses answer
+        ``True`` where a check of whole columns proves a batch valid.
+        """
+        return False
+
     def is_valid(self, config: Mapping[str, Any]) -> bool:
         """Return whether ``config`` lies in the space (see :meth:`validate`)."""
         try:
