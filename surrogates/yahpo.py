@@ -58,12 +58,13 @@ beat it (slightly negative regret), and ``Reference.source`` says so.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
+from hpobench.contracts.batch import EvaluationBatch
 from hpobench.contracts.benchmark import Benchmark, BenchmarkFamily, TaskInfo, paired_fidelities
 from hpobench.contracts.columns import Configs, configs_of
 from hpobench.contracts.errors import DataError, UnknownNameError
@@ -72,7 +73,7 @@ from hpobench.contracts.types import Config, Evaluation, Reference, Task, Trial
 from hpobench.contracts.values import check_seed
 from hpobench.data.datadir import verified
 from hpobench.data.datasets import pinned_sha256
-from hpobench.surrogates._dense import STATUS_OF_OK, row_dicts
+from hpobench.surrogates._dense import STATUS_OF_OK
 from hpobench.surrogates._onnx import configured_threads
 from hpobench.surrogates._yahpo_codec import YahpoCodec
 from hpobench.surrogates._yahpo_encoding import YahpoEncoder
@@ -104,10 +105,6 @@ __all__ = [
 TAGS = frozenset({"surrogate", "yahpo"})
 _MAKE = Evaluation._owned
 _NAN, _INF = float("nan"), float("inf")
-
-
-def _trial(config: Config, fidelity: float | None) -> Trial:
-    return Trial(config=config, fidelity=fidelity)
 
 
 def _charged(cost: np.ndarray) -> np.ndarray:
@@ -184,11 +181,13 @@ class YahpoBenchmark(Benchmark):
         x_cat, x_cont = self.encode(configs, fidelities)
         return self._data.model.predict(x_cat, x_cont).astype(np.float64)
 
-    def evaluate(self, trials: Sequence[Trial], *, seed: int) -> list[Evaluation]:
+    def evaluate(self, trials: Sequence[Trial], *, seed: int) -> Sequence[Evaluation]:
         """Evaluate a batch; ``seed`` does not change the answers (deterministic).
 
-        The batch runs in chunks of :attr:`OnnxModel.chunk_rows` trials, each validated, encoded and
-        submitted in turn; with more than one worker (``$HPOBENCH_ONNX_THREADS`` above 1, or 0 on
+        A batch of several trials is answered as an
+        :class:`~hpobench.contracts.batch.EvaluationBatch` (each :class:`Evaluation` built when
+        read). The batch runs in chunks of :attr:`OnnxModel.chunk_rows` trials, each validated,
+        encoded and submitted in turn; with more than one worker (``$HPOBENCH_ONNX_THREADS`` above 1, or 0 on
         a machine with several cores) the model runs of earlier chunks overlap the validation of
         later ones (see :meth:`OnnxModel.stream`). The answers do not depend on the batch or the
         thread count.
@@ -200,10 +199,16 @@ class YahpoBenchmark(Benchmark):
         check_seed(seed)
         if len(trials) == 1:  # one query: no chunks, no arrays of answers (the same answer)
             return [self._evaluate_one(trials[0])]
-        out: list[Evaluation] = []
-        for part, y in self._outputs(trials):
-            out += self._evaluations(part, y)
-        return out
+        y = self._all_outputs([t.config for t in trials], [t.fidelity for t in trials])
+        value = y[:, [self._objective]]
+        return EvaluationBatch(
+            trials=trials,
+            objective_names=(self._task.objective.name,),
+            values=np.where(np.isfinite(value), value, np.nan),
+            costs=_charged(y[:, self._cost]),
+            extra_names=self._extra_names,
+            extras=y[:, self._extra_cols],  # as predicted (an infinite one stays infinite)
+        )
 
     def evaluate_arrays(
         self, configs: Configs, *, seed: int, fidelities: Sequence[float | None] | None = None
@@ -225,25 +230,28 @@ class YahpoBenchmark(Benchmark):
         """
         check_seed(seed)
         configs = configs_of(configs)
-        trials = list(map(_trial, configs, paired_fidelities(configs, fidelities)))
-        y = np.empty((0, self._data.model.n_outputs))
-        parts = [out for _, out in self._outputs(trials)]
-        if parts:
-            y = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        y = self._all_outputs(list(configs), paired_fidelities(configs, fidelities))
         value = y[:, [self._objective]]
         return np.where(np.isfinite(value), value, np.nan), _charged(y[:, self._cost])
 
-    def _outputs(self, trials: Sequence[Trial]) -> Iterator[tuple[Sequence[Trial], np.ndarray]]:
-        """``(chunk of trials, float64 model outputs)`` pairs, in order (see :meth:`evaluate`)."""
+    def _all_outputs(self, configs: Sequence[Config], fidelities: Sequence[float | None]) -> np.ndarray:
+        """The float64 model outputs ``(n, n_outputs)`` of a batch (see :meth:`evaluate`)."""
         model = self._data.model
-        chunks = [trials[i : i + model.chunk_rows] for i in range(0, len(trials), model.chunk_rows)]
+        step = model.chunk_rows
         # validated and encoded chunk by chunk, overlapping the model runs of earlier chunks
-        inputs = (self.encode([t.config for t in part], self.check_trials(part)) for part in chunks)
-        for part, y in zip(chunks, model.stream(inputs), strict=True):
-            yield part, y.astype(np.float64)
+        inputs = (
+            self.encode(
+                configs[i : i + step], self.check_configs(configs[i : i + step], fidelities[i : i + step])
+            )
+            for i in range(0, len(configs), step)
+        )
+        parts = list(model.stream(inputs))
+        if not parts:
+            return np.empty((0, model.n_outputs))
+        return (parts[0] if len(parts) == 1 else np.concatenate(parts)).astype(np.float64)
 
     def _evaluate_one(self, trial: Trial) -> Evaluation:
-        """:meth:`evaluate` of one trial, in Python floats (:meth:`_evaluations`' numbers, exactly)."""
+        """:meth:`evaluate` of one trial, in Python floats (exactly a batch's item for it)."""
         fidelity = float(self.check_trials((trial,))[0])
         y = self._data.model.call_one(*self._encoder.encode_row(trial.config, fidelity))
         value, cost = y[self._objective], y[self._cost]
@@ -252,17 +260,6 @@ class YahpoBenchmark(Benchmark):
         extras = dict(zip(self._extra_names, [y[j] for j in self._extra_cols], strict=True))
         values = {self._task.objective.name: value if ok else _NAN}
         return _MAKE(trial, values, charged, STATUS_OF_OK[ok], extras)
-
-    def _evaluations(self, trials: Sequence[Trial], y: np.ndarray) -> list[Evaluation]:
-        """Evaluations of ``trials`` from the model's outputs ``y`` (one row per trial)."""
-        value, cost = y[:, self._objective], y[:, self._cost]
-        ok = np.isfinite(value)
-        objective = self._task.objective.name
-        values = row_dicts((objective,), np.where(ok, value, np.nan)[:, None])
-        costs: list[float] = _charged(cost).tolist()
-        statuses = map(STATUS_OF_OK.__getitem__, ok.tolist())
-        extras = row_dicts(self._extra_names, y[:, self._extra_cols])
-        return list(map(_MAKE, trials, values, costs, statuses, extras))
 
     def reference_values(self, configs: Sequence[Config]) -> np.ndarray:
         """The objective at the maximal fidelity (rbv2: ``repl`` 10), shape ``(n, 1)``."""

@@ -37,8 +37,10 @@ class EvaluationBatch(Sequence[Evaluation]):
             caller passes a fresh array and never touches it again.
         costs: Costs in seconds, shape ``(n,)`` (taken over likewise).
         extra_names: Names of the extra metrics, one per column of ``extras``.
-        extras: Extra metrics, shape ``(n, n_extras)`` with NaN for non-finite ones, or
-            ``None`` for none (then each evaluation's ``extras`` is empty).
+        extras: Extra metrics, shape ``(n, n_extras)``, as the evaluations hold them (the
+            benchmark's convention: the dense tables give NaN for non-finite ones, YAHPO keeps
+            the model's infinities), or ``None`` for none (then each evaluation's ``extras`` is
+            empty). Taken over likewise.
 
     Raises:
         ValueError: The shapes do not fit the trials and names.

@@ -131,28 +131,35 @@ class Benchmark(ABC):
             InvalidConfigError: A configuration is not in the space.
             InvalidFidelityError: A fidelity is outside the range, or given to a task without one.
         """
+        return self.check_configs([t.config for t in trials], [t.fidelity for t in trials])
+
+    def check_configs(self, configs: Sequence[Config], fidelities: Sequence[float | None]) -> np.ndarray:
+        """:meth:`check_trials` of configurations and their fidelities given apart (no trials made).
+
+        Each configuration is checked before its fidelity, in order, so the first bad trial
+        raises. ``fidelities`` has one entry per configuration (``None``: the maximal one).
+        """
         fid = self.task.fidelity
-        out = np.empty(len(trials), dtype=float)
+        out = np.empty(len(configs), dtype=float)
         # a batch proven valid column by column skips the configurations' one-by-one check
-        checked = len(trials) > 1 and self.codec.all_valid([trial.config for trial in trials])
-        for i, trial in enumerate(trials):
+        checked = len(configs) > 1 and self.codec.all_valid(configs)
+        for i, (config, fidelity) in enumerate(zip(configs, fidelities, strict=True)):
             if not checked:
-                self.codec.validate(trial.config)
-            if trial.fidelity is None:
+                self.codec.validate(config)
+            if fidelity is None:
                 out[i] = fid.high if fid is not None else 1.0
             elif fid is None:
                 raise InvalidFidelityError(
-                    f"task {self.task.name!r} has no fidelity, "
-                    f"but a trial asked for fidelity {trial.fidelity!r}"
+                    f"task {self.task.name!r} has no fidelity, but a trial asked for fidelity {fidelity!r}"
                 )
-            elif not fid.contains(trial.fidelity):
+            elif not fid.contains(fidelity):
                 kind = "an integer " if fid.integer else ""
                 raise InvalidFidelityError(
-                    f"fidelity {trial.fidelity!r} is outside the range of {self.task.name!r}: "
+                    f"fidelity {fidelity!r} is outside the range of {self.task.name!r}: "
                     f"{fid.name} must be {kind}in [{fid.low:g}, {fid.high:g}]"
                 )
             else:
-                out[i] = trial.fidelity
+                out[i] = fidelity
         return out
 
 
