@@ -147,6 +147,20 @@ def test_a_table_batch_is_lazy_and_equals_its_single_trials(n_metrics: int) -> N
         assert np.array_equal(batch.costs, [s.cost for s in singles])
         assert np.array_equal(batch.values[:, 0], [s.values["loss"] for s in singles], equal_nan=True)
     assert any(s.status is Status.FAILED for s in bench.evaluate(trials, seed=0))
+    # iterating a batch nothing was read from builds them all at once: the same evaluations
+    by_index, iterated = bench.evaluate(trials, seed=0), bench.evaluate(trials, seed=0)
+    everything = list(iterated)
+    assert everything == list(iterated)  # the very objects, kept
+    assert all(iterated[i] is e for i, e in enumerate(everything))
+    for got, want in zip(everything, [by_index[i] for i in range(len(trials))], strict=True):
+        assert got.trial is want.trial
+        assert got.status is want.status
+        assert got.cost == want.cost
+        assert str(dict(got.values)) == str(dict(want.values))  # NaN-safe
+        assert str(dict(got.extras)) == str(dict(want.extras))
+    partly = bench.evaluate(trials, seed=0)
+    second = partly[1]
+    assert list(partly)[1] is second  # one read first: the others are built one by one
 
 
 def test_an_evaluation_batch_is_a_read_only_sequence_that_pickles_as_a_list() -> None:

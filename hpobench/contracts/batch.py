@@ -14,6 +14,7 @@ Imports only :mod:`hpobench.contracts.types`.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from itertools import repeat
 from typing import Any, overload
 
 import numpy as np
@@ -133,7 +134,31 @@ class EvaluationBatch(Sequence[Evaluation]):
         return self._build(i + n if i < 0 else i)
 
     def __iter__(self) -> Iterator[Evaluation]:
+        if self._built is None:  # nothing read yet: build every evaluation in a few C-level passes
+            return iter(self._build_all())
         return map(self._build, range(len(self._trials)))
+
+    def _build_all(self) -> list[Evaluation]:
+        """Every evaluation, as :meth:`_build` builds each one (called before any is built)."""
+        values, costs = self._values.tolist(), self._costs.tolist()
+        extras = None if self._extras is None else self._extras.tolist()
+        self._rows = (values, costs, extras)
+        statuses = [_OK if row[0] == row[0] else _FAILED for row in values]  # NaN: FAILED
+        extra_dicts = (
+            repeat(None) if extras is None else map(dict, map(zip, repeat(self._extra_names), extras))
+        )
+        built = list(
+            map(
+                _MAKE,
+                self._trials,
+                map(dict, map(zip, repeat(self._names), values)),
+                costs,
+                statuses,
+                extra_dicts,
+            )
+        )
+        self._built = list(built)
+        return built
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, (EvaluationBatch, list, tuple)):
