@@ -18,16 +18,20 @@ Encoding (exactly that of ``yahpo_gym.BenchmarkSet.objective_function`` 1.0.2, w
   coded by ``encoding.json``; inactive ones are coded as ``"#na#"`` (0);
 * outputs are yahpo-gym's ``y_names``, in that order.
 
-This module holds the benchmark (encoding, ONNX execution) and the family; the scenarios'
+This module holds the benchmark (ONNX execution, evaluations) and the family; the scenarios'
 metadata (column orders, instances, objective) is in ``_yahpo_scenarios``, reading and checking
-the files in ``_yahpo_files``, validation in ``_yahpo_codec``, the reference in ``_yahpo_reference``
-(all in :mod:`hpobench.surrogates`). ``evaluate`` answers a batch with onnxruntime calls
-of at most 256 rows (run in parallel with ``$HPOBENCH_ONNX_THREADS``); a configuration's answer
-does not depend on the rest of the batch, because calls are padded to whole row blocks
-(:mod:`hpobench.surrogates._onnx`; 4 rows on x86-64 with AVX-512), so one query costs as much as
-4 and batches are where the speed is. Validation takes a quick path for plain values (a
-``float``, ``int`` or ``str`` in range, keys exactly the active hyperparameters) and the full
-condition-aware check otherwise.
+the files in ``_yahpo_files``, validation in ``_yahpo_codec``, the model inputs in
+``_yahpo_encoding``, the reference in ``_yahpo_reference`` (all in :mod:`hpobench.surrogates`).
+``evaluate`` answers a batch with onnxruntime calls of at most 256 rows (run in parallel with
+``$HPOBENCH_ONNX_THREADS``) and an :class:`~hpobench.contracts.batch.EvaluationBatch`; a
+configuration's answer does not depend on the rest of the batch, because calls are padded to
+whole row blocks (:mod:`hpobench.surrogates._onnx`; 4 rows on x86-64 with AVX-512), so one query
+costs as much as 4 and batches are where the speed is. A single query takes a path of its own
+(one row encoded as Python values, one row-block call, the evaluation built from Python
+floats) that gives the batch's answer bit for bit. Validation takes a quick path for plain
+values (a ``float``, ``int`` or ``str`` in range, keys exactly the active hyperparameters:
+column by column for a batch, :meth:`YahpoCodec.all_valid`) and the full condition-aware check
+otherwise.
 
 Objective, cost and extras: the objective is the target of YAHPO's own single-objective suite
 (``benchmark_suites/v1.0/single.json``): ``val_accuracy`` (percent, maximise) for lcbench, ``acc``
