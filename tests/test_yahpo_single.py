@@ -161,6 +161,8 @@ def test_batch_validation_by_columns_never_passes_what_the_full_check_refuses(
         if invalid:
             with pytest.raises(InvalidConfigError):
                 bench.evaluate(trials, seed=0)
+            with pytest.raises(InvalidConfigError):
+                bench.predict(batch, np.full(len(batch), 0.5))
         else:
             batch_answers = bench.evaluate(trials, seed=0)
             assert _same(batch_answers[where], bench.evaluate([trials[where]], seed=0)[0])
