@@ -10,8 +10,7 @@ hyperparameter; it only does so faster than building ``Configuration`` objects.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from operator import itemgetter, methodcaller
-from types import MappingProxyType
+from operator import methodcaller
 from typing import Any
 
 import ConfigSpace as CS
@@ -19,9 +18,6 @@ import numpy as np
 
 from hpobench.contracts.errors import InvalidConfigError
 from hpobench.contracts.space import SpaceCodec
-
-_PLAIN = frozenset({dict, MappingProxyType})
-"""Mappings :meth:`YahpoCodec.all_valid` checks by columns (a trial holds a read-only view)."""
 
 
 def _single(hp: Any) -> CS.ConfigurationSpace:
@@ -59,18 +55,9 @@ class YahpoCodec(SpaceCodec):
             self._parents[cond.child.name] = (cond.parent.name, allowed)
         self._parent_names = tuple(sorted({parent for parent, _ in self._parents.values()}))
         self._active_sets: dict[tuple[Any, ...], frozenset[str]] = {}
-        self._fast: dict[str, tuple[type, Any, Any]] = {}
-        self._fast_usable = self._simple and not space.forbidden_clauses
-        for name in self.names:
-            hp = space[name]
-            if isinstance(hp, CS.CategoricalHyperparameter) and all(isinstance(c, str) for c in hp.choices):
-                self._fast[name] = (str, frozenset(hp.choices), None)
-            elif isinstance(hp, CS.UniformIntegerHyperparameter):
-                self._fast[name] = (int, int(hp.lower), int(hp.upper))
-            elif isinstance(hp, CS.UniformFloatHyperparameter):
-                self._fast[name] = (float, float(hp.lower), float(hp.upper))
-            else:
-                self._fast_usable = False
+        self._fast_usable = (
+            self._simple and not space.forbidden_clauses and len(self._kinds) == len(self.names)
+        )
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (YahpoCodec, (self.space, {name: c.space[name] for name, c in self._fixed.items()}))
@@ -120,7 +107,7 @@ class YahpoCodec(SpaceCodec):
                 self._active_sets[key] = active
         if config.keys() != active:
             return False
-        fast = self._fast
+        fast = self._kinds
         for name, value in config.items():
             kind, low, high = fast[name]
             if type(value) is not kind:
@@ -143,7 +130,7 @@ class YahpoCodec(SpaceCodec):
         per value. ``False`` (also for anything but dicts and the read-only views that trials
         hold) leaves the verdict to :meth:`validate`.
         """
-        if not self._fast_usable or not configs or not _PLAIN.issuperset(map(type, configs)):
+        if not self._fast_usable or not self._plain_batch(configs):
             return False
         parts: dict[tuple[Any, ...], list[Any]] = {(): list(configs)}
         if self._parent_names:
@@ -163,30 +150,6 @@ class YahpoCodec(SpaceCodec):
                 active = frozenset(name for name in self.names if self._active(name, part[0]))
             if not self._columns_valid(part, active):
                 return False
-        return True
-
-    def _columns_valid(self, configs: list[dict[str, Any]], active: frozenset[str]) -> bool:
-        """Whether each configuration's keys are ``active`` and every column is of its kind, in range."""
-        if any(map(len(active).__ne__, map(len, configs))):
-            return False
-        for name in active:
-            kind, low, high = self._fast[name]
-            try:
-                column = list(map(itemgetter(name), configs))
-            except KeyError:
-                return False
-            if set(map(type, column)) != {kind}:
-                return False
-            if kind is str:
-                if not low.issuperset(column):
-                    return False
-            elif kind is int:
-                if min(column) < low or max(column) > high:
-                    return False
-            else:  # floats: NaN fails both comparisons, as it fails ``low <= value <= high``
-                values = np.array(column, dtype=float)
-                if not bool(((values >= low) & (values <= high)).all()):
-                    return False
         return True
 
     def validate(self, config: Mapping[str, Any]) -> None:

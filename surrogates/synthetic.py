@@ -254,8 +254,7 @@ class SyntheticBenchmark(Benchmark):
 
     def reference_values(self, configs: Sequence[Config]) -> np.ndarray:
         """Noise-free values at the maximal fidelity, shape ``(len(configs), 1)``."""
-        for config in configs:
-            self.codec.validate(config)
+        self.codec.validate_all(configs)
         return self.evaluated_reference_values(configs)
 
     def evaluated_reference_values(self, configs: Sequence[Config]) -> np.ndarray:

@@ -273,8 +273,7 @@ class SyntheticMOBenchmark(Benchmark):
 
     def reference_values(self, configs: Sequence[Config]) -> np.ndarray:
         """Values at the maximal fidelity, shape ``(len(configs), n_objectives)``."""
-        for config in configs:
-            self.codec.validate(config)
+        self.codec.validate_all(configs)
         return self.evaluated_reference_values(configs)
 
     def evaluated_reference_values(self, configs: Sequence[Config]) -> np.ndarray:

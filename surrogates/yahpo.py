@@ -177,9 +177,7 @@ class YahpoBenchmark(Benchmark):
         Raises:
             InvalidConfigError: A configuration is not in the space.
         """
-        if not self.codec.all_valid(configs):  # a batch proven valid by columns skips the loop
-            for config in configs:
-                self.codec.validate(config)
+        self.codec.validate_all(configs)
         return self._predict(configs, np.asarray(fidelities, dtype=np.float64))
 
     def _predict(self, configs: Sequence[Config], fidelities: np.ndarray) -> np.ndarray:
