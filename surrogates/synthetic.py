@@ -54,6 +54,7 @@ import ConfigSpace as CS
 import numpy as np
 from scipy.stats import qmc
 
+from hpobench.contracts.batch import EvaluationBatch
 from hpobench.contracts.benchmark import Benchmark, BenchmarkFamily, TaskInfo
 from hpobench.contracts.errors import UnknownNameError
 from hpobench.contracts.seeding import stable_int
@@ -185,8 +186,11 @@ class SyntheticBenchmark(Benchmark):
         u = np.mean((np.asarray(x, dtype=float) - self._lower) / self._span, axis=1)
         return np.asarray(self._fn.cost_scale * (0.05 + 0.95 * fidelity_to_z(fidelity)) * (1.0 + 0.2 * u))
 
-    def evaluate(self, trials: Sequence[Trial], *, seed: int) -> list[Evaluation]:
+    def evaluate(self, trials: Sequence[Trial], *, seed: int) -> Sequence[Evaluation]:
         """Evaluate a batch in one vectorised pass; see :meth:`Benchmark.evaluate`.
+
+        A batch whose values are all finite (every one, for valid configurations) is answered as
+        an :class:`~hpobench.contracts.batch.EvaluationBatch` (each evaluation built when read).
 
         ``seed`` only matters when ``noise_std > 0``; it must be a non-negative integer in any case
         (:func:`~hpobench.contracts.values.check_seed`).
@@ -205,6 +209,10 @@ class SyntheticBenchmark(Benchmark):
         if self.noise_std > 0:
             y = y + self.noise_std * _noise(seed, x, fidelity)
         cost = self.costs(x, fidelity)
+        if np.isfinite(y).all():  # every evaluation OK: built when read (EvaluationBatch)
+            return EvaluationBatch(
+                trials=trials, objective_names=(OBJECTIVE,), values=y.reshape(-1, 1), costs=cost
+            )
         return [
             Evaluation(trial=t, values={OBJECTIVE: v}, cost=c)
             for t, v, c in zip(trials, y.tolist(), cost.tolist(), strict=True)

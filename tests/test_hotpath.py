@@ -47,9 +47,12 @@ def test_synthetic_single_trials_equal_the_array_path_bit_for_bit(name: str) -> 
     bench = SyntheticBenchmark(name)
     trials = _points(bench, 3000, seed=7)
     batch = bench.evaluate(trials, seed=0)
+    assert isinstance(batch, EvaluationBatch)  # built when read
     singles = [bench.evaluate([t], seed=0)[0] for t in trials]
+    assert list(batch) == singles
     for b, s in zip(batch, singles, strict=True):
         assert s.trial is b.trial
+        assert dict(s.extras) == dict(b.extras) == {}
         assert s.values["value"] == b.values["value"]
         assert type(s.values["value"]) is float
         assert s.cost == b.cost
