@@ -25,6 +25,8 @@ from hpobench.methods.hyperband import Hyperband
 __all__ = ["MOASHA", "MOHyperband", "epsilon_net_order", "mo_order"]
 
 _TIE_BREAKS = ("epsilon_net", "crowding")
+_PAIRWISE = 512
+"""Fronts of at most this many points get their pairwise distances at once (2 MB at most)."""
 
 
 def epsilon_net_order(points: FloatArray) -> IntArray:
@@ -40,13 +42,18 @@ def epsilon_net_order(points: FloatArray) -> IntArray:
     lo, hi = points.min(axis=0), points.max(axis=0)
     scaled = (points - lo) / np.where(hi > lo, hi - lo, 1.0)
     order = [int(np.lexsort((np.arange(n), scaled[:, 0]))[0])]
-    nearest = ((scaled - scaled[order[0]]) ** 2).sum(axis=1)  # squared distances: same order
+    # squared distances (same order as distances), every pair at once for fronts that fit
+    # (each row the very numbers of ``((scaled - scaled[i]) ** 2).sum(axis=1)``)
+    pairs = ((scaled[:, None, :] - scaled[None, :, :]) ** 2).sum(axis=2) if n <= _PAIRWISE else None
+    nearest = ((scaled - scaled[order[0]]) ** 2).sum(axis=1) if pairs is None else pairs[order[0]].copy()
     nearest[order[0]] = -1.0
     for _ in range(n - 1):
-        pick = int(np.argmax(nearest))
+        pick = int(nearest.argmax())
         order.append(pick)
-        nearest = np.minimum(nearest, ((scaled - scaled[pick]) ** 2).sum(axis=1))
-        nearest[order] = -1.0
+        row = ((scaled - scaled[pick]) ** 2).sum(axis=1) if pairs is None else pairs[pick]
+        # distances are >= 0, so the points chosen before keep their -1 through the minimum
+        np.minimum(nearest, row, out=nearest)
+        nearest[pick] = -1.0
     return np.array(order, dtype=np.int64)
 
 
@@ -62,8 +69,9 @@ def _ranks_2d(points: FloatArray) -> IntArray:
     minima: list[float] = []
     previous: tuple[float, float] | None = None
     rank = 0
+    xs, ys = points[:, 0].tolist(), points[:, 1].tolist()  # Python floats, read once
     for i in order.tolist():
-        x, y = float(points[i, 0]), float(points[i, 1])
+        x, y = xs[i], ys[i]
         if (x, y) != previous:
             rank = bisect_right(minima, y)
             if rank == len(minima):

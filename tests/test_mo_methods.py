@@ -10,6 +10,7 @@ evaluations, and NSGA-II is not worse than Optuna's ``NSGAIISampler`` or pymoo's
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 import numpy as np
@@ -82,6 +83,41 @@ def test_mo_order_sorts_fronts_and_spreads_each_front_by_an_epsilon_net() -> Non
     order = mo_order(losses, tie_break="epsilon_net")
     assert order[:5].tolist() == [0, 4, 2, 1, 3]
     assert order[5:].tolist() == [7, 5, 6]  # second front (0.2, 0.95), then (1, 1), then the failure
+
+
+def _farthest_first(points: np.ndarray) -> list[int]:
+    """The epsilon-net order written out plainly: one distance row per pick, in Python lists."""
+    n = len(points)
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    scaled = ((points - lo) / np.where(hi > lo, hi - lo, 1.0)).tolist()
+    first = min(range(n), key=lambda i: (scaled[i][0], i))
+    order, nearest = [first], [math.inf] * n
+
+    def dist(i: int, j: int) -> float:
+        total = 0.0  # numpy's sum of a short row: from the left, starting at 0.0
+        for a, b in zip(scaled[i], scaled[j], strict=True):
+            total += (a - b) * (a - b)
+        return total
+
+    left = set(range(n)) - {first}
+    while left:
+        last = order[-1]
+        nearest = [min(nearest[i], dist(i, last)) for i in range(n)]
+        pick = max(left, key=lambda i: (nearest[i], -i))
+        order.append(pick)
+        left.discard(pick)
+    return order
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 40, 300, 520])
+def test_epsilon_net_order_equals_the_plain_farthest_first_order(n: int) -> None:
+    """Both of its paths (pairwise distances for fronts of up to 512 points, rows beyond)."""
+    rng = np.random.default_rng(n)
+    for k, rounded in ((2, n > 300), (3, False)):
+        points = rng.random((n, k))
+        if rounded:  # ties and duplicates
+            points = np.round(points, 1)
+        assert epsilon_net_order(points).tolist() == _farthest_first(points)
 
 
 def test_mo_asha_promotes_from_the_first_front() -> None:
