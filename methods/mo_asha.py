@@ -132,18 +132,30 @@ class _MORung:
         self.indices: list[int] = []
         self.promoted: set[int] = set()
         self._order: IntArray | None = None
+        self._rows = np.empty((0, 0))  # the losses stacked, with room to grow (rows past len unused)
 
     def add(self, losses: FloatArray, index: int) -> None:
         self.losses.append(losses)
         self.indices.append(index)
         self._order = None
+        n = len(self.losses)
+        if n > len(self._rows):  # doubling: each loss vector is copied O(1) times on average
+            grown = np.empty((max(16, 2 * n), len(losses)))
+            if n > 1:
+                grown[: n - 1] = self._rows[: n - 1]
+            self._rows = grown
+        self._rows[n - 1] = losses
+
+    def _stacked(self) -> FloatArray:
+        """``np.stack(self.losses)``, kept up to date by :meth:`add` (a view: read, never written)."""
+        return self._rows[: len(self.losses)]
 
     def promote(self) -> int | None:
         n_top = int(np.floor(len(self.losses) / self.eta + 1e-9))
         if n_top == 0:
             return None
         if self._order is None or len(self._order) < n_top:
-            self._order = mo_order(np.stack(self.losses), tie_break=self.tie_break, limit=n_top)
+            self._order = mo_order(self._stacked(), tie_break=self.tie_break, limit=n_top)
         for position in self._order[:n_top]:
             index = self.indices[int(position)]
             if index in self.promoted:

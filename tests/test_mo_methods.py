@@ -23,7 +23,7 @@ from hpobench.contracts.pareto import hypervolume
 from hpobench.contracts.types import Evaluation, Status
 from hpobench.methods.carbs_like import CARBSLike, pareto_baseline
 from hpobench.methods.hyperband import Hyperband
-from hpobench.methods.mo_asha import MOASHA, MOHyperband, epsilon_net_order, mo_order
+from hpobench.methods.mo_asha import MOASHA, MOHyperband, _MORung, epsilon_net_order, mo_order
 from hpobench.methods.nsga2 import NSGA2, crowded_order, polynomial_mutation, sbx_crossover
 from hpobench.methods.parego import ParEGO
 from hpobench.methods.random_search import RandomSearch
@@ -118,6 +118,14 @@ def test_epsilon_net_order_equals_the_plain_farthest_first_order(n: int) -> None
         if rounded:  # ties and duplicates
             points = np.round(points, 1)
         assert epsilon_net_order(points).tolist() == _farthest_first(points)
+
+
+def test_a_rungs_stacked_losses_follow_every_add() -> None:
+    rung = _MORung(3.0, "epsilon_net")
+    rng = np.random.default_rng(0)
+    for i in range(70):  # past several doublings of its room
+        rung.add(rng.random(2), i)
+        assert np.array_equal(rung._stacked(), np.stack(rung.losses))
 
 
 def test_mo_asha_promotes_from_the_first_front() -> None:
