@@ -64,32 +64,44 @@ def _ranks_2d(points: FloatArray) -> IntArray:
     front's smallest ``f2`` so far is no larger than its own (duplicates share a front), and
     those minima increase from front to front, so a bisection finds its front.
     """
-    order = np.lexsort((points[:, 1], points[:, 0]))
-    ranks = np.empty(len(points), dtype=np.int64)
-    minima: list[float] = []
-    previous: tuple[float, float] | None = None
-    rank = 0
+    order = np.lexsort((points[:, 1], points[:, 0])).tolist()
     xs, ys = points[:, 0].tolist(), points[:, 1].tolist()  # Python floats, read once
-    for i in order.tolist():
+    ranks = [0] * len(xs)
+    minima: list[float] = []
+    px: float | None = None  # the previous point (duplicates share its front)
+    py: float | None = None
+    rank = 0
+    for i in order:
         x, y = xs[i], ys[i]
-        if (x, y) != previous:
+        if x != px or y != py:
             rank = bisect_right(minima, y)
             if rank == len(minima):
                 minima.append(y)
             else:
                 minima[rank] = y
-            previous = (x, y)
+            px, py = x, y
         ranks[i] = rank
-    return ranks
+    return np.array(ranks, dtype=np.int64)
 
 
-def mo_order(losses: FloatArray, *, tie_break: str, limit: int | None = None) -> IntArray:
+def mo_order(
+    losses: FloatArray,
+    *,
+    tie_break: str,
+    limit: int | None = None,
+    memo: dict[tuple[bytes, bytes], IntArray] | None = None,
+) -> IntArray:
     """Indices best first: by non-dominated front, then within a front by ``tie_break``.
 
     ``"epsilon_net"``: :func:`epsilon_net_order` (Schmucker et al.'s recommended variant);
     ``"crowding"``: NSGA-II's crowding distance (larger first). Non-finite rows come last.
     With ``limit``, fronts are ordered only until ``limit`` points are (the result may be
     longer: the last front is ordered whole).
+
+    ``memo`` (a caller's dict, replaced in place by the fronts of this call) keeps each front's
+    order under the front's members and their values: a later call whose front has the same
+    members with the same values takes its order from there instead of ordering it again (the
+    order is a function of exactly these). The result is the same with or without it.
     """
     finite = rankable(losses)
     if len(finite) == 0:
@@ -104,16 +116,26 @@ def mo_order(losses: FloatArray, *, tie_break: str, limit: int | None = None) ->
     bounds = np.searchsorted(ranks[by_front], np.arange(int(ranks.max()) + 2))
     out: list[IntArray] = []
     done = 0
+    seen: dict[tuple[bytes, bytes], IntArray] = {}
     for start, stop in itertools.pairwise(bounds.tolist()):
         if limit is not None and done >= limit:
             break
         members = by_front[start:stop]
-        if tie_break == "crowding":
-            within = np.lexsort((np.arange(len(members)), -crowding_distance(finite[members])))
-        else:
-            within = epsilon_net_order(finite[members])
-        out.append(members[within])
+        points = finite[members]
+        key = (members.tobytes(), points.tobytes())
+        ordered = None if memo is None else memo.get(key)
+        if ordered is None:
+            if tie_break == "crowding":
+                within = np.lexsort((np.arange(len(members)), -crowding_distance(points)))
+            else:
+                within = epsilon_net_order(points)
+            ordered = members[within]
+        seen[key] = ordered
+        out.append(ordered)
         done += len(members)
+    if memo is not None:
+        memo.clear()
+        memo.update(seen)
     return np.concatenate(out)
 
 
@@ -132,6 +154,7 @@ class _MORung:
         self.indices: list[int] = []
         self.promoted: set[int] = set()
         self._order: IntArray | None = None
+        self._fronts: dict[tuple[bytes, bytes], IntArray] = {}  # mo_order's memo of front orders
         self._rows = np.empty((0, 0))  # the losses stacked, with room to grow (rows past len unused)
 
     def add(self, losses: FloatArray, index: int) -> None:
@@ -155,12 +178,12 @@ class _MORung:
         if n_top == 0:
             return None
         if self._order is None or len(self._order) < n_top:
-            self._order = mo_order(self._stacked(), tie_break=self.tie_break, limit=n_top)
-        for position in self._order[:n_top]:
-            index = self.indices[int(position)]
+            self._order = mo_order(self._stacked(), tie_break=self.tie_break, limit=n_top, memo=self._fronts)
+        for position in self._order[:n_top].tolist():
+            index = self.indices[position]
             if index in self.promoted:
                 continue
-            if not np.isfinite(self.losses[int(position)]).all():
+            if not np.isfinite(self.losses[position]).all():
                 return None  # the rest of the top failed too
             self.promoted.add(index)
             return index

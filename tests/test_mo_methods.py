@@ -120,6 +120,38 @@ def test_epsilon_net_order_equals_the_plain_farthest_first_order(n: int) -> None
         assert epsilon_net_order(points).tolist() == _farthest_first(points)
 
 
+@pytest.mark.parametrize("tie_break", ["epsilon_net", "crowding"])
+@pytest.mark.parametrize("k", [2, 3])
+def test_mo_order_with_a_memo_of_fronts_equals_it_without(tie_break: str, k: int) -> None:
+    """As a rung grows point by point, the orders with the memo are the orders computed afresh."""
+    rng = np.random.default_rng(k)
+    points = np.round(rng.random((160, k)), 2)  # ties and duplicates
+    points[::23] = np.inf  # failures, whose stand-in values move as the finite range grows
+    memo: dict[tuple[bytes, bytes], np.ndarray] = {}
+    reused = 0
+    for n in range(1, len(points) + 1):
+        limit = max(1, n // 3)
+        before = dict(memo)
+        got = mo_order(points[:n], tie_break=tie_break, limit=limit, memo=memo)
+        assert got.tolist() == mo_order(points[:n], tie_break=tie_break, limit=limit).tolist()
+        reused += sum(1 for key in memo if key in before)
+    assert reused > 0  # the memo is used, not only filled
+
+
+def test_mo_order_memo_keys_on_members_and_values() -> None:
+    """A front with the same members but other values, or the same values at other rows, is ordered anew."""
+    a = np.array([[0.0, 1.0], [0.2, 0.8], [0.9, 0.1], [1.0, 0.0]])
+    b = np.array([[0.0, 1.0], [0.1, 0.9], [0.8, 0.2], [1.0, 0.0]])  # same rows, another order
+    c = np.vstack([[[5.0, 5.0]], a])  # a's values one row down, behind a dominated point
+    memo: dict[tuple[bytes, bytes], np.ndarray] = {}
+    for losses in (a, b, c, a):
+        assert (
+            mo_order(losses, tie_break="epsilon_net", memo=memo).tolist()
+            == mo_order(losses, tie_break="epsilon_net").tolist()
+        )
+    assert mo_order(a, tie_break="epsilon_net").tolist() != mo_order(b, tie_break="epsilon_net").tolist()
+
+
 def test_a_rungs_stacked_losses_follow_every_add() -> None:
     rung = _MORung(3.0, "epsilon_net")
     rng = np.random.default_rng(0)
