@@ -179,7 +179,8 @@ class _MORung:
             return None
         if self._order is None or len(self._order) < n_top:
             self._order = mo_order(self._stacked(), tie_break=self.tie_break, limit=n_top, memo=self._fronts)
-        for position in self._order[:n_top].tolist():
+        positions: list[int] = self._order[:n_top].tolist()
+        for position in positions:
             index = self.indices[position]
             if index in self.promoted:
                 continue
