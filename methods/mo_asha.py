@@ -122,15 +122,16 @@ def mo_order(
             break
         members = by_front[start:stop]
         points = finite[members]
-        key = (members.tobytes(), points.tobytes())
-        ordered = None if memo is None else memo.get(key)
+        key = None if memo is None else (members.tobytes(), points.tobytes())
+        ordered = None if memo is None or key is None else memo.get(key)
         if ordered is None:
             if tie_break == "crowding":
                 within = np.lexsort((np.arange(len(members)), -crowding_distance(points)))
             else:
                 within = epsilon_net_order(points)
             ordered = members[within]
-        seen[key] = ordered
+        if key is not None:
+            seen[key] = ordered
         out.append(ordered)
         done += len(members)
     if memo is not None:

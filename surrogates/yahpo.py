@@ -203,12 +203,12 @@ class YahpoBenchmark(Benchmark):
         if len(trials) == 1:  # one query: no chunks, no arrays of answers (the same answer)
             return [self._evaluate_one(trials[0])]
         y = self._all_outputs([t.config for t in trials], [t.fidelity for t in trials])
-        value = y[:, [self._objective]]
+        values, costs = self._answers(y)
         return EvaluationBatch(
             trials=trials,
             objective_names=(self._task.objective.name,),
-            values=np.where(np.isfinite(value), value, np.nan),
-            costs=_charged(y[:, self._cost]),
+            values=values,
+            costs=costs,
             extra_names=self._extra_names,
             extras=y[:, self._extra_cols],  # as predicted (an infinite one stays infinite)
         )
@@ -233,7 +233,13 @@ class YahpoBenchmark(Benchmark):
         """
         check_seed(seed)
         configs = configs_of(configs)
-        y = self._all_outputs(list(configs), paired_fidelities(configs, fidelities))
+        return self._answers(self._all_outputs(list(configs), paired_fidelities(configs, fidelities)))
+
+    def _answers(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(values, costs)`` of model outputs ``y``.
+
+        The objective ``(n, 1)``, NaN where it is not finite (FAILED), and the charged cost ``(n,)``.
+        """
         value = y[:, [self._objective]]
         return np.where(np.isfinite(value), value, np.nan), _charged(y[:, self._cost])
 
