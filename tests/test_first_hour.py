@@ -318,6 +318,59 @@ def test_the_contained_checks_give_the_same_problems_and_leave_no_task_data_here
     assert fcnet._load.cache_info().currsize == 1
 
 
+@pytest.mark.parametrize("jobs", [2, 3, -1])
+def test_checks_shared_out_among_processes_give_the_same_problems_in_the_same_order(
+    data_dir: Path, jobs: int
+) -> None:
+    from hpobench.execution.preflight import contained_study_problems
+
+    # problems of the study as a whole (an unknown method, --set naming a method not in it) and of
+    # the tasks (a value the constructor refuses: one sentence per task hyperband is planned on,
+    # in the tasks' order; FCNet has no fidelity, so it has none)
+    synthetic = [BenchmarkSpec.parse(f"synthetic/{name}") for name in ("branin", "hartmann3", "hartmann6")]
+    benchmarks = [
+        *synthetic[:2],
+        BenchmarkSpec.parse("fcnet/protein_structure"),
+        BenchmarkSpec.parse("taskset/FixedTextRNNClassification_imdb_patch32_GRU128_bs128"),
+        synthetic[2],
+    ]
+    arguments = {
+        "benchmarks": benchmarks,
+        "methods": ["hyperband", "hyperbnd", "random_search"],
+        "budget": Budget.parse("600s"),
+        "method_kwargs": {"hyperband": {"eta": 1.0}, "tpe": {}},
+        "data_dir": data_dir,
+    }
+    expected = study_problems(**arguments)
+    assert contained_study_problems(jobs=jobs, **arguments) == expected
+    assert len(expected) == 2 + len(benchmarks) - 1  # the case holds the problems said above
+    assert [p for p in expected if "refuses its arguments" in p] == [
+        p for spec in benchmarks for p in expected if f"refuses its arguments on {spec.name}:" in p
+    ]
+    # tasks that need the data folder when none is given: one sentence naming them in order
+    arguments = {**arguments, "data_dir": None, "budget": Budget.parse("5")}
+    expected = study_problems(**arguments)
+    assert contained_study_problems(jobs=jobs, **arguments) == expected
+    assert expected[-1].startswith(
+        "fcnet/protein_structure, taskset/FixedTextRNNClassification_imdb_patch32_GRU128_bs128 "
+        "need(s) the benchmark data directory"
+    )
+
+
+def test_shared_out_checks_that_cannot_finish_say_why_once() -> None:
+    from hpobench.execution.preflight import contained_study_problems
+
+    problems = contained_study_problems(
+        jobs=2,
+        benchmarks=[BenchmarkSpec(family="no_such_family", task="t"), *SYNTHETIC * 3],
+        methods=["random_search"],
+        budget=Budget.parse("5"),
+    )
+    assert len(problems) == 1
+    assert problems[0].startswith("the study could not be checked before its first run: UnknownNameError")
+    assert "no_such_family" in problems[0]
+
+
 def test_contained_checks_that_cannot_finish_are_one_problem_saying_why() -> None:
     from hpobench.execution.preflight import contained_study_problems
 

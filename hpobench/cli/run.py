@@ -159,6 +159,7 @@ def _checked_study(
         problems.append(str(exc))
         scalar = {}
     problems += contained_study_problems(
+        jobs=args.jobs,  # the study's processes share the checks out (its tasks load in parallel)
         benchmarks=benchmarks,
         methods=args.methods,
         budget=args.budget,

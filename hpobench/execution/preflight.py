@@ -8,8 +8,8 @@ method or benchmark family needs (``requires``), the data of every task (present
 its pinned sha256 unless verification is off: each task is loaded once here) and whether the
 budget can run out on the task. It returns the problems as sentences;
 :func:`check_study` raises one :class:`~hpobench.contracts.errors.InvalidStudyError` naming all of them.
-:func:`contained_study_problems` runs the same checks in a worker process of their own (what
-the ``run`` command does), so the task data they load leaves with that process.
+:func:`contained_study_problems` runs the same checks in worker processes of their own, as many
+as the study's jobs (what the ``run`` command does), so the task data they load leaves with them.
 
 This module belongs to the execution layer: it imports the core contracts and the registry.
 """
@@ -19,6 +19,7 @@ from __future__ import annotations
 import difflib
 import importlib.util
 import inspect
+import os
 import re
 import types
 import typing
@@ -241,61 +242,94 @@ def study_problems(
         The problems as sentences, in a fixed order, without duplicates; empty when the study
         can start.
     """
-    kwargs = {name: dict(values) for name, values in (method_kwargs or {}).items()}
+    arguments = {
+        "benchmarks": benchmarks,
+        "methods": methods,
+        "budget": budget,
+        "method_kwargs": method_kwargs,
+        "data_dir": data_dir,
+        "verify": verify,
+        "scalarizations": scalarizations,
+    }
+    wide, classes = _study_wide_problems(arguments)
+    tasks = [_task_problems(arguments, spec, classes) for spec in benchmarks]
+    return _merged(wide, benchmarks, tasks)
+
+
+def _study_wide_problems(arguments: Mapping[str, Any]) -> tuple[list[str], dict[str, type[Method]]]:
+    """The problems of the study's method names and arguments, and the classes of the usable methods."""
+    methods = arguments["methods"]
+    kwargs = arguments.get("method_kwargs") or {}
     problems: list[str] = []
     for name in kwargs:
         if name not in methods:
             problems.append(
                 f"--set names method {name!r}, which is not in the study{did_you_mean(name, methods)}"
             )
-    for name in scalarizations or {}:
+    for name in arguments.get("scalarizations") or {}:
         if name not in methods:
             problems.append(
                 f"--scalarize names method {name!r}, which is not in the study{did_you_mean(name, methods)}"
             )
     classes: dict[str, type[Method]] = {}
     for name in dict.fromkeys(methods):
-        cls, found = _method_problems(name, kwargs.get(name, {}))
+        cls, found = _method_problems(name, dict(kwargs.get(name, {})))
         problems.extend(found)
         if cls is not None:
             classes[name] = cls
-    needing: list[str] = []
-    for spec in benchmarks:
-        family = registry.load_family(spec.family, data_dir=data_dir)
-        missing = missing_modules(getattr(family, "requires", ()))
-        if missing:
-            problems.append(_requires_message(f"benchmark family {spec.family!r}", missing))
-            continue
-        if registry.task_info(spec, data_dir=data_dir).needs_data and data_dir is None:
-            needing.append(spec.name)
+    return problems, classes
+
+
+def _task_problems(
+    arguments: Mapping[str, Any], spec: BenchmarkSpec, classes: Mapping[str, type[Method]]
+) -> tuple[list[str], bool]:
+    """The problems of one task of the study, and whether it needs the data directory it lacks."""
+    data_dir: Path | None = arguments.get("data_dir")
+    kwargs = arguments.get("method_kwargs") or {}
+    family = registry.load_family(spec.family, data_dir=data_dir)
+    missing = missing_modules(getattr(family, "requires", ()))
+    if missing:
+        return [_requires_message(f"benchmark family {spec.family!r}", missing)], False
+    if registry.task_info(spec, data_dir=data_dir).needs_data and data_dir is None:
+        return [], True
+    try:
+        benchmark = registry.load_benchmark(spec, data_dir=data_dir, verify=arguments.get("verify", True))
+    except (HpobenchError, ImportError, OSError, ValueError) as exc:
+        return [f"{spec.name}: {exc}"], False
+    problems: list[str] = []
+    budget_problem = _budget_problem(benchmark, arguments["budget"])
+    if budget_problem:
+        problems.append(budget_problem)
+    problems.extend(
+        _objective_problems(
+            spec, benchmark, classes, data_dir=data_dir, scalarizations=arguments.get("scalarizations") or {}
+        )
+    )
+    info = registry.task_info(spec, data_dir=data_dir)
+    for name, cls in classes.items():
+        reason = cls.capabilities.incompatibility(benchmark.task)
+        if reason is not None:
+            single = benchmark.task.multi_objective and not cls.capabilities.multi_objective
+            if not single and skip_reason(name, info) is None:  # planned, so it would fail
+                problems.append(
+                    f"method {name!r} cannot run on {spec.name}: {reason}; leave it out of this task"
+                )
             continue
         try:
-            benchmark = registry.load_benchmark(spec, data_dir=data_dir, verify=verify)
-        except (HpobenchError, ImportError, OSError, ValueError) as exc:
-            problems.append(f"{spec.name}: {exc}")
-            continue
-        budget_problem = _budget_problem(benchmark, budget)
-        if budget_problem:
-            problems.append(budget_problem)
-        problems.extend(
-            _objective_problems(
-                spec, benchmark, classes, data_dir=data_dir, scalarizations=scalarizations or {}
-            )
-        )
-        info = registry.task_info(spec, data_dir=data_dir)
-        for name, cls in classes.items():
-            reason = cls.capabilities.incompatibility(benchmark.task)
-            if reason is not None:
-                single = benchmark.task.multi_objective and not cls.capabilities.multi_objective
-                if not single and skip_reason(name, info) is None:  # planned, so it would fail
-                    problems.append(
-                        f"method {name!r} cannot run on {spec.name}: {reason}; leave it out of this task"
-                    )
-                continue
-            try:
-                cls(benchmark.task, seed=0, **kwargs.get(name, {}))
-            except Exception as exc:  # a constructor refusing a value, whatever it raises
-                problems.append(f"method {name!r} refuses its arguments on {spec.name}: {exc}")
+            cls(benchmark.task, seed=0, **kwargs.get(name, {}))
+        except Exception as exc:  # a constructor refusing a value, whatever it raises
+            problems.append(f"method {name!r} refuses its arguments on {spec.name}: {exc}")
+    return problems, False
+
+
+def _merged(
+    wide: Sequence[str], benchmarks: Sequence[BenchmarkSpec], tasks: Sequence[tuple[list[str], bool]]
+) -> list[str]:
+    """The study-wide problems, each task's in the study's order, then the tasks lacking data (no repeats)."""
+    problems = list(wide)
+    for found, _ in tasks:
+        problems.extend(found)
+    needing = [spec.name for spec, (_, needs) in zip(benchmarks, tasks, strict=True) if needs]
     if needing:
         names = ", ".join(needing)
         problems.append(
@@ -304,27 +338,57 @@ def study_problems(
     return list(dict.fromkeys(problems))
 
 
-def _problems_job(arguments: dict[str, Any]) -> list[str]:
-    return study_problems(**arguments)
+def _tasks_job(part: tuple[dict[str, Any], list[int]]) -> tuple[list[str], list[tuple[list[str], bool]]]:
+    """The study-wide problems and those of the tasks at the given positions (a share of the checks)."""
+    arguments, positions = part
+    wide, classes = _study_wide_problems(arguments)
+    return wide, [_task_problems(arguments, arguments["benchmarks"][i], classes) for i in positions]
 
 
-def contained_study_problems(**arguments: Any) -> list[str]:
-    """:func:`study_problems` (same keyword arguments) in a contained worker process of its own.
+def contained_study_problems(*, jobs: int = 1, **arguments: Any) -> list[str]:
+    """:func:`study_problems` (same keyword arguments) in contained worker processes of their own.
 
-    The tasks the checks load (hundreds of MB for a study of many tasks) leave with that process,
-    so the process that then hands out the study's runs holds none of their data; and a check
-    that crashes the interpreter (a plugin's constructor, say) is reported as a problem instead
-    of ending the caller. Each run's worker loads its own tasks anyway.
+    The tasks the checks load (hundreds of MB for a study of many tasks) leave with those
+    processes, so the process that then hands out the study's runs holds none of their data; and
+    a check that crashes the interpreter (a plugin's constructor, say) is reported as a problem
+    instead of ending the caller. Each run's worker loads its own tasks anyway.
+
+    With ``jobs`` above 1 (``-1``: one per core), the tasks are shared out among up to ``jobs``
+    processes (interleaved shares, :data:`_SHARES_PER_JOB` per process, handed out as processes
+    free up), so checking many tasks takes about ``1 / jobs`` of the time; the problems are the
+    same, in the same order, as one process gives.
 
     Returns:
-        The problems, as :func:`study_problems` gives them; if the checks could not finish (the
-        worker crashed, or a check raised an error of its own), one problem saying why.
+        The problems, as :func:`study_problems` gives them; if the checks could not finish (a
+        worker crashed, or a check raised an error of its own), one problem per distinct cause
+        saying why (and no other).
     """
-    (result,) = run_contained(_problems_job, [arguments], jobs=1, limits=Limits())
-    if result.failure is not None or result.value is None:
-        why = result.failure or "the checking process returned nothing"
-        return [f"the study could not be checked before its first run: {why}"]
-    return list(result.value)
+    n = len(arguments.get("benchmarks", ()))
+    workers = max(1, (os.cpu_count() or 1) if jobs == -1 else jobs)
+    shares = max(1, min(n, workers * _SHARES_PER_JOB)) if workers > 1 else 1
+    parts = [(arguments, list(range(k, n, shares))) for k in range(shares)]
+    found = list(run_contained(_tasks_job, parts, jobs=min(workers, shares), limits=Limits()))
+    failures = [
+        "the study could not be checked before its first run: "
+        + (r.failure or "the checking process returned nothing")
+        for r in found
+        if r.failure is not None or r.value is None
+    ]
+    if failures:
+        return list(dict.fromkeys(failures))
+    tasks: list[tuple[list[str], bool]] = [([], False)] * n
+    wide: list[str] = []
+    for result in found:
+        assert result.value is not None
+        wide, shared = result.value  # the same study-wide problems in every share
+        for position, task in zip(result.item[1], shared, strict=True):
+            tasks[position] = task
+    return _merged(wide, arguments.get("benchmarks", ()), tasks)
+
+
+_SHARES_PER_JOB = 4
+"""Shares of the tasks per checking process (more than one, so that a process whose share holds
+the slow loads does not finish alone, long after the others)."""
 
 
 def check_study(
