@@ -184,10 +184,17 @@ def main() -> None:
     )
     print(f"{os.cpu_count()} core(s) here")
     try:
+        launched = time.time()
         wall, tree, single, roles = measured(run)
         print(
             f"hpobench run:    {wall:7.1f} s, peak {tree / 2**20:7.0f} MiB (PSS, process tree), "
             f"{single / 2**20:6.0f} MiB (largest process)"
+        )
+        written = [p.stat().st_mtime for p in (out / "runs").glob("*.parquet")]
+        print(
+            f"  serial parts: the first run file {min(written) - launched:.1f} s after launch (imports, "
+            f"the study's checks, workers started, a first run), exit {launched + wall - max(written):.1f} s "
+            "after the last (the combined table)"
         )
         by_role = ", ".join(f"{k} {v / 2**20:.0f} MiB" for k, v in roles.items())
         print(f"  peak resident set by role: {by_role}")

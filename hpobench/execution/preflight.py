@@ -354,9 +354,9 @@ def contained_study_problems(*, jobs: int = 1, **arguments: Any) -> list[str]:
     instead of ending the caller. Each run's worker loads its own tasks anyway.
 
     With ``jobs`` above 1 (``-1``: one per core), the tasks are shared out among up to ``jobs``
-    processes (interleaved shares, :data:`_SHARES_PER_JOB` per process, handed out as processes
-    free up), so checking many tasks takes about ``1 / jobs`` of the time; the problems are the
-    same, in the same order, as one process gives.
+    processes (runs of consecutive tasks, :data:`_SHARES_PER_JOB` per process, handed out as
+    processes free up), so checking many tasks takes about ``1 / jobs`` of the time; the problems
+    are the same, in the same order, as one process gives.
 
     Returns:
         The problems, as :func:`study_problems` gives them; if the checks could not finish (a
@@ -366,7 +366,8 @@ def contained_study_problems(*, jobs: int = 1, **arguments: Any) -> list[str]:
     n = len(arguments.get("benchmarks", ()))
     workers = max(1, (os.cpu_count() or 1) if jobs == -1 else jobs)
     shares = max(1, min(n, workers * _SHARES_PER_JOB)) if workers > 1 else 1
-    parts = [(arguments, list(range(k, n, shares))) for k in range(shares)]
+    # consecutive tasks (a family's, which may share a model) go to the same share
+    parts = [(arguments, list(range(k * n // shares, (k + 1) * n // shares))) for k in range(shares)]
     found = list(run_contained(_tasks_job, parts, jobs=min(workers, shares), limits=Limits()))
     failures = [
         "the study could not be checked before its first run: "
