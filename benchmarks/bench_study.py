@@ -193,8 +193,8 @@ def main() -> None:
         written = [p.stat().st_mtime for p in (out / "runs").glob("*.parquet")]
         print(
             f"  serial parts: the first run file {min(written) - launched:.1f} s after launch (imports, "
-            f"the study's checks, workers started, a first run), exit {launched + wall - max(written):.1f} s "
-            "after the last (the combined table)"
+            f"the study's checks, workers started, a first run), the last {max(written) - launched:.1f} s, "
+            f"exit {launched + wall - max(written):.1f} s after the last (the combined table)"
         )
         by_role = ", ".join(f"{k} {v / 2**20:.0f} MiB" for k, v in roles.items())
         print(f"  peak resident set by role: {by_role}")
