@@ -1,10 +1,10 @@
 """``hpobench run``: check the whole study, run it (resuming a study folder) and summarise it.
 
 Before the first run the study is checked as a whole (names, ``--set`` values, optional packages,
-data, budgets: :func:`hpobench.execution.preflight.study_problems`, in a worker process of its
-own, so the task data it loads is not kept here); then the plan is printed in one line, the runs
-execute, and the summary line counts executed, resumed, damaged, retried and failed runs. Exit
-status 1 while any run of the study is failed.
+data, budgets: :func:`hpobench.execution.preflight.study_problems`, in worker processes of their
+own, as many as ``--jobs``, so the task data they load is not kept here); then the plan is printed
+in one line, the runs execute, and the summary line counts executed, resumed, damaged, retried
+and failed runs. Exit status 1 while any run of the study is failed.
 """
 
 from __future__ import annotations
