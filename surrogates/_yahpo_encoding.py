@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -55,18 +56,14 @@ class YahpoEncoder:
         for j, name in enumerate(sc.cont_names):
             if name == sc.fidelity.name:
                 cont[:, j] = fidelities
-            elif name in sc.fixed:
-                default = sc.fixed[name]
-                cont[:, j] = [c.get(name, default) for c in configs]
             else:
-                cont[:, j] = [c.get(name, 0.0) for c in configs]
+                cont[:, j] = _column(configs, name, sc.fixed.get(name, 0.0))
         cat = np.empty((n, len(sc.cat_names)), dtype=np.int32)
         for j, name in enumerate(sc.cat_names):
             if name == sc.instance_param:
                 cat[:, j] = self.instance_code
             else:
-                codes = self.encoding[name]
-                cat[:, j] = [codes[c.get(name, NA)] for c in configs]
+                cat[:, j] = list(map(self.encoding[name].__getitem__, _column(configs, name, NA)))
         return cat, cont.astype(np.float32)
 
     def encode_row(self, config: Config, fidelity: float) -> tuple[list[int], list[Any]]:
@@ -85,3 +82,14 @@ class YahpoEncoder:
             for name in sc.cat_names
         ]
         return cat, cont
+
+
+def _column(configs: Sequence[Config], name: str, default: Any) -> list[Any]:
+    """Each configuration's value of ``name``, ``default`` where it has none.
+
+    One C-level pass when every configuration has it (the usual case), else a lookup each.
+    """
+    try:
+        return list(map(itemgetter(name), configs))
+    except KeyError:  # an inactive or omitted parameter somewhere: look each one up
+        return [c.get(name, default) for c in configs]

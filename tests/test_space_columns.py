@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import ConfigSpace as CS
@@ -125,3 +127,41 @@ def test_a_batch_evaluation_still_refuses_a_bad_configuration() -> None:
     trials[60] = Trial(config={**configs[60], name: 7.0})  # outside [0, 1]
     with pytest.raises(InvalidConfigError):
         bench.evaluate(trials, seed=0)
+
+
+def _one_by_one(bench: Any, configs: list[Any], fidelities: list[Any]) -> Any:
+    """What checking the trials one at a time gives: the fidelities, or the first error."""
+    out = []
+    for config, fidelity in zip(configs, fidelities, strict=True):
+        try:
+            out.append(bench.check_configs([config], [fidelity])[0])  # one trial: the one-by-one check
+        except Exception as exc:
+            return type(exc), str(exc)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("name", ["synthetic/branin", "yahpo/lcbench-3945"])  # float, integer fidelity
+def test_a_batch_checks_its_fidelities_as_the_one_by_one_check_does(name: str, data_dir: Path) -> None:
+    bench = load_benchmark(name, data_dir=data_dir)
+    fid = bench.task.fidelity
+    configs = bench.codec.sample(np.random.default_rng(5), 40)
+    middle = float(int((fid.low + fid.high) // 2))
+    good = [fid.low, fid.high, None, int(fid.high), middle, int(middle)]
+    odd = [math.nan, math.inf, -math.inf, fid.low - 1, fid.high + 1, True, np.float64(middle), "2", -0.0]
+    odd += [10**400]  # an int no float holds
+    odd += [middle + 0.5] if fid.integer else [fid.low + 0.25]
+    fidelities = [good[i % len(good)] for i in range(len(configs))]
+    checked = bench.check_configs(configs, fidelities)
+    np.testing.assert_array_equal(checked, _one_by_one(bench, configs, fidelities))
+    for value in odd:
+        for at in (0, 17, len(configs) - 1):
+            changed = [*fidelities[:at], value, *fidelities[at + 1 :]]
+            expected = _one_by_one(bench, configs, changed)
+            try:
+                got: Any = bench.check_configs(configs, changed)
+            except Exception as exc:
+                got = type(exc), str(exc)
+            if isinstance(expected, tuple):
+                assert got == expected, (value, at)
+            else:
+                np.testing.assert_array_equal(got, expected)

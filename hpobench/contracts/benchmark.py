@@ -140,9 +140,13 @@ class Benchmark(ABC):
         raises. ``fidelities`` has one entry per configuration (``None``: the maximal one).
         """
         fid = self.task.fidelity
-        out = np.empty(len(configs), dtype=float)
         # a batch proven valid column by column skips the configurations' one-by-one check
         checked = len(configs) > 1 and self.codec.all_valid(configs)
+        if checked and fid is not None and len(fidelities) == len(configs):
+            column = _fidelity_column(fidelities, low=fid.low, high=fid.high, integer=fid.integer)
+            if column is not None:  # every fidelity valid, proven at once (else the loop names the bad one)
+                return column
+        out = np.empty(len(configs), dtype=float)
         for i, (config, fidelity) in enumerate(zip(configs, fidelities, strict=True)):
             if not checked:
                 self.codec.validate(config)
@@ -161,6 +165,33 @@ class Benchmark(ABC):
             else:
                 out[i] = fidelity
         return out
+
+
+_PLAIN_FIDELITIES = frozenset({float, int, type(None)})
+
+
+def _fidelity_column(
+    fidelities: Sequence[float | None], *, low: float, high: float, integer: bool
+) -> np.ndarray | None:
+    """The fidelities as :meth:`Benchmark.check_configs` returns them, if all are valid, else ``None``.
+
+    Only plain ``float``, ``int`` and ``None`` (the maximal fidelity) are taken; any other type,
+    a value out of ``[low, high]`` (NaN included) or a non-integral one for an integer fidelity
+    gives ``None``, and the one-by-one check then decides and names the bad trial. The same
+    numbers and rules as :meth:`Fidelity.contains`, in a few passes over the batch.
+    """
+    types = set(map(type, fidelities))
+    if not types <= _PLAIN_FIDELITIES:
+        return None
+    values = [high if f is None else f for f in fidelities] if type(None) in types else fidelities
+    try:
+        out = np.array(values, dtype=float)
+    except OverflowError:  # an int too large for a float: out of range, the loop says so
+        return None
+    ok = (out >= low) & (out <= high)
+    if integer:
+        ok &= out == np.floor(out)
+    return out if bool(ok.all()) else None
 
 
 def paired_fidelities(
