@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from report_data import run_frame
 
@@ -86,6 +87,21 @@ def test_write_run_records_the_checksum_and_row_count_of_the_bytes_written(tmp_p
         write_run(tmp_path, "a", _frame("a"), _record("b"))
     with pytest.raises(ValueError, match="not a run id"):
         write_run(tmp_path, "../a", _frame("a"), {})
+
+
+def test_a_run_file_is_zstd_without_dictionaries_and_reads_back_as_written(tmp_path: Path) -> None:
+    frame = _frame("a", evals=50)
+    write_run(tmp_path, "a", frame, _record("a", evals=50))
+    path = tmp_path / "runs" / "a.parquet"
+    meta = pq.ParquetFile(path).metadata
+    for group in range(meta.num_row_groups):
+        for i in range(meta.num_columns):
+            chunk = meta.row_group(group).column(i)
+            assert chunk.compression == "ZSTD", chunk.path_in_schema
+            assert not chunk.has_dictionary_page, chunk.path_in_schema
+            assert not {"PLAIN_DICTIONARY", "RLE_DICTIONARY"} & set(chunk.encodings), chunk.path_in_schema
+    back = pq.read_table(path).to_pandas()
+    pd.testing.assert_frame_equal(back, frame.reset_index(drop=True), check_exact=True)
 
 
 def _truncate(runs: Path) -> None:
