@@ -13,11 +13,13 @@ from report_data import synthesise
 from hpobench.contracts.benchmark import BenchmarkSpec
 from hpobench.contracts.budget import Budget
 from hpobench.execution import combined_write, read_ahead, store
+from hpobench.execution import study as study_module
 from hpobench.execution.planning import plan_study
 from hpobench.execution.read_ahead import ReadAhead, run_fingerprint
 from hpobench.execution.runfiles import Inspected, inspect_run, run_fingerprints, write_run
 from hpobench.execution.store import write_combined
 from hpobench.execution.study import run_study
+from hpobench.execution.threads import available_cores
 
 METHODS = ("random_search", "m1")  # the method names synthesise gives
 IDS = [f"t{t}.{m}.s{s}" for t in range(2) for m in METHODS for s in range(2)]
@@ -39,6 +41,13 @@ def _counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(combined_write, "inspect_run", counted)
     return read
+
+
+def _reference_and_copy(tmp_path: Path) -> None:
+    """Eight runs in ``a`` with their combined table written from the files; a copy in ``b`` without it."""
+    synthesise(tmp_path / "a", methods=2, tasks=2, seeds=2, evals=10)
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    write_combined(tmp_path / "a")
 
 
 def test_runs_read_ahead_are_not_read_again_and_give_the_same_bytes(
@@ -117,9 +126,7 @@ def test_a_study_reads_its_runs_ahead(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_tables_over_the_memory_budget_are_not_kept_and_are_read_once_more(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    synthesise(tmp_path / "a", methods=2, tasks=2, seeds=2, evals=10)
-    shutil.copytree(tmp_path / "a", tmp_path / "b")
-    write_combined(tmp_path / "a")
+    _reference_and_copy(tmp_path)
     runs = tmp_path / "b" / "runs"
     one = inspect_run(runs, IDS[0]).table
     assert one is not None
@@ -139,6 +146,52 @@ def test_tables_over_the_memory_budget_are_not_kept_and_are_read_once_more(
     assert (tmp_path / "b" / "combined" / "evaluations.parquet").read_bytes() == (
         tmp_path / "a" / "combined" / "evaluations.parquet"
     ).read_bytes()
+
+
+def test_the_budget_is_64_mib_a_worker_up_to_1_gib() -> None:
+    assert read_ahead.held_bytes(1) == read_ahead.HELD_BYTES == 64 << 20
+    assert read_ahead.held_bytes(2) == 128 << 20
+    assert read_ahead.held_bytes(16) == read_ahead.MAX_HELD_BYTES == 1 << 30
+    assert read_ahead.held_bytes(1000) == 1 << 30
+    with pytest.raises(ValueError, match="at least 1"):
+        read_ahead.held_bytes(0)
+
+
+@pytest.mark.parametrize("jobs", [1, 2, -1])
+def test_a_study_holds_the_budget_of_its_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    plan = plan_study(
+        benchmarks=[BenchmarkSpec(family="synthetic", task="branin")],
+        methods=["random_search"],
+        seeds=[0],
+        budget=Budget.parse("2x"),
+    )
+    budgets: list[int] = []
+    original = study_module.ReadAhead
+
+    def recorded(out: Path, *, max_bytes: int = read_ahead.HELD_BYTES) -> ReadAhead:
+        budgets.append(max_bytes)
+        return original(out, max_bytes=max_bytes)
+
+    monkeypatch.setattr(study_module, "ReadAhead", recorded)
+    run_study(plan, out=tmp_path / "s", jobs=jobs, progress=False)
+    workers = available_cores() if jobs == -1 else jobs
+    assert budgets == [read_ahead.held_bytes(workers)]
+
+
+def test_write_combined_holds_what_the_read_ahead_may_hold(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _reference_and_copy(tmp_path)
+    ahead = ReadAhead(tmp_path / "b", max_bytes=1 << 30)
+    for run_id in IDS[:2]:
+        ahead.add(run_id)
+    monkeypatch.setattr(combined_write, "HELD_BYTES", 0)  # the read-ahead's budget alone
+    read = _counting(monkeypatch)
+    assert write_combined(tmp_path / "b", ahead=ahead) == 8
+    assert sorted(read) == sorted(IDS[2:])  # read once each and held: not decoded again while streaming
+    assert _combined_bytes(tmp_path / "a") == _combined_bytes(tmp_path / "b")
 
 
 def test_reads_submitted_to_the_thread_equal_reads_made_inline(tmp_path: Path) -> None:

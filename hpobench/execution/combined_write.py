@@ -7,7 +7,7 @@ rows come from the previous combined table (files unchanged since), from the stu
 in run order), the index and the token. The second streams the rows into the Parquet file in
 row groups of exactly :data:`hpobench.execution.combined.ROW_GROUP_ROWS` rows, so the file's bytes
 depend only on the runs' tables, never on where their rows came from. Decoded tables are kept
-between the passes only up to :data:`hpobench.execution.read_ahead.HELD_BYTES`; the others are
+between the passes only up to the read-ahead's budget (at least ``HELD_BYTES``); the others are
 decoded again in the second pass (in threads, a bounded number of rows ahead of the writer) and
 must be unchanged (same checksum), or the write starts over.
 """
@@ -323,9 +323,9 @@ def write_combined(out: Path, *, ahead: ReadAhead | None = None) -> int:
     whether copied or read (when the previous table's columns differ from the new ones, every
     run is read from its files), so the table's bytes depend only on the runs' tables. Both files
     are written atomically, the table first; the index names the table's token, so a reader never
-    pairs a table with an index of other contents. Memory is bounded by
-    :data:`hpobench.execution.read_ahead.HELD_BYTES` plus a few row groups, whatever the study's
-    size. Call when a study finishes or is resumed; safe to call at any time.
+    pairs a table with an index of other contents. Memory is bounded by ``ahead.max_bytes`` (at
+    least :data:`hpobench.execution.read_ahead.HELD_BYTES`) plus a few row groups, whatever the
+    study's size. Call when a study finishes or is resumed; safe to call at any time.
 
     Args:
         out: The study folder.
@@ -345,7 +345,7 @@ def write_combined(out: Path, *, ahead: ReadAhead | None = None) -> int:
         if previous is not None and previous.covers(prints):
             return len(previous.runs)  # already up to date
         # after three such passes, every table is held: nothing can change under the next one
-        budget = HELD_BYTES if changed < 3 else None
+        budget = (HELD_BYTES if ahead is None else max(HELD_BYTES, ahead.max_bytes)) if changed < 3 else None
         try:
             return _write(out, prints, previous, ahead, budget, excluded)
         except _Redo as redo:

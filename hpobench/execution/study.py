@@ -24,7 +24,7 @@ from hpobench.contracts.caching import release_task_caches
 from hpobench.contracts.errors import HpobenchError
 from hpobench.execution.containment import JobResult, Limits, run_contained
 from hpobench.execution.planning import StudyPlan
-from hpobench.execution.read_ahead import ReadAhead
+from hpobench.execution.read_ahead import ReadAhead, held_bytes
 from hpobench.execution.runner import execute_run, failed_outcome
 from hpobench.execution.runspec import RunSpec
 from hpobench.execution.store import (
@@ -293,9 +293,9 @@ def run_study(
     if max_memory is not None and backend is not Backend.LOKY:
         raise ValueError("a memory cap (--max-memory) needs local worker processes (backend loky)")
     limits = Limits(timeout=timeout, max_memory=max_memory)
+    local = max(1, available_cores() if jobs == -1 else jobs)  # worker processes on this machine
     if threads is None:
-        local = available_cores() if jobs == -1 else jobs
-        threads = thread_share(max(1, local)) if backend is Backend.LOKY else 1
+        threads = thread_share(local) if backend is Backend.LOKY else 1
     elif isinstance(threads, bool) or threads < 1:
         raise ValueError(f"threads must be a positive number of threads per run, got {threads!r}")
     with study_lock(out) as lock:
@@ -308,7 +308,7 @@ def run_study(
             for r in triage.todo
         ]
         failed: dict[str, str] = {}
-        ahead = ReadAhead(out)
+        ahead = ReadAhead(out, max_bytes=held_bytes(local))
         # a study with nothing left to execute draws no bar (the summary says what was resumed)
         bar = _progress_bar(
             total=len(plan.runs), initial=len(plan.runs) - len(jobs_), enabled=progress and bool(jobs_)
