@@ -12,6 +12,7 @@ from report_data import synthesise
 from hpobench.contracts.benchmark import BenchmarkSpec
 from hpobench.contracts.budget import Budget
 from hpobench.execution.planning import plan_study
+from hpobench.execution.runfiles import digested_json, json_digest
 from hpobench.execution.store import (
     finished_run_ids,
     read_combined,
@@ -123,7 +124,7 @@ def test_an_index_edited_where_it_still_parses_is_never_used(tmp_path: Path) -> 
     index = tmp_path / "combined" / "runs.json"
     text = index.read_bytes()
     # one changed byte each: a run's reference optimum, a renamed key, a failure status
-    for old, new in ((b'"best": 0.0', b'"best": 8.0'), (b'"objective"', b'"objectivf"'), (b'"ok"', b'"oj"')):
+    for old, new in ((b'"best":0.0', b'"best":8.0'), (b'"objective"', b'"objectivf"'), (b'"ok"', b'"oj"')):
         assert old in text
         index.write_bytes(text.replace(old, new, 1))
         json.loads(index.read_text())  # still valid JSON
@@ -147,3 +148,31 @@ def test_a_run_that_names_no_benchmark_is_left_out_and_said(tmp_path: Path) -> N
         assert "t0.m1.s0" not in set(results.runs["run_id"])
         assert "t0.m1.s0" not in set(results.evaluations["run_id"].astype(str))
         assert "skipped t0.m1.s0: it names no benchmark" in results.problems
+
+
+def test_the_index_is_canonical_json_with_its_own_digest(tmp_path: Path) -> None:
+    synthesise(tmp_path, methods=2, tasks=2, seeds=2, evals=10)
+    write_combined(tmp_path)
+    text = (tmp_path / "combined" / "runs.json").read_bytes()
+    index = json.loads(text)
+    # the digest's own text: sorted keys, no spaces, ASCII (its entry in its sorted place)
+    assert text == json.dumps(index, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+    assert index["sha256"] == json_digest(index, leave_out="sha256")
+    assert len(index["runs"]) == 8
+
+
+def test_digested_json_reads_back_to_its_digest() -> None:
+    record = {
+        "version": 3,
+        "zeta": {"b": [1, 2.5, None, True], "a": "\u00e9t\u00e9 \u2713", "c": (1, 2)},
+        "alpha": {"path": Path("/x/y"), "nan": float("nan"), "inf": float("inf"), "deep": {"z": {}, "y": []}},
+        "sha256": "stale",  # replaced
+    }
+    text = digested_json(record, key="sha256")
+    back = json.loads(text)
+    assert back["sha256"] == json_digest(back, leave_out="sha256")
+    assert text == json.dumps(back, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+    assert back["alpha"]["path"] == "/x/y"  # the str of what JSON cannot hold
+    assert back["zeta"]["c"] == [1, 2]
+    assert list(back) == ["alpha", "sha256", "version", "zeta"]
+    assert record["sha256"] == "stale"  # the caller's mapping is not modified

@@ -46,8 +46,8 @@ from hpobench.execution.runfiles import (
     Fingerprint,
     atomic_file,
     atomic_write_bytes,
+    digested_json,
     inspect_run,
-    json_digest,
     run_fingerprints,
 )
 from hpobench.execution.threads import available_cores
@@ -414,7 +414,5 @@ def _write(
         "unreadable": {k: list(v) for k, v in sorted(unreadable.items())},
         "schemas": {k: base64.b64encode(schemas[k].serialize().to_pybytes()).decode() for k in sorted(used)},
     }
-    normal = json.loads(json.dumps(record, default=str))  # as it will read back
-    normal[INDEX_DIGEST_KEY] = json_digest(normal, leave_out=INDEX_DIGEST_KEY)
-    atomic_write_bytes(folder / COMBINED_INDEX, json.dumps(normal).encode("utf-8"))
+    atomic_write_bytes(folder / COMBINED_INDEX, digested_json(record, key=INDEX_DIGEST_KEY))
     return len(index)

@@ -61,6 +61,7 @@ __all__ = [
     "atomic_write_bytes",
     "check_run",
     "check_run_id",
+    "digested_json",
     "finished_run_ids",
     "inspect_run",
     "json_digest",
@@ -126,6 +127,10 @@ def _parquet_bytes(frame: pd.DataFrame) -> bytes:
     return bytes(sink.getvalue().to_pybytes())
 
 
+_CANONICAL: dict[str, Any] = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": True}
+"""``json.dumps`` settings of a digested text: sorted keys, no spaces, ASCII."""
+
+
 def json_digest(record: Mapping[str, Any], *, leave_out: str) -> str:
     """sha256 of a parsed JSON object's canonical text (sorted keys, no spaces, ASCII), one key left out.
 
@@ -133,8 +138,26 @@ def json_digest(record: Mapping[str, Any], *, leave_out: str) -> str:
     own content under ``leave_out``.
     """
     body = {key: value for key, value in record.items() if key != leave_out}
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(text.encode("ascii")).hexdigest()
+    return hashlib.sha256(json.dumps(body, **_CANONICAL).encode("ascii")).hexdigest()
+
+
+def digested_json(record: Mapping[str, Any], *, key: str) -> bytes:
+    """``record`` with ``key`` set to :func:`json_digest` of the rest, as canonical JSON text.
+
+    Each top-level value is encoded once, for the digest and for the file: the file is the
+    digest's own text (sorted keys, no spaces, ASCII) with the ``key`` entry in its sorted place,
+    so reading it back gives the same digest. Values JSON cannot hold are written as their
+    ``str``. Every key of ``record``, at any depth, must be a string, as in an object read from
+    JSON (an integer key would read back as a string sorted elsewhere, and the digest would not
+    match: readers would then take the file for damaged).
+    """
+    parts = {k: json.dumps(v, default=str, **_CANONICAL) for k, v in record.items() if k != key}
+
+    def joined() -> str:  # what json.dumps gives for the whole object with these settings
+        return "{" + ",".join(f"{json.dumps(k)}:{parts[k]}" for k in sorted(parts)) + "}"
+
+    parts[key] = json.dumps(hashlib.sha256(joined().encode("ascii")).hexdigest())
+    return joined().encode("ascii")
 
 
 def write_run(out: Path, run_id: str, frame: pd.DataFrame, provenance: Mapping[str, Any]) -> None:
