@@ -137,6 +137,8 @@ def test_an_interrupted_study_says_so_in_one_line_and_resumes(tmp_path: Path) ->
             "data directory '/no/such/dir' (from --data-dir) does not exist",
         ),
         (["run", "--set", "hyperband=2"], "use METHOD.KEY=VALUE"),
+        (["run", "--threads", "0"], "threads per run must be a positive integer, got '0'"),
+        (["run", "--threads", "two"], "threads per run must be a positive integer, got 'two'"),
         (["report", "missing"], "results directory 'missing' does not exist"),
     ],
 )

@@ -25,7 +25,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from hpobench.cli.arguments import _parse_budget, _parse_memory, _parse_seeds
+from hpobench.cli.arguments import _parse_budget, _parse_memory, _parse_seeds, _parse_threads
 from hpobench.cli.data import _cmd_data_fetch, _cmd_data_list, _cmd_data_verify
 from hpobench.cli.regress import _cmd_regress
 from hpobench.cli.report import _cmd_report
@@ -115,6 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="per run: N evaluations, Nx (multiples of the maximal fidelity) or Ns/Nm/Nh simulated time",
     )
     p_run.add_argument("--jobs", type=int, default=1, help="worker processes (-1: all cores)")
+    p_run.add_argument(
+        "--threads",
+        type=_parse_threads,
+        default=1,
+        help="BLAS/OpenMP threads per run; more can speed up large networks but may change the last "
+        "bits of results that use BLAS (recorded in each run's provenance)",
+    )
     p_run.add_argument(
         "--workers", type=int, default=1, help="simulated parallel workers inside each run (simulated time)"
     )

@@ -1,4 +1,4 @@
-"""Argument types of the `hpobench` command: seeds, budgets, memory sizes and ``--set`` items.
+"""Argument types of the `hpobench` command: seeds, budgets, memory sizes, thread counts and ``--set`` items.
 
 Each raises :class:`argparse.ArgumentTypeError` (or :class:`~hpobench.contracts.errors.HpobenchError`
 for ``--set``) with a message that says how to write the value; argparse turns it into the one-line
@@ -39,6 +39,17 @@ def _parse_budget(text: str) -> Budget:
         return Budget.parse(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _parse_threads(text: str) -> int:
+    """A positive number of threads per run."""
+    try:
+        threads = int(text)
+    except ValueError:
+        threads = 0
+    if threads < 1:
+        raise argparse.ArgumentTypeError(f"threads per run must be a positive integer, got {text!r}")
+    return threads
 
 
 def _parse_memory(text: str) -> int:

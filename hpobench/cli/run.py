@@ -64,6 +64,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         backend=args.backend,
         scheduler=args.scheduler,
+        threads=args.threads,
     )
     print(_summary_line(summary, out))
     for run_id, reason in summary.damaged:

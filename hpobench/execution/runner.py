@@ -51,7 +51,7 @@ from hpobench.execution.result_table import frame_of, result_frame
 from hpobench.execution.runspec import RunOutcome, RunSpec
 from hpobench.execution.scalarization import ScalarizedMethod, scalar_task
 from hpobench.execution.simulator import Simulation, young_collections_only
-from hpobench.execution.threads import pinned_threads, thread_share
+from hpobench.execution.threads import pinned_threads
 
 __all__ = ["check_affordable", "execute_run", "failed_outcome"]
 
@@ -360,8 +360,9 @@ def execute_run(
         verify: Whether the benchmark's data files must match their pinned sha256 (``False``:
             for data edited on purpose; recorded in provenance as ``data_verified``).
         threads: BLAS/OpenMP threads the run may use (:func:`hpobench.execution.threads.pinned_threads`;
-            ``None``: every core this process may use). Recorded in provenance as ``threads``;
-            the results do not depend on it.
+            ``None``: 1, the same results on every machine). Recorded in provenance as
+            ``threads``; more can change the last bits of a method that uses BLAS
+            (:mod:`hpobench.execution.threads`).
     """
     started = time.time()
     provenance = _base_provenance(spec)
@@ -373,7 +374,7 @@ def execute_run(
     with young_collections_only():
         provenance["data_verified"] = verify
         with data_verification(enabled=verify):  # also for data a benchmark reads lazily
-            limit = thread_share(1) if threads is None else threads
+            limit = 1 if threads is None else threads
             sim = _simulate(
                 spec, data_dir=data_dir, timeout=timeout, verify=verify, threads=limit, provenance=provenance
             )

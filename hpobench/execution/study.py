@@ -38,7 +38,7 @@ from hpobench.execution.store import (
     write_run,
 )
 from hpobench.execution.studylock import StudyLock, study_lock
-from hpobench.execution.threads import available_cores, thread_environ, thread_share
+from hpobench.execution.threads import available_cores, thread_environ
 
 __all__ = ["Backend", "StudySummary", "run_study"]
 
@@ -273,9 +273,10 @@ def run_study(
             ``tcp://host:8786``; ray: ``ray.init`` address). ``None``: dask uses the running
             default ``Client``, ray starts or joins a local instance.
         threads: BLAS/OpenMP threads each run may use (:mod:`hpobench.execution.threads`; recorded in
-            each run's provenance, the results do not depend on it). ``None``: the run's share
-            of the cores, ``cores // jobs`` (at least 1) with local workers, 1 on a cluster
-            (whose workers each take one run per core).
+            each run's provenance). ``None``: 1, so that a run's results are the same whatever
+            the machine's cores and ``jobs``; more (``thread_share(jobs)``: the run's share of the
+            cores) can speed up methods with large networks and may change the last bits of
+            methods that use BLAS.
 
     Raises:
         ValueError: An unknown backend, a scheduler without a cluster backend, or a memory cap
@@ -295,7 +296,7 @@ def run_study(
     limits = Limits(timeout=timeout, max_memory=max_memory)
     local = max(1, available_cores() if jobs == -1 else jobs)  # worker processes on this machine
     if threads is None:
-        threads = thread_share(local) if backend is Backend.LOKY else 1
+        threads = 1  # the same results on every machine (see hpobench.execution.threads)
     elif isinstance(threads, bool) or threads < 1:
         raise ValueError(f"threads must be a positive number of threads per run, got {threads!r}")
     with study_lock(out) as lock:

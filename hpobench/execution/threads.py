@@ -1,14 +1,25 @@
-"""Thread pools of a run: BLAS and OpenMP pinned to the run's share of the cores, and recorded.
+"""Thread pools of a run: BLAS and OpenMP pinned to one thread by default, and recorded.
 
-A numerical library left alone starts one thread per core in every process: two runs at once on
-two cores then run four BLAS threads that fight over the cores, and a run whose matrices are
-small spends more time handing work to threads than computing. Each run therefore limits the
-thread pools of the libraries loaded in its process (through ``threadpoolctl``) to its share of
-the cores while it runs, and the study runner also sets the usual ``*_NUM_THREADS`` variables
-in its workers' environment, for libraries that a run loads later and that read them when they
-start. The limit is recorded in the run's provenance. Results do not depend on it: the
-simulation's values come from the benchmark and the method's seeded generators, and the thread
-count of a BLAS call changes only how its work is split.
+A numerical library left alone starts one thread per core in every process. That costs twice:
+
+* **Results.** A multithreaded BLAS or torch call splits its sums between threads, and the order
+  of a floating-point sum sets its last bits. A GP-BO run of 100 evaluations on
+  ``fcnet/naval_propulsion`` (seed 0) on 2 BLAS threads picked another configuration than on 1
+  from its 12th evaluation on, and a DyHPO run (torch) on ``lcbench_own/australian`` differed on
+  2 and 4 threads too; on 1 thread each gives the same bits every time. So the result of a run
+  would depend on the machine's cores and on ``--jobs``.
+* **Speed.** The methods' matrices are small (a GP over at most a few hundred points): handing
+  their work to threads costs more than it saves. The same run took 0.39-0.43 s on 1 thread and
+  1.0-1.3 s on 2 (2-core machine).
+
+Each run therefore limits the thread pools of the libraries loaded in its process (through
+``threadpoolctl``) to ``threads``, 1 unless the caller asks for more, while it runs; the study
+runner also sets the usual ``*_NUM_THREADS`` variables in its workers' environment, for libraries
+that a run loads later and that read them when they start. The limit is recorded in the run's
+provenance. More threads (:func:`thread_share` gives a run its share of the cores) can speed up
+methods whose networks are large (ifBO's FT-PFN ran 1.5x faster on 2 threads) and may change the
+last bits, and so the trajectory, of methods that use BLAS or torch; a run's provenance says
+which limit it ran with.
 """
 
 from __future__ import annotations
@@ -40,7 +51,10 @@ def available_cores() -> int:
 
 
 def thread_share(jobs: int) -> int:
-    """Threads per run when ``jobs`` runs share this machine's cores: ``cores // jobs``, at least 1."""
+    """Threads per run when ``jobs`` runs share this machine's cores: ``cores // jobs``, at least 1.
+
+    An explicit choice for ``threads`` (never the default): see the module's note on results.
+    """
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     return max(1, available_cores() // jobs)
