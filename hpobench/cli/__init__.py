@@ -120,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_parse_threads,
         default=1,
         help="BLAS/OpenMP threads per run; more can speed up large networks but may change the last "
-        "bits of results that use BLAS (recorded in each run's provenance)",
+        "bits of methods that use BLAS or torch (recorded in each run's provenance)",
     )
     p_run.add_argument(
         "--workers", type=int, default=1, help="simulated parallel workers inside each run (simulated time)"

@@ -361,7 +361,7 @@ def execute_run(
             for data edited on purpose; recorded in provenance as ``data_verified``).
         threads: BLAS/OpenMP threads the run may use (:func:`hpobench.execution.threads.pinned_threads`;
             ``None``: 1, the same results on every machine). Recorded in provenance as
-            ``threads``; more can change the last bits of a method that uses BLAS
+            ``threads``; more can change the last bits of a method that uses BLAS or torch
             (:mod:`hpobench.execution.threads`).
     """
     started = time.time()

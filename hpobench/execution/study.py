@@ -276,7 +276,7 @@ def run_study(
             each run's provenance). ``None``: 1, so that a run's results are the same whatever
             the machine's cores and ``jobs``; more (``thread_share(jobs)``: the run's share of the
             cores) can speed up methods with large networks and may change the last bits of
-            methods that use BLAS.
+            methods that use BLAS or torch.
 
     Raises:
         ValueError: An unknown backend, a scheduler without a cluster backend, or a memory cap
