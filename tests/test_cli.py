@@ -149,6 +149,22 @@ def test_bad_input_gives_a_one_line_error(tmp_path: Path, args: list[str], messa
     assert "Traceback" not in result.stderr
 
 
+def test_resuming_with_another_thread_limit_says_which_runs_ran_with_which(tmp_path: Path) -> None:
+    args = ["--benchmarks", "synthetic/branin", "--methods", "random_search", "--budget", "5", "--quiet"]
+    first = hpobench("run", "--out", "s", "--seeds", "0", "--threads", "2", *args, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "thread limit" not in first.stderr
+    resumed = hpobench("run", "--out", "s", "--seeds", "0-1", *args, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    warning = [line for line in resumed.stderr.splitlines() if "thread limit" in line]
+    assert len(warning) == 1
+    assert warning[0].startswith(
+        "WARNING 1 run(s) of this study ran with a thread limit of 2, not this call's 1"
+    )
+    assert "synthetic.branin.random_search.s0" in warning[0]
+    assert "s1" not in warning[0].split("(")[1]
+
+
 def test_data_benchmark_without_data_dir_says_how_to_fix(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "HPOBENCH_DATA_DIR"}
     result = subprocess.run(

@@ -10,7 +10,7 @@ import ConfigSpace as CS
 import numpy as np
 import pytest
 
-from hpobench.cli.run import _method_warnings
+from hpobench.cli.run import _provenance_warnings
 from hpobench.contracts.benchmark import Benchmark, BenchmarkSpec
 from hpobench.contracts.budget import Budget
 from hpobench.contracts.method import Method, MethodReport
@@ -165,7 +165,7 @@ def test_the_runner_records_the_report_and_the_cli_prints_it(
     record: dict[str, Any] = {"run_id": "a", "method_report": outcome.provenance["method_report"]}
     (runs / "a.json").write_text(json.dumps(record))
     (runs / "b.json").write_text(json.dumps({"run_id": "b"}))
-    assert _method_warnings(tmp_path, ["a", "b", "missing"]) == ["WARNING a: fell back"]
+    assert _provenance_warnings(tmp_path, ["a", "b", "missing"], threads=1) == ["WARNING a: fell back"]
 
 
 def test_cmaes_comes_with_the_optuna_and_test_extras() -> None:

@@ -71,27 +71,45 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"DAMAGED {run_id}: {reason} (files moved aside, run executed again)", file=sys.stderr)
     for run_id, error in summary.still_failed:
         print(f"FAILED {run_id}: {error}", file=sys.stderr)
-    for line in _method_warnings(out, [r.run_id for r in plan.runs]):
+    for line in _provenance_warnings(out, [r.run_id for r in plan.runs], threads=args.threads):
         print(line, file=sys.stderr)
     print(f"next: hpobench report {out}")
     return 1 if summary.still_failed else 0
 
 
-def _method_warnings(out: Path, run_ids: Sequence[str]) -> list[str]:
-    """``WARNING <run>: <text>`` for each warning of a method's report in the runs' provenance.
+def _provenance_warnings(out: Path, run_ids: Sequence[str], *, threads: int) -> list[str]:
+    """Warnings from the runs' provenance, each run's record read once.
 
-    Runs without a readable record are skipped (the summary lists failed and damaged ones).
+    ``WARNING <run>: <text>`` for each warning of a method's report, then one line naming the
+    runs whose thread limit is not ``threads`` (this call's): a study resumed with
+    another ``--threads`` holds runs whose methods that use BLAS or torch may differ in their
+    last bits from what this limit gives (:mod:`hpobench.execution.threads`). Runs without a
+    readable record are skipped (the summary lists failed and damaged ones).
     """
     from hpobench.execution.runfiles import RUNS_DIR, read_provenance
 
-    lines = []
+    lines: list[str] = []
+    other: dict[str, Any] = {}  # run id -> its thread limit, where not this call's
     for run_id in run_ids:
         try:
-            report = read_provenance(out / RUNS_DIR / f"{run_id}.json").get("method_report")
+            record = read_provenance(out / RUNS_DIR / f"{run_id}.json")
         except (OSError, ValueError):
             continue
+        report = record.get("method_report")
         if isinstance(report, dict):
             lines += [f"WARNING {run_id}: {w}" for w in report.get("warnings", ())]
+        pinned = record.get("threads")
+        limit = pinned.get("limit") if isinstance(pinned, dict) else None
+        if limit is not None and limit != threads:
+            other[run_id] = limit
+    if other:
+        limits = ", ".join(str(v) for v in sorted(set(other.values()), key=str))
+        first = ", ".join(list(other)[:3]) + (", ..." if len(other) > 3 else "")
+        lines.append(
+            f"WARNING {len(other)} run(s) of this study ran with a thread limit of {limits}, "
+            f"not this call's {threads} ({first}): a method that uses BLAS or torch can give other last "
+            "bits, and so another trajectory, at another limit (each run's provenance records its own)"
+        )
     return lines
 
 
