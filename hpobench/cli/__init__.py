@@ -33,6 +33,7 @@ from hpobench.cli.run import _cmd_run
 from hpobench.cli.surrogate import _cmd_surrogate_fit, _cmd_surrogate_quality
 from hpobench.contracts.errors import HpobenchError
 from hpobench.data.datadir import ENV_VAR, resolve_data_dir
+from hpobench.execution.threads import DEFAULT_THREADS
 
 DEFAULT_BENCHMARKS = ("synthetic", "fcnet_own/parkinsons_telemonitoring")
 DEFAULT_METHODS = ("random_search", "successive_halving", "hyperband")
@@ -118,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument(
         "--threads",
         type=_parse_threads,
-        default=1,
+        default=DEFAULT_THREADS,
         help="BLAS/OpenMP threads per run; more can speed up large networks but may change the last "
         "bits of methods that use BLAS or torch (recorded in each run's provenance)",
     )

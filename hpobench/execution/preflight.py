@@ -42,7 +42,7 @@ from hpobench.data.datadir import ENV_VAR
 from hpobench.execution.containment import Limits, run_contained
 from hpobench.execution.planning import skip_reason
 from hpobench.execution.scalarization import Scalarization
-from hpobench.execution.threads import available_cores
+from hpobench.execution.threads import local_workers
 
 __all__ = [
     "check_study",
@@ -364,7 +364,7 @@ def contained_study_problems(*, jobs: int = 1, **arguments: Any) -> list[str]:
         saying why (and no other).
     """
     n = len(arguments.get("benchmarks", ()))
-    workers = max(1, available_cores() if jobs == -1 else jobs)  # as run_study counts its workers
+    workers = local_workers(jobs)  # as run_study counts its workers
     shares = max(1, min(n, workers * _SHARES_PER_JOB)) if workers > 1 else 1
     # consecutive tasks (a family's, which may share a model) go to the same share
     parts = [(arguments, list(range(k * n // shares, (k + 1) * n // shares))) for k in range(shares)]

@@ -51,7 +51,7 @@ from hpobench.execution.result_table import frame_of, result_frame
 from hpobench.execution.runspec import RunOutcome, RunSpec
 from hpobench.execution.scalarization import ScalarizedMethod, scalar_task
 from hpobench.execution.simulator import Simulation, young_collections_only
-from hpobench.execution.threads import pinned_threads
+from hpobench.execution.threads import DEFAULT_THREADS, pinned_threads
 
 __all__ = ["check_affordable", "execute_run", "failed_outcome"]
 
@@ -374,7 +374,7 @@ def execute_run(
     with young_collections_only():
         provenance["data_verified"] = verify
         with data_verification(enabled=verify):  # also for data a benchmark reads lazily
-            limit = 1 if threads is None else threads
+            limit = DEFAULT_THREADS if threads is None else threads
             sim = _simulate(
                 spec, data_dir=data_dir, timeout=timeout, verify=verify, threads=limit, provenance=provenance
             )

@@ -38,7 +38,7 @@ from hpobench.execution.store import (
     write_run,
 )
 from hpobench.execution.studylock import StudyLock, study_lock
-from hpobench.execution.threads import available_cores, thread_environ
+from hpobench.execution.threads import DEFAULT_THREADS, local_workers, thread_environ
 
 __all__ = ["Backend", "StudySummary", "run_study"]
 
@@ -294,9 +294,9 @@ def run_study(
     if max_memory is not None and backend is not Backend.LOKY:
         raise ValueError("a memory cap (--max-memory) needs local worker processes (backend loky)")
     limits = Limits(timeout=timeout, max_memory=max_memory)
-    local = max(1, available_cores() if jobs == -1 else jobs)  # worker processes on this machine
+    local = local_workers(jobs)
     if threads is None:
-        threads = 1  # the same results on every machine (see hpobench.execution.threads)
+        threads = DEFAULT_THREADS
     elif isinstance(threads, bool) or threads < 1:
         raise ValueError(f"threads must be a positive number of threads per run, got {threads!r}")
     with study_lock(out) as lock:

@@ -30,7 +30,18 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["ENV_VARS", "available_cores", "pinned_threads", "thread_environ", "thread_share"]
+__all__ = [
+    "DEFAULT_THREADS",
+    "ENV_VARS",
+    "available_cores",
+    "local_workers",
+    "pinned_threads",
+    "thread_environ",
+    "thread_share",
+]
+
+DEFAULT_THREADS = 1
+"""A run's thread limit unless its caller chooses another: the same results on every machine."""
 
 ENV_VARS = (
     "OMP_NUM_THREADS",
@@ -48,6 +59,11 @@ def available_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return max(1, len(os.sched_getaffinity(0)))
     return max(1, os.cpu_count() or 1)
+
+
+def local_workers(jobs: int) -> int:
+    """Worker processes a study with ``jobs`` runs on this machine: ``jobs``, or one per core for -1."""
+    return max(1, available_cores() if jobs == -1 else jobs)
 
 
 def thread_share(jobs: int) -> int:
