@@ -41,7 +41,9 @@ def add_hpo_options(parser: Any) -> None:
     group.addoption(
         "--hpo-budget", default=None, help=f"budget of every run: N, Nx or Ns (default {DEFAULT_BUDGET})"
     )
-    group.addoption("--hpo-jobs", type=int, default=1, help="worker processes for the runs (-1: all cores)")
+    group.addoption(
+        "--hpo-jobs", type=int, default=1, help="worker processes for the runs (-1: one per usable core)"
+    )
     group.addoption(
         "--hpo-data-dir", default=None, help="benchmark data directory (default $HPOBENCH_DATA_DIR)"
     )

@@ -21,9 +21,9 @@ call's intermediate activations (256 rows x ~900 floats) in the core's L2 cache;
 
 Threads: ``$HPOBENCH_ONNX_THREADS`` (default 1: studies fan out runs over processes, and more
 threads per process would oversubscribe the cores) is the number of chunks that run at the same
-time, from a thread pool (``0``: one per core); each call runs single-threaded in onnxruntime,
-which releases the GIL while it computes. Chunks are cut at the same rows whatever the thread
-count, so answers do not depend on it either.
+time, from a thread pool (``0``: one per core this process may use); each call runs
+single-threaded in onnxruntime, which releases the GIL while it computes. Chunks are cut at the
+same rows whatever the thread count, so answers do not depend on it either.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from hpobench.contracts.cores import available_cores
 from hpobench.contracts.errors import DataError
 
 __all__ = ["THREADS_ENV_VAR", "OnnxModel", "configured_threads", "load_onnx_model"]
@@ -60,7 +61,7 @@ def _import_onnxruntime() -> Any:
 
 
 def configured_threads() -> int:
-    """``$HPOBENCH_ONNX_THREADS`` (default 1; 0 means one per core), for cache keys of loaded models.
+    """``$HPOBENCH_ONNX_THREADS`` (default 1; 0 means one per usable core), for cache keys of loaded models.
 
     Raises:
         DataError: The variable is not a non-negative integer.
@@ -277,7 +278,7 @@ def _load(path: Path, size: int, mtime_ns: int, threads: int, what: str) -> Onnx
         n_cat=n_cat,
         n_cont=n_cont,
         n_outputs=n_out,
-        workers=threads or (os.cpu_count() or 1),
+        workers=threads or available_cores(),
     )
     try:
         block = _probe_row_block(model)

@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_BUDGET,
         help="per run: N evaluations, Nx (multiples of the maximal fidelity) or Ns/Nm/Nh simulated time",
     )
-    p_run.add_argument("--jobs", type=int, default=1, help="worker processes (-1: all cores)")
+    p_run.add_argument("--jobs", type=int, default=1, help="worker processes (-1: one per usable core)")
     p_run.add_argument(
         "--threads",
         type=_parse_threads,
@@ -222,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--margin", type=float, default=0.0, help="tolerated worsening of normalised regret"
     )
     p_regress.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="method argument")
-    p_regress.add_argument("--jobs", type=int, default=1, help="worker processes (-1: all cores)")
+    p_regress.add_argument("--jobs", type=int, default=1, help="worker processes (-1: one per usable core)")
     p_regress.add_argument("--data-dir", default=None, help=f"benchmark data directory (default: ${ENV_VAR})")
     p_regress.add_argument("--out", default=None, help="keep (and resume) the runs in this study directory")
     p_regress.add_argument(

@@ -289,7 +289,7 @@ def main(
     """
     parser = argparse.ArgumentParser(description="Check a paper's claim on hpobench's benchmarks.")
     parser.add_argument("--data-dir", default=None, help=f"benchmark data directory (default: ${ENV_VAR})")
-    parser.add_argument("--jobs", type=int, default=1, help="worker processes (-1: all cores)")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes (-1: one per usable core)")
     parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the claim's)")
     parser.add_argument("--out", default=None, help="keep the runs in this study directory")
     parser.add_argument(

@@ -33,6 +33,7 @@ from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from hpobench.contracts.cores import available_cores
 from hpobench.contracts.errors import HpobenchError
 from hpobench.execution.workers import (  # the worker side, private to this package
     _READY,
@@ -163,7 +164,8 @@ def run_contained(
     Args:
         fn: A picklable (module-level) function; it runs in a worker process, once per item.
         items: The jobs' inputs (picklable).
-        jobs: Number of worker processes (``-1``: one per core); never more than ``len(items)``.
+        jobs: Number of worker processes (``-1``: one per core this process may use,
+            :func:`~hpobench.contracts.cores.available_cores`); never more than ``len(items)``.
         limits: Wall-clock and memory limits per job.
         on_workers: Called with the pids of the live workers whenever the set changes (e.g. to
             record them beside a lock), and with ``[]`` when all have stopped.
@@ -177,7 +179,7 @@ def run_contained(
         One :class:`JobResult` per item, in completion order.
     """
     if jobs == -1:
-        jobs = os.cpu_count() or 1
+        jobs = available_cores()
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1 (or -1 for one per core), got {jobs}")
     if batch < 1:

@@ -251,7 +251,8 @@ def run_study(
     Args:
         plan: The study.
         out: Output directory (``str`` or path); created if needed.
-        jobs: Number of worker processes (``-1``: one per core).
+        jobs: Number of worker processes (``-1``: one per core this process may use, its CPU
+            affinity and cgroup quota counted: :func:`~hpobench.contracts.cores.available_cores`).
         data_dir: Benchmark data directory (``str`` or path; handed to workers as an absolute path).
         timeout: Wall-clock limit per run in seconds, or ``None``. The run is stopped at the
             limit (keeping its evaluations); if it does not stop, its worker is killed

@@ -25,10 +25,11 @@ which limit it ran with.
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 from collections.abc import Iterator
 from typing import Any
+
+from hpobench.contracts.cores import available_cores
 
 __all__ = [
     "DEFAULT_THREADS",
@@ -52,13 +53,6 @@ ENV_VARS = (
     "NUMEXPR_NUM_THREADS",
 )
 """Environment variables that numerical libraries read for their thread count when they start."""
-
-
-def available_cores() -> int:
-    """Cores this process may run on (its CPU affinity where the platform says, else all)."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
 
 
 def local_workers(jobs: int) -> int:
