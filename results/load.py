@@ -8,6 +8,7 @@ is skipped and reported, never used).
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Mapping
@@ -65,8 +66,10 @@ class StudyResults:
             millions of rows, at one small integer code per row.
         runs: One row per finished run: run_id, benchmark, method, seed, budget, status, error,
             objective, direction, objectives (the names of every objective, comma-separated),
-            ref_best, ref_worst, ref_source, evaluations. A missing or null reference is NaN here
-            (see :func:`hpobench.results.regret.resolve_references`).
+            ref_best, ref_worst, ref_source, evaluations, and what it was made with: versions
+            (its provenance's versions record as sorted JSON text), thread_limit and
+            data_verified (``None`` where unrecorded; see :mod:`hpobench.results.provenance`). A
+            missing or null reference is NaN here (see :func:`hpobench.results.regret.resolve_references`).
         problems: Human-readable notes about files that could not be read or runs left out.
         provenance: Run id -> provenance record of each multi-objective run (its objectives and
             Pareto reference, see :mod:`hpobench.results.hypervolume_regret`).
@@ -138,6 +141,19 @@ def _run_row(run_id: str, prov: dict[str, Any], table: pa.Table) -> dict[str, An
         "ref_source": ref.get("source"),
         "fidelity_high": _number((task.get("fidelity") or {}).get("high")),
         "evaluations": table.num_rows,
+        **_environment(prov),
+    }
+
+
+def _environment(prov: dict[str, Any]) -> dict[str, Any]:
+    """What the run was made with (:mod:`hpobench.results.provenance`); ``None`` where unrecorded."""
+    versions = prov.get("versions")
+    limit = (prov.get("threads") or {}).get("limit") if isinstance(prov.get("threads"), dict) else None
+    verified = prov.get("data_verified")
+    return {
+        "versions": json.dumps(versions, sort_keys=True) if isinstance(versions, dict) else None,
+        "thread_limit": limit if isinstance(limit, int) and not isinstance(limit, bool) else None,
+        "data_verified": verified if isinstance(verified, bool) else None,
     }
 
 

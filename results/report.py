@@ -29,6 +29,7 @@ from hpobench.results.mo_report import (
     split_results,
     write_mo_csv,
 )
+from hpobench.results.provenance import environment
 from hpobench.results.regret import XAxis, resolve_references
 from hpobench.results.report_analysis import analyse
 from hpobench.results.report_figures import draw_figures
@@ -98,7 +99,7 @@ def write_report(
     dest = Path(dest) if dest is not None else out / "report"
     dest.mkdir(parents=True, exist_ok=True)
     results = load_results(out, consolidate=True)
-    notes = list(results.problems)
+    notes = list(results.problems) + environment(results.runs)[1]
     single, has_mo = split_results(results)
     analysis = analyse(single, axis, points, notes, block_kind) if len(single.runs) or not has_mo else None
     mo = analyse_mo(results, axis=axis, points=points, blocks=block_kind, notes=notes) if has_mo else None

@@ -16,6 +16,7 @@ import pandas as pd
 from hpobench.results.html import Section, render_html
 from hpobench.results.load import StudyResults
 from hpobench.results.mo_report import MOAnalysis, mo_html, mo_latex, mo_markdown
+from hpobench.results.provenance import environment
 from hpobench.results.regret import XAxis
 from hpobench.results.report_analysis import Analysis
 from hpobench.results.significance import friedman_text, test_sections, tests_text, wilcoxon_frame
@@ -85,6 +86,8 @@ def report_markdown(
     lines += [
         f"Runs: {len(total)} finished, {n_failed} failed; {total['benchmark'].nunique()} task(s), "
         f"{total['method'].nunique()} method(s). X-axis of anytime plots: {axis.label}.",
+        "",
+        environment(total)[0],
         "",
     ]
     if notes:
@@ -173,7 +176,7 @@ def report_html(
         f"{len(total)} finished run(s), {int((total['status'] != 'ok').sum())} failed; "
         f"{total['benchmark'].nunique()} task(s), {total['method'].nunique()} method(s). Regret is "
         "normalised by each task's reference optimum and worst value (0 = optimum), so scores do not "
-        f"move when methods are added. Anytime x-axis: {axis.label}."
+        f"move when methods are added. Anytime x-axis: {axis.label}. {environment(total)[0]}"
     )
     sections = [Section(title="Notes", notes=notes)] if notes else []
     if a is not None:

@@ -58,7 +58,18 @@ __all__ = ["check_affordable", "execute_run", "failed_outcome"]
 MAX_EVALUATIONS = 1_000_000
 """Hard cap on evaluations per run, whatever the budget (guards against zero-cost loops)."""
 
-_VERSIONED = ("hpobench", "numpy", "pandas", "scipy", "ConfigSpace", "joblib", "pyarrow")
+_VERSIONED = (
+    "hpobench",
+    "numpy",
+    "pandas",
+    "scipy",
+    "ConfigSpace",
+    "joblib",
+    "pyarrow",
+    "torch",
+    "onnxruntime",
+)
+"""Packages whose versions a run records where they are installed (reading metadata: none is imported)."""
 
 
 @task_cache(maxsize=16)
