@@ -127,3 +127,35 @@ def test_onnx_threads_zero_take_one_per_usable_core(
         assert _onnx.load_onnx_model(model, what="lcbench").workers == available_cores() > 1
     finally:
         _onnx._load.cache_clear()
+
+
+@needs_affinity
+@needs_two_cores
+def test_hpobench_run_says_how_many_jobs_run_on_how_many_usable_cores(tmp_path: Path) -> None:
+    one = min(os.sched_getaffinity(0))
+    study = [
+        "--benchmarks",
+        "synthetic/branin",
+        "--methods",
+        "random_search",
+        "--seeds",
+        "0-2",
+        "--budget",
+        "5",
+    ]
+    lines = {}
+    for jobs in ("-1", "3", "1"):
+        done = subprocess.run(
+            [sys.executable, "-m", "hpobench", "run", *study, "--jobs", jobs, "--out", f"s{jobs}", "--quiet"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+            preexec_fn=lambda: os.sched_setaffinity(0, {one}),  # the command held to one core
+        )
+        assert done.returncode == 0, done.stderr
+        lines[jobs] = next(x for x in done.stderr.splitlines() if x.startswith("study: "))
+    assert "3 runs, budget 5evals each, 1 job(s) (one per usable core) ->" in lines["-1"]
+    assert "3 job(s) on 1 usable core(s): the runs share cores ->" in lines["3"]
+    assert "budget 5evals each, 1 job(s) ->" in lines["1"]

@@ -121,7 +121,21 @@ def _study_line(
     size = f"{len(benchmarks)} benchmark(s) x {len(args.methods)} method(s) x {seeds} seed(s)"
     if skipped:
         size += f" - {skipped} skipped pairing(s) x {seeds} seed(s)"
-    return f"study: {size} = {runs} runs, budget {args.budget} each, {args.jobs} job(s) -> {out}"
+    return f"study: {size} = {runs} runs, budget {args.budget} each, {_jobs_text(args)} -> {out}"
+
+
+def _jobs_text(args: argparse.Namespace) -> str:
+    """The study's worker processes as they will run: ``-1`` resolved, and more than the usable cores said."""
+    if args.backend != "loky":
+        return f"{args.jobs} job(s) on the {args.backend} cluster"
+    from hpobench.contracts.cores import available_cores
+
+    cores = available_cores()
+    if args.jobs == -1:
+        return f"{cores} job(s) (one per usable core)"
+    if args.jobs > cores:
+        return f"{args.jobs} job(s) on {cores} usable core(s): the runs share cores"
+    return f"{args.jobs} job(s)"
 
 
 def _parse_scalarize(items: Sequence[str]) -> dict[str, Scalarization]:
