@@ -147,9 +147,8 @@ def _run_row(run_id: str, prov: dict[str, Any], table: pa.Table) -> dict[str, An
 
 def _environment(prov: dict[str, Any]) -> dict[str, Any]:
     """What the run was made with (:mod:`hpobench.results.provenance`); ``None`` where unrecorded."""
-    versions = prov.get("versions")
-    limit = (prov.get("threads") or {}).get("limit") if isinstance(prov.get("threads"), dict) else None
-    verified = prov.get("data_verified")
+    versions, threads, verified = prov.get("versions"), prov.get("threads"), prov.get("data_verified")
+    limit = threads.get("limit") if isinstance(threads, dict) else None
     return {
         "versions": json.dumps(versions, sort_keys=True) if isinstance(versions, dict) else None,
         "thread_limit": limit if isinstance(limit, int) and not isinstance(limit, bool) else None,

@@ -56,7 +56,7 @@ ENV_VARS = (
 
 
 def local_workers(jobs: int) -> int:
-    """Worker processes a study with ``jobs`` runs on this machine: ``jobs``, or one per core for -1."""
+    """Worker processes of a study with ``jobs`` on this machine: ``jobs``, or one per usable core for -1."""
     return max(1, available_cores() if jobs == -1 else jobs)
 
 
