@@ -143,3 +143,37 @@ def test_align_reference_refuses_a_moved_optimum() -> None:
     assert regress.align_reference(stored, now)["normalized_regret"].iloc[0] == pytest.approx(0.05)
     with pytest.raises(HpobenchError, match="optimum of t changed"):
         regress.align_reference(stored, now.assign(ref_best=0.5))
+
+
+def test_regress_names_the_versions_that_differ_from_the_references_record(tmp_path: Path) -> None:
+    store = reference.ReferenceStore(tmp_path / "ref")
+    reference.update_reference(methods=["random_search"], suite="smoke", seeds=[0], store=store, log=print)
+    same = regress.regress("random_search", suite="smoke", seeds=[0], store=store)
+    assert same.environment == ()
+    assert "note:" not in regress.format_result(same)
+    path = store.path / "reference.json"
+    record = json.loads(path.read_text())
+    versions = record["methods"]["random_search"]["versions"]
+    current = versions["numpy"]
+    versions.update({"numpy": "0.0.1", "platform": "another machine", "only_in_the_reference": "1.0"})
+    path.write_text(json.dumps(record))
+    other = regress.regress("random_search", suite="smoke", seeds=[0], store=store)
+    assert not other.regression  # the same runs: only the note changes
+    (note,) = other.environment
+    assert note.startswith(
+        f"the stored reference of random_search was made with other versions than these runs: "
+        f"numpy 0.0.1 -> {current}; only_in_the_reference 1.0 -> unrecorded; "
+    )
+    assert "platform" not in note  # the kernel's build differs between machines of one kind
+    assert f"note: {note}" in regress.format_result(other)
+
+
+def test_environment_notes_compare_what_the_reference_records() -> None:
+    ref = {"numpy": "2.4.6", "pandas": "2.3.3", "python": "3.11.7", "platform": "a"}
+    runs = [{"numpy": "2.4.6", "pandas": "3.1.1", "python": "3.11.7", "platform": "b", "torch": "2.13.0"}] * 2
+    (note,) = regress.environment_notes(ref, runs, against="gp_bo")
+    assert "pandas 2.3.3 -> 3.1.1;" in note
+    assert "torch 2" not in note  # not in the reference's record: nothing to compare with
+    assert regress.environment_notes(ref, [{**ref, "platform": "c"}], against="gp_bo") == ()
+    assert regress.environment_notes(None, runs, against="gp_bo") == ()
+    assert regress.environment_notes(ref, [], against="gp_bo") == ()

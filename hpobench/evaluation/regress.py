@@ -37,9 +37,10 @@ from hpobench.evaluation.reference import ReferenceStore, default_reference_dir
 from hpobench.evaluation.scoring import run_scored
 from hpobench.evaluation.suites import Suite, _check_data, _suite
 from hpobench.execution.planning import plan_study
+from hpobench.execution.runfiles import RUNS_DIR, read_provenance
 from hpobench.testing.assertions import PairedComparison, paired_comparison
 
-__all__ = ["RegressionResult", "align_reference", "format_result", "regress"]
+__all__ = ["RegressionResult", "align_reference", "environment_notes", "format_result", "regress"]
 
 
 def align_reference(reference: pd.DataFrame, candidate: pd.DataFrame) -> pd.DataFrame:
@@ -88,6 +89,8 @@ class RegressionResult:
         failed: ``(run_id, error)`` of failed candidate runs.
         skipped: Tasks of the suite left out, with the reason.
         hv_tasks: Tasks scored by hypervolume regret (multi-objective), not normalised regret.
+        environment: One note when the candidate's runs were made with other package or Python
+            versions than the stored reference's record names (:func:`environment_notes`).
     """
 
     method: str
@@ -99,6 +102,7 @@ class RegressionResult:
     failed: tuple[tuple[str, str], ...] = ()
     skipped: tuple[str, ...] = field(default=())
     hv_tasks: tuple[str, ...] = field(default=())
+    environment: tuple[str, ...] = field(default=())
 
     @property
     def regression(self) -> bool:
@@ -171,6 +175,7 @@ def regress(
     with tempfile.TemporaryDirectory(prefix="hpobench-regress-") as tmp:
         data = None if data_dir is None else Path(data_dir)
         scored = run_scored(plan, out=Path(out or tmp), jobs=jobs, data_dir=data)
+        made_with = _run_versions(Path(out or tmp), [r.run_id for r in plan.runs])
     ran = scored.scores
     ref = align_reference(reference[reference["seed"].isin(seeds)], ran)
     comparison = paired_comparison(ran, ref, alternative="greater", margin=margin)
@@ -184,6 +189,54 @@ def regress(
         failed=scored.summary.failed,
         skipped=tuple(skipped),
         hv_tasks=tuple(sorted(set(ran.loc[ran["metric"] == "hv_regret", "benchmark"].astype(str)))),
+        environment=environment_notes(
+            (store.record().get("methods") or {}).get(against, {}).get("versions"), made_with, against=against
+        ),
+    )
+
+
+def _run_versions(out: Path, run_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The versions record of each of ``run_ids`` in the study ``out`` whose record reads."""
+    found = []
+    for run_id in run_ids:
+        try:
+            versions = read_provenance(out / RUNS_DIR / f"{run_id}.json").get("versions")
+        except (OSError, ValueError):
+            continue
+        if isinstance(versions, dict):
+            found.append(versions)
+    return found
+
+
+def environment_notes(
+    reference: Mapping[str, Any] | None, candidates: Sequence[Mapping[str, Any]], *, against: str
+) -> tuple[str, ...]:
+    """One note naming each version the candidate's runs differ on from the stored reference's record.
+
+    Python and the packages a run records (:mod:`hpobench.execution.runner`) are compared where
+    the reference names them; the platform text is not (it holds the kernel's build, which
+    differs between machines of one kind). A method that uses BLAS, torch or onnxruntime can give
+    other last bits under other versions, so a verdict may then reflect them as well as the method.
+
+    Args:
+        reference: The stored reference's versions record of the method compared with (``None``
+            where it has none).
+        candidates: The versions record of each candidate run.
+        against: The reference method's name.
+    """
+    if not isinstance(reference, Mapping) or not candidates:
+        return ()
+    changes = []
+    for key in sorted(set(reference) - {"platform"}, key=str.lower):
+        theirs = sorted({str(c.get(key, "unrecorded")) for c in candidates})
+        if theirs != [str(reference[key])]:
+            changes.append(f"{key} {reference[key]} -> {', '.join(theirs)}")
+    if not changes:
+        return ()
+    return (
+        f"the stored reference of {against} was made with other versions than these runs: "
+        f"{'; '.join(changes)}; a method that uses BLAS, torch or onnxruntime can give other "
+        "results under other versions, so the verdict may reflect them as well as the method",
     )
 
 
@@ -281,6 +334,7 @@ def format_result(result: RegressionResult) -> str:
         f"rank-biserial r = {c.rank_biserial:+.2f}; smallest attainable p = {c.min_pvalue:.3g}"
     )
     lines.extend(f"skipped {s}" for s in result.skipped)
+    lines.extend(f"note: {n}" for n in result.environment)
     lines.extend(f"FAILED {run_id}: {error}" for run_id, error in result.failed)
     if result.failed:
         lines.append(f"REGRESSION: {len(result.failed)} run(s) of {result.method} failed")
