@@ -83,11 +83,12 @@ def environment(runs: pd.DataFrame) -> tuple[str, list[str]]:
         if len(counts) == 1:
             agreed.append(f"{_LABELS.get(key, key)} {next(iter(counts))}")
         else:
+            what = "on different platforms" if key == "platform" else f"with different {key} versions"
+            why = "" if key == "platform" else " (and any code that changed between them)"
             notes.append(
-                f"the runs were made with different {key} versions: "
+                f"the runs were made {what}: "
                 f"{_counted(counts, lambda v: 'unrecorded' if v is None else v)}; methods that use "
-                "BLAS, torch or onnxruntime (and any code that changed between them) can give other "
-                "results, so compare these runs with care"
+                f"BLAS, torch or onnxruntime{why} can give other results, so compare these runs with care"
             )
     limits = _counts(runs, "thread_limit", int)
     parts = ["; ".join(agreed) if agreed else "no versions recorded"]

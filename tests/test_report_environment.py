@@ -102,3 +102,19 @@ def test_the_line_of_runs_that_agree(tmp_path: Path, record: dict[str, object], 
     prov = {k: v for k, v in outcome.provenance.items() if k not in ("versions", "threads", "data_verified")}
     write_run(tmp_path, outcome.provenance["run_id"], outcome.frame, {**prov, **record})
     assert environment(load_results(tmp_path).runs) == (expected, [])
+
+
+def test_runs_made_on_two_platforms_are_named_as_such(tmp_path: Path) -> None:
+    outcome = execute_run(_plan([0], methods=("random_search",)).runs[0])
+    write_run(tmp_path, outcome.provenance["run_id"], outcome.frame, outcome.provenance)
+    moved = execute_run(_plan([1], methods=("random_search",)).runs[0])
+    versions = {**moved.provenance["versions"], "platform": "another machine"}
+    elsewhere = {**moved.provenance, "versions": versions}
+    write_run(tmp_path, moved.provenance["run_id"], moved.frame, elsewhere)
+    line, notes = environment(load_results(tmp_path).runs)
+    first, second = sorted([outcome.provenance["versions"]["platform"], "another machine"])  # a tie: by text
+    assert notes == [
+        f"the runs were made on different platforms: {first} (1 run), {second} (1 run); methods "
+        "that use BLAS, torch or onnxruntime can give other results, so compare these runs with care"
+    ]
+    assert "platform" not in line
