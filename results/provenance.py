@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -38,7 +39,7 @@ def _versions(text: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
 
-def _counted(counts: Counter[Any], shown: Any = str) -> str:
+def _counted(counts: Counter[Any], shown: Callable[[Any], str] = str) -> str:
     """``"a (3 runs), b (1 run)"``, the most common first (ties by text)."""
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
     return ", ".join(f"{shown(value)} ({n} run{'s' if n != 1 else ''})" for value, n in ordered)
