@@ -137,6 +137,25 @@ def test_corrupt_data_is_found_before_the_first_run(tmp_path: Path) -> None:
     assert "sha256" in problems[0]
 
 
+def test_a_missing_data_file_names_its_task_once(tmp_path: Path) -> None:
+    source = Path(os.environ.get("HPOBENCH_DATA_DIR", "/nonexistent")) / "tabular" / "fcnet"
+    if not source.is_dir():
+        pytest.skip("needs the real benchmark data")
+    target = tmp_path / "tabular" / "fcnet"
+    target.mkdir(parents=True)
+    for f in source.iterdir():
+        if f.name != "protein_structure.parquet":
+            (target / f.name).write_bytes(f.read_bytes())
+    problems = study_problems(
+        benchmarks=[BenchmarkSpec.parse("fcnet/protein_structure")],
+        methods=["random_search"],
+        budget=Budget.parse("5"),
+        data_dir=tmp_path,
+    )
+    missing = str(target / "protein_structure.parquet")
+    assert problems == [f"fcnet/protein_structure: data file {missing!r} is missing"]
+
+
 def test_a_time_budget_on_a_costless_task_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     from hpobench.surrogates.synthetic import SyntheticBenchmark
 

@@ -295,7 +295,8 @@ def _task_problems(
     try:
         benchmark = registry.load_benchmark(spec, data_dir=data_dir, verify=arguments.get("verify", True))
     except (HpobenchError, ImportError, OSError, ValueError) as exc:
-        return [f"{spec.name}: {exc}"], False
+        text = str(exc)  # a loader's message often names the task itself: name it once
+        return [text if text.startswith(f"{spec.name}:") else f"{spec.name}: {text}"], False
     problems: list[str] = []
     budget_problem = _budget_problem(benchmark, arguments["budget"])
     if budget_problem:
