@@ -116,15 +116,21 @@ def test_missing_extras_and_data_are_problems(monkeypatch: pytest.MonkeyPatch) -
     assert any("fcnet/protein_structure need(s) the benchmark data directory" in p for p in problems)
 
 
-def test_corrupt_data_is_found_before_the_first_run(tmp_path: Path) -> None:
+def _fcnet_copy(data: Path, *, leave_out: str = "") -> Path:
+    """A copy of the real FCNet folder under ``data`` (without the file ``leave_out``); skips without it."""
     source = Path(os.environ.get("HPOBENCH_DATA_DIR", "/nonexistent")) / "tabular" / "fcnet"
     if not source.is_dir():
         pytest.skip("needs the real benchmark data")
-    target = tmp_path / "tabular" / "fcnet"
+    target = data / "tabular" / "fcnet"
     target.mkdir(parents=True)
     for f in source.iterdir():
-        (target / f.name).write_bytes(f.read_bytes())
-    table = target / "protein_structure.parquet"
+        if f.name != leave_out:
+            (target / f.name).write_bytes(f.read_bytes())
+    return target
+
+
+def test_corrupt_data_is_found_before_the_first_run(tmp_path: Path) -> None:
+    table = _fcnet_copy(tmp_path) / "protein_structure.parquet"
     table.write_bytes(table.read_bytes()[:-1] + b"\0")
     problems = study_problems(
         benchmarks=[BenchmarkSpec.parse("fcnet/protein_structure")],
@@ -138,14 +144,7 @@ def test_corrupt_data_is_found_before_the_first_run(tmp_path: Path) -> None:
 
 
 def test_a_missing_data_file_names_its_task_once(tmp_path: Path) -> None:
-    source = Path(os.environ.get("HPOBENCH_DATA_DIR", "/nonexistent")) / "tabular" / "fcnet"
-    if not source.is_dir():
-        pytest.skip("needs the real benchmark data")
-    target = tmp_path / "tabular" / "fcnet"
-    target.mkdir(parents=True)
-    for f in source.iterdir():
-        if f.name != "protein_structure.parquet":
-            (target / f.name).write_bytes(f.read_bytes())
+    target = _fcnet_copy(tmp_path, leave_out="protein_structure.parquet")
     problems = study_problems(
         benchmarks=[BenchmarkSpec.parse("fcnet/protein_structure")],
         methods=["random_search"],
