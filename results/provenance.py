@@ -75,12 +75,16 @@ def environment(runs: pd.DataFrame) -> tuple[str, list[str]]:
         each value.
     """
     n = len(runs)
-    records = [_versions(t) for t in runs["versions"]] if "versions" in runs else [{}] * n
-    keys = sorted({k for r in records for k in r}, key=_order)
+    # runs of one study mostly share one versions text: each distinct text is read once
+    texts = Counter(runs["versions"].tolist() if "versions" in runs else [None] * n)
+    records = [(_versions(text), count) for text, count in texts.items()]
+    keys = sorted({k for r, _ in records for k in r}, key=_order)
     agreed: list[str] = []
     notes: list[str] = []
     for key in keys:
-        counts = Counter(r.get(key) for r in records)
+        counts: Counter[str | None] = Counter()
+        for record, count in records:
+            counts[record.get(key)] += count
         if len(counts) == 1:
             agreed.append(f"{_LABELS.get(key, key)} {next(iter(counts))}")
         else:
