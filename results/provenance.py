@@ -101,7 +101,7 @@ def environment(runs: pd.DataFrame) -> tuple[str, list[str]]:
         only = next(iter(limits))
         threads = f"{only} BLAS/OpenMP thread{'s' if only != 1 else ''} per run"
         parts.append("thread limit unrecorded" if only is None else threads)
-    else:
+    elif limits:  # none at all for no runs
         notes.append(
             f"the runs ran with different BLAS/OpenMP thread limits: {_counted(limits, _limit)}; a "
             "method that uses BLAS or torch can give other last bits, and so another trajectory, at "
@@ -114,6 +114,6 @@ def environment(runs: pd.DataFrame) -> tuple[str, list[str]]:
             f"{unverified} of {n} run(s) read benchmark data that was not checked against its pinned "
             "checksums (--no-verify): their tables may not be the published ones"
         )
-    elif checked.get(True, 0) == n:
+    elif n and checked.get(True, 0) == n:
         parts.append("data checked against the pinned checksums")
     return "Made with " + "; ".join(parts) + ".", notes

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from hpobench.contracts.benchmark import BenchmarkSpec
@@ -118,3 +119,8 @@ def test_runs_made_on_two_platforms_are_named_as_such(tmp_path: Path) -> None:
         "that use BLAS, torch or onnxruntime can give other results, so compare these runs with care"
     ]
     assert "platform" not in line
+
+
+def test_no_runs_give_no_claim() -> None:
+    empty = pd.DataFrame({"versions": [], "thread_limit": [], "data_verified": []})
+    assert environment(empty) == ("Made with no versions recorded.", [])
