@@ -86,15 +86,11 @@ def _provenance_warnings(out: Path, run_ids: Sequence[str], *, threads: int) -> 
     last bits from what this limit gives (:mod:`hpobench.execution.threads`). Runs without a
     readable record are skipped (the summary lists failed and damaged ones).
     """
-    from hpobench.execution.runfiles import RUNS_DIR, read_provenance
+    from hpobench.execution.store import readable_records
 
     lines: list[str] = []
     other: dict[str, Any] = {}  # run id -> its thread limit, where not this call's
-    for run_id in run_ids:
-        try:
-            record = read_provenance(out / RUNS_DIR / f"{run_id}.json")
-        except (OSError, ValueError):
-            continue
+    for run_id, record in readable_records(out, run_ids):
         report = record.get("method_report")
         if isinstance(report, dict):
             lines += [f"WARNING {run_id}: {w}" for w in report.get("warnings", ())]

@@ -37,7 +37,7 @@ from hpobench.evaluation.reference import ReferenceStore, default_reference_dir
 from hpobench.evaluation.scoring import run_scored
 from hpobench.evaluation.suites import Suite, _check_data, _suite
 from hpobench.execution.planning import plan_study
-from hpobench.execution.runfiles import RUNS_DIR, read_provenance
+from hpobench.execution.store import readable_records
 from hpobench.testing.assertions import PairedComparison, paired_comparison
 
 __all__ = ["RegressionResult", "align_reference", "environment_notes", "format_result", "regress"]
@@ -197,15 +197,8 @@ def regress(
 
 def _run_versions(out: Path, run_ids: Sequence[str]) -> list[dict[str, Any]]:
     """The versions record of each of ``run_ids`` in the study ``out`` whose record reads."""
-    found = []
-    for run_id in run_ids:
-        try:
-            versions = read_provenance(out / RUNS_DIR / f"{run_id}.json").get("versions")
-        except (OSError, ValueError):
-            continue
-        if isinstance(versions, dict):
-            found.append(versions)
-    return found
+    records = (record.get("versions") for _, record in readable_records(out, run_ids))
+    return [versions for versions in records if isinstance(versions, dict)]
 
 
 def environment_notes(

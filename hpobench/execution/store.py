@@ -35,7 +35,9 @@ the table's token, so a table and an index of different contents are never used 
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from hpobench.execution.aside import Aside, move_aside
 from hpobench.execution.combined import (
@@ -77,6 +79,7 @@ __all__ = [
     "move_aside",
     "read_combined",
     "read_provenance",
+    "readable_records",
     "remove_stale_temporaries",
     "run_fingerprints",
     "scan_runs",
@@ -94,3 +97,16 @@ def remove_stale_temporaries(out: Path) -> int:
     for p in stale:
         p.unlink(missing_ok=True)
     return len(stale)
+
+
+def readable_records(out: Path, run_ids: Sequence[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(run_id, provenance record)`` of each of ``run_ids`` in ``out`` whose record reads, in order.
+
+    Unchecked (see :func:`check_run`): for what a caller reports about runs it has just run; runs
+    without a readable record are skipped (a study's summary names failed and damaged ones).
+    """
+    for run_id in run_ids:
+        try:
+            yield run_id, read_provenance(out / RUNS_DIR / f"{run_id}.json")
+        except (OSError, ValueError):
+            continue
