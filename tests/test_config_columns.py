@@ -65,7 +65,8 @@ def _loaded(name: str, data_dir: Path) -> Any:
 
 
 def _grid_bench() -> TabularBenchmark:
-    # 20 learning rates (the binary-search path), 3 dropouts (the counting path), booleans-prone
+    # 20 learning rates and 3 dropouts (the perfect hash of their bits; test_grid_column_hash.py has
+    # the binary search of larger grids), booleans-prone
     # 0/1 digits (the lookup table of integer columns), strings of two lengths
     grid = {
         "act": ("relu", "tanh", "sigmoid"),
