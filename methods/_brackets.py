@@ -230,6 +230,12 @@ class _RungState:
     losses: list[float]
     issued: int = 0
     told: int = 0
+    trials: list[Trial | None] | None = None  # made ahead by upcoming(): what ask hands out
+
+    def trial(self, i: int, tag: str) -> Trial:
+        """The trial of configuration ``i`` (the one made ahead, if any)."""
+        made = self.trials[i] if self.trials is not None else None
+        return made if made is not None else Trial(config=self.configs[i], fidelity=self.fidelity, tag=tag)
 
     @property
     def fidelity(self) -> float:
@@ -276,9 +282,22 @@ class BracketMethod(Method):
         if i == len(state.configs):
             return None
         state.issued = i + 1
-        trial = Trial(config=state.configs[i], fidelity=state.fidelity, tag=self._tag)
+        trial = state.trial(i, self._tag)
         self._pending[id(trial)] = (trial, i)
         return trial
+
+    def upcoming(self) -> list[Trial]:
+        """The rung's trials not yet asked, in order (:meth:`Method.upcoming`): they are fixed."""
+        state = self._state
+        if state is None or state.issued == len(state.configs):
+            return []  # the next ask starts a new bracket or waits: nothing is fixed yet
+        if state.trials is None:
+            state.trials = [None] * len(state.configs)
+        ahead = []
+        for i in range(state.issued, len(state.configs)):
+            made = state.trials[i] = state.trial(i, self._tag)
+            ahead.append(made)
+        return ahead
 
     def tell(self, evaluation: Evaluation) -> None:
         """Record the result of an asked trial; the last result of a rung triggers promotion.
@@ -352,6 +371,7 @@ class BracketMethod(Method):
         state.losses = [math.inf] * k
         state.rung = nxt
         state.issued = state.told = 0
+        state.trials = None
         self._set_tag(state)
 
     def _set_tag(self, state: _RungState) -> None:

@@ -89,6 +89,7 @@ class _Rung:
     losses: list[float] = field(default_factory=list)
     issued: int = 0
     told: int = 0
+    trials: dict[int, Trial] = field(default_factory=dict)  # made ahead by upcoming(), by index
 
 
 class DEHB(Method):
@@ -263,12 +264,25 @@ class DEHB(Method):
             return None
         i = state.issued
         state.issued += 1
-        trial = Trial(
+        made = state.trials.pop(i, None)
+        return self._pending.add(made if made is not None else self._trial(state, i), i)
+
+    def _trial(self, state: _Rung, i: int) -> Trial:
+        return Trial(
             config=self.decode(state.vectors[i]),
             fidelity=state.bracket.rungs[state.rung].fidelity,
             tag=f"round={state.cycle},bracket={state.bracket.s},rung={state.rung}",
         )
-        return self._pending.add(trial, i)
+
+    def upcoming(self) -> list[Trial]:
+        """The rung's trials not yet asked, in order (:meth:`Method.upcoming`): its vectors are fixed."""
+        state = self._state
+        if state is None or state.told == len(state.vectors):
+            return []  # the next ask starts a new rung, from results not all told yet
+        for i in range(state.issued, len(state.vectors)):
+            if i not in state.trials:
+                state.trials[i] = self._trial(state, i)
+        return [state.trials[i] for i in range(state.issued, len(state.vectors))]
 
     def tell(self, evaluation: Evaluation) -> None:
         """Record a result; DE selection replaces the target if the offspring is not worse.

@@ -50,6 +50,7 @@ class RandomSearch(Method):
         self._rng = np.random.default_rng(seed)
         self._codec: SpaceCodec | None = None  # built lazily; not picklable, dropped by __getstate__
         self._buffer: list[dict[str, Any]] = []  # sampled configurations, next one last
+        self._made: list[Trial] = []  # trials of the buffer's last configurations, made by upcoming()
         self._pending: dict[int, Trial] = {}  # id(trial) -> trial, for trials in flight
 
     def ask(self) -> Trial:
@@ -59,11 +60,21 @@ class RandomSearch(Method):
                 self._codec = SpaceCodec(self.task.space)
             self._buffer = self._codec.sample(self._rng, int(self.chunk_size))
             self._buffer.reverse()
+        config = self._buffer.pop()
+        made = self._made
         # the sampled dict is this method's own and never changes: the trial shares a read-only
         # view of it instead of copying it (Trial._shared; the fidelity is the maximal one)
-        trial = Trial._shared(MappingProxyType(self._buffer.pop()), None)
+        trial = made.pop() if made else Trial._shared(MappingProxyType(config), None)
         self._pending[id(trial)] = trial
         return trial
+
+    def upcoming(self) -> list[Trial]:
+        """The trials of the configurations already sampled, in the order they will be asked."""
+        made, buffer = self._made, self._buffer
+        if len(made) < len(buffer):  # the buffer's last entries have theirs: make the others'
+            missing = buffer[: len(buffer) - len(made)]
+            made[:0] = [Trial._shared(MappingProxyType(config), None) for config in missing]
+        return made[::-1]
 
     def tell(self, evaluation: Evaluation) -> None:
         """Accept a result; random search does not learn from it.
@@ -88,6 +99,7 @@ class RandomSearch(Method):
         # Trials hold read-only mappings that do not pickle; keep them as plain data. After
         # unpickling, tells match in-flight trials by equality.
         state["_pending"] = [(dict(t.config), t.fidelity, t.tag) for t in self._pending.values()]
+        state["_made"] = []  # made again when asked (equal trials)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:

@@ -65,6 +65,7 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -125,6 +126,8 @@ class YahpoBenchmark(Benchmark):
         data: The scenario's loaded files.
         reference: Reference values of the objective, or ``None`` to estimate them now.
     """
+
+    seed_free: ClassVar[bool] = True  # deterministic models: the seed changes no answer
 
     def __init__(
         self, *, scenario: Scenario, instance: str, data: ScenarioData, reference: Reference | None

@@ -47,6 +47,14 @@ class Benchmark(ABC):
     ``False`` (the default) for benchmarks whose answer may depend on the batch (e.g. a model's
     batched inference)."""
 
+    seed_free: ClassVar[bool] = False
+    """Whether :meth:`evaluate`'s answers do not depend on ``seed`` at all (a deterministic model, say).
+    Then the simulator may answer trials that a method promises ahead
+    (:meth:`~hpobench.contracts.method.Method.upcoming`) in one batch under any seed: the same
+    answers as one call per trial under each trial's own seed. :func:`hpobench.testing.check_benchmark`
+    checks the claim. ``False`` (the default) for benchmarks whose seed picks a recorded run or a
+    noise draw."""
+
     @property
     @abstractmethod
     def task(self) -> Task:

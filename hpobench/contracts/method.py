@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -131,6 +131,21 @@ class Method(ABC):
         ``evaluation.trial`` is the very object returned by :meth:`ask`. The evaluation may have
         status FAILED with NaN values; methods must treat it as a bad result, not raise.
         """
+
+    def upcoming(self) -> Sequence[Trial]:
+        """Trials the next calls of :meth:`ask` will return, in this order: a promise (default: none).
+
+        Called by the runner right after :meth:`ask` returned a trial. A method whose next trials
+        are already fixed (a rung of successive halving, a buffer of random samples) may list
+        them, as the very objects its next asks return, whatever it is told in between; it may
+        list fewer than it will ask. On a benchmark whose answers do not depend on the seed
+        (:attr:`~hpobench.contracts.benchmark.Benchmark.seed_free`), the runner then evaluates
+        them together with the trial just asked, in one batch: the same answers, at a batched
+        model's cost per trial. A broken promise costs only time: a trial asked that is not the
+        next promised one is evaluated on its own, and the rest of the promise is dropped.
+        Must not change what the method asks, or its random state.
+        """
+        return ()
 
     @classmethod
     def param_names(cls) -> tuple[str, ...]:

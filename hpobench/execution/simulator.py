@@ -47,6 +47,7 @@ from hpobench.contracts.budget import Budget, BudgetKind
 from hpobench.contracts.errors import BudgetError, InvalidConfigError, InvalidFidelityError, MethodError
 from hpobench.contracts.method import Method
 from hpobench.contracts.types import Evaluation, Status, Trial
+from hpobench.execution.ahead import evaluator
 from hpobench.execution.completions import (  # the records; _Saved and _Checkpoints are private to both
     Checkpoint,
     Completed,
@@ -101,15 +102,6 @@ def young_collections_only() -> Iterator[None]:
             if _GC_USERS[0] == 0 and restore is not None:
                 gc.set_threshold(*restore)
                 _GC_STATE[0] = None
-
-
-def _charged(evaluation: Evaluation, cost: float) -> Evaluation:
-    """``evaluation`` with ``cost`` (equal to ``dataclasses.replace(evaluation, cost=cost)``).
-
-    Shares the evaluation's read-only ``values`` and ``extras`` (views of dicts that nothing
-    changes) instead of copying them.
-    """
-    return Evaluation._recosted(evaluation, cost)
 
 
 def _limits(budget: Budget) -> tuple[float, float, float]:
@@ -306,7 +298,8 @@ class Simulation:
             )
             base = float(before.cost)
         full = float(evaluation.cost)
-        return _charged(evaluation, max(0.0, full - base)), full, ck_fidelity, seed
+        # dataclasses.replace(evaluation, cost=...), sharing its read-only values and extras
+        return Evaluation._recosted(evaluation, max(0.0, full - base)), full, ck_fidelity, seed
 
     def _cap_error(self, now: float) -> BudgetError:
         return BudgetError(
@@ -338,7 +331,10 @@ class Simulation:
         the loop ends, so a run that raises leaves them as they were at the failure.
         """
         free, running, done, saved, seeds = self._free, self._running, self._done, self._saved, self._seeds
-        ask, tell, evaluate = self.method.ask, self.method.tell, self.benchmark.evaluate
+        ask, tell = self.method.ask, self.method.tell
+        # benchmark.evaluate, or the same answers with promised trials batched ahead (ahead.py)
+        left = self._max_started - self.started
+        evaluate = evaluator(method=self.method, benchmark=self.benchmark, left=left)
         clock, push, pop = time.perf_counter, heapq.heappush, heapq.heappop
         begun = clock()
         max_started, max_fidelity, max_seconds = self._max_started, self._max_fidelity, self._max_seconds

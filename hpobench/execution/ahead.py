@@ -1,0 +1,104 @@
+"""Trials a method promises ahead, answered in one batch on a benchmark whose seed changes nothing.
+
+A method may list the trials its next asks will return (:meth:`Method.upcoming`: a rung of
+successive halving, a buffer of random samples). On a benchmark that declares its answers
+independent of the seed (:attr:`Benchmark.seed_free`: YAHPO's models), the simulator then
+evaluates the trial just asked together with the promised ones, in one call, and answers the
+promised trials from that batch when they are asked. A batched model answers a row for a
+fraction of a single query's cost (YAHPO lcbench: 16 us a row in a batch of 500, about 150 us
+alone), and its answer for a row does not depend on the batch (the Benchmark contract), so the
+run's evaluations are the same, bit for bit.
+
+A broken promise costs only time: a trial asked that is not the next promised one (the same
+object) is evaluated on its own, and the rest of the promise is dropped. A batch that raises is
+answered trial by trial instead, so an invalid trial fails the run where it is asked, as without
+a batch. Promised trials that are never asked (the budget ran out) were evaluated for nothing;
+at most :data:`MOST_AHEAD` are evaluated ahead at once, and no more than the evaluations the
+budget has left.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable, Sequence
+
+from hpobench.contracts.benchmark import Benchmark
+from hpobench.contracts.method import Method
+from hpobench.contracts.types import Evaluation, Trial
+
+__all__ = ["MOST_AHEAD", "Ahead", "evaluator"]
+
+MOST_AHEAD = 256
+"""Most promised trials evaluated ahead at once (one onnxruntime chunk of a YAHPO model)."""
+
+Evaluate = Callable[..., Sequence[Evaluation]]
+"""``benchmark.evaluate``'s signature: ``(trials, *, seed) -> evaluations``."""
+
+
+class Ahead:
+    """``evaluate`` for the simulator's loop that answers promised trials from earlier batches.
+
+    Args:
+        method: The run's method (its :meth:`~Method.upcoming` is asked after each new trial).
+        benchmark: A benchmark with ``seed_free`` set.
+        left: Evaluations the budget allows from now on (``math.inf`` without such a limit).
+    """
+
+    def __init__(self, *, method: Method, benchmark: Benchmark, left: float) -> None:
+        self._upcoming = method.upcoming
+        self._evaluate: Evaluate = benchmark.evaluate
+        self._queue: deque[tuple[Trial, Evaluation]] = deque()
+        self._left = left
+        self.batches = 0
+        """Batches evaluated ahead (for tests and provenance)."""
+        self.answered = 0
+        """Trials answered from a batch evaluated ahead."""
+
+    def evaluate(self, trials: Sequence[Trial], *, seed: int) -> Sequence[Evaluation]:
+        """:meth:`Benchmark.evaluate` of the trials, a promised one answered from its batch."""
+        if len(trials) != 1:
+            return self._evaluate(trials, seed=seed)
+        self._left -= 1
+        trial = trials[0]
+        queue = self._queue
+        if queue:
+            if queue[0][0] is trial:
+                self.answered += 1
+                return [queue.popleft()[1]]
+            queue.clear()  # the promise was broken: the rest of it is not trusted
+        promised = self._promised(trial)
+        if not promised:
+            return self._evaluate(trials, seed=seed)
+        try:
+            answers = list(self._evaluate([trial, *promised], seed=seed))
+        except Exception:  # the error belongs to the trial that causes it, when it is asked
+            return self._evaluate(trials, seed=seed)
+        self.batches += 1
+        queue.extend(zip(promised, answers[1:], strict=True))
+        return answers[:1]
+
+    def _promised(self, trial: Trial) -> list[Trial]:
+        """The promised trials after ``trial`` that the budget may still ask (distinct objects)."""
+        most = min(MOST_AHEAD, self._left)
+        if most < 1:
+            return []
+        promised = []
+        seen = {id(trial)}
+        for item in self._upcoming():
+            if len(promised) >= most or not isinstance(item, Trial) or id(item) in seen:
+                break
+            seen.add(id(item))
+            promised.append(item)
+        return promised
+
+
+def evaluator(*, method: Method, benchmark: Benchmark, left: float = math.inf) -> Evaluate:
+    """The ``evaluate`` a run's loop calls: promised trials batched ahead where the seed changes nothing.
+
+    ``benchmark.evaluate`` itself unless the benchmark is ``seed_free`` and the method overrides
+    :meth:`Method.upcoming`.
+    """
+    if not type(benchmark).seed_free or type(method).upcoming is Method.upcoming:
+        return benchmark.evaluate
+    return Ahead(method=method, benchmark=benchmark, left=left).evaluate
