@@ -10,9 +10,9 @@ alone), and its answer for a row does not depend on the batch (the Benchmark con
 run's evaluations are the same, bit for bit.
 
 A broken promise costs only time: a trial asked that is not the next promised one (the same
-object) is evaluated on its own, and the rest of the promise is dropped. A batch that raises is
-answered trial by trial instead, so an invalid trial fails the run where it is asked, as without
-a batch. Promised trials that are never asked (the budget ran out) were evaluated for nothing;
+object) is evaluated on its own, and the rest of the promise is dropped. After a batch that
+raises, the run is answered trial by trial, so an invalid trial fails the run where it is asked,
+as without a batch. Promised trials that are never asked (the budget ran out) were evaluated for nothing;
 at most :data:`MOST_AHEAD` are evaluated ahead at once, and no more than the evaluations the
 budget has left.
 """
@@ -73,6 +73,7 @@ class Ahead:
         try:
             answers = list(self._evaluate([trial, *promised], seed=seed))
         except Exception:  # the error belongs to the trial that causes it, when it is asked
+            self._left = 0  # and the rest of the run is evaluated trial by trial
             return self._evaluate(trials, seed=seed)
         self.batches += 1
         queue.extend(zip(promised, answers[1:], strict=True))
@@ -83,10 +84,12 @@ class Ahead:
         most = min(MOST_AHEAD, self._left)
         if most < 1:
             return []
-        promised = []
+        promised: list[Trial] = []
         seen = {id(trial)}
         for item in self._upcoming():
             if len(promised) >= most or not isinstance(item, Trial) or id(item) in seen:
+                break
+            if item.resume_from is not None:  # a continuation is evaluated from its checkpoint
                 break
             seen.add(id(item))
             promised.append(item)
@@ -99,6 +102,6 @@ def evaluator(*, method: Method, benchmark: Benchmark, left: float = math.inf) -
     ``benchmark.evaluate`` itself unless the benchmark is ``seed_free`` and the method overrides
     :meth:`Method.upcoming`.
     """
-    if not type(benchmark).seed_free or type(method).upcoming is Method.upcoming:
+    if benchmark.seed_free is not True or type(method).upcoming is Method.upcoming:
         return benchmark.evaluate
     return Ahead(method=method, benchmark=benchmark, left=left).evaluate

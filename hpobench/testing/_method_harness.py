@@ -141,11 +141,13 @@ def drive(
     *,
     n_workers: int = 1,
     in_flight: list[Trial] | None = None,
+    after_ask: Callable[[Trial], None] | None = None,
 ) -> list[Step]:
     """Alternate asks and tells like a runner with ``n_workers`` workers; return the proposals.
 
     With several workers the results are told out of order. ``in_flight`` carries trials that
-    were asked but not told across calls (it is mutated).
+    were asked but not told across calls (it is mutated). ``after_ask`` is called with each
+    trial asked, before anything is told (as the runner asks for :meth:`Method.upcoming`).
     """
     in_flight = [] if in_flight is None else in_flight
     codec = SpaceCodec(method.task.space)
@@ -163,6 +165,8 @@ def drive(
                 break
             in_flight.append(validated_trial(method, trial, codec))
             steps.append(_step(trial))
+            if after_ask is not None:
+                after_ask(trial)
         trial = in_flight.pop(told % len(in_flight))
         method.tell(evaluate(trial))
     return steps

@@ -39,7 +39,8 @@ def check_benchmark(benchmark: Benchmark, *, seed: int = 0, n: int = 16) -> None
     and, for multi-fidelity tasks, at the lowest one, to one :class:`Evaluation` per trial holding
     the very trial object, with the objectives' names, finite values when the status is OK and a
     finite cost >= 0; a batch equals the concatenation of single-trial batches; equal seeds give
-    equal answers; ``fidelity=None`` equals the maximal fidelity; an empty batch gives ``[]``;
+    equal answers (and other seeds too where the benchmark sets ``seed_free``); ``fidelity=None``
+    equals the maximal fidelity; an empty batch gives ``[]``;
     invalid configurations (unknown or missing hyperparameter, out-of-range value) raise
     :class:`InvalidConfigError` in ``evaluate`` and ``reference_values``; invalid fidelities raise
     :class:`InvalidFidelityError`; values that break the rule of :mod:`hpobench.contracts.values` (string,
@@ -92,6 +93,13 @@ def check_benchmark(benchmark: Benchmark, *, seed: int = 0, n: int = 16) -> None
             assert _same(b, a), (
                 f"evaluate is not deterministic for seed {seed}: trial {i}: {_show(b)} != {_show(a)}"
             )
+        if benchmark.seed_free:  # the claim that lets a run batch trials of different seeds
+            for other in (seed + 1, seed + 7919):
+                for i, (b, o) in enumerate(zip(batch, _evaluate(benchmark, trials, other), strict=True)):
+                    assert _same(b, o), (
+                        f"{type(benchmark).__name__} sets seed_free, but trial {i} at fidelity {fidelity!r} "
+                        f"gave {_show(b)} under seed {seed} and {_show(o)} under seed {other}"
+                    )
 
     if task.fidelity is not None:
         at_none = _evaluate(benchmark, [Trial(config=c) for c in configs], seed)

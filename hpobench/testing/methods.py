@@ -232,6 +232,60 @@ def _check_pickle_mid_run(setup: Setup) -> None:
         )
 
 
+class _Promises:
+    """Checks, after each ask, that the trial is the next one promised, and takes the new promise."""
+
+    def __init__(self, method: Method) -> None:
+        self.method = method
+        self.promised: list[Trial] = []
+        self.kept = 0
+
+    def __call__(self, trial: Trial) -> None:
+        name = type(self.method).__name__
+        if self.promised:
+            if trial is not self.promised[0]:
+                raise AssertionError(
+                    f"{name}.upcoming() promised {self.promised[0]} as the next ask, but ask() returned "
+                    f"{trial}; the promised trials must be the very objects the next asks return, in "
+                    "order, whatever is told in between"
+                )
+            self.promised.pop(0)
+            self.kept += 1
+        fresh = list(self.method.upcoming())
+        if not all(isinstance(t, Trial) for t in fresh):
+            raise AssertionError(f"{name}.upcoming() must return Trial objects, got {fresh!r}")
+        for old, new in zip(self.promised, fresh, strict=False):
+            if old is not new:
+                raise AssertionError(
+                    f"{name}.upcoming() promised {old} and later {new} at the same place: a promise "
+                    "cannot be taken back"
+                )
+        if len(fresh) > len(self.promised):
+            self.promised = fresh
+
+
+def _check_promises_kept(setup: Setup) -> None:
+    """Trials listed by ``upcoming()`` are the next ones asked, and listing them changes nothing.
+
+    With one worker and with four (results told out of order), after every ask: the trial is
+    the next promised one (the same object) and a new promise does not contradict the old; the
+    proposals equal those of a run that never asks for promises.
+    """
+    name = setup.method_cls.__name__
+    for n_workers in (1, 4):
+        promises = _Promises(setup.make())
+        steps = drive(
+            promises.method, setup.objective(), setup.n_steps, n_workers=n_workers, after_ask=promises
+        )
+        plain = drive(setup.make(), setup.objective(), setup.n_steps, n_workers=n_workers)
+        if steps != plain:
+            raise AssertionError(
+                f"{name} proposes differently when upcoming() is called after each ask "
+                f"({first_difference(steps, plain)}); listing promised trials must not change the "
+                "method's proposals or random state"
+            )
+
+
 def _is_grid(space: Any) -> bool:
     kinds = (CS.CategoricalHyperparameter, CS.OrdinalHyperparameter, CS.Constant)
     return all(isinstance(space[name], kinds) for name in space)
@@ -284,6 +338,7 @@ _CHECKS: tuple[Callable[[Setup], None], ...] = (
     _check_failed_evaluations,
     _check_pickle_mid_run,
     _check_candidates,
+    _check_promises_kept,
 )
 
 
