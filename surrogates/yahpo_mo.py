@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -92,6 +92,8 @@ class YahpoMOBenchmark(SurrogateMOBenchmark):
     Raises:
         ValueError: An objective is not an output of the scenario's model.
     """
+
+    seed_free: ClassVar[bool] = True  # the single-objective model's answers: the seed changes none
 
     def __init__(
         self,
