@@ -1,8 +1,8 @@
 """Promised trials batched ahead on YAHPO: whole runs with and without, interleaved, in one process.
 
-For each method that promises its next trials (``Method.upcoming``: successive halving,
-Hyperband, BOHB, DEHB, random search) and ASHA (which cannot promise: its next trial depends on
-each result), one run at ``--budget`` on a YAHPO task is timed through
+For each method that promises trials (``Method.upcoming``: the rungs of successive halving,
+Hyperband, BOHB and DEHB, random search's samples, ASHA's next new configurations, with its
+promotions in between), one run at ``--budget`` on a YAHPO task is timed through
 :func:`hpobench.execution.runner.execute_run`:
 
 * ``batched``: as every run goes (``YahpoBenchmark.seed_free``: promised trials are evaluated

@@ -181,6 +181,7 @@ class ASHA(Method):
         self._configs: list[dict[str, Any]] = []
         self._views: list[MappingProxyType[str, Any]] = []  # read-only views of _configs, shared by trials
         self._prior: list[dict[str, Any]] = []  # prior samples drawn ahead, next one last
+        self._made: list[Trial] = []  # rung-0 trials of the last entries of _prior, made by upcoming()
         self._rungs = [PromotionRung(self._eta) for _ in self.rung_fidelities]
         self._scan = tuple((k, k + 1) for k in reversed(range(len(self._rungs) - 1)))
         self._checkpoints: list[str] = []  # "asha-<i>" of configuration i, made once
@@ -221,8 +222,12 @@ class ASHA(Method):
             config = self._prior.pop()
             index = len(self._configs)
             self._configs.append(config)
-            self._views.append(MappingProxyType(config))
             self._checkpoints.append(f"asha-{index}")
+            if self._made:  # promised: hand out that very trial
+                made = self._made.pop()
+                self._views.append(made.config)  # type: ignore[arg-type]  # the view it was made with
+                return self._pending.add(made, (index, 0))
+            self._views.append(MappingProxyType(config))
             found = (index, 0)
         index, rung = found
         view, fidelity, tag = self._views[index], self.rung_fidelities[rung], self._tags[rung]
@@ -233,9 +238,30 @@ class ASHA(Method):
             trial = Trial._shared(view, fidelity, tag)
         return self._pending.add(trial, found)
 
+    def upcoming(self) -> list[Trial]:
+        """The rung-0 trials of the next new configurations (already drawn), in order.
+
+        Promotions may be asked between them (:meth:`Method.upcoming`).
+        """
+        made, prior = self._made, self._prior
+        if len(made) < len(prior):  # the last entries of _prior have theirs: make the others'
+            first = len(self._configs) + len(prior) - 1  # index of prior[0], asked last
+            fidelity, tag = self.rung_fidelities[0], self._tags[0]
+            missing = []
+            for i, config in enumerate(prior[: len(prior) - len(made)]):
+                view = MappingProxyType(config)
+                if self._resume:
+                    name = f"asha-{first - i}"
+                    missing.append(Trial._shared(view, fidelity, tag, name, None))
+                else:
+                    missing.append(Trial._shared(view, fidelity, tag))
+            made[:0] = missing
+        return made[::-1]
+
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         del state["_views"]  # read-only views do not pickle; rebuilt from _configs
+        state["_made"] = []  # made again when asked (equal trials)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:

@@ -26,6 +26,7 @@ from hpobench.execution.ahead import MOST_AHEAD, Ahead, evaluator
 from hpobench.execution.runner import execute_run
 from hpobench.execution.runspec import RunSpec
 from hpobench.execution.simulator import Simulation
+from hpobench.methods.asha import ASHA
 from hpobench.methods.random_search import RandomSearch
 from hpobench.methods.successive_halving import SuccessiveHalving
 from hpobench.surrogates.synthetic import SyntheticBenchmark
@@ -85,7 +86,7 @@ def _events(benchmark: Any, method: Any, *, budget: str = "300", workers: int = 
 
 
 @pytest.mark.parametrize("workers", [1, 3])
-@pytest.mark.parametrize("make", [SuccessiveHalving, RandomSearch])
+@pytest.mark.parametrize("make", [SuccessiveHalving, RandomSearch, ASHA])
 def test_a_seed_free_benchmark_answers_promises_in_batches_with_the_same_events(
     make: Any, workers: int
 ) -> None:
@@ -97,7 +98,18 @@ def test_a_seed_free_benchmark_answers_promises_in_batches_with_the_same_events(
     assert len(with_batches) >= 300
     assert set(bound.calls) == {1}  # no promise is trusted on a benchmark whose seed matters
     assert max(free.calls) > 1  # batches ...
-    assert len(free.calls) < len(with_batches) / 4  # ... and far fewer calls
+    assert len(free.calls) < len(with_batches) / 2  # ... and far fewer calls (ASHA: its promotions alone)
+
+
+def test_trials_asked_between_promised_ones_are_answered_on_their_own() -> None:
+    # ASHA promises its next new configurations; its promotions come in between
+    free = _SeedFree()
+    method = ASHA(free.task, seed=4)
+    events = _events(free, method, budget="400")
+    promoted = sum(1 for e in events if e[2] != "rung=0")
+    assert promoted > 50
+    assert free.calls.count(1) >= promoted  # each promotion alone ...
+    assert max(free.calls) == 64  # ... the new configurations in batches (ASHA draws 64 at a time)
 
 
 def test_the_budget_bounds_what_is_evaluated_ahead() -> None:
@@ -188,7 +200,9 @@ def _frame(method: str, data_dir: Path) -> pd.DataFrame:
     return outcome.frame.drop(columns=["run_id"])
 
 
-@pytest.mark.parametrize("method", ["successive_halving", "hyperband", "bohb", "dehb", "random_search"])
+@pytest.mark.parametrize(
+    "method", ["successive_halving", "hyperband", "bohb", "dehb", "random_search", "asha"]
+)
 def test_yahpo_runs_are_the_same_bit_for_bit_with_promises_batched(
     data_dir: Path, method: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

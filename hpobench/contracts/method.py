@@ -133,16 +133,17 @@ class Method(ABC):
         """
 
     def upcoming(self) -> Sequence[Trial]:
-        """Trials the next calls of :meth:`ask` will return, in this order: a promise (default: none).
+        """Trials that later calls of :meth:`ask` will return, in this order: a promise (default: none).
 
-        Called by the runner right after :meth:`ask` returned a trial. A method whose next trials
-        are already fixed (a rung of successive halving, a buffer of random samples) may list
-        them, as the very objects its next asks return, whatever it is told in between; it may
-        list fewer than it will ask. On a benchmark whose answers do not depend on the seed
-        (:attr:`~hpobench.contracts.benchmark.Benchmark.seed_free`), the runner then evaluates
-        them together with the trial just asked, in one batch: the same answers, at a batched
-        model's cost per trial. A broken promise costs only time: a trial asked that is not the
-        next promised one is evaluated on its own, and the rest of the promise is dropped.
+        Called by the runner right after :meth:`ask` returned a trial. A method whose coming
+        trials are already fixed (a rung of successive halving, a buffer of random samples, the
+        next new configurations of ASHA) may list them, as the very objects its later asks return,
+        in order, whatever it is told in between; other trials (ASHA's promotions) may be asked
+        between them, and it may list fewer than it will ask. On a benchmark whose answers do not
+        depend on the seed (:attr:`~hpobench.contracts.benchmark.Benchmark.seed_free`), the runner
+        then evaluates them together with the trial just asked, in one batch: the same answers,
+        at a batched model's cost per trial. A broken promise costs only time: a promised trial
+        asked out of its order is evaluated on its own, and the rest of the promise is dropped.
         Must not change what the method asks, or its random state.
         """
         return ()

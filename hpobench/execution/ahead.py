@@ -9,8 +9,11 @@ fraction of a single query's cost (YAHPO lcbench: 16 us a row in a batch of 500,
 alone), and its answer for a row does not depend on the batch (the Benchmark contract), so the
 run's evaluations are the same, bit for bit.
 
-A broken promise costs only time: a trial asked that is not the next promised one (the same
-object) is evaluated on its own, and the rest of the promise is dropped. After a batch that
+Other trials may be asked between the promised ones (ASHA promises its next new configurations;
+its promotions come in between): they are evaluated on their own. A broken promise costs only
+time: a promised trial asked before the one promised ahead of it is evaluated on its own, and
+the rest of the promise is dropped; so is a promise none of whose trials comes in
+:data:`MOST_AHEAD` asks in a row. After a batch that
 raises, the run is answered trial by trial, so an invalid trial fails the run where it is asked,
 as without a batch. Promised trials that are never asked (the budget ran out) were evaluated for nothing;
 at most :data:`MOST_AHEAD` are evaluated ahead at once, and no more than the evaluations the
@@ -49,6 +52,8 @@ class Ahead:
         self._upcoming = method.upcoming
         self._evaluate: Evaluate = benchmark.evaluate
         self._queue: deque[tuple[Trial, Evaluation]] = deque()
+        self._queued: set[int] = set()  # ids of the queue's trials (the queue keeps them alive)
+        self._between = 0  # asks since the queue's head was last answered
         self._left = left
         self.batches = 0
         """Batches evaluated ahead (for tests and provenance)."""
@@ -65,8 +70,16 @@ class Ahead:
         if queue:
             if queue[0][0] is trial:
                 self.answered += 1
+                self._between = 0
+                self._queued.discard(id(trial))
                 return [queue.popleft()[1]]
-            queue.clear()  # the promise was broken: the rest of it is not trusted
+            self._between += 1
+            if id(trial) not in self._queued and self._between <= MOST_AHEAD:  # between promised ones
+                return self._evaluate(trials, seed=seed)
+            # a promised trial out of its order, or none for too long: the promise is not trusted
+            queue.clear()
+            self._queued.clear()
+            self._between = 0
         promised = self._promised(trial)
         if not promised:
             return self._evaluate(trials, seed=seed)
@@ -77,6 +90,7 @@ class Ahead:
             return self._evaluate(trials, seed=seed)
         self.batches += 1
         queue.extend(zip(promised, answers[1:], strict=True))
+        self._queued.update(map(id, promised))
         return answers[:1]
 
     def _promised(self, trial: Trial) -> list[Trial]:
