@@ -55,10 +55,6 @@ class Ahead:
         self._queued: set[int] = set()  # ids of the queue's trials (the queue keeps them alive)
         self._between = 0  # asks since the queue's head was last answered
         self._left = left
-        self.batches = 0
-        """Batches evaluated ahead (for tests and provenance)."""
-        self.answered = 0
-        """Trials answered from a batch evaluated ahead."""
 
     def evaluate(self, trials: Sequence[Trial], *, seed: int) -> Sequence[Evaluation]:
         """:meth:`Benchmark.evaluate` of the trials, a promised one answered from its batch."""
@@ -69,7 +65,6 @@ class Ahead:
         queue = self._queue
         if queue:
             if queue[0][0] is trial:
-                self.answered += 1
                 self._between = 0
                 self._queued.discard(id(trial))
                 return [queue.popleft()[1]]
@@ -88,7 +83,6 @@ class Ahead:
         except Exception:  # the error belongs to the trial that causes it, when it is asked
             self._left = 0  # and the rest of the run is evaluated trial by trial
             return self._evaluate(trials, seed=seed)
-        self.batches += 1
         queue.extend(zip(promised, answers[1:], strict=True))
         self._queued.update(map(id, promised))
         return answers[:1]
