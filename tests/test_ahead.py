@@ -228,3 +228,15 @@ def test_yahpo_answers_do_not_depend_on_the_seed(data_dir: Path) -> None:
             b.status,
             dict(b.extras),
         )
+
+
+class _RaisingPromise(RandomSearch):
+    def upcoming(self) -> list[Trial]:
+        raise RuntimeError("a bug in the plugin")
+
+
+def test_a_raising_upcoming_fails_the_run_with_a_method_error_naming_it() -> None:
+    free = _SeedFree()
+    sim = _simulation(free, _RaisingPromise(free.task, seed=0), budget="10")
+    with pytest.raises(MethodError, match=r"upcoming\(\) raised RuntimeError: a bug in the plugin"):
+        sim.run()

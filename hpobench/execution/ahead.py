@@ -27,6 +27,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 
 from hpobench.contracts.benchmark import Benchmark
+from hpobench.contracts.errors import MethodError
 from hpobench.contracts.method import Method
 from hpobench.contracts.types import Evaluation, Trial
 
@@ -88,13 +89,21 @@ class Ahead:
         return answers[:1]
 
     def _promised(self, trial: Trial) -> list[Trial]:
-        """The promised trials after ``trial`` that the budget may still ask (distinct objects)."""
+        """The promised trials after ``trial`` that the budget may still ask (distinct objects).
+
+        Raises:
+            MethodError: The method's ``upcoming()`` raised.
+        """
         most = min(MOST_AHEAD, self._left)
         if most < 1:
             return []
         promised: list[Trial] = []
         seen = {id(trial)}
-        for item in self._upcoming():
+        try:
+            listed = self._upcoming()
+        except Exception as exc:  # plugin code: fails the run as a raising ask() does
+            raise MethodError(f"upcoming() raised {type(exc).__name__}: {exc}") from exc
+        for item in listed:
             if len(promised) >= most or not isinstance(item, Trial) or id(item) in seen:
                 break
             if item.resume_from is not None:  # a continuation is evaluated from its checkpoint
