@@ -139,6 +139,9 @@ def test_an_interrupted_study_says_so_in_one_line_and_resumes(tmp_path: Path) ->
         (["run", "--set", "hyperband=2"], "use METHOD.KEY=VALUE"),
         (["run", "--threads", "0"], "threads per run must be a positive integer, got '0'"),
         (["run", "--threads", "two"], "threads per run must be a positive integer, got 'two'"),
+        (["run", "--timeout", "-1"], "a run's timeout must be a positive number of seconds or 0 (none)"),
+        (["run", "--timeout", "nan"], "seconds or 0 (none), got 'nan'"),
+        (["run", "--timeout", "soon"], "seconds or 0 (none), got 'soon'"),
         (["report", "missing"], "results directory 'missing' does not exist"),
     ],
 )

@@ -25,7 +25,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from hpobench.cli.arguments import _parse_budget, _parse_memory, _parse_seeds, _parse_threads
+from hpobench.cli.arguments import _parse_budget, _parse_memory, _parse_seeds, _parse_threads, _parse_timeout
 from hpobench.cli.data import _cmd_data_fetch, _cmd_data_list, _cmd_data_verify
 from hpobench.cli.regress import _cmd_regress
 from hpobench.cli.report import _cmd_report
@@ -150,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_run.add_argument(
         "--timeout",
-        type=float,
+        type=_parse_timeout,
         default=1800.0,
         help="wall-clock seconds per run (0: none); a run that does not stop is killed 10%% (>= 2 s) later",
     )

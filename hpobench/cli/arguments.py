@@ -1,4 +1,4 @@
-"""Argument types of the `hpobench` command: seeds, budgets, memory sizes, thread counts and ``--set`` items.
+"""Argument types of the `hpobench` command: seeds, budgets, memory sizes, timeouts, thread counts, ``--set``.
 
 Each raises :class:`argparse.ArgumentTypeError` (or :class:`~hpobench.contracts.errors.HpobenchError`
 for ``--set``) with a message that says how to write the value; argparse turns it into the one-line
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -39,6 +40,19 @@ def _parse_budget(text: str) -> Budget:
         return Budget.parse(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _parse_timeout(text: str) -> float:
+    """Wall-clock seconds per run: a positive number, or 0 for none (``inf`` is none too)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not seconds >= 0.0:  # NaN fails this too
+        raise argparse.ArgumentTypeError(
+            f"a run's timeout must be a positive number of seconds or 0 (none), got {text!r}"
+        )
+    return 0.0 if math.isinf(seconds) else seconds
 
 
 def _parse_threads(text: str) -> int:
