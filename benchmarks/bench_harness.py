@@ -165,12 +165,15 @@ def main() -> None:
     args = parser.parse_args()
     n = args.trials
     overheads: dict[str, list[float]] = {"hpobench": [], "hpoglue": [], "bare loop": []}
-    spec = RunSpec(
-        benchmark=BenchmarkSpec.parse("synthetic/branin"),
-        method="random_search",
-        seed=0,
-        budget=Budget.parse(str(n)),
-    )
+    def new_spec() -> RunSpec:
+        # a spec per run, made before the run as a study's planning makes it: its run id and
+        # seeds are derived once per spec, inside the run
+        return RunSpec(
+            benchmark=BenchmarkSpec.parse("synthetic/branin"),
+            method="random_search",
+            seed=0,
+            budget=Budget.parse(str(n)),
+        )
 
     # hpobench's overhead by part, per repeat: the event loop (the simulation's wall time less
     # the method's and the benchmark's), the result table, and the rest (set-up, provenance)
@@ -178,6 +181,7 @@ def main() -> None:
     references: list[float] = []  # the benchmark's reference values (objective time, not overhead)
 
     def ours() -> None:
+        spec = new_spec()
         start = time.perf_counter()
         outcome = execute_run(spec, threads=1)
         wall = time.perf_counter() - start

@@ -8,6 +8,7 @@ same instance is never shared between runs or threads.
 from __future__ import annotations
 
 import inspect
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -89,6 +90,10 @@ class MethodReport:
         return {"warnings": list(self.warnings), "counts": {str(k): int(v) for k, v in self.counts.items()}}
 
 
+_PARAM_NAMES: weakref.WeakKeyDictionary[type, tuple[str, ...]] = weakref.WeakKeyDictionary()
+"""Each method class's :meth:`Method.param_names`, read once from its signature."""
+
+
 class Method(ABC):
     """Base class of HPO methods.
 
@@ -150,7 +155,13 @@ class Method(ABC):
 
     @classmethod
     def param_names(cls) -> tuple[str, ...]:
-        """Names of the explicit keyword hyperparameters of ``__init__`` (``seed`` excluded)."""
+        """Names of the explicit keyword hyperparameters of ``__init__`` (``seed`` excluded).
+
+        Read from the signature once per class (every run records them).
+        """
+        known = _PARAM_NAMES.get(cls)
+        if known is not None:
+            return known
         signature = inspect.signature(cls.__init__)
         names = []
         for name, p in signature.parameters.items():
@@ -159,6 +170,7 @@ class Method(ABC):
             if p.kind is not inspect.Parameter.KEYWORD_ONLY:
                 raise TypeError(f"{cls.__name__}.__init__ parameter {name!r} must be keyword-only")
             names.append(name)
+        _PARAM_NAMES[cls] = tuple(names)
         return tuple(names)
 
     def params(self) -> dict[str, Any]:

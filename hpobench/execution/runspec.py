@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
@@ -83,21 +84,21 @@ class RunSpec(FrozenValue):
             "workers": self.workers,
         } | ({} if self.scalarization is None else {"scalarization": self.scalarization.to_dict()})
 
-    @property
+    @cached_property
     def run_id(self) -> str:
-        """A readable, unique, stable identifier (also the result file name)."""
+        """A readable, unique, stable identifier (also the result file name); made once per spec."""
         canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
         digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:10]
         return f"{self.benchmark.family}.{self.benchmark.task}.{self.method}.s{self.seed}.{digest}"
 
-    @property
+    @cached_property
     def method_seed(self) -> int:
-        """Seed of the method's generator (same across methods for a task and seed)."""
+        """Seed of the method's generator (same across methods for a task and seed); derived once per spec."""
         return derive_seed(self.seed, "method", self.benchmark.name)
 
-    @property
+    @cached_property
     def noise_seed(self) -> int:
-        """Seed of the benchmark-noise stream (same across methods: common random numbers)."""
+        """Seed of the benchmark-noise stream (same across methods: common random numbers); derived once."""
         return derive_seed(self.seed, "benchmark", self.benchmark.name)
 
 
