@@ -1,23 +1,22 @@
 """Trials a method promises ahead, answered in one batch on a benchmark whose seed changes nothing.
 
-A method may list the trials its next asks will return (:meth:`Method.upcoming`: a rung of
-successive halving, a buffer of random samples). On a benchmark that declares its answers
-independent of the seed (:attr:`Benchmark.seed_free`: YAHPO's models), the simulator then
-evaluates the trial just asked together with the promised ones, in one call, and answers the
-promised trials from that batch when they are asked. A batched model answers a row for a
-fraction of a single query's cost (YAHPO lcbench: 16 us a row in a batch of 500, about 150 us
-alone), and its answer for a row does not depend on the batch (the Benchmark contract), so the
-run's evaluations are the same, bit for bit.
+A method may list the trials its later asks will return (:meth:`Method.upcoming`: a rung of
+successive halving, a buffer of random samples, ASHA's next new configurations). On a benchmark
+that declares its answers independent of the seed (:attr:`Benchmark.seed_free`: YAHPO's models),
+the simulator then evaluates the trial just asked together with the promised ones, in one call,
+and answers the promised trials from that batch when they are asked. A batched model answers a
+row for a fraction of a single query's cost (YAHPO lcbench: 16 us a row in a batch of 500, about
+150 us alone), and its answer for a row does not depend on the batch (the Benchmark contract),
+so the run's evaluations are the same, bit for bit.
 
-Other trials may be asked between the promised ones (ASHA promises its next new configurations;
-its promotions come in between): they are evaluated on their own. A broken promise costs only
-time: a promised trial asked before the one promised ahead of it is evaluated on its own, and
-the rest of the promise is dropped; so is a promise none of whose trials comes in
-:data:`MOST_AHEAD` asks in a row. After a batch that
-raises, the run is answered trial by trial, so an invalid trial fails the run where it is asked,
-as without a batch. Promised trials that are never asked (the budget ran out) were evaluated for nothing;
-at most :data:`MOST_AHEAD` are evaluated ahead at once, and no more than the evaluations the
-budget has left.
+Other trials may be asked between the promised ones (ASHA's promotions): they are evaluated on
+their own. A broken promise costs only time: when a promised trial is asked before the one
+promised ahead of it, the rest of the promise is dropped (evaluated for nothing); so is a promise
+none of whose trials comes in :data:`MOST_AHEAD` asks in a row. After a batch that raises, the run is
+answered trial by trial, so an invalid trial fails the run where it is asked, as without a batch.
+Promised trials that are never asked (the budget ran out) were evaluated for nothing: at most
+:data:`MOST_AHEAD` are evaluated ahead at once, and no more than the evaluations the budget has
+left.
 """
 
 from __future__ import annotations

@@ -11,7 +11,9 @@ evaluations and fidelity of trials *started* (committed resources) and, for time
 simulated clock; trials in flight when the budget is reached run to completion and are kept.
 
 A method's ``ask`` may return ``None`` to wait for results (synchronous methods); returning
-``None`` with nothing in flight is a stall and fails the run.
+``None`` with nothing in flight is a stall and fails the run. On a seed-free benchmark, trials
+the method promises (``Method.upcoming``) are evaluated ahead in one batch, with the same answers
+(:mod:`hpobench.execution.ahead`).
 
 Continuation (freeze-thaw): on a task with ``Task.continuation``, a trial that completed with
 status OK and named a ``checkpoint`` leaves its training state under that name (a later trial
