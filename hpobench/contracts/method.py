@@ -147,9 +147,9 @@ class Method(ABC):
         between them, and it may list fewer than it will ask. On a benchmark whose answers do not
         depend on the seed (:attr:`~hpobench.contracts.benchmark.Benchmark.seed_free`), the runner
         then evaluates them together with the trial just asked, in one batch: the same answers,
-        at a batched model's cost per trial. A broken promise costs only time: a promised trial
-        asked out of its order is evaluated on its own, and the rest of the promise is dropped.
-        Must not change what the method asks, or its random state.
+        at a batched model's cost per trial. A broken promise costs only time: when a promised
+        trial is asked out of its order, the rest of the promise is dropped. Must not change what
+        the method asks, or its random state; :func:`hpobench.testing.check_method` checks both.
         """
         return ()
 
