@@ -186,7 +186,7 @@ def test_the_plain_evaluate_serves_runs_that_cannot_batch() -> None:
     assert isinstance(ahead.__self__, Ahead)  # type: ignore[attr-defined]
 
     class NoPromises(SuccessiveHalving):
-        upcoming = SuccessiveHalving.__mro__[2].upcoming  # Method's: promises nothing
+        upcoming = Method.upcoming  # promises nothing
 
     assert evaluator(method=NoPromises(free.task, seed=0), benchmark=free) == free.evaluate
 
