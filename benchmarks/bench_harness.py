@@ -165,6 +165,7 @@ def main() -> None:
     args = parser.parse_args()
     n = args.trials
     overheads: dict[str, list[float]] = {"hpobench": [], "hpoglue": [], "bare loop": []}
+
     def new_spec() -> RunSpec:
         # a spec per run, made before the run as a study's planning makes it: its run id and
         # seeds are derived once per spec, inside the run
