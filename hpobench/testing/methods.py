@@ -238,13 +238,11 @@ class _Promises:
     def __init__(self, method: Method) -> None:
         self.method = method
         self.promised: list[Trial] = []
-        self.kept = 0
 
     def __call__(self, trial: Trial) -> None:
         name = type(self.method).__name__
         if self.promised and trial is self.promised[0]:
             self.promised.pop(0)
-            self.kept += 1
         elif any(trial is promised for promised in self.promised):
             raise AssertionError(
                 f"{name}.upcoming() promised {self.promised[0]} before {trial}, but ask() returned the "
